@@ -1,0 +1,70 @@
+"""Issuing and revoking personal API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from holdspace.audit.services import audit_record
+from holdspace.people.actors import Actor
+from holdspace.people.models import User
+
+from .models import ApiToken, hash_token, new_raw_token
+
+
+def api_token_create(*, by: Actor, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token for `user`; the raw token is returned once and never stored."""
+    if by.user is not None and by.user != user:
+        raise PermissionDenied("Tokens are personal: create your own.")
+    raw = new_raw_token()
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name.strip() or "API token", hint=raw[:10], token_hash=hash_token(raw)
+        )
+        audit_record(
+            action="api_token.create",
+            actor=user,
+            clinic_id=by.clinic_id,
+            target=token,
+            fields=["name"],
+            channel=by.channel,
+            ip=by.ip,
+        )
+    return token, raw
+
+
+def api_token_revoke(*, by: Actor, token: ApiToken) -> ApiToken:
+    if by.user is not None and by.user != token.user:
+        raise PermissionDenied("You may revoke only your own tokens.")
+    if token.revoked_at is not None:
+        return token
+    with transaction.atomic():
+        token.revoked_at = dt.datetime.now(tz=dt.UTC)
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            action="api_token.revoke",
+            actor=token.user,
+            clinic_id=by.clinic_id,
+            target=token,
+            fields=["revoked_at"],
+            channel=by.channel,
+            ip=by.ip,
+        )
+    return token
+
+
+def api_token_authenticate(raw: str) -> User | None:
+    """The active user behind an unrevoked token, or None."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = dt.datetime.now(tz=dt.UTC)
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

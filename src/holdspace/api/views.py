@@ -1,0 +1,49 @@
+"""The signed-in member's personal API tokens: create (shown once) and revoke."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from holdspace.people.actors import Actor
+
+from .models import ApiToken
+from .services import api_token_create, api_token_revoke
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("What is it for?"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. REDCap sync")}),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def token_list(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _token, new_token = api_token_create(
+            by=Actor.from_request(request), user=request.user, name=form.cleaned_data["name"]  # type: ignore[arg-type]
+        )
+        form = TokenForm()
+    tokens = ApiToken.objects.filter(user=request.user)  # type: ignore[misc]
+    return render(
+        request, "api/token_list.html", {"form": form, "tokens": tokens, "new_token": new_token}
+    )
+
+
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = ApiToken.objects.filter(user=request.user, pk=pk).first()  # type: ignore[misc]
+    if token is None:
+        raise Http404
+    api_token_revoke(by=Actor.from_request(request), token=token)
+    messages.success(request, _("The token was revoked. Anything using it is now refused."))
+    return redirect("api_tokens:token_list")

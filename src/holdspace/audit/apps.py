@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditConfig(AppConfig):
+    name = "holdspace.audit"
+    verbose_name = _("Audit")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (audits sign-ins, sign-outs and failures)

@@ -1,0 +1,197 @@
+"""Synthetic demo data. Every name, date and contact here is made up by Faker from a seed.
+
+`demo_build` makes the two demo clinics through the same services the pages use, so the demo
+is audited like real work. `demo_build_network` bulk-inserts a large network for benchmarks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
+from django.db import transaction
+from faker import Faker
+
+from holdspace.audit.services import audit_record
+from holdspace.audit.models import Channel
+from holdspace.people import services
+from holdspace.people.actors import Actor
+from holdspace.people.models import (
+    CODE_ALPHABET,
+    CareTeamMember,
+    CareTeamRole,
+    Client,
+    ClientIdentity,
+    Clinic,
+    Membership,
+    Phase,
+    Role,
+    User,
+)
+
+# For the demo only, and documented in the README so a newcomer can sign in.
+DEMO_PASSWORD = "holdspace-demo-2026"
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+DEMO_CLINICS = [("north", "Holdspace North (demo)", 24), ("south", "Holdspace South (demo)", 16)]
+DEMO_STAFF = [
+    ("therapist", Role.THERAPIST),
+    ("therapist2", Role.THERAPIST),
+    ("lead", Role.MEDICAL_LEAD),
+    ("coordinator", Role.COORDINATOR),
+    ("researcher", Role.RESEARCHER),
+    ("admin", Role.CLINIC_ADMIN),
+]
+# Roughly how a running clinic's clients spread over the arc of care.
+PHASE_WEIGHTS = {
+    Phase.INTAKE: 3,
+    Phase.SCREENING: 4,
+    Phase.PREPARATION: 4,
+    Phase.MEDICINE_SESSIONS: 4,
+    Phase.INTEGRATION: 4,
+    Phase.FOLLOW_UP: 3,
+    Phase.CLOSED: 2,
+}
+
+
+@dataclass
+class DemoSummary:
+    clinics: int
+    staff: int
+    clients: int
+
+
+def demo_email(login: str, clinic_slug: str) -> str:
+    return f"{login}@{clinic_slug}.demo"
+
+
+def demo_build(*, seed: int = 1) -> DemoSummary:
+    rng = random.Random(seed)
+    fake = Faker(["no_NO", "en_GB"])
+    fake.seed_instance(seed)
+    staff_count = client_count = 0
+    with transaction.atomic():
+        for slug, name, n_clients in DEMO_CLINICS:
+            clinic = Clinic.objects.create(name=name, slug=slug)
+            members = {}
+            for login, role in DEMO_STAFF:
+                members[login] = _demo_staff(clinic, login, role, fake)
+                staff_count += 1
+            coordinator = Actor.command_line(members["coordinator"])
+            for _i in range(n_clients):
+                phase = rng.choices(list(PHASE_WEIGHTS), weights=list(PHASE_WEIGHTS.values()))[0]
+                client = services.client_create(
+                    by=coordinator,
+                    given_name=fake.first_name(),
+                    family_name=fake.last_name(),
+                    birth_date=fake.date_of_birth(minimum_age=21, maximum_age=70),
+                    email=f"{fake.unique.user_name()}@example.org",
+                    phone=fake.phone_number(),
+                    phase=phase,
+                )
+                client_count += 1
+                # Each client has a lead therapist and, usually, a co-therapist and the lead.
+                first, second = rng.sample(["therapist", "therapist2"], 2)
+                services.care_team_add(
+                    by=coordinator, client=client, member=members[first], role=CareTeamRole.LEAD_THERAPIST
+                )
+                if rng.random() < 0.5:
+                    services.care_team_add(
+                        by=coordinator, client=client, member=members[second], role=CareTeamRole.CO_THERAPIST
+                    )
+                services.care_team_add(
+                    by=coordinator, client=client, member=members["lead"], role=CareTeamRole.MEDICAL
+                )
+    return DemoSummary(len(DEMO_CLINICS), staff_count, client_count)
+
+
+def _demo_staff(clinic: Clinic, login: str, role: str, fake: Faker) -> Membership:
+    user = User.objects.create_user(
+        email=demo_email(login, clinic.slug),
+        password=DEMO_PASSWORD,
+        first_name=fake.first_name(),
+        last_name=fake.last_name(),
+    )
+    TOTP.activate(user, DEMO_TOTP_SECRET)
+    RecoveryCodes.activate(user)
+    membership = Membership.objects.create(user=user, clinic=clinic, role=role)
+    audit_record(
+        action="staff.create",
+        actor_label="holdspace demo",
+        clinic_id=clinic.pk,
+        target=membership,
+        fields=["email", "role"],
+        channel=Channel.CLI,
+    )
+    return membership
+
+
+def demo_build_network(
+    *, seed: int = 1, clinics: int = 20, clients: int = 50_000, batch_size: int = 5_000
+) -> DemoSummary:
+    """A large synthetic network for benchmarks: bulk inserts, one audit row per clinic."""
+    rng = random.Random(seed)
+    fake = Faker("no_NO")
+    fake.seed_instance(seed)
+    first_names = [fake.first_name() for _ in range(500)]
+    last_names = [fake.last_name() for _ in range(500)]
+    codes: set[str] = set(Client.objects.values_list("code", flat=True))
+    per_clinic = clients // clinics
+    staff_count = client_count = 0
+    for number in range(1, clinics + 1):
+        with transaction.atomic():
+            clinic = Clinic.objects.create(name=f"Network clinic {number:02d}", slug=f"net{number:02d}")
+            therapists = []
+            for login, role in DEMO_STAFF:
+                user = User.objects.create_user(
+                    email=demo_email(login, clinic.slug), password=None
+                )
+                membership = Membership.objects.create(user=user, clinic=clinic, role=role)
+                staff_count += 1
+                if role == Role.THERAPIST:
+                    therapists.append(membership)
+            made = 0
+            while made < per_clinic:
+                size = min(batch_size, per_clinic - made)
+                batch = []
+                for _ in range(size):
+                    code = _unique_code(rng, codes)
+                    batch.append(Client(clinic=clinic, code=code, phase=rng.choice(list(Phase))))
+                created = Client.objects.bulk_create(batch)
+                if any(c.pk is None for c in created):  # backends without RETURNING ids
+                    created = list(Client.objects.filter(code__in=[c.code for c in batch]))
+                ClientIdentity.objects.bulk_create(
+                    ClientIdentity(
+                        client=c,
+                        given_name=rng.choice(first_names),
+                        family_name=rng.choice(last_names),
+                        birth_date=dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(20000)),
+                    )
+                    for c in created
+                )
+                CareTeamMember.objects.bulk_create(
+                    CareTeamMember(client=c, membership=rng.choice(therapists), role=CareTeamRole.LEAD_THERAPIST)
+                    for c in created
+                )
+                made += size
+            client_count += made
+            audit_record(
+                action="demo.network_load",
+                actor_label="holdspace demo",
+                clinic_id=clinic.pk,
+                target=clinic,
+                fields=["clients"],
+                channel=Channel.CLI,
+            )
+    return DemoSummary(clinics, staff_count, client_count)
+
+
+def _unique_code(rng: random.Random, taken: set[str]) -> str:
+    while True:
+        code = "HS-" + "".join(rng.choice(CODE_ALPHABET) for _ in range(6))
+        if code not in taken:
+            taken.add(code)
+            return code

@@ -1,0 +1,133 @@
+"""The shell's guards, in the order they run: signed in, not idle, a clinic member, two factors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from holdspace.audit.services import audit_record
+from holdspace.people.actors import client_ip
+from holdspace.people.models import Membership, User
+from holdspace.people.selectors import membership_for_user
+
+API_PREFIX = "/api/"
+
+# Pages a signed-in user may reach before enrolling a second factor: the account pages
+# (where enrolment happens), language choice and the health check.
+SECOND_FACTOR_FREE_PREFIXES = ("/accounts/", "/i18n/", "/healthz", "/static/")
+
+
+class LoginRequiredMiddleware(DjangoLoginRequired):
+    """Deny by default. The API answers 401 itself, so it is left to its own authentication."""
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: list[Any],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        if request.path_info.startswith(API_PREFIX):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class MembershipMiddleware:
+    """`request.membership`: the signed-in user's clinic membership, looked up once."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = membership_for_user(request.user)  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+class IdleTimeoutMiddleware:
+    """Ends a session after the clinic's idle limit (Clinic.idle_timeout_minutes)."""
+
+    SESSION_KEY = "holdspace_last_activity"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if isinstance(user, User) and user.is_authenticated:
+            now = time.time()
+            membership = getattr(request, "membership", None)
+            limit = self.idle_limit_seconds(membership)
+            last = request.session.get(self.SESSION_KEY)
+            if isinstance(last, int | float) and now - last > limit:
+                return self.end_session(request, user, membership, limit)
+            request.session[self.SESSION_KEY] = now
+            # The server forgets the session too, not only this check.
+            request.session.set_expiry(limit)
+        return self.get_response(request)
+
+    @staticmethod
+    def idle_limit_seconds(membership: Membership | None) -> int:
+        minutes = (
+            membership.clinic.idle_timeout_minutes
+            if membership is not None
+            else settings.DEFAULT_IDLE_TIMEOUT_MINUTES
+        )
+        return int(minutes) * 60
+
+    def end_session(
+        self, request: HttpRequest, user: User, membership: Membership | None, limit: int
+    ) -> HttpResponse:
+        audit_record(
+            action="auth.idle_timeout",
+            actor=user,
+            clinic_id=membership.clinic_id if membership else None,
+            ip=client_ip(request),
+        )
+        logout(request)
+        if request.path_info.startswith(API_PREFIX):
+            return JsonResponse({"detail": "Your session ended after inactivity."}, status=401)
+        messages.info(
+            request,
+            _("You were signed out after %(minutes)d minutes without activity.")
+            % {"minutes": limit // 60},
+        )
+        return redirect_to_login(request.get_full_path())
+
+
+class SecondFactorRequiredMiddleware:
+    """No clinical data before a second factor (TOTP or a security key) is enrolled."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from allauth.mfa.utils import is_mfa_enabled
+
+        user = request.user
+        path = request.path_info
+        if (
+            isinstance(user, User)
+            and user.is_authenticated
+            and not path.startswith(SECOND_FACTOR_FREE_PREFIXES)
+            and not is_mfa_enabled(user)
+        ):
+            if path.startswith(API_PREFIX):
+                return JsonResponse(
+                    {"detail": "Enrol a second factor before using the API."}, status=403
+                )
+            messages.warning(
+                request,
+                _("Set up a second factor before you see any client data. It takes a minute."),
+            )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)

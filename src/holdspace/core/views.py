@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from holdspace.people import policies
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role starts where its work is."""
+    membership = request.membership  # type: ignore[attr-defined]
+    if policies.can_list_clients(membership):
+        return redirect("people:client_list")
+    if policies.can_manage_staff(membership):
+        return redirect("clinic:staff_list")
+    return render(request, "core/no_clinic.html", status=403)
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and monitors: is the app up and can it reach its database?"""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok", "vendor": connection.vendor})
+
+
+@login_not_required
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(
+        request,
+        "core/error.html",
+        {
+            "title": _("This form has expired"),
+            "message": _(
+                "For your safety the form could not be sent. Go back, reload the page and "
+                "send it again. If you were away for a while, you may need to sign in again."
+            ),
+        },
+        status=403,
+    )

@@ -1,0 +1,71 @@
+"""Who may do what with people and client records. Views ask here; they never decide.
+
+Everything is denied unless a rule below allows it.
+"""
+
+from __future__ import annotations
+
+from .models import CareTeamMember, Client, Membership, Role
+
+# Roles that see every client of their clinic. Therapists see only the clients on whose care
+# team they are. Clinic admins run the clinic (staff, settings, audit), not care.
+CLINIC_WIDE_CLIENT_ROLES = frozenset({Role.MEDICAL_LEAD, Role.COORDINATOR, Role.RESEARCHER})
+CLIENT_ROLES = CLINIC_WIDE_CLIENT_ROLES | {Role.THERAPIST}
+
+# Roles with a need to know who a client is. Researchers work with pseudonymous codes only.
+IDENTITY_ROLES = frozenset({Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR})
+
+# Roles that open a new client record and assign care teams.
+CLIENT_CREATE_ROLES = frozenset({Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR})
+CARE_TEAM_MANAGE_ROLES = frozenset({Role.MEDICAL_LEAD, Role.COORDINATOR})
+
+STAFF_ADMIN_ROLES = frozenset({Role.CLINIC_ADMIN})
+AUDIT_READ_ROLES = frozenset({Role.CLINIC_ADMIN})
+
+
+def can_list_clients(membership: Membership | None) -> bool:
+    return membership is not None and membership.role in CLIENT_ROLES
+
+
+def can_see_all_clinic_clients(membership: Membership) -> bool:
+    return membership.role in CLINIC_WIDE_CLIENT_ROLES
+
+
+def can_view_client(membership: Membership | None, client: Client) -> bool:
+    if membership is None or membership.clinic_id != client.clinic_id:
+        return False
+    if can_see_all_clinic_clients(membership):
+        return True
+    return membership.role == Role.THERAPIST and is_on_care_team(membership, client)
+
+
+def is_on_care_team(membership: Membership, client: Client) -> bool:
+    return CareTeamMember.objects.filter(client=client, membership=membership).exists()
+
+
+def can_read_identity(membership: Membership | None, client: Client) -> bool:
+    return (
+        membership is not None
+        and membership.role in IDENTITY_ROLES
+        and can_view_client(membership, client)
+    )
+
+
+def can_create_client(membership: Membership | None) -> bool:
+    return membership is not None and membership.role in CLIENT_CREATE_ROLES
+
+
+def can_manage_care_team(membership: Membership | None, client: Client) -> bool:
+    return (
+        membership is not None
+        and membership.role in CARE_TEAM_MANAGE_ROLES
+        and membership.clinic_id == client.clinic_id
+    )
+
+
+def can_manage_staff(membership: Membership | None) -> bool:
+    return membership is not None and membership.role in STAFF_ADMIN_ROLES
+
+
+def can_read_audit(membership: Membership | None) -> bool:
+    return membership is not None and membership.role in AUDIT_READ_ROLES

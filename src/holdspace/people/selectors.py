@@ -1,0 +1,86 @@
+"""Every read of people and clients goes through a scoped selector.
+
+Getters answer 404 to anyone outside the record's scope, so existence is never revealed.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from . import policies
+from .models import CareTeamMember, Client, Membership, User
+
+
+def membership_for_user(user: User | object) -> Membership | None:
+    """The user's active clinic membership, or None (anonymous, or not staff of any clinic)."""
+    if not isinstance(user, User) or not user.is_active:
+        return None
+    return (
+        Membership.objects.select_related("clinic", "user")
+        .filter(user=user, is_active=True)
+        .first()
+    )
+
+
+def clients_visible_to(membership: Membership | None) -> QuerySet[Client]:
+    if membership is None or not policies.can_list_clients(membership):
+        return Client.objects.none()
+    clients = Client.objects.filter(clinic_id=membership.clinic_id)
+    if not policies.can_see_all_clinic_clients(membership):
+        clients = clients.filter(care_team__membership=membership)
+    return clients
+
+
+def client_search(
+    membership: Membership | None, *, query: str = "", phase: str = ""
+) -> QuerySet[Client]:
+    """Clients the member may see, matching a code or (for roles that may) a name."""
+    clients = clients_visible_to(membership)
+    query = query.strip()
+    if query:
+        match = Q(code__icontains=query)
+        if membership is not None and membership.role in policies.IDENTITY_ROLES:
+            for word in query.split():
+                match |= Q(identity__given_name__icontains=word) | Q(
+                    identity__family_name__icontains=word
+                )
+        clients = clients.filter(match)
+    if phase:
+        clients = clients.filter(phase=phase)
+    return clients.distinct().order_by("code")
+
+
+def client_for_user(membership: Membership | None, code: str) -> Client:
+    """The client with this code if the member may see it; 404 otherwise."""
+    client = (
+        clients_visible_to(membership)
+        .select_related("clinic")
+        .filter(code=code.strip().upper())
+        .first()
+    )
+    if client is None:
+        raise Http404("No such client.")
+    return client
+
+
+def care_team_for(client: Client) -> QuerySet[CareTeamMember]:
+    return client.care_team.select_related("membership__user").order_by("role", "added_at")
+
+
+def staff_of_clinic(membership: Membership) -> QuerySet[Membership]:
+    """Staff of the member's own clinic (for clinic admins and care-team pickers)."""
+    return (
+        Membership.objects.filter(clinic_id=membership.clinic_id)
+        .select_related("user")
+        .order_by("-is_active", "role", "user__email")
+    )
+
+
+def staff_member_for_admin(membership: Membership | None, pk: int) -> Membership:
+    if membership is None or not policies.can_manage_staff(membership):
+        raise Http404("No such staff member.")
+    found = staff_of_clinic(membership).filter(pk=pk).first()
+    if found is None:
+        raise Http404("No such staff member.")
+    return found

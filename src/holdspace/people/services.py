@@ -1,0 +1,174 @@
+"""Every write to clinics, staff and clients: permission, transaction and audit in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from holdspace.audit.services import audit_record
+
+from . import policies
+from .actors import Actor
+from .models import (
+    CareTeamMember,
+    CareTeamRole,
+    Client,
+    ClientIdentity,
+    Clinic,
+    Membership,
+    Phase,
+    Role,
+    User,
+    new_client_code,
+)
+
+
+def _audit(by: Actor, action: str, **kwargs: object) -> None:
+    audit_record(
+        action=action,
+        actor=by.user,
+        clinic_id=by.clinic_id,
+        channel=by.channel,
+        ip=by.ip,
+        **kwargs,  # type: ignore[arg-type]  # the remaining keywords of audit_record
+    )
+
+
+def client_create(
+    *,
+    by: Actor,
+    given_name: str,
+    family_name: str,
+    birth_date: dt.date | None = None,
+    email: str = "",
+    phone: str = "",
+    phase: str = Phase.INTAKE,
+) -> Client:
+    """Open a client record with its separate identity. A creating therapist joins the team."""
+    membership = by.membership
+    if membership is None or not policies.can_create_client(membership):
+        raise PermissionDenied("You may not open client records.")
+    with transaction.atomic():
+        client = _client_with_fresh_code(clinic=membership.clinic, phase=phase)
+        ClientIdentity.objects.create(
+            client=client,
+            given_name=given_name.strip(),
+            family_name=family_name.strip(),
+            birth_date=birth_date,
+            email=email.strip(),
+            phone=phone.strip(),
+        )
+        _audit(
+            by,
+            "client.create",
+            target=client,
+            client_code=client.code,
+            fields=["phase", "given_name", "family_name", "birth_date", "email", "phone"],
+        )
+        if membership.role == Role.THERAPIST:
+            _care_team_insert(by=by, client=client, member=membership, role=CareTeamRole.LEAD_THERAPIST)
+    return client
+
+
+def _client_with_fresh_code(*, clinic: Clinic, phase: str) -> Client:
+    for _attempt in range(10):
+        try:
+            with transaction.atomic():
+                return Client.objects.create(clinic=clinic, code=new_client_code(), phase=phase)
+        except IntegrityError:
+            continue  # a collision among 32^6 codes: draw again
+    raise RuntimeError("Could not draw a free client code.")
+
+
+def care_team_add(*, by: Actor, client: Client, member: Membership, role: str) -> CareTeamMember:
+    if not policies.can_manage_care_team(by.membership, client):
+        raise PermissionDenied("You may not change this care team.")
+    if member.clinic_id != client.clinic_id or not member.is_active:
+        raise ValidationError({"member": "Only active staff of this clinic can join the care team."})
+    if member.role not in {Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR}:
+        raise ValidationError({"member": "This role does not treat clients."})
+    with transaction.atomic():
+        return _care_team_insert(by=by, client=client, member=member, role=role)
+
+
+def _care_team_insert(
+    *, by: Actor, client: Client, member: Membership, role: str
+) -> CareTeamMember:
+    if CareTeamMember.objects.filter(client=client, membership=member).exists():
+        raise ValidationError({"member": "Already on this care team."})
+    placed = CareTeamMember.objects.create(client=client, membership=member, role=role)
+    _audit(by, "care_team.add", target=placed, client_code=client.code, fields=["membership", "role"])
+    return placed
+
+
+def care_team_remove(*, by: Actor, placement: CareTeamMember) -> None:
+    """Take a staff member off a care team. The audit row keeps who was on it and when."""
+    if not policies.can_manage_care_team(by.membership, placement.client):
+        raise PermissionDenied("You may not change this care team.")
+    with transaction.atomic():
+        _audit(
+            by,
+            "care_team.remove",
+            target=placement,
+            client_code=placement.client.code,
+            fields=["membership"],
+        )
+        placement.delete()
+
+
+def staff_create(
+    *, by: Actor, email: str, first_name: str, last_name: str, role: str
+) -> Membership:
+    """Add a staff member to the admin's clinic. They set their own password by email link."""
+    admin = by.membership
+    if admin is None or not policies.can_manage_staff(admin):
+        raise PermissionDenied("You may not manage staff.")
+    email = email.strip().lower()
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=email).first()
+        if user is not None and Membership.objects.filter(user=user, is_active=True).exists():
+            raise ValidationError({"email": "This person already works at a clinic in Holdspace."})
+        if user is None:
+            user = User.objects.create_user(
+                email=email, password=None, first_name=first_name.strip(), last_name=last_name.strip()
+            )
+        membership = Membership.objects.create(user=user, clinic=admin.clinic, role=role)
+        _audit(by, "staff.create", target=membership, fields=["email", "role"])
+    return membership
+
+
+def staff_update(*, by: Actor, membership: Membership, role: str, is_active: bool) -> Membership:
+    admin = by.membership
+    if admin is None or not policies.can_manage_staff(admin) or membership.clinic_id != admin.clinic_id:
+        raise PermissionDenied("You may not manage this staff member.")
+    if membership.pk == admin.pk and (not is_active or role != Role.CLINIC_ADMIN):
+        raise ValidationError({"role": "You cannot remove your own admin role; ask another admin."})
+    changed = [
+        name
+        for name, new in (("role", role), ("is_active", is_active))
+        if getattr(membership, name) != new
+    ]
+    if not changed:
+        return membership
+    with transaction.atomic():
+        membership.role, membership.is_active = role, is_active
+        membership.save(update_fields=changed)
+        _audit(by, "staff.update", target=membership, fields=changed)
+    return membership
+
+
+def clinic_settings_update(*, by: Actor, idle_timeout_minutes: int) -> Clinic:
+    admin = by.membership
+    if admin is None or not policies.can_manage_staff(admin):
+        raise PermissionDenied("You may not change clinic settings.")
+    clinic = admin.clinic
+    if clinic.idle_timeout_minutes == idle_timeout_minutes:
+        return clinic
+    with transaction.atomic():
+        clinic.idle_timeout_minutes = idle_timeout_minutes
+        clinic.full_clean()
+        clinic.save(update_fields=["idle_timeout_minutes"])
+        _audit(by, "clinic.settings_update", target=clinic, fields=["idle_timeout_minutes"])
+    return clinic

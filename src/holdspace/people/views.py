@@ -1,0 +1,240 @@
+"""Client pages and the clinic admin's staff pages."""
+
+from __future__ import annotations
+
+from allauth.account.forms import ResetPasswordForm
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from holdspace.audit.services import audit_record
+
+from . import policies, selectors, services
+from .actors import Actor
+from .forms import (
+    CareTeamAddForm,
+    ClientCreateForm,
+    ClientSearchForm,
+    ClinicSettingsForm,
+    StaffCreateForm,
+    StaffUpdateForm,
+)
+from .models import CareTeamMember, Membership, Role
+
+
+def _membership(request: HttpRequest) -> Membership | None:
+    return getattr(request, "membership", None)
+
+
+def _apply_errors(form: Form, error: ValidationError) -> None:
+    """Show a service's refusal beside the field it concerns, keeping what was typed."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+def client_list(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    if not policies.can_list_clients(membership):
+        raise PermissionDenied
+    form = ClientSearchForm(request.GET or None)
+    query = phase = ""
+    if form.is_valid():
+        query, phase = form.cleaned_data["q"], form.cleaned_data["phase"]
+    clients = selectors.client_search(membership, query=query, phase=phase).select_related(
+        "identity"
+    )
+    page = Paginator(clients, 50).get_page(request.GET.get("page"))
+    audit_record(
+        action="client.list", actor=request.user, clinic_id=membership.clinic_id,  # type: ignore[union-attr]
+        ip=Actor.from_request(request).ip,
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "show_names": membership.role in policies.IDENTITY_ROLES,  # type: ignore[union-attr]
+        "can_create": policies.can_create_client(membership),
+        "query_string": request.GET.urlencode(),
+    }
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "client-rows":
+        return render(request, "people/_client_rows.html", context)
+    return render(request, "people/client_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def client_create(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    if not policies.can_create_client(membership):
+        raise PermissionDenied
+    form = ClientCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        client = services.client_create(by=Actor.from_request(request), **form.cleaned_data)
+        messages.success(request, _("Client %(code)s was created.") % {"code": client.code})
+        return redirect("people:client_detail", code=client.code)
+    return render(request, "people/client_create.html", {"form": form})
+
+
+def client_detail(request: HttpRequest, code: str) -> HttpResponse:
+    membership = _membership(request)
+    client = selectors.client_for_user(membership, code)
+    show_identity = policies.can_read_identity(membership, client)
+    audit_record(
+        action="client.view",
+        actor=request.user,
+        clinic_id=client.clinic_id,
+        target=client,
+        client_code=client.code,
+        fields=["identity"] if show_identity else [],
+        ip=Actor.from_request(request).ip,
+    )
+    can_manage_team = policies.can_manage_care_team(membership, client)
+    team_form = None
+    if can_manage_team:
+        team_form = CareTeamAddForm(staff=_team_candidates(membership, client))  # type: ignore[arg-type]
+    return render(
+        request,
+        "people/client_detail.html",
+        {
+            "client": client,
+            "identity": getattr(client, "identity", None) if show_identity else None,
+            "care_team": selectors.care_team_for(client),
+            "can_manage_team": can_manage_team,
+            "team_form": team_form,
+        },
+    )
+
+
+def _team_candidates(membership: Membership, client: object) -> object:
+    return (
+        selectors.staff_of_clinic(membership)
+        .filter(is_active=True, role__in=[Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR])
+        .exclude(care_assignments__client=client)
+    )
+
+
+@require_POST
+def care_team_add(request: HttpRequest, code: str) -> HttpResponse:
+    membership = _membership(request)
+    client = selectors.client_for_user(membership, code)
+    if not policies.can_manage_care_team(membership, client):
+        raise PermissionDenied
+    form = CareTeamAddForm(request.POST, staff=_team_candidates(membership, client))  # type: ignore[arg-type]
+    if form.is_valid():
+        try:
+            services.care_team_add(
+                by=Actor.from_request(request),
+                client=client,
+                member=form.cleaned_data["member"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The care team was updated."))
+            return redirect("people:client_detail", code=client.code)
+    return render(
+        request,
+        "people/client_detail.html",
+        {
+            "client": client,
+            "identity": getattr(client, "identity", None)
+            if policies.can_read_identity(membership, client)
+            else None,
+            "care_team": selectors.care_team_for(client),
+            "can_manage_team": True,
+            "team_form": form,
+        },
+        status=422,
+    )
+
+
+@require_POST
+def care_team_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    membership = _membership(request)
+    client = selectors.client_for_user(membership, code)
+    placement = CareTeamMember.objects.filter(client=client, pk=pk).first()
+    if placement is None:
+        raise Http404
+    services.care_team_remove(by=Actor.from_request(request), placement=placement)
+    messages.success(request, _("The care team was updated."))
+    return redirect("people:client_detail", code=client.code)
+
+
+# The clinic admin's pages ------------------------------------------------------------------
+
+
+def _admin_membership(request: HttpRequest) -> Membership:
+    membership = _membership(request)
+    if membership is None or not policies.can_manage_staff(membership):
+        raise PermissionDenied
+    return membership
+
+
+def staff_list(request: HttpRequest) -> HttpResponse:
+    membership = _admin_membership(request)
+    return render(
+        request,
+        "people/staff_list.html",
+        {"staff": selectors.staff_of_clinic(membership), "clinic": membership.clinic},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def staff_create(request: HttpRequest) -> HttpResponse:
+    _admin_membership(request)
+    form = StaffCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.staff_create(by=Actor.from_request(request), **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            # They choose their own password through the emailed reset link.
+            reset = ResetPasswordForm(data={"email": created.user.email})
+            if reset.is_valid():
+                reset.save(request)
+            messages.success(
+                request,
+                _("%(email)s was added. They were sent a link to choose a password.")
+                % {"email": created.user.email},
+            )
+            return redirect("clinic:staff_list")
+    return render(request, "people/staff_form.html", {"form": form, "member": None})
+
+
+@require_http_methods(["GET", "POST"])
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    admin = _admin_membership(request)
+    member = selectors.staff_member_for_admin(admin, pk)
+    form = StaffUpdateForm(
+        request.POST or None, initial={"role": member.role, "is_active": member.is_active}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_update(by=Actor.from_request(request), membership=member, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("clinic:staff_list")
+    return render(request, "people/staff_form.html", {"form": form, "member": member})
+
+
+@require_http_methods(["GET", "POST"])
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    admin = _admin_membership(request)
+    form = ClinicSettingsForm(
+        request.POST or None, initial={"idle_timeout_minutes": admin.clinic.idle_timeout_minutes}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.clinic_settings_update(by=Actor.from_request(request), **form.cleaned_data)
+        messages.success(request, _("Saved."))
+        return redirect("clinic:clinic_settings")
+    return render(request, "people/clinic_settings.html", {"form": form, "clinic": admin.clinic})

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from holdspace.api.api import api
+from holdspace.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    # The language can be chosen on the sign-in page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("accounts/", include("allauth.urls")),
+    path("clients/", include("holdspace.people.urls")),
+    path("clinic/", include("holdspace.people.clinic_urls")),
+    path("audit/", include("holdspace.audit.urls")),
+    path("account/api-tokens/", include("holdspace.api.urls")),
+    path("api/v1/", api.urls),
+    path("platform-admin/", admin.site.urls),
+]
