@@ -73,7 +73,9 @@ def _secret_key() -> str:
         try:
             key = Path(path).read_text().strip()
         except OSError as error:
-            raise ImproperlyConfigured(f"SECRET_KEY_FILE {path!r} cannot be read: {error}.") from None
+            raise ImproperlyConfigured(
+                f"SECRET_KEY_FILE {path!r} cannot be read: {error}."
+            ) from None
         if not key:
             raise ImproperlyConfigured(f"SECRET_KEY_FILE {path!r} is empty.")
         return key

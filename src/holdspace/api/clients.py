@@ -1,6 +1,5 @@
 """/api/v1/clients: the same scoped selectors and audit as the client pages."""
 
-
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from holdspace.core.http import StaffRequest
 from holdspace.people.actors import Actor
 
 from .models import ApiToken
@@ -25,23 +26,25 @@ class TokenForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: StaffRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
         _token, new_token = api_token_create(
-            by=Actor.from_request(request), user=request.user, name=form.cleaned_data["name"]  # type: ignore[arg-type]
+            by=Actor.from_request(request),
+            user=request.user,
+            name=form.cleaned_data["name"],
         )
         form = TokenForm()
-    tokens = ApiToken.objects.filter(user=request.user)  # type: ignore[misc]
+    tokens = ApiToken.objects.filter(user=request.user)
     return render(
         request, "api/token_list.html", {"form": form, "tokens": tokens, "new_token": new_token}
     )
 
 
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = ApiToken.objects.filter(user=request.user, pk=pk).first()  # type: ignore[misc]
+def token_revoke(request: StaffRequest, pk: int) -> HttpResponse:
+    token = ApiToken.objects.filter(user=request.user, pk=pk).first()
     if token is None:
         raise Http404
     api_token_revoke(by=Actor.from_request(request), token=token)

@@ -22,7 +22,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError("Audit events are append-only.")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]  # never returns
+    def delete(self) -> NoReturn:
         raise PermissionError("Audit events are append-only.")
 
 
@@ -115,3 +115,6 @@ class AuditChainHead(models.Model):
 
     class Meta:
         verbose_name = _("audit chain head")
+
+    def __str__(self) -> str:
+        return f"#{self.seq}"

@@ -26,9 +26,7 @@ def _clinic_id(user: Any) -> int | None:
 
 @receiver(user_logged_in)
 def audit_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
-    audit_record(
-        action="auth.login", actor=user, clinic_id=_clinic_id(user), ip=client_ip(request)
-    )
+    audit_record(action="auth.login", actor=user, clinic_id=_clinic_id(user), ip=client_ip(request))
 
 
 @receiver(user_logged_out)

@@ -71,9 +71,13 @@ def audit_chain_verify(*, batch_size: int = 2000) -> ChainReport:
                 checked, expected_seq, f"row #{expected_seq} is missing (next row is #{event.seq})"
             )
         if event.prev_hash != prev_hash:
-            return ChainReport(checked, event.seq, f"row #{event.seq} does not link to the row before it")
+            return ChainReport(
+                checked, event.seq, f"row #{event.seq} does not link to the row before it"
+            )
         if event.compute_hash() != event.hash:
-            return ChainReport(checked, event.seq, f"row #{event.seq} was altered after it was written")
+            return ChainReport(
+                checked, event.seq, f"row #{event.seq} was altered after it was written"
+            )
         prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and (head.seq, head.hash) != (expected_seq - 1, prev_hash):

@@ -33,7 +33,7 @@ def production_safety(app_configs: Any = None, **kwargs: Any) -> list[Error]:
         errors.append(
             Error(
                 "SECRET_KEY is too short or too simple for production.",
-                hint="Use at least 50 random characters, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(64))'`.",
+                hint="Use at least 50 random characters, e.g. from secrets.token_urlsafe(64).",
                 id="holdspace.E003",
             )
         )

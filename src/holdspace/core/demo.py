@@ -15,8 +15,8 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 from faker import Faker
 
-from holdspace.audit.services import audit_record
 from holdspace.audit.models import Channel
+from holdspace.audit.services import audit_record
 from holdspace.people import services
 from holdspace.people.actors import Actor
 from holdspace.people.models import (
@@ -33,8 +33,8 @@ from holdspace.people.models import (
 )
 
 # For the demo only, and documented in the README so a newcomer can sign in.
-DEMO_PASSWORD = "holdspace-demo-2026"
-DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+DEMO_PASSWORD = "holdspace-demo-2026"  # noqa: S105  (published demo login)
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105  (published demo)
 
 DEMO_CLINICS = [("north", "Holdspace North (demo)", 24), ("south", "Holdspace South (demo)", 16)]
 DEMO_STAFF = [
@@ -69,7 +69,7 @@ def demo_email(login: str, clinic_slug: str) -> str:
 
 
 def demo_build(*, seed: int = 1) -> DemoSummary:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  (reproducible synthetic data, not security)
     fake = Faker(["no_NO", "en_GB"])
     fake.seed_instance(seed)
     staff_count = client_count = 0
@@ -96,11 +96,17 @@ def demo_build(*, seed: int = 1) -> DemoSummary:
                 # Each client has a lead therapist and, usually, a co-therapist and the lead.
                 first, second = rng.sample(["therapist", "therapist2"], 2)
                 services.care_team_add(
-                    by=coordinator, client=client, member=members[first], role=CareTeamRole.LEAD_THERAPIST
+                    by=coordinator,
+                    client=client,
+                    member=members[first],
+                    role=CareTeamRole.LEAD_THERAPIST,
                 )
                 if rng.random() < 0.5:
                     services.care_team_add(
-                        by=coordinator, client=client, member=members[second], role=CareTeamRole.CO_THERAPIST
+                        by=coordinator,
+                        client=client,
+                        member=members[second],
+                        role=CareTeamRole.CO_THERAPIST,
                     )
                 services.care_team_add(
                     by=coordinator, client=client, member=members["lead"], role=CareTeamRole.MEDICAL
@@ -133,7 +139,7 @@ def demo_build_network(
     *, seed: int = 1, clinics: int = 20, clients: int = 50_000, batch_size: int = 5_000
 ) -> DemoSummary:
     """A large synthetic network for benchmarks: bulk inserts, one audit row per clinic."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  (reproducible synthetic data, not security)
     fake = Faker("no_NO")
     fake.seed_instance(seed)
     first_names = [fake.first_name() for _ in range(500)]
@@ -143,12 +149,12 @@ def demo_build_network(
     staff_count = client_count = 0
     for number in range(1, clinics + 1):
         with transaction.atomic():
-            clinic = Clinic.objects.create(name=f"Network clinic {number:02d}", slug=f"net{number:02d}")
+            clinic = Clinic.objects.create(
+                name=f"Network clinic {number:02d}", slug=f"net{number:02d}"
+            )
             therapists = []
             for login, role in DEMO_STAFF:
-                user = User.objects.create_user(
-                    email=demo_email(login, clinic.slug), password=None
-                )
+                user = User.objects.create_user(email=demo_email(login, clinic.slug), password=None)
                 membership = Membership.objects.create(user=user, clinic=clinic, role=role)
                 staff_count += 1
                 if role == Role.THERAPIST:
@@ -173,7 +179,11 @@ def demo_build_network(
                     for c in created
                 )
                 CareTeamMember.objects.bulk_create(
-                    CareTeamMember(client=c, membership=rng.choice(therapists), role=CareTeamRole.LEAD_THERAPIST)
+                    CareTeamMember(
+                        client=c,
+                        membership=rng.choice(therapists),
+                        role=CareTeamRole.LEAD_THERAPIST,
+                    )
                     for c in created
                 )
                 made += size

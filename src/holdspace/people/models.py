@@ -20,9 +20,7 @@ class StaffUserManager(UserManager["User"]):
 
     use_in_migrations = True
 
-    def _create_user(  # type: ignore[override]  # email replaces username
-        self, email: str, password: str | None, **extra_fields: Any
-    ) -> User:
+    def _create_user(self, email: str, password: str | None, **extra_fields: Any) -> User:
         if not email:
             raise ValueError("A user needs an email address.")
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
@@ -54,7 +52,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects: ClassVar[StaffUserManager] = StaffUserManager()  # type: ignore[assignment]
+    objects: ClassVar[StaffUserManager] = StaffUserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -192,9 +190,7 @@ class CareTeamMember(models.Model):
     membership = models.ForeignKey(
         Membership, on_delete=models.PROTECT, related_name="care_assignments"
     )
-    role = models.CharField(
-        _("role on the team"), max_length=20, choices=CareTeamRole.choices
-    )
+    role = models.CharField(_("role on the team"), max_length=20, choices=CareTeamRole.choices)
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

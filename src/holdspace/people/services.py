@@ -68,7 +68,9 @@ def client_create(
             fields=["phase", "given_name", "family_name", "birth_date", "email", "phone"],
         )
         if membership.role == Role.THERAPIST:
-            _care_team_insert(by=by, client=client, member=membership, role=CareTeamRole.LEAD_THERAPIST)
+            _care_team_insert(
+                by=by, client=client, member=membership, role=CareTeamRole.LEAD_THERAPIST
+            )
     return client
 
 
@@ -86,7 +88,9 @@ def care_team_add(*, by: Actor, client: Client, member: Membership, role: str) -
     if not policies.can_manage_care_team(by.membership, client):
         raise PermissionDenied("You may not change this care team.")
     if member.clinic_id != client.clinic_id or not member.is_active:
-        raise ValidationError({"member": "Only active staff of this clinic can join the care team."})
+        raise ValidationError(
+            {"member": "Only active staff of this clinic can join the care team."}
+        )
     if member.role not in {Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR}:
         raise ValidationError({"member": "This role does not treat clients."})
     with transaction.atomic():
@@ -99,7 +103,9 @@ def _care_team_insert(
     if CareTeamMember.objects.filter(client=client, membership=member).exists():
         raise ValidationError({"member": "Already on this care team."})
     placed = CareTeamMember.objects.create(client=client, membership=member, role=role)
-    _audit(by, "care_team.add", target=placed, client_code=client.code, fields=["membership", "role"])
+    _audit(
+        by, "care_team.add", target=placed, client_code=client.code, fields=["membership", "role"]
+    )
     return placed
 
 
@@ -132,7 +138,10 @@ def staff_create(
             raise ValidationError({"email": "This person already works at a clinic in Holdspace."})
         if user is None:
             user = User.objects.create_user(
-                email=email, password=None, first_name=first_name.strip(), last_name=last_name.strip()
+                email=email,
+                password=None,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
             )
         membership = Membership.objects.create(user=user, clinic=admin.clinic, role=role)
         _audit(by, "staff.create", target=membership, fields=["email", "role"])
@@ -141,7 +150,11 @@ def staff_create(
 
 def staff_update(*, by: Actor, membership: Membership, role: str, is_active: bool) -> Membership:
     admin = by.membership
-    if admin is None or not policies.can_manage_staff(admin) or membership.clinic_id != admin.clinic_id:
+    if (
+        admin is None
+        or not policies.can_manage_staff(admin)
+        or membership.clinic_id != admin.clinic_id
+    ):
         raise PermissionDenied("You may not manage this staff member.")
     if membership.pk == admin.pk and (not is_active or role != Role.CLINIC_ADMIN):
         raise ValidationError({"role": "You cannot remove your own admin role; ask another admin."})

@@ -6,13 +6,15 @@ from allauth.account.forms import ResetPasswordForm
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from holdspace.audit.services import audit_record
+from holdspace.core.http import StaffRequest
 
 from . import policies, selectors, services
 from .actors import Actor
@@ -24,11 +26,11 @@ from .forms import (
     StaffCreateForm,
     StaffUpdateForm,
 )
-from .models import CareTeamMember, Membership, Role
+from .models import CareTeamMember, Client, Membership, Role
 
 
-def _membership(request: HttpRequest) -> Membership | None:
-    return getattr(request, "membership", None)
+def _membership(request: StaffRequest) -> Membership | None:
+    return request.membership
 
 
 def _apply_errors(form: Form, error: ValidationError) -> None:
@@ -40,9 +42,9 @@ def _apply_errors(form: Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def client_list(request: HttpRequest) -> HttpResponse:
+def client_list(request: StaffRequest) -> HttpResponse:
     membership = _membership(request)
-    if not policies.can_list_clients(membership):
+    if membership is None or not policies.can_list_clients(membership):
         raise PermissionDenied
     form = ClientSearchForm(request.GET or None)
     query = phase = ""
@@ -53,13 +55,15 @@ def client_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(clients, 50).get_page(request.GET.get("page"))
     audit_record(
-        action="client.list", actor=request.user, clinic_id=membership.clinic_id,  # type: ignore[union-attr]
+        action="client.list",
+        actor=request.user,
+        clinic_id=membership.clinic_id,
         ip=Actor.from_request(request).ip,
     )
     context = {
         "form": form,
         "page": page,
-        "show_names": membership.role in policies.IDENTITY_ROLES,  # type: ignore[union-attr]
+        "show_names": membership.role in policies.IDENTITY_ROLES,
         "can_create": policies.can_create_client(membership),
         "query_string": request.GET.urlencode(),
     }
@@ -69,7 +73,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def client_create(request: HttpRequest) -> HttpResponse:
+def client_create(request: StaffRequest) -> HttpResponse:
     membership = _membership(request)
     if not policies.can_create_client(membership):
         raise PermissionDenied
@@ -81,7 +85,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
     return render(request, "people/client_create.html", {"form": form})
 
 
-def client_detail(request: HttpRequest, code: str) -> HttpResponse:
+def client_detail(request: StaffRequest, code: str) -> HttpResponse:
     membership = _membership(request)
     client = selectors.client_for_user(membership, code)
     show_identity = policies.can_read_identity(membership, client)
@@ -96,8 +100,8 @@ def client_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
     can_manage_team = policies.can_manage_care_team(membership, client)
     team_form = None
-    if can_manage_team:
-        team_form = CareTeamAddForm(staff=_team_candidates(membership, client))  # type: ignore[arg-type]
+    if can_manage_team and membership is not None:
+        team_form = CareTeamAddForm(staff=_team_candidates(membership, client))
     return render(
         request,
         "people/client_detail.html",
@@ -111,7 +115,7 @@ def client_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _team_candidates(membership: Membership, client: object) -> object:
+def _team_candidates(membership: Membership, client: Client) -> QuerySet[Membership]:
     return (
         selectors.staff_of_clinic(membership)
         .filter(is_active=True, role__in=[Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR])
@@ -120,12 +124,12 @@ def _team_candidates(membership: Membership, client: object) -> object:
 
 
 @require_POST
-def care_team_add(request: HttpRequest, code: str) -> HttpResponse:
+def care_team_add(request: StaffRequest, code: str) -> HttpResponse:
     membership = _membership(request)
     client = selectors.client_for_user(membership, code)
-    if not policies.can_manage_care_team(membership, client):
+    if membership is None or not policies.can_manage_care_team(membership, client):
         raise PermissionDenied
-    form = CareTeamAddForm(request.POST, staff=_team_candidates(membership, client))  # type: ignore[arg-type]
+    form = CareTeamAddForm(request.POST, staff=_team_candidates(membership, client))
     if form.is_valid():
         try:
             services.care_team_add(
@@ -156,7 +160,7 @@ def care_team_add(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def care_team_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def care_team_remove(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     membership = _membership(request)
     client = selectors.client_for_user(membership, code)
     placement = CareTeamMember.objects.filter(client=client, pk=pk).first()
@@ -170,14 +174,14 @@ def care_team_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 # The clinic admin's pages ------------------------------------------------------------------
 
 
-def _admin_membership(request: HttpRequest) -> Membership:
+def _admin_membership(request: StaffRequest) -> Membership:
     membership = _membership(request)
     if membership is None or not policies.can_manage_staff(membership):
         raise PermissionDenied
     return membership
 
 
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: StaffRequest) -> HttpResponse:
     membership = _admin_membership(request)
     return render(
         request,
@@ -187,7 +191,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def staff_create(request: HttpRequest) -> HttpResponse:
+def staff_create(request: StaffRequest) -> HttpResponse:
     _admin_membership(request)
     form = StaffCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -210,7 +214,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_edit(request: StaffRequest, pk: int) -> HttpResponse:
     admin = _admin_membership(request)
     member = selectors.staff_member_for_admin(admin, pk)
     form = StaffUpdateForm(
@@ -218,7 +222,9 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.staff_update(by=Actor.from_request(request), membership=member, **form.cleaned_data)
+            services.staff_update(
+                by=Actor.from_request(request), membership=member, **form.cleaned_data
+            )
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -228,7 +234,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def clinic_settings(request: HttpRequest) -> HttpResponse:
+def clinic_settings(request: StaffRequest) -> HttpResponse:
     admin = _admin_membership(request)
     form = ClinicSettingsForm(
         request.POST or None, initial={"idle_timeout_minutes": admin.clinic.idle_timeout_minutes}

@@ -40,10 +40,14 @@ class Command(BaseCommand):
         elif subcommand == "list":
             for token in ApiToken.objects.filter(user=user):
                 state = "revoked" if token.revoked_at else "active"
-                self.stdout.write(f"{token.hint}  {state:8}  {token.created_at:%Y-%m-%d}  {token.name}")
+                self.stdout.write(
+                    f"{token.hint}  {state:8}  {token.created_at:%Y-%m-%d}  {token.name}"
+                )
         elif subcommand == "revoke":
             matches = [t for t in ApiToken.objects.filter(user=user) if t.hint == options["hint"]]
             if len(matches) != 1:
-                raise CommandError("No single token starts with that; see `holdspace apitoken list`.")
+                raise CommandError(
+                    "No single token starts with that; see `holdspace apitoken list`."
+                )
             api_token_revoke(by=actor, token=matches[0])
             self.stdout.write(f"Revoked {matches[0].hint}.")

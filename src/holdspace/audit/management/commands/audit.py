@@ -15,7 +15,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="subcommand", required=True)
         sub.add_parser(
             "verify",
-            help="Check that no audit row was altered or removed; exits 1 at the first broken link.",
+            help=(
+                "Check that no audit row was altered or removed; exits 1 at the first broken link."
+            ),
         )
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:

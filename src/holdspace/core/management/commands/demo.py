@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from holdspace.core.demo import DEMO_PASSWORD, demo_build, demo_build_network
+from holdspace.core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_build, demo_build_network
 from holdspace.people.models import Clinic
 
 
@@ -39,7 +39,8 @@ class Command(BaseCommand):
             summary = demo_build(seed=seed)
             self.stdout.write(
                 "Demo logins: therapist, therapist2, lead, coordinator, researcher, admin "
-                f"@north.demo and @south.demo, password {DEMO_PASSWORD} (see README for the TOTP secret)."
+                f"@north.demo and @south.demo, password {DEMO_PASSWORD}, "
+                f"TOTP secret {DEMO_TOTP_SECRET} (demo only)."
             )
         self.stdout.write(
             f"Loaded {summary.clinics} clinics, {summary.staff} staff, {summary.clients} clients."

@@ -11,7 +11,9 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Serve Holdspace with gunicorn, after the system checks pass (deploy checks in production)."
+    help = (
+        "Serve Holdspace with gunicorn, after the system checks pass (deploy checks in production)."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -19,20 +21,34 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4)
 
-    def handle(self, *args: Any, host: str, port: int, workers: int, threads: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, host: str, port: int, workers: int, threads: int, **options: Any
+    ) -> None:
         # Refuse to start on an unsafe configuration (gunicorn itself runs no checks).
-        call_command("check", deploy=settings.PRODUCTION, fail_level="WARNING" if settings.PRODUCTION else "ERROR")
+        call_command(
+            "check",
+            deploy=settings.PRODUCTION,
+            fail_level="WARNING" if settings.PRODUCTION else "ERROR",
+        )
         if settings.PRODUCTION:
             call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"Holdspace on http://{host}:{port}/ (Ctrl-C stops it)")
         sys.stdout.flush()
         argv = [
-            sys.executable, "-m", "gunicorn", "holdspace.wsgi:application",
-            "--bind", f"{host}:{port}",
-            "--workers", str(workers),
-            "--threads", str(threads),
-            "--access-logfile", "-",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "holdspace.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--access-logfile",
+            "-",
             # Paths only: query strings can carry search terms such as a client's name.
-            "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+            "--access-logformat",
+            '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         ]
-        os.execv(sys.executable, argv)
+        os.execv(sys.executable, argv)  # noqa: S606  (replace this process with gunicorn)

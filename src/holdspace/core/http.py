@@ -1,0 +1,17 @@
+"""The request as Holdspace's middleware leaves it, for type checking views."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from holdspace.people.models import Membership, User
+
+
+class StaffRequest(HttpRequest):
+    """A request that passed LoginRequiredMiddleware: `user` is a signed-in User."""
+
+    user: User  # narrowed by LoginRequiredMiddleware
+    membership: Membership | None
