@@ -169,11 +169,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "holdspace.core.middleware.LoginRequiredMiddleware",
     "holdspace.core.middleware.MembershipMiddleware",
     "holdspace.core.middleware.IdleTimeoutMiddleware",
     "holdspace.core.middleware.SecondFactorRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Axes last, as its documentation asks: it turns a lockout into the lockout page.
@@ -206,6 +206,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+if HOLDSPACE_ENV == "test":
+    # Tests create many users; a fast hash keeps the suite quick. Never used outside tests.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -238,8 +241,10 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 # By account only: a clinic's staff often share one IP address behind NAT, and locking that
 # address would lock out the whole clinic for one person's typos (hence axes.W006 silenced).
-# allauth's own rate limit still slows a single address trying many accounts.
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# allauth's own per-account limit would answer before axes sees the attempt, so allauth keeps
+# only its per-address throttle and axes owns account lockout.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip"}
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_CALLABLE = "holdspace.people.adapters.axes_username"
 AXES_LOCKOUT_CALLABLE = "holdspace.people.adapters.lockout_response"
@@ -278,7 +283,7 @@ TIME_ZONE = env_str("TIME_ZONE", "Europe/Oslo")
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = VAR_DIR / "static" if PRODUCTION else None  # collectstatic only in production
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

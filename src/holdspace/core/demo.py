@@ -73,6 +73,7 @@ def demo_build(*, seed: int = 1) -> DemoSummary:
     fake = Faker(["no_NO", "en_GB"])
     fake.seed_instance(seed)
     staff_count = client_count = 0
+    codes: set[str] = set()
     with transaction.atomic():
         for slug, name, n_clients in DEMO_CLINICS:
             clinic = Clinic.objects.create(name=name, slug=slug)
@@ -91,6 +92,7 @@ def demo_build(*, seed: int = 1) -> DemoSummary:
                     email=f"{fake.unique.user_name()}@example.org",
                     phone=fake.phone_number(),
                     phase=phase,
+                    code=_unique_code(rng, codes),
                 )
                 client_count += 1
                 # Each client has a lead therapist and, usually, a co-therapist and the lead.

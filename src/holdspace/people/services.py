@@ -45,13 +45,17 @@ def client_create(
     email: str = "",
     phone: str = "",
     phase: str = Phase.INTAKE,
+    code: str | None = None,
 ) -> Client:
     """Open a client record with its separate identity. A creating therapist joins the team."""
     membership = by.membership
     if membership is None or not policies.can_create_client(membership):
         raise PermissionDenied("You may not open client records.")
     with transaction.atomic():
-        client = _client_with_fresh_code(clinic=membership.clinic, phase=phase)
+        if code is not None:  # the demo draws codes from its seed, to be reproducible
+            client = Client.objects.create(clinic=membership.clinic, code=code, phase=phase)
+        else:
+            client = _client_with_fresh_code(clinic=membership.clinic, phase=phase)
         ClientIdentity.objects.create(
             client=client,
             given_name=given_name.strip(),

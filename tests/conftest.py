@@ -1,0 +1,109 @@
+"""Personas from the clinic, shared by every test.
+
+Clinic "north" has a client on whose care team `therapist` is; `therapist_off_team` works at
+the same clinic but not with that client; `outsider` is a therapist at clinic "south".
+Every persona has enrolled TOTP, unless a test says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test import Client as HttpClient
+
+from holdspace.people.models import CareTeamRole, Client, Clinic, Membership, Role
+
+from .factories import CareTeamMemberFactory, ClientFactory, ClinicFactory, MembershipFactory
+
+
+@pytest.fixture(autouse=True)
+def _static_and_email(settings: object) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_flush_of_audit_rows_on_sqlite(django_db_setup: None, django_db_blocker: object) -> None:
+    """Transactional tests empty every table with DELETE on SQLite, which the append-only
+    trigger refuses. Drop only the DELETE trigger there (the UPDATE trigger stays); on
+    PostgreSQL flushing uses TRUNCATE and both triggers stay."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TRIGGER IF EXISTS audit_event_no_delete")
+
+
+@dataclass
+class Clinics:
+    north: Clinic
+    south: Clinic
+    client: Client  # a north client, on `therapist`'s care team
+    other_client: Client  # a north client on nobody's team
+    south_client: Client
+
+
+@pytest.fixture
+def clinics(db: None) -> Clinics:
+    north = ClinicFactory(name="North", slug="north")
+    south = ClinicFactory(name="South", slug="south")
+    return Clinics(
+        north=north,
+        south=south,
+        client=ClientFactory(clinic=north),
+        other_client=ClientFactory(clinic=north),
+        south_client=ClientFactory(clinic=south),
+    )
+
+
+def _member(clinic: Clinic, role: str, email: str) -> Membership:
+    return MembershipFactory(clinic=clinic, role=role, user__email=email)
+
+
+@pytest.fixture
+def therapist(clinics: Clinics) -> Membership:
+    member = _member(clinics.north, Role.THERAPIST, "therapist@north.test")
+    CareTeamMemberFactory(client=clinics.client, membership=member, role=CareTeamRole.LEAD_THERAPIST)
+    return member
+
+
+@pytest.fixture
+def therapist_off_team(clinics: Clinics) -> Membership:
+    return _member(clinics.north, Role.THERAPIST, "therapist2@north.test")
+
+
+@pytest.fixture
+def lead(clinics: Clinics) -> Membership:
+    return _member(clinics.north, Role.MEDICAL_LEAD, "lead@north.test")
+
+
+@pytest.fixture
+def coordinator(clinics: Clinics) -> Membership:
+    return _member(clinics.north, Role.COORDINATOR, "coordinator@north.test")
+
+
+@pytest.fixture
+def researcher(clinics: Clinics) -> Membership:
+    return _member(clinics.north, Role.RESEARCHER, "researcher@north.test")
+
+
+@pytest.fixture
+def clinic_admin(clinics: Clinics) -> Membership:
+    return _member(clinics.north, Role.CLINIC_ADMIN, "admin@north.test")
+
+
+@pytest.fixture
+def outsider(clinics: Clinics) -> Membership:
+    """A medical lead at the other clinic: sees all of south, nothing of north."""
+    return _member(clinics.south, Role.MEDICAL_LEAD, "lead@south.test")
+
+
+def signed_in(member: Membership) -> HttpClient:
+    browser = HttpClient()
+    browser.force_login(member.user)
+    return browser
+
+
+@pytest.fixture
+def as_therapist(therapist: Membership) -> HttpClient:
+    return signed_in(therapist)

@@ -1,0 +1,88 @@
+"""factory_boy factories for the domain. All data is synthetic."""
+
+from __future__ import annotations
+
+import factory
+from allauth.mfa.totp.internal.auth import TOTP
+
+from holdspace.people.models import (
+    CareTeamMember,
+    CareTeamRole,
+    Client,
+    ClientIdentity,
+    Clinic,
+    Membership,
+    Phase,
+    Role,
+    User,
+)
+
+PASSWORD = "calm-room-sofa-2026"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+
+    name = factory.Sequence(lambda n: f"Test clinic {n}")
+    slug = factory.Sequence(lambda n: f"clinic{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"staff{n}@example.org")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def with_totp(self, create: bool, extracted: bool | None, **kwargs: object) -> None:
+        self.save()
+        if create and extracted is not False:
+            TOTP.activate(self, TOTP_SECRET)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    clinic = factory.SubFactory(ClinicFactory)
+    role = Role.THERAPIST
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+        skip_postgeneration_save = True
+
+    clinic = factory.SubFactory(ClinicFactory)
+    code = factory.Sequence(lambda n: f"HS-T{n:05d}")
+    phase = Phase.PREPARATION
+    identity = factory.RelatedFactory(
+        "tests.factories.ClientIdentityFactory", factory_related_name="client"
+    )
+
+
+class ClientIdentityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClientIdentity
+
+    client = factory.SubFactory(ClientFactory, identity=None)
+    given_name = factory.Faker("first_name")
+    family_name = factory.Faker("last_name")
+    birth_date = factory.Faker("date_of_birth", minimum_age=25, maximum_age=65)
+    email = factory.Sequence(lambda n: f"client{n}@example.org")
+
+
+class CareTeamMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CareTeamMember
+
+    client = factory.SubFactory(ClientFactory)
+    membership = factory.SubFactory(MembershipFactory)
+    role = CareTeamRole.LEAD_THERAPIST

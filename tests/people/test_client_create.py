@@ -1,0 +1,85 @@
+"""Opening a client record and building its care team."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+
+from holdspace.audit.models import AuditEvent
+from holdspace.people.models import CareTeamMember, Client, ClientIdentity
+
+from ..conftest import signed_in
+
+NEW_CLIENT = {
+    "given_name": "Sigrid",
+    "family_name": "Testesen",
+    "birth_date": "1984-03-02",
+    "email": "sigrid@example.org",
+    "phone": "+47 400 00 000",
+}
+
+
+def test_coordinator_opens_a_client_with_a_separate_identity(clinics, coordinator):
+    response = signed_in(coordinator).post(reverse("people:client_create"), NEW_CLIENT)
+    client = Client.objects.get(identity__family_name="Testesen")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("people:client_detail", args=[client.code])
+    assert client.clinic == clinics.north
+    assert client.code.startswith("HS-") and len(client.code) == 9
+    identity = ClientIdentity.objects.get(client=client)
+    assert identity.birth_date == dt.date(1984, 3, 2)
+    event = AuditEvent.objects.get(action="client.create", client_code=client.code)
+    assert "family_name" in event.fields
+    assert "Testesen" not in str(event.payload())
+
+
+def test_a_therapist_who_opens_a_client_joins_the_care_team(clinics, therapist_off_team):
+    signed_in(therapist_off_team).post(reverse("people:client_create"), NEW_CLIENT)
+    client = Client.objects.get(identity__family_name="Testesen")
+    assert CareTeamMember.objects.filter(client=client, membership=therapist_off_team).exists()
+    url = reverse("people:client_detail", args=[client.code])
+    assert signed_in(therapist_off_team).get(url).status_code == 200
+
+
+def test_researcher_may_not_open_a_client(clinics, researcher):
+    response = signed_in(researcher).post(reverse("people:client_create"), NEW_CLIENT)
+    assert response.status_code == 403
+    assert not Client.objects.filter(identity__family_name="Testesen").exists()
+
+
+def test_birth_date_in_the_future_is_refused_beside_the_field_and_input_kept(clinics, coordinator):
+    data = {**NEW_CLIENT, "birth_date": "2099-01-01"}
+    response = signed_in(coordinator).post(reverse("people:client_create"), data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "A birth date cannot be in the future." in page
+    assert 'value="Testesen"' in page and 'value="2099-01-01"' in page
+    assert not Client.objects.filter(identity__family_name="Testesen").exists()
+
+
+def test_coordinator_adds_and_removes_a_care_team_member(clinics, coordinator, therapist_off_team):
+    browser = signed_in(coordinator)
+    url = reverse("people:care_team_add", args=[clinics.other_client.code])
+    response = browser.post(url, {"member": therapist_off_team.pk, "role": "co_therapist"})
+    assert response.status_code == 302
+    placement = CareTeamMember.objects.get(client=clinics.other_client, membership=therapist_off_team)
+    detail = reverse("people:client_detail", args=[clinics.other_client.code])
+    assert signed_in(therapist_off_team).get(detail).status_code == 200
+    browser.post(reverse("people:care_team_remove", args=[clinics.other_client.code, placement.pk]))
+    assert signed_in(therapist_off_team).get(detail).status_code == 404
+    actions = list(AuditEvent.objects.filter(client_code=clinics.other_client.code).values_list("action", flat=True))
+    assert "care_team.add" in actions and "care_team.remove" in actions
+
+
+def test_staff_of_another_clinic_cannot_join_a_care_team(clinics, coordinator, outsider):
+    url = reverse("people:care_team_add", args=[clinics.other_client.code])
+    response = signed_in(coordinator).post(url, {"member": outsider.pk, "role": "co_therapist"})
+    assert response.status_code == 422
+    assert not CareTeamMember.objects.filter(membership=outsider).exists()
+
+
+def test_therapist_may_not_change_a_care_team(clinics, therapist, therapist_off_team):
+    url = reverse("people:care_team_add", args=[clinics.client.code])
+    response = signed_in(therapist).post(url, {"member": therapist_off_team.pk, "role": "co_therapist"})
+    assert response.status_code == 403
