@@ -23,7 +23,7 @@ run: setup
 
 # The whole suite on SQLite, then again on PostgreSQL, after lint and type checks.
 test: setup lint
-	scripts/ensure-chromium
+	scripts/ensure-system-packages
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 

@@ -63,7 +63,9 @@ def _member(clinic: Clinic, role: str, email: str) -> Membership:
 @pytest.fixture
 def therapist(clinics: Clinics) -> Membership:
     member = _member(clinics.north, Role.THERAPIST, "therapist@north.test")
-    CareTeamMemberFactory(client=clinics.client, membership=member, role=CareTeamRole.LEAD_THERAPIST)
+    CareTeamMemberFactory(
+        client=clinics.client, membership=member, role=CareTeamRole.LEAD_THERAPIST
+    )
     return member
 
 

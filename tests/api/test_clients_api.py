@@ -38,7 +38,9 @@ def test_a_made_up_token_is_401(clinics):
 def test_a_revoked_token_is_401(clinics, therapist):
     raw = _token(therapist)
     assert _get("/api/v1/clients", raw).status_code == 200
-    api_token_revoke(by=Actor.command_line(therapist), token=ApiToken.objects.get(user=therapist.user))
+    api_token_revoke(
+        by=Actor.command_line(therapist), token=ApiToken.objects.get(user=therapist.user)
+    )
     assert _get("/api/v1/clients", raw).status_code == 401
 
 

@@ -49,7 +49,9 @@ def test_verify_command_reports_an_intact_chain(capsys):
 @pytest.mark.django_db
 def test_an_altered_row_is_found_and_the_command_fails():
     _first, second, _third = _three_events()
-    _tamper("UPDATE audit_auditevent SET actor_label = %s WHERE seq = %s", ["someone else", second.seq])
+    _tamper(
+        "UPDATE audit_auditevent SET actor_label = %s WHERE seq = %s", ["someone else", second.seq]
+    )
     report = audit_chain_verify()
     assert report.broken_at == second.seq and "altered" in report.reason
     with pytest.raises(CommandError, match=f"broken at row #{second.seq}"):
@@ -115,7 +117,9 @@ def test_clinic_admin_reads_only_their_own_clinics_audit_log(clinics, clinic_adm
 def test_audit_log_filters_by_client(clinics, clinic_admin, therapist):
     signed_in(therapist).get(reverse("people:client_detail", args=[clinics.client.code]))
     browser = signed_in(clinic_admin)
-    page = browser.get(reverse("audit:audit_log"), {"client_code": clinics.client.code}).content.decode()
+    page = browser.get(
+        reverse("audit:audit_log"), {"client_code": clinics.client.code}
+    ).content.decode()
     assert "client.view" in page
     other = browser.get(reverse("audit:audit_log"), {"client_code": "HS-NONE00"}).content.decode()
     assert "client.view" not in other
@@ -134,6 +138,8 @@ def test_the_platform_admin_cannot_edit_or_delete_audit_rows(clinics):
     change = admin_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
     assert change.status_code == 200  # read-only view
     assert b'name="_save"' not in change.content
-    delete = admin_client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"})
+    delete = admin_client.post(
+        reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}
+    )
     assert delete.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()

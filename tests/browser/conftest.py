@@ -21,7 +21,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def chromium():  # type: ignore[no-untyped-def]
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI") == "true":
-            pytest.fail("CI must have Debian's chromium at /usr/bin/chromium (scripts/ensure-chromium).")
+            pytest.fail(
+                "CI must have Debian's chromium at /usr/bin/chromium (scripts/ensure-chromium)."
+            )
         pytest.skip("No /usr/bin/chromium: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 

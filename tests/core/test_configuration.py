@@ -19,7 +19,14 @@ def holdspace(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Com
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "SECRET_KEY", "HOLDSPACE_ENV", "HOLDSPACE_DEBUG"}
+        if k
+        not in {
+            "DATABASE_URL",
+            "SECRET_KEY",
+            "HOLDSPACE_ENV",
+            "HOLDSPACE_DEBUG",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests in this process
+        }
     }
     base["HOLDSPACE_VAR_DIR"] = str(tmp_path / "var")
     base.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'db.sqlite3'}")
@@ -41,7 +48,9 @@ PRODUCTION = {
 
 
 def test_deploy_check_with_production_settings_reports_nothing(tmp_path):
-    result = holdspace("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION, tmp_path=tmp_path)
+    result = holdspace(
+        "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION, tmp_path=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
@@ -90,7 +99,9 @@ def test_a_bad_boolean_is_named(tmp_path):
 
 
 def test_local_use_generates_a_private_secret_and_a_wal_database(tmp_path):
-    result = holdspace("migrate", "--no-input", env={"HOLDSPACE_ENV": "development"}, tmp_path=tmp_path)
+    result = holdspace(
+        "migrate", "--no-input", env={"HOLDSPACE_ENV": "development"}, tmp_path=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     key = tmp_path / "var" / "secret_key"
     assert key.exists() and oct(key.stat().st_mode)[-3:] == "600"

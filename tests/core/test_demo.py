@@ -22,7 +22,9 @@ def test_demo_builds_two_clinics_with_every_role_and_forty_clients(capsys):
     call_command("demo")
     assert set(Clinic.objects.values_list("slug", flat=True)) == {"north", "south"}
     for slug in ("north", "south"):
-        logins = set(Membership.objects.filter(clinic__slug=slug).values_list("user__email", flat=True))
+        logins = set(
+            Membership.objects.filter(clinic__slug=slug).values_list("user__email", flat=True)
+        )
         assert logins == {
             f"{login}@{slug}.demo"
             for login in ("therapist", "therapist2", "lead", "coordinator", "researcher", "admin")
@@ -70,8 +72,12 @@ def test_demo_refuses_a_database_with_data_unless_asked_to_skip(capsys):
 def test_a_demo_therapist_signs_in_with_the_documented_password_and_totp():
     demo_build()
     browser = HttpClient()
-    browser.post(reverse("account_login"), {"login": "therapist@north.demo", "password": DEMO_PASSWORD})
-    response = browser.post(reverse("mfa_authenticate"), {"code": pyotp.TOTP(DEMO_TOTP_SECRET).now()})
+    browser.post(
+        reverse("account_login"), {"login": "therapist@north.demo", "password": DEMO_PASSWORD}
+    )
+    response = browser.post(
+        reverse("mfa_authenticate"), {"code": pyotp.TOTP(DEMO_TOTP_SECRET).now()}
+    )
     assert response.status_code == 302
     page = browser.get(reverse("people:client_list"))
     assert page.status_code == 200

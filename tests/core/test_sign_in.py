@@ -12,8 +12,8 @@ from django.urls import reverse
 from holdspace.audit.models import AuditEvent
 from holdspace.core.middleware import IdleTimeoutMiddleware
 
-from ..factories import PASSWORD, TOTP_SECRET, MembershipFactory
 from ..conftest import signed_in
+from ..factories import PASSWORD, TOTP_SECRET, MembershipFactory
 
 
 def _password_step(browser: HttpClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
@@ -49,7 +49,10 @@ def test_without_a_second_factor_no_clinical_page_opens(clinics):
     browser = HttpClient()
     response = _password_step(browser, member.user.email)
     assert response.status_code == 302
-    for url in (reverse("people:client_list"), reverse("people:client_detail", args=[clinics.client.code])):
+    for url in (
+        reverse("people:client_list"),
+        reverse("people:client_detail", args=[clinics.client.code]),
+    ):
         response = browser.get(url)
         assert response.status_code == 302
         assert response["Location"] == reverse("mfa_activate_totp")
@@ -99,7 +102,9 @@ def test_idle_session_ends_after_the_clinic_setting(clinics, therapist):
     assert response["Location"].startswith(reverse("account_login"))
     follow = browser.get(response["Location"])
     assert "10 minutes without activity" in follow.content.decode()
-    assert AuditEvent.objects.filter(action="auth.idle_timeout", actor_id=therapist.user_id).exists()
+    assert AuditEvent.objects.filter(
+        action="auth.idle_timeout", actor_id=therapist.user_id
+    ).exists()
     assert browser.get(reverse("people:client_list")).status_code == 302
 
 

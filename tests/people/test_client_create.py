@@ -63,12 +63,18 @@ def test_coordinator_adds_and_removes_a_care_team_member(clinics, coordinator, t
     url = reverse("people:care_team_add", args=[clinics.other_client.code])
     response = browser.post(url, {"member": therapist_off_team.pk, "role": "co_therapist"})
     assert response.status_code == 302
-    placement = CareTeamMember.objects.get(client=clinics.other_client, membership=therapist_off_team)
+    placement = CareTeamMember.objects.get(
+        client=clinics.other_client, membership=therapist_off_team
+    )
     detail = reverse("people:client_detail", args=[clinics.other_client.code])
     assert signed_in(therapist_off_team).get(detail).status_code == 200
     browser.post(reverse("people:care_team_remove", args=[clinics.other_client.code, placement.pk]))
     assert signed_in(therapist_off_team).get(detail).status_code == 404
-    actions = list(AuditEvent.objects.filter(client_code=clinics.other_client.code).values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(client_code=clinics.other_client.code).values_list(
+            "action", flat=True
+        )
+    )
     assert "care_team.add" in actions and "care_team.remove" in actions
 
 
@@ -81,5 +87,7 @@ def test_staff_of_another_clinic_cannot_join_a_care_team(clinics, coordinator, o
 
 def test_therapist_may_not_change_a_care_team(clinics, therapist, therapist_off_team):
     url = reverse("people:care_team_add", args=[clinics.client.code])
-    response = signed_in(therapist).post(url, {"member": therapist_off_team.pk, "role": "co_therapist"})
+    response = signed_in(therapist).post(
+        url, {"member": therapist_off_team.pk, "role": "co_therapist"}
+    )
     assert response.status_code == 403

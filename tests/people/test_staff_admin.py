@@ -10,7 +10,12 @@ from holdspace.people.models import Membership, Role
 
 from ..conftest import signed_in
 
-NEW_STAFF = {"email": "New.Person@North.test", "first_name": "Ny", "last_name": "Person", "role": "therapist"}
+NEW_STAFF = {
+    "email": "New.Person@North.test",
+    "first_name": "Ny",
+    "last_name": "Person",
+    "role": "therapist",
+}
 
 
 def test_admin_adds_a_staff_member_who_gets_a_password_link(clinics, clinic_admin):

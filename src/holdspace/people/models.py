@@ -179,7 +179,7 @@ class ClientIdentity(models.Model):
 class CareTeamRole(models.TextChoices):
     LEAD_THERAPIST = "lead_therapist", _("Lead therapist")
     CO_THERAPIST = "co_therapist", _("Co-therapist")
-    MEDICAL = "medical", _("Medical")
+    MEDICAL = "medical", _("Medical responsibility")
     SUPPORT = "support", _("Support")
 
 
