@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -13,6 +15,8 @@ from holdspace.audit.services import audit_chain_verify, audit_record
 
 from ..conftest import signed_in
 from ..factories import UserFactory
+
+append_only = importlib.import_module("holdspace.audit.migrations.0002_append_only_triggers")
 
 
 def _three_events() -> list[AuditEvent]:
@@ -97,12 +101,16 @@ def test_the_database_refuses_an_update_even_in_raw_sql():
 
 
 @pytest.mark.django_db
-def test_the_database_refuses_a_delete_on_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("On SQLite the test runner itself needs DELETE to empty tables (see conftest).")
+def test_the_database_refuses_a_delete_even_in_raw_sql():
+    if connection.vendor == "sqlite":
+        # conftest lifted this trigger so the test runner can empty tables between browser
+        # tests; put the migration's own trigger back for this test (rolled back after it).
+        with connection.cursor() as cursor:
+            cursor.execute(append_only.SQLITE_UP[1])
     event = audit_record(action="test.event")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
 def test_clinic_admin_reads_only_their_own_clinics_audit_log(clinics, clinic_admin, outsider):
