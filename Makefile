@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha25
 export HOLDSPACE_VAR_DIR ?= $(CURDIR)/var
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup run test test-sqlite test-postgres lint format lock messages clean
+.PHONY: setup run test test-sqlite test-postgres lint format lock messages bench clean
 
 setup: $(STAMP)
 
@@ -56,3 +56,7 @@ messages: setup
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache
+
+# Speed figures (printed, never asserted): see bench/.
+bench: setup
+	$(BIN)/python bench/client_list.py
