@@ -48,7 +48,8 @@ def main() -> None:
     demo_build_network(clinics=args.clinics, clients=args.clients)
     load_seconds = time.perf_counter() - started
     print(
-        f"network demo: {args.clients} clients in {args.clinics} clinics loaded in {load_seconds:.1f} s"
+        f"network demo: {args.clients} clients in {args.clinics} clinics "
+        f"loaded in {load_seconds:.1f} s"
     )
 
     from allauth.mfa.totp.internal.auth import TOTP
