@@ -62,6 +62,9 @@ if HOLDSPACE_ENV not in {"development", "test", "production"}:
     )
 PRODUCTION = HOLDSPACE_ENV == "production"
 
+# Reviewed clinical data files (instruments, rules, protocols), each naming its source.
+DATA_DIR = PACKAGE_DIR / "data"
+
 VAR_DIR = Path(env_str("HOLDSPACE_VAR_DIR", str(BASE_DIR / "var")))
 
 
@@ -147,6 +150,8 @@ INSTALLED_APPS = [
     "holdspace.people",
     "holdspace.audit",
     "holdspace.api",
+    "holdspace.screening",
+    "holdspace.measures",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -159,6 +164,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "axes",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -317,6 +324,16 @@ CACHES = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Background work (reminders, scheduled measures) in the database: no broker to run.
+# `holdspace db_worker` runs the queue; tests run tasks at once.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+        if HOLDSPACE_ENV == "test"
+        else "django_tasks_db.DatabaseBackend"
+    }
+}
 
 # Never log clinical content: requests are logged by path and status only, never bodies.
 LOGGING = {

@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("clients/", include("holdspace.people.urls")),
     path("clinic/", include("holdspace.people.clinic_urls")),
+    path("screening/", include("holdspace.screening.urls")),
+    path("measures/", include("holdspace.measures.urls")),
     path("audit/", include("holdspace.audit.urls")),
     path("account/api-tokens/", include("holdspace.api.urls")),
     path("api/v1/", api.urls),

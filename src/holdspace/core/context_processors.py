@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from holdspace.people import policies
 
+from .extensions import banners
+
 # The navigation follows the arc of care. A part with no url_name has not been built yet:
 # it shows, so people know where it will be, but as plain text rather than a dead link.
 ARC_OF_CARE: list[tuple[str, Any, str | None]] = [
@@ -28,4 +30,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "arc_of_care": ARC_OF_CARE if policies.can_list_clients(membership) else [],
         "can_manage_staff": policies.can_manage_staff(membership),
         "can_read_audit": policies.can_read_audit(membership),
+        "banners": banners(request) if membership is not None else [],
     }

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
+from django.utils import timezone
 from faker import Faker
 
 from holdspace.audit.models import Channel
 from holdspace.audit.services import audit_record
+from holdspace.core.extensions import DemoContext, demo_extensions
 from holdspace.people import services
 from holdspace.people.actors import Actor
 from holdspace.people.models import (
@@ -82,6 +84,7 @@ def demo_build(*, seed: int = 1) -> DemoSummary:
                 members[login] = _demo_staff(clinic, login, role, fake)
                 staff_count += 1
             coordinator = Actor.command_line(members["coordinator"])
+            clinic_clients: list[Client] = []
             for _i in range(n_clients):
                 phase = rng.choices(list(PHASE_WEIGHTS), weights=list(PHASE_WEIGHTS.values()))[0]
                 client = services.client_create(
@@ -113,6 +116,18 @@ def demo_build(*, seed: int = 1) -> DemoSummary:
                 services.care_team_add(
                     by=coordinator, client=client, member=members["lead"], role=CareTeamRole.MEDICAL
                 )
+                clinic_clients.append(client)
+            # Later parts of the arc (screening, measures, courses, ...) add their own data.
+            context = DemoContext(
+                clinic=clinic,
+                members=members,
+                clients=clinic_clients,
+                rng=rng,
+                fake=fake,
+                today=timezone.localdate(),
+            )
+            for extend in demo_extensions():
+                extend(context)
     return DemoSummary(len(DEMO_CLINICS), staff_count, client_count)
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from holdspace.audit.services import audit_record
+from holdspace.core.extensions import client_panels
 from holdspace.core.http import StaffRequest
 
 from . import policies, selectors, services
@@ -111,6 +112,7 @@ def client_detail(request: StaffRequest, code: str) -> HttpResponse:
             "care_team": selectors.care_team_for(client),
             "can_manage_team": can_manage_team,
             "team_form": team_form,
+            "panels": client_panels(request, client),
         },
     )
 
