@@ -1,0 +1,153 @@
+"""Every read of intake and screening. Other apps call the three plain queries at the bottom:
+`washout_plans_for`, `earliest_medicine_session_date` and `screening_eligibility`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from holdspace.people.models import Client
+
+from .engine import Evaluation, evaluate_client
+from .models import (
+    Decision,
+    MedicalHistory,
+    Medication,
+    PriorExperience,
+    PsychiatricHistory,
+    ScreeningDecision,
+    VitalsReading,
+)
+
+
+def medical_history_current(client: Client) -> MedicalHistory | None:
+    return MedicalHistory.objects.filter(client=client).first()
+
+
+def psychiatric_history_current(client: Client) -> PsychiatricHistory | None:
+    return PsychiatricHistory.objects.filter(client=client).first()
+
+
+def vitals_for(client: Client) -> QuerySet[VitalsReading]:
+    return VitalsReading.objects.filter(client=client)
+
+
+def medications_for(client: Client) -> QuerySet[Medication]:
+    return Medication.objects.filter(client=client)
+
+
+def experiences_for(client: Client) -> QuerySet[PriorExperience]:
+    return PriorExperience.objects.filter(client=client)
+
+
+def decisions_for(client: Client) -> QuerySet[ScreeningDecision]:
+    return ScreeningDecision.objects.filter(client=client).select_related("signed_by")
+
+
+def facts_changed_at(client: Client) -> dt.datetime | None:
+    """When any intake fact of the client last changed (None: nothing recorded)."""
+    moments = [
+        MedicalHistory.objects.filter(client=client).aggregate(m=Max("recorded_at"))["m"],
+        PsychiatricHistory.objects.filter(client=client).aggregate(m=Max("recorded_at"))["m"],
+        VitalsReading.objects.filter(client=client).aggregate(m=Max("recorded_at"))["m"],
+        Medication.objects.filter(client=client).aggregate(m=Max("updated_at"))["m"],
+        PriorExperience.objects.filter(client=client).aggregate(m=Max("updated_at"))["m"],
+    ]
+    known = [m for m in moments if m is not None]
+    return max(known) if known else None
+
+
+def decision_is_outdated(decision: ScreeningDecision) -> bool:
+    changed = facts_changed_at(decision.client)
+    return changed is not None and changed > decision.signed_at
+
+
+def screening_evaluate(client: Client) -> Evaluation:
+    return evaluate_client(client)
+
+
+# The plain queries other apps call -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WashoutPlan:
+    medication_name: str
+    drug_class: str
+    last_dose_date: dt.date | None  # None: no stop date recorded yet (still taking)
+    washout_days: int
+    # The last dose date plus the washout; while still taking, today plus the washout (a
+    # lower bound that moves each day until a stop date is recorded).
+    earliest_session_date: dt.date | None
+    rule_id: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    status: str  # not_started, pending_decision, eligible, not_eligible, deferred, outdated
+    reason: str
+    decided_at: dt.datetime | None
+
+
+def washout_plans_for(client: Client) -> list[WashoutPlan]:
+    """One plan per medication that needs a taper (the longest washout if several rules ask)."""
+    today = timezone.localdate()
+    best: dict[int, WashoutPlan] = {}
+    for match in evaluate_client(client, today=today).tapers:
+        stop = match.medication.stop_date  # the last dose, planned or past
+        base = today if stop is None else stop
+        plan = WashoutPlan(
+            medication_name=match.medication.name,
+            drug_class=match.drug_class,
+            last_dose_date=stop,
+            washout_days=match.washout_days,
+            earliest_session_date=base + dt.timedelta(days=match.washout_days),
+            rule_id=match.rule.id,
+            source=f"{match.rule.source.citation} {match.rule.source.url}",
+        )
+        current = best.get(match.medication.pk)
+        if current is None or plan.washout_days > current.washout_days:
+            best[match.medication.pk] = plan
+    return sorted(best.values(), key=lambda p: (p.earliest_session_date or today, p.rule_id))
+
+
+def earliest_medicine_session_date(client: Client) -> dt.date | None:
+    """The first day every washout is over; None when there is nothing (left) to wait for."""
+    today = timezone.localdate()
+    dates = [p.earliest_session_date for p in washout_plans_for(client)]
+    latest = max((d for d in dates if d is not None), default=None)
+    return latest if latest is not None and latest > today else None
+
+
+def screening_eligibility(client: Client) -> Eligibility:
+    """Eligible only when the latest signed decision says so and no fact changed since."""
+    decision = decisions_for(client).first()
+    if decision is None:
+        if facts_changed_at(client) is None:
+            return Eligibility(False, "not_started", _("No intake recorded yet."), None)
+        return Eligibility(
+            False, "pending_decision", _("Awaiting a medical lead's decision."), None
+        )
+    if decision_is_outdated(decision):
+        return Eligibility(
+            False,
+            "outdated",
+            _("Intake facts changed after the decision was signed; a new decision is needed."),
+            decision.signed_at,
+        )
+    labels = {
+        Decision.ELIGIBLE: _("Signed eligible."),
+        Decision.NOT_ELIGIBLE: _("Signed not eligible."),
+        Decision.DEFERRED: _("Decision deferred."),
+    }
+    return Eligibility(
+        decision.decision == Decision.ELIGIBLE,
+        decision.decision,
+        labels.get(Decision(decision.decision), ""),
+        decision.signed_at,
+    )
