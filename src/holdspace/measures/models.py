@@ -1,0 +1,215 @@
+"""Instruments a clinic adds, assignments, responses, scores and safety alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from holdspace.people.models import Client, Clinic, Membership, User
+
+from .definitions import Definition, DefinitionError, parse_definition
+
+
+class InstrumentDefinition(models.Model):
+    """A clinic's own instrument, or its licensed text for a structure-only one.
+
+    The shipped instruments live in `data/instruments/*.yaml`; a row here with the same code
+    replaces the shipped one for that clinic only (e.g. WAI-SR with the text the SPR allowed).
+    `body` follows the same schema as the files and is validated on save.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="instruments")
+    code = models.CharField(_("code"), max_length=40)
+    version = models.CharField(_("version"), max_length=40)
+    body = models.JSONField(_("definition"))
+    origin = models.CharField(
+        _("origin"),
+        max_length=20,
+        choices=[("clinic", _("Added by the clinic")), ("fhir", _("Imported from FHIR"))],
+        default="clinic",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("instrument definition")
+        verbose_name_plural = _("instrument definitions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "code"],
+                condition=models.Q(is_active=True),
+                name="one_active_instrument_per_clinic_code",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.version} ({self.clinic})"
+
+    def definition(self) -> Definition:
+        return parse_definition(self.body, origin=f"instrument {self.code}")
+
+    def clean(self) -> None:
+        try:
+            definition = self.definition()
+        except DefinitionError as exc:
+            raise ValidationError({"body": str(exc)}) from exc
+        if definition.code != self.code or definition.version != self.version:
+            raise ValidationError({"body": "code and version must match the definition"})
+
+
+class AssignmentState(models.TextChoices):
+    DUE = "due", _("Due")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Assignment(models.Model):
+    """An instrument a client is asked to complete, by a due date."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="assignments")
+    instrument_code = models.CharField(_("instrument"), max_length=40)
+    due_on = models.DateField(_("due on"))
+    timepoint = models.CharField(_("timepoint"), max_length=80, blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=AssignmentState.choices, default=AssignmentState.DUE
+    )
+    assigned_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # A one-time link: only the hash of its nonce is kept, so a database reader cannot forge it.
+    link_nonce_hash = models.CharField(max_length=64, blank=True)
+    link_expires_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ("due_on", "pk")
+        indexes = [models.Index(fields=["client", "state"]), models.Index(fields=["due_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_code} for {self.client} by {self.due_on}"
+
+
+class EnteredBy(models.TextChoices):
+    CLIENT_LINK = "client_link", _("Client, through a one-time link")
+    CLINICIAN = "clinician", _("Clinician, on the client's behalf")
+    SCORE_ONLY = "score_only", _("Clinician, score only")
+    API = "api", _("Through the API")
+
+
+class Response(models.Model):
+    """Answers to one instrument. Saved as the client goes; locked once submitted."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="responses")
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.PROTECT, related_name="response", null=True, blank=True
+    )
+    instrument_code = models.CharField(_("instrument"), max_length=40)
+    definition_version = models.CharField(max_length=40)
+    answers = models.JSONField(default=dict)
+    entered_by = models.CharField(max_length=20, choices=EnteredBy.choices)
+    entered_by_user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        ordering = ("-submitted_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.instrument_code} response {self.pk}"
+
+
+class Score(models.Model):
+    """A scored response, with the definition version that produced it."""
+
+    response = models.OneToOneField(Response, on_delete=models.PROTECT, related_name="score")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="scores")
+    instrument_code = models.CharField(max_length=40)
+    definition_version = models.CharField(max_length=40)
+    total = models.FloatField(null=True)
+    subscales = models.JSONField(default=dict)
+    band = models.CharField(max_length=80, blank=True)
+    flags = models.JSONField(default=list)
+    scored_at = models.DateTimeField()
+    observed_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        ordering = ("observed_on", "pk")
+        indexes = [models.Index(fields=["client", "instrument_code", "observed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_code} {self.total}"
+
+
+class Severity(models.TextChoices):
+    WATCH = "watch", _("Watch")
+    ACT = "act", _("Act now")
+
+
+# What a reason code means, for people. Other apps' codes show as the code itself.
+REASONS = {
+    "phq9.item9": _("PHQ-9 item 9 (thoughts of self-harm) answered above 0"),
+    "cssrs.risk-moderate": _("C-SSRS clinician-rated risk: moderate"),
+    "cssrs.risk-high": _("C-SSRS clinician-rated risk: high"),
+}
+
+
+class SafetyAlert(models.Model):
+    """A risk signal for the care team and medical lead, shown until acknowledged.
+
+    `reason_code` is a non-clinical code ("phq9.item9"); never free text.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="safety_alerts")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    source = models.CharField(max_length=40)
+    reason_code = models.CharField(max_length=80)
+    raised_at = models.DateTimeField()
+    raised_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    action_taken = models.TextField(_("what was done"), blank=True)
+
+    class Meta:
+        verbose_name = _("safety alert")
+        verbose_name_plural = _("safety alerts")
+        ordering = ("-raised_at",)
+        indexes = [models.Index(fields=["client", "acknowledged_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.reason_code} for {self.client}"
+
+    def reason_label(self) -> str:
+        return str(REASONS.get(self.reason_code, self.reason_code))
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+def summary(score: Score) -> dict[str, Any]:
+    return {
+        "instrument": score.instrument_code,
+        "version": score.definition_version,
+        "total": score.total,
+        "subscales": score.subscales,
+        "band": score.band or None,
+        "flags": score.flags,
+    }

@@ -1,0 +1,76 @@
+"""The measures panel on the client overview, and the safety-alert banner on every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import ngettext
+
+from holdspace.core.extensions import Banner
+from holdspace.people.models import Client
+
+from . import charts, library, policies, scoring, selectors
+from .forms import AcknowledgeForm, AssignForm
+from .models import Score
+
+
+def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
+    membership = getattr(request, "membership", None)
+    if not policies.can_view_measures(membership, client):
+        return None
+    definitions = library.definitions_for(client.clinic_id)
+    scores = list(selectors.scores_for_client(client))
+    sessions = charts.session_dates(client)
+    by_code: dict[str, list[Score]] = {}
+    for score in scores:
+        by_code.setdefault(score.instrument_code, []).append(score)
+    plots = []
+    for code, rows in by_code.items():
+        definition = definitions.get(code)
+        if definition is None:
+            continue
+        plot = charts.build_plot(definition, rows, sessions)
+        baseline = rows[0].total
+        table = []
+        for row in rows:
+            change = None
+            if baseline is not None and row.total is not None and row is not rows[0]:
+                change = scoring.change_since(definition, baseline=baseline, total=row.total)
+            table.append({"score": row, "change": change})
+        plots.append({"plot": plot, "table": table, "definition": definition})
+    can_write = policies.can_write_measures(membership, client)
+    return {
+        "plots": plots,
+        "assignments": list(selectors.assignments_for_client(client)[:20]),
+        "today": timezone.localdate(),
+        "can_write": can_write,
+        "assign_form": AssignForm(definitions=definitions) if can_write else None,
+        "enterable": [d for d in definitions.values() if d.usable] if can_write else [],
+        "alerts": (
+            list(client.safety_alerts.order_by("-raised_at")[:10])
+            if policies.can_see_alerts(membership, client)
+            else []
+        ),
+        "ack_form": AcknowledgeForm(),
+        "sendable": {c for c, d in definitions.items() if d.has_text and d.rated_by == "self"},
+    }
+
+
+def safety_banners(request: HttpRequest) -> list[Banner]:
+    alerts = list(selectors.open_alerts_visible_to(getattr(request, "membership", None))[:20])
+    banners = []
+    for level in ("act", "watch"):
+        matching = [a for a in alerts if a.severity == level]
+        if not matching:
+            continue
+        codes = ", ".join(sorted({a.client.code for a in matching}))
+        text = ngettext(
+            "Safety alert to acknowledge: %(codes)s",
+            "%(count)d safety alerts to acknowledge: %(codes)s",
+            len(matching),
+        ) % {"count": len(matching), "codes": codes}
+        banners.append(Banner(level=level, text=text, url=reverse("measures:home") + "#alerts"))
+    return banners

@@ -1,0 +1,74 @@
+"""Every read of measures goes through a scoped selector (404 outside the member's scope)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from holdspace.people import selectors as people_selectors
+from holdspace.people.models import Client, Membership, Role
+
+from . import policies
+from .models import Assignment, AssignmentState, SafetyAlert, Score
+
+OPEN_STATES = (AssignmentState.DUE, AssignmentState.IN_PROGRESS)
+
+
+def assignments_for_client(client: Client) -> QuerySet[Assignment]:
+    return client.assignments.order_by("-due_on", "-pk")
+
+
+def scores_for_client(client: Client) -> QuerySet[Score]:
+    return client.scores.order_by("observed_on", "pk")
+
+
+def assignment_for_user(membership: Membership | None, code: str, pk: int) -> Assignment:
+    client = people_selectors.client_for_user(membership, code)
+    assignment = client.assignments.filter(pk=pk).first()
+    if assignment is None:
+        raise Http404("No such assignment.")
+    return assignment
+
+
+def open_assignments_visible_to(membership: Membership | None) -> QuerySet[Assignment]:
+    clients = people_selectors.clients_visible_to(membership)
+    return (
+        Assignment.objects.filter(client__in=clients, state__in=OPEN_STATES)
+        .select_related("client")
+        .order_by("due_on", "pk")
+    )
+
+
+def recent_scores_visible_to(membership: Membership | None, days: int = 30) -> QuerySet[Score]:
+    clients = people_selectors.clients_visible_to(membership)
+    since = timezone.localdate() - dt.timedelta(days=days)
+    return (
+        Score.objects.filter(client__in=clients, observed_on__gte=since)
+        .select_related("client")
+        .order_by("-observed_on", "-pk")
+    )
+
+
+def alerts_visible_to(membership: Membership | None) -> QuerySet[SafetyAlert]:
+    """Alerts of the member's care-team clients; a medical lead sees the whole clinic's."""
+    if membership is None:
+        return SafetyAlert.objects.none()
+    alerts = SafetyAlert.objects.filter(client__clinic_id=membership.clinic_id)
+    if membership.role != Role.MEDICAL_LEAD:
+        alerts = alerts.filter(Q(client__care_team__membership=membership))
+    return alerts.select_related("client").distinct()
+
+
+def open_alerts_visible_to(membership: Membership | None) -> QuerySet[SafetyAlert]:
+    return alerts_visible_to(membership).filter(acknowledged_at__isnull=True)
+
+
+def alert_for_user(membership: Membership | None, code: str, pk: int) -> SafetyAlert:
+    client = people_selectors.client_for_user(membership, code)
+    alert = client.safety_alerts.filter(pk=pk).first()
+    if alert is None or not policies.can_see_alerts(membership, client):
+        raise Http404("No such alert.")
+    return alert
