@@ -1,4 +1,12 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from . import views
 
 app_name = "portal"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("journal/", views.journal, name="journal"),
+    path("intentions/", views.intentions, name="intentions"),
+    path("check-in/", views.check_in, name="check_in"),
+    path("invite/<str:code>/", views.invite, name="invite"),
+]

@@ -1,4 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from . import views
 
 app_name = "preparation"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("<str:code>/", views.preparation, name="preparation"),
+    path("<str:code>/override/", views.override, name="override"),
+]

@@ -1,0 +1,159 @@
+"""`holdspace demo`: courses at every phase, one couple, through the same services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+
+from holdspace.core.extensions import DemoContext
+from holdspace.people import services as people_services
+from holdspace.people.actors import Actor
+from holdspace.people.models import CareTeamRole, Client
+
+from . import services
+from .models import VisitKind
+from .protocols import builtin_protocols
+
+PHASE3 = "mdma-at-ptsd-phase3"
+COUPLES = "couples-cbct-mdma"
+# Days before today that each demo course started: upcoming, in preparation, between
+# medicine sessions, in integration after the last session, and at follow-up.
+STARTS = [-7, 10, 45, 85, 120]
+
+
+def _second_therapist(context: DemoContext, client: Client) -> None:
+    coordinator = Actor.command_line(context.members["coordinator"])
+    for login in ("therapist", "therapist2"):
+        member = context.members[login]
+        if not client.care_team.filter(membership=member).exists():
+            people_services.care_team_add(
+                by=coordinator, client=client, member=member, role=CareTeamRole.CO_THERAPIST
+            )
+
+
+def demo_courses(context: DemoContext) -> None:
+    lead = Actor.command_line(context.members["lead"])
+    therapists = [context.members["therapist"], context.members["therapist2"]]
+    rooms = [services.room_create(by=lead, name=name) for name in ("Linden", "Birch")]
+    eligible = [c for c in context.clients if services.client_eligibility(c).eligible]
+    protocols = builtin_protocols()
+    plans: list[tuple[str, list[Client], int]] = []
+    starts = STARTS
+    if context.clinic.slug == "north" and len(eligible) >= 2:
+        # The first demo clinic has the couple, between its two medicine sessions, and its
+        # other courses from the far end of the arc, so the two clinics together cover it.
+        plans.append((COUPLES, eligible[:2], 20))
+        eligible, starts = eligible[2:], STARTS[::-1]
+    for client, days_ago in zip(eligible, starts, strict=False):
+        plans.append((PHASE3, [client], days_ago))
+    for index, (key, clients, days_ago) in enumerate(plans):
+        for client in clients:
+            _second_therapist(context, client)
+        start = context.today - dt.timedelta(days=days_ago) + dt.timedelta(days=index % 3)
+        try:
+            course = services.course_create(
+                by=lead,
+                clients=clients,
+                template_key=key,
+                protocol=protocols[key],
+                start_date=start,
+                # Alternate who leads, so check-in calls spread over both therapists.
+                therapists=therapists if index % 2 == 0 else therapists[::-1],
+                medical_lead=context.members["lead"],
+                room=rooms[index % 2],
+                already_under_way=start < context.today,
+            )
+        except ValidationError:
+            continue
+        services.course_accept(by=lead, course=course, client=clients[0])
+        _demo_untangle(lead, course, clients[0])
+        _demo_preparation(context, course, clients, done=days_ago > 20)
+        if days_ago > 40:
+            _demo_integration(context, course, clients[0])
+    # Queue the reminders due now, as the hourly `holdspace courses remind` would.
+    from .tasks import reminders_enqueue
+
+    reminders_enqueue()
+
+
+def _demo_untangle(by: Actor, course, client: Client) -> None:  # type: ignore[no-untyped-def]
+    """Move the demo course's future visits off clashes with the other demo courses, the way a
+    coordinator would (each move through visit_reschedule, with its reason)."""
+    from django.utils import timezone
+
+    from .constraints import Slot, conflicts_for
+
+    tries = [dt.timedelta(hours=h) for h in (2, 4, -2, 24, 48, 72)]
+    for visit in list(course.visits.filter(starts_at__gt=timezone.now()).order_by("starts_at")):
+        visit.refresh_from_db()
+        if not conflicts_for([Slot.of(visit)], clinic_id=course.clinic_id):
+            continue
+        for shift in tries:
+            try:
+                services.visit_reschedule(
+                    by=by,
+                    course=course,
+                    client=client,
+                    visit=visit,
+                    starts_at=visit.starts_at + shift,
+                    reason="Demo: moved off a clash with another course",
+                )
+            except ValidationError:
+                continue
+            break
+
+
+def _demo_preparation(context: DemoContext, course, clients, *, done: bool) -> None:  # type: ignore[no-untyped-def]
+    from holdspace.preparation import services as preparation_services
+
+    therapist = Actor.command_line(context.members["therapist"])
+    for client in clients:
+        values = {
+            "intentions": context.fake.sentence(nb_words=12),
+            "music_playlist": "Clinic playlist A (8 h)",
+            "eyeshades": True,
+            "ride_home": context.fake.first_name() + " (friend)",
+        }
+        if done:
+            first_room = course.visits.filter(kind=VisitKind.MEDICINE_SESSION).first()
+            values.update(
+                {
+                    "room": first_room.room if first_room else None,
+                    "overnight_plan": "Stays in the clinic's overnight room",
+                    "overnight_attendant": "Night attendant on duty",
+                    "supportive_touch": "yes",
+                    "agrees_to_stay": True,
+                }
+            )
+        preparation_services.preparation_update(
+            by=therapist, course=course, client=client, **values
+        )
+
+
+def _demo_integration(context: DemoContext, course, client: Client) -> None:  # type: ignore[no-untyped-def]
+    from holdspace.integration import services as integration_services
+
+    therapist = Actor.command_line(context.members["therapist"])
+    visit = course.visits.filter(kind=VisitKind.INTEGRATION).order_by("starts_at").first()
+    note = integration_services.note_create(
+        by=therapist,
+        course=course,
+        client=client,
+        visit=visit,
+        text="Synthetic demo note: talked through the session; sleeping well; plans a walk daily.",
+    )
+    integration_services.note_sign(by=therapist, note=note)
+    session = course.visits.filter(kind=VisitKind.MEDICINE_SESSION).order_by("starts_at").first()
+    for day in range(1, 4):
+        integration_services.check_in_record(
+            by=therapist,
+            course=course,
+            client=client,
+            visit=session,
+            mood=context.rng.randint(4, 8),
+            sleep=context.rng.randint(4, 8),
+            distress=context.rng.randint(1, 5),
+            self_harm_thoughts=False,
+            comment=f"Day {day} phone call (synthetic)",
+        )

@@ -1,0 +1,193 @@
+"""Courses (episodes of care), their visits, rooms and the therapists' calendar feeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from holdspace.people.models import Client, Clinic, Membership
+
+
+class VisitKind(models.TextChoices):
+    PREPARATION = "preparation", _("Preparation")
+    MEDICINE_SESSION = "medicine_session", _("Medicine session")
+    INTEGRATION = "integration", _("Integration")
+    CHECK_IN = "check_in", _("Check-in")
+    OUTCOME_ASSESSMENT = "outcome_assessment", _("Outcome assessment")
+
+
+class CourseStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Schedule proposed")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+
+
+class CourseTeamRole(models.TextChoices):
+    THERAPIST = "therapist", _("Therapist")
+    MEDICAL_LEAD = "medical_lead", _("Medical lead")
+
+
+class ClinicProtocolTemplate(models.Model):
+    """A clinic's own copy of a protocol template, editable as YAML and validated on save."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    key = models.SlugField(_("key"), max_length=80)
+    name = models.CharField(_("name"), max_length=200)
+    based_on = models.CharField(_("based on"), max_length=80)
+    definition_yaml = models.TextField(_("definition (YAML)"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "key"], name="one_template_key_per_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Room(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="one_room_name_per_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Course(models.Model):
+    """One client's (or one couple's) whole arc, following a snapshot of a protocol template."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    clients = models.ManyToManyField(Client, related_name="courses")
+    template_key = models.CharField(_("template"), max_length=80)
+    template_name = models.CharField(_("template name"), max_length=200)
+    # The template as it was when the course started: later edits do not move a running course.
+    protocol: models.JSONField[Any, Any] = models.JSONField(_("protocol"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=CourseStatus.choices, default=CourseStatus.PROPOSED
+    )
+    start_date = models.DateField(_("start date"))
+    # Planned doses for this course, adjusted per client from the template's: list of dicts.
+    planned_doses: models.JSONField[Any, Any] = models.JSONField(_("planned doses"), default=list)
+    created_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.template_name} #{self.pk}"
+
+
+class CourseTeamMember(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="team")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("role"), max_length=20, choices=CourseTeamRole.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "membership"], name="one_place_per_course")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} on course {self.course_id}"
+
+
+class Visit(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="visits")
+    kind = models.CharField(_("kind"), max_length=20, choices=VisitKind.choices)
+    number = models.PositiveSmallIntegerField(_("number"))  # 1-based within its kind
+    label = models.CharField(_("label"), max_length=200)
+    starts_at = models.DateTimeField(_("starts at"))
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"))
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    therapists = models.ManyToManyField(Membership, related_name="course_visits", blank=True)
+    # A visit that follows a medicine session moves with it.
+    follows = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="followers"
+    )
+    why = models.CharField(_("why this date"), max_length=300)
+    needs = models.CharField(_("what it needs"), max_length=300, blank=True)
+    planned_dose: models.JSONField[Any, Any] = models.JSONField(null=True, blank=True)
+    cancelled = models.BooleanField(default=False)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("starts_at", "pk")
+        indexes = [models.Index(fields=["starts_at"])]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return self.starts_at + dt.timedelta(minutes=self.duration_minutes)
+
+
+class VisitMove(models.Model):
+    """Each reschedule, with its written reason (kept; the audit row names only the fields)."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="moves")
+    from_starts_at = models.DateTimeField()
+    to_starts_at = models.DateTimeField()
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"move of visit {self.visit_id}"
+
+
+class CalendarFeed(models.Model):
+    """A therapist's private iCal URL. Only the SHA-256 of the token is stored."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"calendar feed {self.hint}…"
+
+
+class CourseSettings(models.Model):
+    """A clinic's settings for courses, preparation and the portal (defaults reviewed)."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.PROTECT, related_name="+")
+    records_sessions = models.BooleanField(
+        _("this site records medicine sessions"),
+        default=False,
+        help_text=_("When on, recording consent is part of the preparation checklist."),
+    )
+    overnight_stay_required = models.BooleanField(
+        _("an overnight stay with an attendant is required"),
+        default=True,
+        help_text=_(
+            "Reviewed default from the MAPS manual (2005); whether phase 3 required it is "
+            "unconfirmed."
+        ),
+    )
+    emergency_number = models.CharField(
+        _("emergency number shown to clients"), max_length=40, blank=True, default=""
+    )
+    preparation_material = models.TextField(
+        _("preparation material for clients"), blank=True, default=""
+    )
+
+    def __str__(self) -> str:
+        return f"course settings of clinic {self.clinic_id}"

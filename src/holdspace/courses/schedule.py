@@ -1,0 +1,197 @@
+"""Propose a course's whole schedule from its protocol template.
+
+Each proposed visit carries a one-line "why here", so a therapist can see why a date is where
+it is (template spacing, the washout date from screening, the day after a medicine session).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import VisitKind
+from .protocols import ProtocolTemplate
+
+
+@dataclass
+class ProposedVisit:
+    kind: str
+    number: int
+    label: str
+    starts_at: dt.datetime
+    duration_minutes: int
+    why: str
+    needs: str = ""
+    planned_dose: dict[str, Any] | None = None
+    follows: int | None = None  # the number of the medicine session it follows
+    in_room: bool = True
+    all_therapists: bool = True
+    measures: list[str] = field(default_factory=list)
+
+
+def _at(day: dt.date, time: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, time, tzinfo=timezone.get_current_timezone())
+
+
+def schedule_propose(
+    *,
+    protocol: ProtocolTemplate,
+    start_date: dt.date,
+    washout_date: dt.date | None,
+    doses: list[dict[str, Any]] | None = None,
+) -> list[ProposedVisit]:
+    """Every visit of the course, in order. `washout_date` is the earliest medicine session."""
+    visits: list[ProposedVisit] = []
+    prep = protocol.preparation
+    day = start_date
+    for number in range(1, prep.count + 1):
+        if number == 1:
+            why = _("first preparation visit: the course's start date (baseline)")
+        else:
+            why = _("%(days)d days after the previous preparation visit (template spacing)") % {
+                "days": prep.spacing_days
+            }
+        visits.append(
+            ProposedVisit(
+                kind=VisitKind.PREPARATION,
+                number=number,
+                label=_("Preparation visit %(n)d") % {"n": number},
+                starts_at=_at(day, prep.start_time),
+                duration_minutes=prep.duration_minutes,
+                why=why,
+                needs=_("therapists; quiet room"),
+            )
+        )
+        day += dt.timedelta(days=prep.spacing_days)
+    last_prep = day - dt.timedelta(days=prep.spacing_days) if prep.count else start_date
+    med = protocol.medicine_sessions
+    planned = doses or [dose.model_dump(exclude={"source"}) for dose in med.doses]
+    previous: dt.date | None = None
+    for number, dose in enumerate(planned, start=1):
+        if previous is None:
+            earliest = last_prep + dt.timedelta(days=med.first_after_preparation_days)
+            if washout_date is not None and washout_date > earliest:
+                session_day = washout_date
+                why = _(
+                    "first medicine session: earliest after the medication washout (%(date)s)"
+                ) % {"date": washout_date.isoformat()}
+            else:
+                session_day = earliest
+                why = _(
+                    "first medicine session: %(days)d days after the last preparation visit"
+                ) % {"days": med.first_after_preparation_days}
+                if washout_date is not None:
+                    why += " " + _("(washout ends %(date)s)") % {"date": washout_date.isoformat()}
+        else:
+            session_day = previous + dt.timedelta(days=med.spacing_days)
+            why = _("%(days)d days after the previous medicine session (template spacing)") % {
+                "days": med.spacing_days
+            }
+        mg = dose.get("initial_mg")
+        extra = dose.get("supplemental_mg")
+        dose_text = f"{mg:g} mg" + (f" + {extra:g} mg" if extra else "")
+        visits.append(
+            ProposedVisit(
+                kind=VisitKind.MEDICINE_SESSION,
+                number=number,
+                label=_("Medicine session %(n)d") % {"n": number},
+                starts_at=_at(session_day, med.start_time),
+                duration_minutes=med.duration_minutes,
+                why=why,
+                needs=_(
+                    "%(count)d therapists present all day, medical lead on call, planned dose "
+                    "%(dose)s, complete preparation checklist"
+                )
+                % {"count": protocol.team.min_therapists_for_medicine_session, "dose": dose_text},
+                planned_dose=dose,
+            )
+        )
+        integration = protocol.integration_after_each
+        for i, offset in enumerate(integration.offsets_days, start=1):
+            if offset == 1:
+                why = _("the morning after medicine session %(n)d") % {"n": number}
+            else:
+                why = _("%(days)d days after medicine session %(n)d") % {
+                    "days": offset,
+                    "n": number,
+                }
+            visits.append(
+                ProposedVisit(
+                    kind=VisitKind.INTEGRATION,
+                    number=(number - 1) * len(integration.offsets_days) + i,
+                    label=_("Integration visit %(i)d after session %(n)d") % {"i": i, "n": number},
+                    starts_at=_at(session_day + dt.timedelta(days=offset), integration.start_time),
+                    duration_minutes=integration.duration_minutes,
+                    why=why,
+                    needs=_("therapists; quiet room"),
+                    follows=number,
+                )
+            )
+        checks = protocol.check_ins_after_each
+        for check_day in range(1, checks.days + 1):
+            visits.append(
+                ProposedVisit(
+                    kind=VisitKind.CHECK_IN,
+                    number=(number - 1) * checks.days + check_day,
+                    label=_("Check-in day %(d)d after session %(n)d")
+                    % {"d": check_day, "n": number},
+                    starts_at=_at(session_day + dt.timedelta(days=check_day), checks.start_time),
+                    duration_minutes=checks.duration_minutes,
+                    why=_("daily contact for %(days)d days after each medicine session")
+                    % {"days": checks.days},
+                    needs=_("a phone call: mood, sleep, distress, thoughts of self-harm"),
+                    follows=number,
+                    in_room=False,
+                    all_therapists=False,
+                )
+            )
+        previous = session_day
+    outcome = protocol.outcome_assessment
+    for number, weeks in enumerate(outcome.weeks_after_baseline, start=1):
+        visits.append(
+            ProposedVisit(
+                kind=VisitKind.OUTCOME_ASSESSMENT,
+                number=number,
+                label=_("Outcome assessment %(n)d") % {"n": number},
+                starts_at=_at(start_date + dt.timedelta(weeks=weeks), outcome.start_time),
+                duration_minutes=outcome.duration_minutes,
+                why=_("%(weeks)d weeks after baseline (template)") % {"weeks": weeks},
+                needs=_("an independent rater where the site has one"),
+                all_therapists=False,
+            )
+        )
+    visits.sort(key=lambda v: v.starts_at)
+    return visits
+
+
+def measure_due_dates(
+    protocol: ProtocolTemplate, visits: list[ProposedVisit]
+) -> list[tuple[str, dt.date, str]]:
+    """(instrument, due date, timepoint) for every measure attached to a timepoint."""
+    sessions = [v for v in visits if v.kind == VisitKind.MEDICINE_SESSION]
+    prep = [v for v in visits if v.kind == VisitKind.PREPARATION]
+    baseline = (prep[0] if prep else visits[0]).starts_at.date()
+    end = max(v.starts_at for v in visits).date()
+    due: list[tuple[str, dt.date, str]] = []
+    for measure in protocol.measures:
+        for point in measure.timepoints:
+            if point == "baseline":
+                due.append((measure.instrument, baseline, "baseline"))
+            elif point == "end":
+                due.append((measure.instrument, end, "end"))
+            elif point == "before_first_medicine_session" and sessions:
+                day = sessions[0].starts_at.date() - dt.timedelta(days=1)
+                due.append((measure.instrument, day, "before_medicine_session_1"))
+            elif point == "before_each_medicine_session":
+                for s in sessions:
+                    day = s.starts_at.date() - dt.timedelta(days=1)
+                    due.append((measure.instrument, day, f"before_medicine_session_{s.number}"))
+            elif point == "day_after_each_medicine_session":
+                for s in sessions:
+                    day = s.starts_at.date() + dt.timedelta(days=1)
+                    due.append((measure.instrument, day, f"after_medicine_session_{s.number}"))
+    return due

@@ -1,0 +1,161 @@
+"""Scoped reads of courses, visits, rooms and templates. Outsiders get 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from holdspace.people.models import Client, Membership, Role
+
+from .models import (
+    ClinicProtocolTemplate,
+    Course,
+    CourseSettings,
+    CourseStatus,
+    Room,
+    Visit,
+)
+from .protocols import ProtocolError, ProtocolTemplate, builtin_protocols, protocol_parse_yaml
+
+
+def courses_of_client(client: Client) -> QuerySet[Course]:
+    return Course.objects.filter(clients=client).prefetch_related("clients")
+
+
+def current_course(client: Client) -> Course | None:
+    """The client's running course (active before proposed; the newest first)."""
+    courses = courses_of_client(client).exclude(status=CourseStatus.CLOSED)
+    return courses.filter(status=CourseStatus.ACTIVE).first() or courses.first()
+
+
+def course_for_client(client: Client, pk: int) -> Course:
+    """A course of a client the caller already may see (use people.selectors.client_for_user)."""
+    course = courses_of_client(client).filter(pk=pk).first()
+    if course is None:
+        raise Http404("No such course.")
+    return course
+
+
+def visit_of_course(course: Course, pk: int) -> Visit:
+    visit = course.visits.filter(pk=pk).first()
+    if visit is None:
+        raise Http404("No such visit.")
+    return visit
+
+
+def visits_of_course(course: Course) -> QuerySet[Visit]:
+    return course.visits.select_related("room").prefetch_related("therapists__user")
+
+
+def rooms_of_clinic(membership: Membership) -> QuerySet[Room]:
+    return Room.objects.filter(clinic_id=membership.clinic_id)
+
+
+def room_for_user(membership: Membership | None, pk: int) -> Room:
+    if membership is None:
+        raise Http404
+    room = rooms_of_clinic(membership).filter(pk=pk).first()
+    if room is None:
+        raise Http404("No such room.")
+    return room
+
+
+def therapists_of_clinic(membership: Membership) -> QuerySet[Membership]:
+    return Membership.objects.filter(
+        clinic_id=membership.clinic_id, is_active=True, role=Role.THERAPIST
+    ).select_related("user")
+
+
+def medical_leads_of_clinic(membership: Membership) -> QuerySet[Membership]:
+    return Membership.objects.filter(
+        clinic_id=membership.clinic_id, is_active=True, role=Role.MEDICAL_LEAD
+    ).select_related("user")
+
+
+def staff_for_calendar(membership: Membership | None, pk: int) -> Membership:
+    if membership is None:
+        raise Http404
+    found = (
+        Membership.objects.filter(clinic_id=membership.clinic_id, pk=pk)
+        .select_related("user")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such staff member.")
+    return found
+
+
+def calendar_visits(
+    *,
+    clinic_id: int,
+    start: dt.date,
+    days: int,
+    therapist: Membership | None = None,
+    room: Room | None = None,
+) -> QuerySet[Visit]:
+    tz = timezone.get_current_timezone()
+    begin = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    end = begin + dt.timedelta(days=days)
+    visits = Visit.objects.filter(
+        course__clinic_id=clinic_id, cancelled=False, starts_at__gte=begin, starts_at__lt=end
+    )
+    if therapist is not None:
+        visits = visits.filter(therapists=therapist)
+    if room is not None:
+        visits = visits.filter(room=room)
+    return (
+        visits.select_related("room", "course")
+        .prefetch_related("course__clients")
+        .order_by("starts_at")
+    )
+
+
+def clinic_templates(membership: Membership) -> QuerySet[ClinicProtocolTemplate]:
+    return ClinicProtocolTemplate.objects.filter(clinic_id=membership.clinic_id).order_by("name")
+
+
+def clinic_template_for_user(membership: Membership | None, pk: int) -> ClinicProtocolTemplate:
+    if membership is None:
+        raise Http404
+    found = clinic_templates(membership).filter(pk=pk).first()
+    if found is None:
+        raise Http404("No such template.")
+    return found
+
+
+def templates_available(membership: Membership) -> dict[str, ProtocolTemplate]:
+    """Built-in templates, then the clinic's own (a clinic copy is keyed `clinic:<pk>`)."""
+    found = dict(builtin_protocols())
+    for row in clinic_templates(membership):
+        try:
+            found[f"clinic:{row.pk}"] = protocol_parse_yaml(row.definition_yaml, origin=row.name)
+        except ProtocolError:
+            continue  # saved copies are validated on save; a stale one is skipped, not fatal
+    return found
+
+
+def course_settings(clinic_id: int) -> CourseSettings:
+    found = CourseSettings.objects.filter(clinic_id=clinic_id).first()
+    return found or CourseSettings(clinic_id=clinic_id)
+
+
+def check_in_due_today(course: Course) -> Visit | None:
+    """Today's check-in visit of the course (the 7 daily contacts after a medicine session)."""
+    from .models import VisitKind
+
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate()
+    begin = dt.datetime.combine(today, dt.time.min, tzinfo=tz)
+    return (
+        course.visits.filter(
+            kind=VisitKind.CHECK_IN,
+            cancelled=False,
+            starts_at__gte=begin,
+            starts_at__lt=begin + dt.timedelta(days=1),
+        )
+        .order_by("starts_at")
+        .first()
+    )

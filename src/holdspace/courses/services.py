@@ -1,0 +1,582 @@
+"""Every write to courses, visits, rooms, templates and calendar feeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from holdspace.audit.services import audit_record
+from holdspace.people.actors import Actor
+from holdspace.people.models import CareTeamMember, Client, Membership, Role
+
+from . import policies
+from .constraints import Conflict, Slot, conflicts_for
+from .models import (
+    CalendarFeed,
+    ClinicProtocolTemplate,
+    Course,
+    CourseSettings,
+    CourseStatus,
+    CourseTeamMember,
+    CourseTeamRole,
+    Room,
+    Visit,
+    VisitKind,
+    VisitMove,
+)
+from .protocols import (
+    PROTOCOL_DIR,
+    ProtocolError,
+    ProtocolTemplate,
+    builtin_protocols,
+    protocol_parse,
+    protocol_parse_yaml,
+)
+from .schedule import ProposedVisit, measure_due_dates, schedule_propose
+
+
+def _audit(by: Actor, action: str, **kwargs: Any) -> None:
+    audit_record(
+        action=action,
+        actor=by.user,
+        clinic_id=by.clinic_id,
+        channel=by.channel,
+        ip=by.ip,
+        **kwargs,
+    )
+
+
+# What screening says (the screening app is built alongside; imported when called) ----------
+
+
+@dataclass(frozen=True)
+class EligibilityView:
+    eligible: bool
+    reason: str
+
+
+def client_eligibility(client: Client) -> EligibilityView:
+    """Screening's signed decision. Without a screening module nobody is eligible."""
+    try:
+        from holdspace.screening.selectors import screening_eligibility
+    except ImportError:
+        return EligibilityView(False, _("screening is not available in this installation"))
+    decision = screening_eligibility(client)
+    return EligibilityView(bool(decision.eligible), str(decision.reason or decision.status))
+
+
+def washout_date(client: Client) -> dt.date | None:
+    """The first day a medicine session may be held (medication washout), if screening says."""
+    try:
+        from holdspace.screening.selectors import earliest_medicine_session_date
+    except ImportError:
+        return None
+    result: dt.date | None = earliest_medicine_session_date(client)
+    return result
+
+
+def _course_washout(clients: list[Client]) -> dt.date | None:
+    dates = [d for d in (washout_date(c) for c in clients) if d is not None]
+    return max(dates) if dates else None
+
+
+def protocol_of(course: Course) -> ProtocolTemplate:
+    return protocol_parse(course.protocol, origin=course.template_name)
+
+
+# Courses ------------------------------------------------------------------------------------
+
+
+def course_create(
+    *,
+    by: Actor,
+    clients: list[Client],
+    template_key: str,
+    protocol: ProtocolTemplate,
+    start_date: dt.date,
+    therapists: list[Membership],
+    medical_lead: Membership | None,
+    room: Room | None = None,
+    already_under_way: bool = False,
+) -> Course:
+    """Start a course and propose its whole schedule. Refuses, field by field:
+    a client not signed eligible, a care team too small for medicine sessions, no medical
+    lead, a start in the past (unless `already_under_way`: entering a course that began
+    before it was recorded here, as when a clinic moves its records or in the demo)."""
+    membership = by.membership
+    if membership is None or not clients:
+        raise PermissionDenied(_("You may not start courses."))
+    for client in clients:
+        if not policies.can_manage_course(membership, client):
+            raise PermissionDenied(_("You may not start courses for this client."))
+    errors: dict[str, list[str]] = {}
+    if len(clients) != protocol.clients:
+        errors.setdefault("partner", []).append(
+            _("This template is for %(n)d client(s).") % {"n": protocol.clients}
+        )
+    for client in clients:
+        decision = client_eligibility(client)
+        if not decision.eligible:
+            errors.setdefault("client", []).append(
+                _(
+                    "%(code)s is not signed eligible in screening (%(reason)s). "
+                    "See /screening/%(code)s/."
+                )
+                % {"code": client.code, "reason": decision.reason}
+            )
+    distinct = {t.pk: t for t in therapists}
+    needed = protocol.team.min_therapists_for_medicine_session
+    if len(distinct) < needed:
+        errors.setdefault("therapists", []).append(
+            _("Medicine sessions need at least %(n)d therapists on the team.") % {"n": needed}
+        )
+    for therapist in distinct.values():
+        if therapist.clinic_id != membership.clinic_id or therapist.role != Role.THERAPIST:
+            errors.setdefault("therapists", []).append(
+                _("Only therapists of this clinic can be on the team.")
+            )
+            break
+    for therapist in distinct.values():
+        for client in clients:
+            if not CareTeamMember.objects.filter(client=client, membership=therapist).exists():
+                errors.setdefault("therapists", []).append(
+                    _(
+                        "%(name)s is not on the care team of %(code)s: ask a coordinator or "
+                        "medical lead to add them first."
+                    )
+                    % {
+                        "name": therapist.user.get_full_name() or therapist.user.email,
+                        "code": client.code,
+                    }
+                )
+    if protocol.team.requires_medical_lead and (
+        medical_lead is None
+        or medical_lead.clinic_id != membership.clinic_id
+        or medical_lead.role != Role.MEDICAL_LEAD
+    ):
+        errors.setdefault("medical_lead", []).append(
+            _("Name the medical lead responsible for this course.")
+        )
+    if start_date < timezone.localdate() and not already_under_way:
+        errors.setdefault("start_date", []).append(_("A course cannot start in the past."))
+    if room is not None and room.clinic_id != membership.clinic_id:
+        errors.setdefault("room", []).append(_("Choose a room of this clinic."))
+    if errors:
+        raise ValidationError(errors)
+    washout = _course_washout(clients)
+    proposal = schedule_propose(protocol=protocol, start_date=start_date, washout_date=washout)
+    with transaction.atomic():
+        course = Course.objects.create(
+            clinic_id=membership.clinic_id,
+            template_key=template_key,
+            template_name=protocol.name,
+            protocol=protocol.model_dump(mode="json"),
+            start_date=start_date,
+            planned_doses=[d.model_dump(mode="json") for d in protocol.medicine_sessions.doses],
+            created_by=membership,
+        )
+        course.clients.set(clients)
+        for therapist in distinct.values():
+            CourseTeamMember.objects.create(
+                course=course, membership=therapist, role=CourseTeamRole.THERAPIST
+            )
+        if medical_lead is not None:
+            CourseTeamMember.objects.create(
+                course=course, membership=medical_lead, role=CourseTeamRole.MEDICAL_LEAD
+            )
+        _visits_create(course, proposal, list(distinct.values()), room)
+        _audit(
+            by,
+            "course.create",
+            target=course,
+            client_code=clients[0].code,
+            fields=["template_key", "start_date", "clients", "team", "visits"]
+            + (["already_under_way"] if already_under_way else []),
+        )
+        for client in clients[1:]:
+            _audit(by, "course.create", target=course, client_code=client.code, fields=["clients"])
+        _measures_assign(by, course, protocol, proposal, clients)
+    return course
+
+
+def _visits_create(
+    course: Course, proposal: list[ProposedVisit], therapists: list[Membership], room: Room | None
+) -> None:
+    lead = therapists[:1]
+    sessions: dict[int, Visit] = {}
+    # Medicine sessions first, so the visits that follow them can point at them.
+    for item in sorted(proposal, key=lambda p: p.kind != VisitKind.MEDICINE_SESSION):
+        visit = Visit.objects.create(
+            course=course,
+            kind=item.kind,
+            number=item.number,
+            label=item.label,
+            starts_at=item.starts_at,
+            duration_minutes=item.duration_minutes,
+            room=room if item.in_room else None,
+            follows=sessions.get(item.follows) if item.follows is not None else None,
+            why=item.why[:300],
+            needs=item.needs[:300],
+            planned_dose=item.planned_dose,
+        )
+        visit.therapists.set(therapists if item.all_therapists else lead)
+        if item.kind == VisitKind.MEDICINE_SESSION:
+            sessions[item.number] = visit
+
+
+def _measures_assign(
+    by: Actor,
+    course: Course,
+    protocol: ProtocolTemplate,
+    proposal: list[ProposedVisit],
+    clients: list[Client],
+) -> None:
+    """Measures at the template's timepoints become assignments, where measures exists."""
+    try:
+        from holdspace.measures.services import assignment_create
+    except ImportError:
+        return
+    for instrument, due_on, timepoint in measure_due_dates(protocol, proposal):
+        for client in clients:
+            try:
+                with transaction.atomic():
+                    assignment_create(
+                        by=by,
+                        client=client,
+                        instrument_code=instrument,
+                        due_on=due_on,
+                        timepoint=timepoint,
+                    )
+            except (ValidationError, LookupError, ValueError, PermissionDenied, Http404):
+                # An instrument that the measures app does not (yet) know is left out.
+                continue
+
+
+def course_accept(*, by: Actor, course: Course, client: Client) -> Course:
+    if not policies.can_manage_course(by.membership, client):
+        raise PermissionDenied(_("You may not change this course."))
+    if course.status != CourseStatus.PROPOSED:
+        raise ValidationError(_("Only a proposed schedule can be accepted."))
+    with transaction.atomic():
+        course.status = CourseStatus.ACTIVE
+        course.accepted_at = timezone.now()
+        course.save(update_fields=["status", "accepted_at"])
+        _audit(by, "course.accept", target=course, client_code=client.code, fields=["status"])
+    return course
+
+
+def course_conflicts(course: Course) -> list[Conflict]:
+    """The constraint check over a course's planned (future) visits."""
+    protocol = protocol_of(course)
+    now = timezone.now()
+    visits = list(
+        course.visits.filter(cancelled=False, starts_at__gte=now).prefetch_related("therapists")
+    )
+    past_sessions = course.visits.filter(
+        cancelled=False, kind=VisitKind.MEDICINE_SESSION, starts_at__lt=now
+    ).values_list("starts_at", flat=True)
+    return conflicts_for(
+        [Slot.of(v) for v in visits],
+        clinic_id=course.clinic_id,
+        min_spacing_days=protocol.medicine_sessions.min_spacing_days,
+        washout_date=_course_washout(list(course.clients.all())),
+        now=now,
+        other_medicine_sessions=list(past_sessions),
+    )
+
+
+def visit_reschedule(
+    *, by: Actor, course: Course, client: Client, visit: Visit, starts_at: dt.datetime, reason: str
+) -> list[Visit]:
+    """Move a visit, with a written reason. A medicine session takes its integration visits
+    and check-ins along. Refused when the move creates a conflict (constraints.py)."""
+    if not policies.can_manage_course(by.membership, client):
+        raise PermissionDenied(_("You may not change this course."))
+    membership = by.membership
+    if membership is None:
+        raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Write why the visit moves.")})
+    if visit.course_id != course.pk or visit.cancelled:
+        raise ValidationError({"starts_at": _("This visit cannot be moved.")})
+    delta = starts_at - visit.starts_at
+    moving = [visit]
+    if visit.kind == VisitKind.MEDICINE_SESSION:
+        moving += list(visit.followers.filter(cancelled=False))
+    moving_pks = {v.pk for v in moving}
+    slots = [Slot.of(v, starts_at=v.starts_at + delta) for v in moving]
+    protocol = protocol_of(course)
+    other_sessions = (
+        course.visits.filter(cancelled=False, kind=VisitKind.MEDICINE_SESSION)
+        .exclude(pk__in=moving_pks)
+        .values_list("starts_at", flat=True)
+    )
+    found = conflicts_for(
+        slots,
+        clinic_id=course.clinic_id,
+        min_spacing_days=protocol.medicine_sessions.min_spacing_days,
+        washout_date=_course_washout(list(course.clients.all()))
+        if visit.kind == VisitKind.MEDICINE_SESSION
+        else None,
+        other_medicine_sessions=list(other_sessions),
+    )
+    if found:
+        raise ValidationError({"starts_at": [c.message for c in found]})
+    with transaction.atomic():
+        for moved in moving:
+            old = moved.starts_at
+            moved.starts_at = old + delta
+            moved.save(update_fields=["starts_at"])
+            VisitMove.objects.create(
+                visit=moved,
+                from_starts_at=old,
+                to_starts_at=moved.starts_at,
+                reason=reason,
+                by=membership,
+            )
+            _audit(
+                by,
+                "visit.reschedule",
+                target=moved,
+                client_code=client.code,
+                fields=["starts_at", "reason"],
+            )
+    return moving
+
+
+def visit_assign(
+    *,
+    by: Actor,
+    course: Course,
+    client: Client,
+    visit: Visit,
+    therapists: list[Membership],
+    room: Room | None,
+) -> Visit:
+    """Put therapists and a room on one visit. A medicine session keeps the template's minimum
+    number of therapists; a double booking or a taken room is refused (constraints.py)."""
+    if not policies.can_manage_course(by.membership, client):
+        raise PermissionDenied(_("You may not change this course."))
+    if visit.course_id != course.pk:
+        raise ValidationError({"therapists": _("This visit is not part of the course.")})
+    protocol = protocol_of(course)
+    needed = protocol.team.min_therapists_for_medicine_session
+    if visit.kind == VisitKind.MEDICINE_SESSION and len({t.pk for t in therapists}) < needed:
+        raise ValidationError(
+            {"therapists": _("A medicine session needs at least %(n)d therapists.") % {"n": needed}}
+        )
+    if any(t.clinic_id != course.clinic_id or t.role != Role.THERAPIST for t in therapists):
+        raise ValidationError({"therapists": _("Only therapists of this clinic.")})
+    if room is not None and room.clinic_id != course.clinic_id:
+        raise ValidationError({"room": _("Choose a room of this clinic.")})
+    course_clients = list(course.clients.all())
+    for therapist in therapists:
+        if any(
+            not CareTeamMember.objects.filter(client=c, membership=therapist).exists()
+            for c in course_clients
+        ):
+            raise ValidationError(
+                {"therapists": _("Only therapists on the client's care team can be on a visit.")}
+            )
+    slot = Slot(
+        label=visit.label,
+        kind=visit.kind,
+        starts_at=visit.starts_at,
+        duration_minutes=visit.duration_minutes,
+        therapist_ids=frozenset(t.pk for t in therapists),
+        room_id=room.pk if room is not None else None,
+        pk=visit.pk,
+    )
+    found = [
+        c
+        for c in conflicts_for([slot], clinic_id=course.clinic_id)
+        if c.kind in ("therapist_double_booked", "room_taken")
+    ]
+    if found:
+        raise ValidationError({"therapists": [c.message for c in found]})
+    with transaction.atomic():
+        visit.room = room
+        visit.save(update_fields=["room"])
+        visit.therapists.set(therapists)
+        _audit(
+            by, "visit.assign", target=visit, client_code=client.code, fields=["therapists", "room"]
+        )
+    return visit
+
+
+def dose_for_client(visit: Visit, client: Client) -> dict[str, Any] | None:
+    """The planned dose of a medicine session for one client (their own plan, or the
+    template's)."""
+    dose = visit.planned_dose
+    if not dose:
+        return None
+    own = (dose.get("by_client") or {}).get(client.code)
+    return dict(own) if own else {k: v for k, v in dose.items() if k != "by_client"}
+
+
+def visit_dose_plan(
+    *,
+    by: Actor,
+    course: Course,
+    client: Client,
+    visit: Visit,
+    initial_mg: float,
+    supplemental_mg: float | None,
+) -> Visit:
+    """Adjust a medicine session's planned dose for this course (the template's is a default)."""
+    if not policies.can_manage_course(by.membership, client):
+        raise PermissionDenied(_("You may not change this course."))
+    if visit.kind != VisitKind.MEDICINE_SESSION or visit.course_id != course.pk:
+        raise ValidationError({"initial_mg": _("Only medicine sessions have a planned dose.")})
+    if initial_mg <= 0 or (supplemental_mg is not None and supplemental_mg <= 0):
+        raise ValidationError({"initial_mg": _("A planned dose is more than 0 mg.")})
+    with transaction.atomic():
+        # The template's dose stays as the default; each client's own plan is kept by code
+        # (both partners are dosed in a couples course, possibly differently).
+        dose = dict(visit.planned_dose or {})
+        by_client = dict(dose.get("by_client") or {})
+        by_client[client.code] = {"initial_mg": initial_mg, "supplemental_mg": supplemental_mg}
+        dose["by_client"] = by_client
+        visit.planned_dose = dose
+        visit.save(update_fields=["planned_dose"])
+        _audit(
+            by, "visit.dose_plan", target=visit, client_code=client.code, fields=["planned_dose"]
+        )
+    return visit
+
+
+# Rooms, templates and settings ---------------------------------------------------------------
+
+
+def room_create(*, by: Actor, name: str) -> Room:
+    if not policies.can_set_up_clinic(by.membership):
+        raise PermissionDenied(_("You may not manage rooms."))
+    if by.membership is None:
+        raise PermissionDenied
+    name = name.strip()
+    if Room.objects.filter(clinic_id=by.membership.clinic_id, name__iexact=name).exists():
+        raise ValidationError({"name": _("There is already a room with this name.")})
+    with transaction.atomic():
+        room = Room.objects.create(clinic_id=by.membership.clinic_id, name=name)
+        _audit(by, "room.create", target=room, fields=["name"])
+    return room
+
+
+def template_clone(*, by: Actor, template_key: str) -> ClinicProtocolTemplate:
+    """Copy a built-in template (its YAML with comments and sources) for the clinic to edit."""
+    if not policies.can_set_up_clinic(by.membership):
+        raise PermissionDenied(_("You may not manage protocol templates."))
+    if by.membership is None:
+        raise PermissionDenied
+    protocol = builtin_protocols().get(template_key)
+    if protocol is None:
+        raise ValidationError({"template": _("No such template.")})
+    path = PROTOCOL_DIR / f"{template_key}.yaml"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    clinic_id = by.membership.clinic_id
+    taken = set(
+        ClinicProtocolTemplate.objects.filter(clinic_id=clinic_id).values_list("key", flat=True)
+    )
+    number = 1
+    while f"{template_key}-copy-{number}" in taken:
+        number += 1
+    key = f"{template_key}-copy-{number}"
+    text = text.replace(f"key: {template_key}", f"key: {key}", 1)
+    with transaction.atomic():
+        row = ClinicProtocolTemplate.objects.create(
+            clinic_id=clinic_id,
+            key=key,
+            name=_("%(name)s (clinic copy)") % {"name": protocol.name},
+            based_on=template_key,
+            definition_yaml=text,
+        )
+        _audit(by, "protocol_template.clone", target=row, fields=["definition_yaml"])
+    return row
+
+
+def template_update(
+    *, by: Actor, template: ClinicProtocolTemplate, definition_yaml: str
+) -> ClinicProtocolTemplate:
+    if (
+        not policies.can_set_up_clinic(by.membership)
+        or by.membership is None
+        or template.clinic_id != by.membership.clinic_id
+    ):
+        raise PermissionDenied(_("You may not manage protocol templates."))
+    try:
+        parsed = protocol_parse_yaml(definition_yaml, origin=template.name)
+    except ProtocolError as error:
+        raise ValidationError({"definition_yaml": str(error)}) from error
+    with transaction.atomic():
+        template.definition_yaml = definition_yaml
+        template.name = parsed.name
+        template.save(update_fields=["definition_yaml", "name", "updated_at"])
+        _audit(by, "protocol_template.update", target=template, fields=["definition_yaml"])
+    return template
+
+
+def course_settings_update(*, by: Actor, **values: Any) -> CourseSettings:
+    if not policies.can_set_up_clinic(by.membership):
+        raise PermissionDenied(_("You may not change these settings."))
+    if by.membership is None:
+        raise PermissionDenied
+    with transaction.atomic():
+        settings, _created = CourseSettings.objects.get_or_create(clinic_id=by.membership.clinic_id)
+        changed = [name for name, value in values.items() if getattr(settings, name) != value]
+        for name in changed:
+            setattr(settings, name, values[name])
+        if changed:
+            settings.save(update_fields=changed)
+            _audit(by, "course_settings.update", target=settings, fields=changed)
+    return settings
+
+
+# Calendar feeds -------------------------------------------------------------------------------
+
+
+def feed_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def calendar_feed_create(*, by: Actor) -> str:
+    """A new private feed URL token for the caller (any older one is revoked). Shown once."""
+    membership = by.membership
+    if not policies.can_see_calendars(membership):
+        raise PermissionDenied(_("You have no calendar."))
+    if membership is None:
+        raise PermissionDenied
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        _feeds_revoke(by, membership)
+        feed = CalendarFeed.objects.create(
+            membership=membership, token_hash=feed_token_hash(token), hint=token[:6]
+        )
+        _audit(by, "calendar_feed.create", target=feed, fields=["token_hash"])
+    return token
+
+
+def calendar_feed_revoke(*, by: Actor) -> int:
+    membership = by.membership
+    if membership is None:
+        raise PermissionDenied
+    with transaction.atomic():
+        return _feeds_revoke(by, membership)
+
+
+def _feeds_revoke(by: Actor, membership: Membership) -> int:
+    feeds = list(CalendarFeed.objects.filter(membership=membership, revoked_at__isnull=True))
+    for feed in feeds:
+        feed.revoked_at = timezone.now()
+        feed.save(update_fields=["revoked_at"])
+        _audit(by, "calendar_feed.revoke", target=feed, fields=["revoked_at"])
+    return len(feeds)

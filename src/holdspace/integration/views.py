@@ -1,0 +1,188 @@
+"""Integration pages: notes (sign, then addenda), check-ins and the client's journal."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from holdspace.audit.services import audit_record
+from holdspace.core.http import StaffRequest
+from holdspace.courses import policies as course_policies
+from holdspace.courses.models import VisitKind
+from holdspace.courses.selectors import current_course
+from holdspace.courses.views import _apply_errors
+from holdspace.people.actors import Actor
+from holdspace.people.models import Client
+from holdspace.people.selectors import client_for_user
+
+from . import services
+from .forms import AddendumForm, CheckInForm, NoteForm
+from .models import IntegrationNote
+
+
+def _context(request: StaffRequest, client: Client) -> dict[str, object]:
+    course = current_course(client)
+    if course is None:
+        raise Http404("No course yet.")
+    return {
+        "client": client,
+        "course": course,
+        "notes": IntegrationNote.objects.filter(client=client)
+        .select_related("author__user", "signed_by__user", "visit")
+        .prefetch_related("addenda__author__user"),
+        "check_ins": client.check_ins.all()[:30],
+        "journal": client.journal.all()[:30],
+        "can_write": course_policies.can_manage_course(request.membership, client),
+    }
+
+
+def _visits(client: Client):  # type: ignore[no-untyped-def]
+    course = current_course(client)
+    return course.visits.filter(kind=VisitKind.INTEGRATION) if course else None
+
+
+@require_http_methods(["GET", "POST"])
+def integration(request: StaffRequest, code: str) -> HttpResponse:
+    client = client_for_user(request.membership, code)
+    context = _context(request, client)
+    form = NoteForm(request.POST or None, visits=_visits(client))
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                note = services.note_create(
+                    by=Actor.from_request(request),
+                    course=context["course"],  # type: ignore[arg-type]
+                    client=client,
+                    text=form.cleaned_data["text"],
+                    visit=form.cleaned_data.get("visit"),
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("The note was saved. Sign it when it is final."))
+                return redirect("integration:note", code=client.code, pk=note.pk)
+    else:
+        audit_record(
+            action="integration.view",
+            actor=request.user,
+            clinic_id=client.clinic_id,
+            client_code=client.code,
+            fields=["notes", "check_ins", "journal"],
+            ip=Actor.from_request(request).ip,
+        )
+    context.update({"form": form, "check_in_form": CheckInForm()})
+    return render(request, "integration/integration.html", context, status=status)
+
+
+def _note(request: StaffRequest, code: str, pk: int) -> tuple[Client, IntegrationNote]:
+    client = client_for_user(request.membership, code)
+    note = IntegrationNote.objects.filter(client=client, pk=pk).first()
+    if note is None:
+        raise Http404
+    return client, note
+
+
+@require_http_methods(["GET", "POST"])
+def note(request: StaffRequest, code: str, pk: int) -> HttpResponse:
+    client, found = _note(request, code, pk)
+    form = NoteForm(request.POST or None, initial={"text": found.text})
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                services.note_update(
+                    by=Actor.from_request(request), note=found, text=form.cleaned_data["text"]
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("integration:note", code=client.code, pk=found.pk)
+    else:
+        audit_record(
+            action="integration_note.view",
+            actor=request.user,
+            clinic_id=client.clinic_id,
+            target=found,
+            client_code=client.code,
+            ip=Actor.from_request(request).ip,
+        )
+    return render(
+        request,
+        "integration/note.html",
+        {
+            "client": client,
+            "note": found,
+            "form": form,
+            "addendum_form": AddendumForm(),
+            "can_write": course_policies.can_manage_course(request.membership, client),
+        },
+        status=status,
+    )
+
+
+@require_POST
+def note_sign(request: StaffRequest, code: str, pk: int) -> HttpResponse:
+    client, found = _note(request, code, pk)
+    try:
+        services.note_sign(by=Actor.from_request(request), note=found)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The note is signed and locked."))
+    return redirect("integration:note", code=client.code, pk=found.pk)
+
+
+@require_POST
+def note_addendum(request: StaffRequest, code: str, pk: int) -> HttpResponse:
+    client, found = _note(request, code, pk)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.note_addendum_add(
+                by=Actor.from_request(request), note=found, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The addendum was added."))
+            return redirect("integration:note", code=client.code, pk=found.pk)
+    return render(
+        request,
+        "integration/note.html",
+        {
+            "client": client,
+            "note": found,
+            "form": NoteForm(initial={"text": found.text}),
+            "addendum_form": form,
+            "can_write": True,
+        },
+        status=422,
+    )
+
+
+@require_POST
+def check_in(request: StaffRequest, code: str) -> HttpResponse:
+    client = client_for_user(request.membership, code)
+    course = current_course(client)
+    if course is None:
+        raise Http404
+    if not course_policies.can_manage_course(request.membership, client):
+        raise PermissionDenied
+    form = CheckInForm(request.POST)
+    if form.is_valid():
+        services.check_in_record(
+            by=Actor.from_request(request), course=course, client=client, **form.cleaned_data
+        )
+        messages.success(request, _("The check-in was recorded."))
+        return redirect("integration:integration", code=client.code)
+    context = _context(request, client)
+    context.update({"form": NoteForm(visits=_visits(client)), "check_in_form": form})
+    return render(request, "integration/integration.html", context, status=422)

@@ -1,0 +1,159 @@
+"""The client portal: phone-sized pages for the client's own record only."""
+
+from __future__ import annotations
+
+from allauth.account.forms import ResetPasswordForm
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from holdspace.audit.services import audit_record
+from holdspace.core.http import StaffRequest
+from holdspace.courses.models import VisitKind
+from holdspace.courses.selectors import check_in_due_today, course_settings, current_course
+from holdspace.courses.views import _apply_errors
+from holdspace.integration import services as integration_services
+from holdspace.integration.forms import CheckInForm
+from holdspace.people.actors import Actor
+from holdspace.people.selectors import client_for_user
+from holdspace.preparation import services as preparation_services
+from holdspace.preparation.selectors import due_measures, preparation_for
+
+from . import services
+from .forms import IntentionsForm, InviteForm, JournalForm
+from .models import PortalAccount
+
+
+def _account(request: HttpRequest) -> PortalAccount:
+    """The signed-in client's account. Staff (anyone with a membership) are refused."""
+    if getattr(request, "membership", None) is not None:
+        raise PermissionDenied
+    account = (
+        PortalAccount.objects.select_related("client__clinic")
+        .filter(user_id=request.user.pk or 0, is_active=True)
+        .first()
+    )
+    if account is None:
+        raise PermissionDenied
+    return account
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    client = account.client
+    course = current_course(client)
+    settings = course_settings(client.clinic_id)
+    upcoming = []
+    preparation = None
+    check_in_today = None
+    if course is not None:
+        check_in_today = check_in_due_today(course)
+        upcoming = list(
+            course.visits.filter(cancelled=False, starts_at__gte=timezone.now())
+            .exclude(kind=VisitKind.CHECK_IN)
+            .order_by("starts_at")[:5]
+        )
+        preparation = preparation_for(course, client)
+    audit_record(
+        action="portal.view",
+        actor=account.user,
+        clinic_id=client.clinic_id,
+        client_code=client.code,
+        ip=Actor.from_request(request).ip,
+    )
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "client": client,
+            "course": course,
+            "upcoming": upcoming,
+            "preparation": preparation,
+            "settings": settings,
+            "journal": client.journal.all()[:10],
+            # What is due in the next two weeks (or overdue), not the whole course's list.
+            "due_measures": due_measures(client, within_days=14),
+            "journal_form": JournalForm(),
+            "intentions_form": IntentionsForm(
+                initial={"intentions": preparation.intentions if preparation else ""}
+            ),
+            "check_in_form": CheckInForm(),
+            "check_in_today": check_in_today,
+            "checked_in_today": client.check_ins.filter(
+                recorded_at__date=timezone.localdate()
+            ).exists(),
+        },
+    )
+
+
+@require_POST
+def journal(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    form = JournalForm(request.POST)
+    if form.is_valid():
+        integration_services.journal_write(
+            by=Actor.from_request(request), client=account.client, text=form.cleaned_data["text"]
+        )
+        messages.success(request, _("Saved in your journal."))
+    else:
+        messages.error(request, _("Write something first."))
+    return redirect("portal:home")
+
+
+@require_POST
+def intentions(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    course = current_course(account.client)
+    form = IntentionsForm(request.POST)
+    if course is None or not form.is_valid():
+        messages.error(request, _("Write your intentions first."))
+        return redirect("portal:home")
+    preparation_services.intentions_write(
+        by=Actor.from_request(request),
+        course=course,
+        client=account.client,
+        intentions=form.cleaned_data["intentions"],
+    )
+    messages.success(request, _("Your intentions were saved."))
+    return redirect("portal:home")
+
+
+@require_POST
+def check_in(request: HttpRequest) -> HttpResponse:
+    account = _account(request)
+    course = current_course(account.client)
+    form = CheckInForm(request.POST)
+    if course is None or not form.is_valid():
+        messages.error(request, _("Answer each question with a number from 0 to 10."))
+        return redirect("portal:home")
+    integration_services.check_in_record(
+        by=Actor.from_request(request), course=course, client=account.client, **form.cleaned_data
+    )
+    messages.success(request, _("Thank you. Your team will see this."))
+    return redirect("portal:home")
+
+
+@require_POST
+def invite(request: StaffRequest, code: str) -> HttpResponse:
+    client = client_for_user(request.membership, code)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            account = services.portal_invite(
+                by=Actor.from_request(request), client=client, email=form.cleaned_data["email"]
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            reset = ResetPasswordForm(data={"email": account.user.email})
+            if reset.is_valid():
+                reset.save(request)
+            messages.success(request, _("The client was sent a link to choose a password."))
+            return redirect("people:client_detail", code=client.code)
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("people:client_detail", code=client.code)
