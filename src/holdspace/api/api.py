@@ -7,6 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
+from holdspace.courses.api import router as courses_router
+from holdspace.measures.api import router as measures_router
+from holdspace.screening.api import router as screening_router
+
 from .auth import API_AUTH, staff_only
 from .clients import router as clients_router
 
@@ -23,6 +27,9 @@ api = NinjaAPI(
     docs_decorator=staff_only,
 )
 api.add_router("/clients", clients_router)
+api.add_router("/clients", screening_router)
+api.add_router("/", measures_router)
+api.add_router("/courses", courses_router)
 
 
 @api.exception_handler(Http404)

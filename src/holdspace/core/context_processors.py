@@ -15,10 +15,10 @@ from .extensions import banners
 # it shows, so people know where it will be, but as plain text rather than a dead link.
 ARC_OF_CARE: list[tuple[str, Any, str | None]] = [
     ("clients", _("Clients"), "people:client_list"),
-    ("screening", _("Screening"), None),
-    ("courses", _("Courses"), None),
+    ("screening", _("Screening"), "screening:index"),
+    ("courses", _("Courses"), "courses:home"),
     ("sessions", _("Sessions"), None),
-    ("measures", _("Measures"), None),
+    ("measures", _("Measures"), "measures:home"),
     ("outcomes", _("Outcomes"), None),
 ]
 
