@@ -156,6 +156,7 @@ INSTALLED_APPS = [
     "holdspace.preparation",
     "holdspace.integration",
     "holdspace.portal",
+    "holdspace.sessions",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
