@@ -64,6 +64,15 @@ def test_the_client_writes_intentions_journal_and_check_ins(course, clinics, the
     assert "A calm day" in staff_view.content.decode()
 
 
+def test_a_client_lands_on_their_portal_without_staff_links(course, clinics, therapist):
+    browser = _client_browser(course, clinics, therapist)
+    response = browser.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"] == reverse("portal:home")
+    page = browser.get(reverse("portal:home")).content.decode()
+    assert reverse("api_tokens:token_list") not in page
+    assert reverse("people:client_list") not in page
+
+
 def test_staff_cannot_open_the_portal(course, therapist):
     assert signed_in(therapist).get(reverse("portal:home")).status_code == 403
 

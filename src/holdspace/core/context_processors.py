@@ -30,5 +30,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "arc_of_care": ARC_OF_CARE if policies.can_list_clients(membership) else [],
         "can_manage_staff": policies.can_manage_staff(membership),
         "can_read_audit": policies.can_read_audit(membership),
+        "is_staff_member": membership is not None,
         "banners": banners(request) if membership is not None else [],
     }

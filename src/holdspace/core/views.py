@@ -17,6 +17,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("people:client_list")
     if policies.can_manage_staff(membership):
         return redirect("clinic:staff_list")
+    if membership is None and hasattr(request.user, "portal_account"):
+        return redirect("portal:home")  # a client, signed in to their portal
     return render(request, "core/no_clinic.html", status=403)
 
 

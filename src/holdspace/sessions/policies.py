@@ -1,0 +1,46 @@
+"""Who may do what in a medicine session. Deny by default.
+
+The session belongs to the client's care team (therapists) and the clinic's medical leads.
+Coordinators, researchers and clinic admins do not see the live session (404): it is the room.
+"""
+
+from __future__ import annotations
+
+from holdspace.people import policies as people_policies
+from holdspace.people.models import Client, Membership, Role
+
+
+def can_see_session(membership: Membership | None, client: Client) -> bool:
+    if membership is None or membership.clinic_id != client.clinic_id:
+        return False
+    if membership.role == Role.MEDICAL_LEAD:
+        return True
+    return membership.role == Role.THERAPIST and people_policies.is_on_care_team(
+        membership, client
+    )
+
+
+def can_record(membership: Membership | None, client: Client) -> bool:
+    """Every entry of the session: the care team's therapists and the medical leads."""
+    return can_see_session(membership, client)
+
+
+def can_attest(membership: Membership | None, client: Client) -> bool:
+    """Only therapists attest presence and sobriety, each in their own name."""
+    return (
+        membership is not None
+        and membership.role == Role.THERAPIST
+        and can_see_session(membership, client)
+    )
+
+
+def is_medical_lead(membership: Membership | None, client: Client) -> bool:
+    return (
+        membership is not None
+        and membership.role == Role.MEDICAL_LEAD
+        and membership.clinic_id == client.clinic_id
+    )
+
+
+def can_confirm_settings(membership: Membership | None) -> bool:
+    return membership is not None and membership.role == Role.MEDICAL_LEAD

@@ -1,0 +1,178 @@
+"""The session's reviewed data file (`data/session/session.yaml`), validated at start-up.
+
+Every number here is a default for review or a rule with its source; clinics hold their own
+copy of the adjustable ones in `SessionSettings`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "session" / "session.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    id: str
+    citation: str
+    url: str
+
+
+class Cadence(_Strict):
+    every_minutes: int = Field(ge=5, le=240)
+    unconfirmed: bool = False
+    source: str
+    after_alert_minutes: int = Field(ge=1, le=240)
+    after_alert_unconfirmed: bool = False
+    after_alert_source: str
+
+
+class Thresholds(_Strict):
+    unconfirmed: bool = False
+    systolic_watch: int | None = None
+    systolic_act: int | None = None
+    diastolic_watch: int | None = None
+    diastolic_act: int | None = None
+    heart_rate_watch: int | None = None
+    heart_rate_act: int | None = None
+    temperature_watch: float | None = None
+    temperature_act: float | None = None
+    spo2_watch_below: int | None = None
+    spo2_act_below: int | None = None
+    sources: list[str]
+
+
+class Plausible(_Strict):
+    systolic: tuple[int, int]
+    diastolic: tuple[int, int]
+    heart_rate: tuple[int, int]
+    temperature: tuple[float, float]
+    spo2: tuple[int, int]
+
+
+class Suds(_Strict):
+    max: int = Field(ge=1, le=100)
+    unconfirmed: bool = False
+    source: str
+
+
+class Window(_Strict):
+    start_minutes: int = Field(ge=0)
+    end_minutes: int = Field(ge=1)
+    source: str
+
+
+class Team(_Strict):
+    min_therapists: int = Field(ge=1)
+    source: str
+
+
+class Item(_Strict):
+    key: str
+    label: str
+
+
+class Criterion(_Strict):
+    key: str
+    label: str
+    computed: bool
+
+
+class Discharge(_Strict):
+    source: str
+    criteria: list[Criterion]
+    dispositions: list[str]
+
+
+class SeriousCriterion(_Strict):
+    key: str
+    label: str
+    deadline_days: int = Field(ge=1)
+
+
+class AdverseEvents(_Strict):
+    valence_source: str
+    serious_criteria_source: str
+    serious_criteria: list[SeriousCriterion]
+    deadline_source: str
+    deadline_unconfirmed: bool = False
+    special_interest: list[str]
+    special_interest_unconfirmed: bool = False
+
+
+class Loinc(_Strict):
+    source: str
+    blood_pressure_panel: str
+    systolic: str
+    diastolic: str
+    heart_rate: str
+    temperature: str
+    spo2: str
+
+
+class SessionRules(_Strict):
+    licence: str
+    sources: list[Source]
+    cadence: Cadence
+    thresholds: Thresholds
+    plausible: Plausible
+    suds: Suds
+    supplemental_window: Window
+    team: Team
+    min_observation_hours: int
+    min_observation_source: str
+    setting_checklist: list[Item]
+    discharge: Discharge
+    adverse_events: AdverseEvents
+    loinc: Loinc
+
+    @model_validator(mode="after")
+    def _sources_known(self) -> SessionRules:
+        known = {s.id for s in self.sources} | {"none"}
+        cited = [
+            self.cadence.source,
+            self.cadence.after_alert_source,
+            self.suds.source,
+            self.supplemental_window.source,
+            self.team.source,
+            self.min_observation_source,
+            self.discharge.source,
+            self.adverse_events.valence_source,
+            self.adverse_events.serious_criteria_source,
+            self.adverse_events.deadline_source,
+            self.loinc.source,
+            *self.thresholds.sources,
+        ]
+        unknown = sorted({c for c in cited if c not in known})
+        if unknown:
+            raise ValueError(f"unknown source id(s): {', '.join(unknown)}")
+        if self.supplemental_window.end_minutes <= self.supplemental_window.start_minutes:
+            raise ValueError("supplemental_window: end must be after start")
+        return self
+
+
+class RulesError(ValueError):
+    pass
+
+
+@cache
+def session_rules() -> SessionRules:
+    """The shipped rules; a file that does not fit raises RulesError naming the field."""
+    try:
+        raw = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+        return SessionRules.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RulesError(f"{DATA_FILE.name}: field {where}: {first['msg']}") from exc
+
+
+def checklist_labels() -> dict[str, str]:
+    return {item.key: item.label for item in session_rules().setting_checklist}
