@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from holdspace.audit.services import audit_record
 from holdspace.courses import policies as course_policies
@@ -17,7 +18,9 @@ from holdspace.people.models import Client
 
 from .models import CheckIn, IntegrationNote, JournalEntry, NoteAddendum
 
-NOTE_LOCKED = _("This note is signed and locked. Add an addendum to correct or add to it.")
+NOTE_LOCKED = gettext_lazy(
+    "This note is signed and locked. Add an addendum to correct or add to it."
+)
 
 
 def _audit(by: Actor, action: str, **kwargs: Any) -> None:

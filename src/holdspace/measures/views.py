@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from holdspace.audit.services import audit_record
@@ -27,9 +28,9 @@ from .forms import SEX_CHOICES, AcknowledgeForm, AssignForm, TotalForm
 from .models import Assignment
 
 LINK_MESSAGES = {
-    "invalid": _("This link is not valid. Please ask your care team for a new one."),
-    "expired": _("This link has expired. Please ask your care team for a new one."),
-    "used": _("This questionnaire has already been submitted. Thank you."),
+    "invalid": gettext_lazy("This link is not valid. Please ask your care team for a new one."),
+    "expired": gettext_lazy("This link has expired. Please ask your care team for a new one."),
+    "used": gettext_lazy("This questionnaire has already been submitted. Thank you."),
 }
 
 
