@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from holdspace.audit.services import audit_record
 from holdspace.people.actors import Actor
@@ -121,7 +122,12 @@ def course_create(
     errors: dict[str, list[str]] = {}
     if len(clients) != protocol.clients:
         errors.setdefault("partner", []).append(
-            _("This template is for %(n)d client(s).") % {"n": protocol.clients}
+            ngettext(
+                "This template is for %(n)d client.",
+                "This template is for %(n)d clients.",
+                protocol.clients,
+            )
+            % {"n": protocol.clients}
         )
     for client in clients:
         decision = client_eligibility(client)

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from holdspace.audit.models import Channel
@@ -227,7 +228,11 @@ def visit_move(request: StaffRequest, code: str, pk: int, visit_pk: int) -> Http
             else:
                 messages.success(
                     request,
-                    _("%(label)s was moved, with %(n)d visits that follow it.")
+                    ngettext(
+                        "%(label)s was moved, with %(n)d visit that follows it.",
+                        "%(label)s was moved, with %(n)d visits that follow it.",
+                        len(moved) - 1,
+                    )
                     % {"label": visit.label, "n": len(moved) - 1},
                 )
                 return redirect("courses:course_detail", code=client.code, pk=course.pk)
