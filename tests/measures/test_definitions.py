@@ -74,8 +74,8 @@ def test_item_ids_must_follow_published_order(tmp_path):
 
 
 def test_structure_only_file_with_text_is_refused(tmp_path):
-    source = (definitions.DATA_DIR / "gad7.yaml").read_text()
-    _write(tmp_path, "gad7.yaml", source.replace("- linkId: '1'", "- linkId: '1'\n  text: Copied"))
+    source = (definitions.DATA_DIR / "csi4.yaml").read_text()  # still structure only
+    _write(tmp_path, "csi4.yaml", source.replace("- linkId: '1'", "- linkId: '1'\n  text: Copied"))
     with pytest.raises(definitions.DefinitionError, match="structure-only"):
         definitions.load_directory(tmp_path)
 

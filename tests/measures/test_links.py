@@ -120,7 +120,7 @@ def test_a_new_link_replaces_the_old_one(clinics, therapist):
 def test_structure_only_instruments_cannot_be_sent(clinics, therapist):
     from django.core.exceptions import ValidationError
 
-    assignment = assign(therapist, clinics.client, code="GAD-7")
+    assignment = assign(therapist, clinics.client, code="CSI-4")  # still structure only
     with pytest.raises(ValidationError):
         services.link_issue(by=actor(therapist), assignment=assignment)
 
