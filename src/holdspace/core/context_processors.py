@@ -17,7 +17,7 @@ ARC_OF_CARE: list[tuple[str, Any, str | None]] = [
     ("clients", _("Clients"), "people:client_list"),
     ("screening", _("Screening"), "screening:index"),
     ("courses", _("Courses"), "courses:home"),
-    ("sessions", _("Sessions"), None),
+    ("sessions", _("Sessions"), "sessions:home"),
     ("measures", _("Measures"), "measures:home"),
     ("outcomes", _("Outcomes"), None),
 ]

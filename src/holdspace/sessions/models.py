@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from holdspace.courses.models import Visit
 from holdspace.people.models import Client, Clinic, Membership
@@ -37,7 +38,9 @@ class SessionSettings(models.Model):
     temperature_act = models.DecimalField(
         _("temperature: act above (°C)"), max_digits=4, decimal_places=1, null=True, blank=True
     )
-    spo2_watch_below = models.PositiveIntegerField(_("SpO2: watch below (%)"), null=True, blank=True)
+    spo2_watch_below = models.PositiveIntegerField(
+        _("SpO2: watch below (%)"), null=True, blank=True
+    )
     spo2_act_below = models.PositiveIntegerField(_("SpO2: act below (%)"), null=True, blank=True)
     suds_max = models.PositiveIntegerField(_("SUDS scale maximum"))
     confirmed_by = models.ForeignKey(
@@ -51,7 +54,7 @@ class SessionSettings(models.Model):
 
 class SessionStatus(models.TextChoices):
     PREPARING = "preparing", _("Before dosing")
-    RUNNING = "running", _("In progress")
+    RUNNING = "running", pgettext_lazy("medicine session", "In progress")
     ENDED = "ended", _("Ended")
 
 
@@ -113,9 +116,7 @@ class TeamPresence(models.Model):
 class StartOverride(models.Model):
     """A medical lead's written override of one missing start item."""
 
-    session = models.ForeignKey(
-        MedicineSession, on_delete=models.PROTECT, related_name="overrides"
-    )
+    session = models.ForeignKey(MedicineSession, on_delete=models.PROTECT, related_name="overrides")
     item = models.CharField(max_length=40)
     reason = models.TextField(_("reason"))
     by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
@@ -201,9 +202,7 @@ class SessionAlert(models.Model):
 
 
 class TimelineEntry(models.Model):
-    session = models.ForeignKey(
-        MedicineSession, on_delete=models.PROTECT, related_name="entries"
-    )
+    session = models.ForeignKey(MedicineSession, on_delete=models.PROTECT, related_name="entries")
     at = models.DateTimeField(_("time"))
     kind = models.CharField(max_length=30)  # a one-tap code, or "note"
     text = models.TextField(_("note"), blank=True)
@@ -220,7 +219,7 @@ class TimelineEntry(models.Model):
 class Severity(models.TextChoices):
     MILD = "mild", _("Mild")
     MODERATE = "moderate", _("Moderate")
-    SEVERE = "severe", _("Severe")
+    SEVERE = "severe", pgettext_lazy("adverse event severity", "Severe")
 
 
 class Relatedness(models.TextChoices):
@@ -258,6 +257,13 @@ class AdverseEvent(models.Model):
     action = models.CharField(_("action taken"), max_length=300, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     special_interest: models.JSONField[Any, Any] = models.JSONField(default=list)
+
+    @property
+    def special_interest_labels(self) -> list[str]:
+        from .forms import SPECIAL_INTEREST_LABELS
+
+        return [str(SPECIAL_INTEREST_LABELS.get(key, key)) for key in self.special_interest]
+
     report_due_at = models.DateTimeField(null=True, blank=True)
     reported_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
     reported_at = models.DateTimeField(auto_now_add=True)

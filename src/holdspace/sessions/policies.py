@@ -15,9 +15,7 @@ def can_see_session(membership: Membership | None, client: Client) -> bool:
         return False
     if membership.role == Role.MEDICAL_LEAD:
         return True
-    return membership.role == Role.THERAPIST and people_policies.is_on_care_team(
-        membership, client
-    )
+    return membership.role == Role.THERAPIST and people_policies.is_on_care_team(membership, client)
 
 
 def can_record(membership: Membership | None, client: Client) -> bool:

@@ -28,8 +28,6 @@ from .models import (
 )
 from .rules import checklist_labels, session_rules
 
-QUICK_ENTRIES: dict[str, Any] = {}
-
 
 def quick_entries() -> dict[str, str]:
     """One-tap timeline entries (code -> label)."""
@@ -125,12 +123,21 @@ def settings_defaults() -> dict[str, Any]:
         "diastolic_act": t.diastolic_act,
         "heart_rate_watch": t.heart_rate_watch,
         "heart_rate_act": t.heart_rate_act,
-        "temperature_watch": None if t.temperature_watch is None else Decimal(str(t.temperature_watch)),
+        "temperature_watch": None
+        if t.temperature_watch is None
+        else Decimal(str(t.temperature_watch)),
         "temperature_act": None if t.temperature_act is None else Decimal(str(t.temperature_act)),
         "spo2_watch_below": t.spo2_watch_below,
         "spo2_act_below": t.spo2_act_below,
         "suds_max": rules.suds.max,
     }
+
+
+def settings_read(clinic_id: int) -> SessionSettings:
+    """The clinic's settings without writing (the live view's path): unsaved defaults when the
+    clinic has none yet."""
+    found = SessionSettings.objects.filter(clinic_id=clinic_id).first()
+    return found or SessionSettings(clinic_id=clinic_id, **settings_defaults())
 
 
 def settings_for(clinic_id: int) -> SessionSettings:
@@ -155,11 +162,30 @@ def classify(
 ) -> tuple[str, list[str]]:
     """The highest tier a reading reaches and every reason code ("systolic.act")."""
     reasons: list[str] = []
-    above = [
-        ("systolic", systolic, settings.systolic_watch, settings.systolic_act),
-        ("diastolic", diastolic, settings.diastolic_watch, settings.diastolic_act),
-        ("heart_rate", heart_rate, settings.heart_rate_watch, settings.heart_rate_act),
-        ("temperature", temperature, settings.temperature_watch, settings.temperature_act),
+
+    def dec(value: object) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+    above: list[tuple[str, Decimal, Decimal | None, Decimal | None]] = [
+        ("systolic", Decimal(systolic), dec(settings.systolic_watch), dec(settings.systolic_act)),
+        (
+            "diastolic",
+            Decimal(diastolic),
+            dec(settings.diastolic_watch),
+            dec(settings.diastolic_act),
+        ),
+        (
+            "heart_rate",
+            Decimal(heart_rate),
+            dec(settings.heart_rate_watch),
+            dec(settings.heart_rate_act),
+        ),
+        (
+            "temperature",
+            Decimal(temperature),
+            dec(settings.temperature_watch),
+            dec(settings.temperature_act),
+        ),
     ]
     for name, value, watch, act in above:
         if act is not None and value > act:
@@ -185,7 +211,8 @@ def reason_label(code: str) -> str:
         "temperature": _("temperature"),
         "spo2": _("SpO2"),
     }
-    return f"{labels.get(name, name)} ({_('act') if tier == 'act' else _('watch')})"
+    level = _("act") if tier == "act" else _("watch")
+    return f"{labels.get(name, name)} ({level})"
 
 
 # Starting -------------------------------------------------------------------------------------
@@ -311,14 +338,16 @@ def timeline(session: MedicineSession) -> list[TimelineItem]:
         if entry.kind != "note" and entry.text:
             text = f"{text}: {entry.text}"
         items.append(
-            TimelineItem(entry.at, "note" if entry.kind == "note" else "quick", text, by=_who(entry.by))
+            TimelineItem(
+                entry.at, "note" if entry.kind == "note" else "quick", text, by=_who(entry.by)
+            )
         )
     for dose in session.doses.select_related("given_by__user", "recorded_by__user"):
         if dose.given and dose.given_at:
             text = _("%(kind)s: %(substance)s %(mg)s mg, lot %(lot)s") % {
                 "kind": dose.get_kind_display(),
                 "substance": dose.substance,
-                "mg": f"{dose.mg:g}",
+                "mg": format(dose.mg.normalize(), "f") if dose.mg is not None else "",
                 "lot": dose.lot_number or "—",
             }
             items.append(TimelineItem(dose.given_at, "dose", text, by=_who(dose.given_by)))

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('people', '0002_initial_measures'),
+        ('people', '0002_care_team_role_labels'),
     ]
 
     operations = [

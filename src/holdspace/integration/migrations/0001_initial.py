@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('courses', '0001_initial'),
-        ('people', '0002_initial_measures'),
+        ('people', '0002_care_team_role_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

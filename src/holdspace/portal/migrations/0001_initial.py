@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('people', '0002_initial_measures'),
+        ('people', '0002_care_team_role_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

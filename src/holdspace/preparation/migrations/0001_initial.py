@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('courses', '0001_initial'),
-        ('people', '0002_initial_measures'),
+        ('people', '0002_care_team_role_labels'),
     ]
 
     operations = [

@@ -1,0 +1,478 @@
+"""The session pages: today's sessions, the monitor (before dosing, live, ending), its live
+region (polled with ETag → 304), and one POST endpoint per action.
+
+A POST from the monitor's script (header `X-Holdspace-Fetch`) answers JSON and honours the
+`Idempotency-Key` header; a plain form POST (no script) redirects, or re-renders the page
+with the errors beside the fields and what was typed kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseForm
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from holdspace.audit.services import audit_record
+from holdspace.core.http import StaffRequest
+from holdspace.courses.models import Visit, VisitKind
+from holdspace.people.actors import Actor
+from holdspace.people.models import Role
+
+from . import charts, policies, selectors, services
+from .forms import (
+    AcknowledgeForm,
+    AdverseEventForm,
+    ChecklistForm,
+    DoseForm,
+    EndForm,
+    NoteForm,
+    NoteWriteForm,
+    OverrideForm,
+    SettingsForm,
+    VitalsForm,
+    WithholdForm,
+)
+from .models import DoseKind, MedicineSession, SessionStatus
+from .rules import checklist_labels, session_rules
+
+
+def _audit_read(request: StaffRequest, session: MedicineSession, action: str) -> None:
+    audit_record(
+        action=action,
+        actor=request.user,
+        clinic_id=session.clinic_id,
+        target=session,
+        client_code=session.client.code,
+        ip=Actor.from_request(request).ip,
+    )
+
+
+@require_GET
+def home(request: StaffRequest) -> HttpResponse:
+    """The nav's Sessions: today's medicine sessions and recent ones in the member's scope."""
+    membership = request.membership
+    if membership is None or membership.role not in (Role.THERAPIST, Role.MEDICAL_LEAD):
+        raise PermissionDenied
+    opened = {
+        (s.visit_id, s.client_id): s
+        for s in selectors.sessions_visible_to(membership).filter(
+            opened_at__gte=timezone.now() - dt.timedelta(days=2)
+        )
+    }
+    today = [
+        (visit, client, opened.get((visit.pk, client.pk)))
+        for visit, client in selectors.medicine_visits_today(membership)
+    ]
+    recent = selectors.sessions_visible_to(membership).order_by("-opened_at")[:30]
+    settings = selectors.settings_for(membership.clinic_id)
+    return render(
+        request,
+        "sessions/home.html",
+        {
+            "today": today,
+            "recent": recent,
+            "settings": settings,
+            "can_confirm": policies.can_confirm_settings(membership),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def settings_page(request: StaffRequest) -> HttpResponse:
+    """The clinic's cadence and thresholds; a medical lead reviews and confirms them."""
+    membership = request.membership
+    if membership is None or membership.role not in (Role.THERAPIST, Role.MEDICAL_LEAD):
+        raise PermissionDenied
+    current = selectors.settings_for(membership.clinic_id)
+    can_confirm = policies.can_confirm_settings(membership)
+    form = SettingsForm(request.POST or None, instance=current)
+    if request.method == "POST":
+        if not can_confirm:
+            raise PermissionDenied
+        if form.is_valid():
+            services.settings_confirm(
+                by=Actor.from_request(request),
+                values={name: form.cleaned_data[name] for name in form.fields},
+            )
+            messages.success(request, _("Thresholds and cadence confirmed."))
+            return redirect("sessions:settings")
+        current.refresh_from_db()
+    if not can_confirm:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(
+        request,
+        "sessions/settings.html",
+        {"form": form, "settings": current, "can_confirm": can_confirm, "rules": session_rules()},
+    )
+
+
+@require_POST
+def session_open(request: StaffRequest, code: str, visit_id: int) -> HttpResponse:
+    client = selectors.session_client(request.membership, code)
+    visit = Visit.objects.filter(
+        pk=visit_id, kind=VisitKind.MEDICINE_SESSION, course__clients=client
+    ).first()
+    if visit is None:
+        raise Http404("No such visit.")
+    session = services.session_open(by=Actor.from_request(request), visit=visit, client=client)
+    return redirect("sessions:monitor", code=client.code, pk=session.pk)
+
+
+# The monitor ----------------------------------------------------------------------------------
+
+
+def _givers(session: MedicineSession) -> list[tuple[int, str]]:
+    """Who may be named as having given a dose: the therapists present."""
+    return [
+        (p.membership_id, p.membership.user.get_full_name() or p.membership.user.email)
+        for p in session.team.select_related("membership__user")
+    ]
+
+
+def _blank_forms(session: MedicineSession) -> dict[str, BaseForm]:
+    blockers = (
+        selectors.start_blockers(session) if session.status == SessionStatus.PREPARING else []
+    )
+    overridable = [(b.item, b.message) for b in blockers if b.overridable]
+    initial_done = session.doses.filter(kind=DoseKind.INITIAL).exists()
+    plan = session.planned_dose or {}
+    kind = DoseKind.SUPPLEMENTAL if initial_done else DoseKind.INITIAL
+    planned_mg = plan.get("supplemental_mg" if initial_done else "initial_mg")
+    return {
+        "vitals": VitalsForm(),
+        "dose": DoseForm(initial={"kind": kind, "mg": planned_mg}, givers=_givers(session)),
+        "withhold": WithholdForm(),
+        "note": NoteForm(),
+        "override": OverrideForm(items=overridable),
+        "checklist": ChecklistForm(initial=session.checklist),
+        "ae": AdverseEventForm(),
+        "end": EndForm(initial={"disposition": session.disposition or None}),
+        "note_write": NoteWriteForm(initial={"note_text": session.note_text}),
+    }
+
+
+def live_context(session: MedicineSession) -> dict[str, Any]:
+    settings = selectors.settings_read(session.clinic_id)
+    now = timezone.now()
+    due = session.next_reading_due_at
+    initial = selectors.initial_dose_time(session)
+    window = selectors.supplemental_window(session)
+    supplemental = session.doses.filter(kind=DoseKind.SUPPLEMENTAL).first()
+    return {
+        "session": session,
+        "now": now,
+        "due": due,
+        "overdue": due is not None and due < now,
+        "open_alerts": [
+            (alert, [selectors.reason_label(r) for r in alert.reasons])
+            for alert in selectors.open_alerts(session)
+        ],
+        "timeline": list(reversed(selectors.timeline(session))),
+        "chart": charts.vitals_chart(session, settings),
+        "initial_at": initial,
+        "since_initial": (now - initial) if initial else None,
+        "window": window,
+        "in_window": bool(window and window[0] <= now <= window[1]),
+        "supplemental": supplemental,
+        "settings": settings,
+    }
+
+
+def _monitor_context(
+    request: StaffRequest, session: MedicineSession, bound: dict[str, BaseForm] | None = None
+) -> dict[str, Any]:
+    forms = _blank_forms(session)
+    forms.update(bound or {})
+    membership = request.membership
+    blockers = (
+        selectors.start_blockers(session) if session.status == SessionStatus.PREPARING else []
+    )
+    team = list(session.team.select_related("membership__user"))
+    signatures = list(session.signatures.select_related("membership__user"))
+    return {
+        **live_context(session),
+        "forms": forms,
+        "blockers": blockers,
+        "team": team,
+        "i_attested": any(p.membership_id == getattr(membership, "pk", None) for p in team),
+        "can_attest": policies.can_attest(membership, session.client),
+        "is_lead": policies.is_medical_lead(membership, session.client),
+        "checklist_items": checklist_labels(),
+        "overrides": list(session.overrides.select_related("by__user")),
+        "quick": selectors.quick_entries(),
+        "baseline": selectors.baseline_reading(session),
+        "discharge": services.discharge_computed(session)
+        if session.status == SessionStatus.RUNNING
+        else session.discharge,
+        "discharge_rows": [
+            (_(c.label), bool(session.discharge.get(c.key)))
+            for c in session_rules().discharge.criteria
+        ],
+        "signatures": signatures,
+        "i_signed": any(s.membership_id == getattr(membership, "pk", None) for s in signatures),
+        "adverse_events": list(session.adverse_events.all()),
+        "plan": session.planned_dose or {},
+        "rules": session_rules(),
+    }
+
+
+def monitor(request: StaffRequest, code: str, pk: int) -> HttpResponse:
+    session = selectors.session_for_user(request.membership, code, pk)  # 404 before 405
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    _audit_read(request, session, "session.view")
+    return render(request, "sessions/monitor.html", _monitor_context(request, session))
+
+
+class _Rendered:
+    """A small per-process memo of rendered live regions, keyed by their ETag."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.rows: OrderedDict[str, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self.lock:
+            return self.rows.get(key)
+
+    def put(self, key: str, html: str) -> None:
+        with self.lock:
+            self.rows[key] = html
+            while len(self.rows) > self.size:
+                self.rows.popitem(last=False)
+
+
+_rendered = _Rendered()
+
+
+def _etag(session: MedicineSession) -> str:
+    # The version changes on every write; the half-minute bucket keeps "due"/"overdue" fresh.
+    bucket = int(timezone.now().timestamp() // 30)
+    raw = f"{session.pk}:{session.version}:{session.status}:{bucket}:{request_lang()}"
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:20] + '"'
+
+
+def request_lang() -> str:
+    from django.utils.translation import get_language
+
+    return get_language() or ""
+
+
+def live(request: StaffRequest, code: str, pk: int) -> HttpResponse:
+    """The live region, polled every second by each open monitor. Answers 304 while nothing
+    changed (one indexed row read), so twenty monitors cost little. The page open is audited;
+    the polls of the same page are not (they would bury the audit log)."""
+    session = selectors.session_for_user(request.membership, code, pk)  # 404 before 405
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    tag = _etag(session)
+    headers = {
+        "ETag": tag,
+        "Cache-Control": "no-cache, private",
+        "X-Session-Status": session.status,
+    }
+    if request.headers.get("If-None-Match") == tag:
+        response = HttpResponse(status=304)
+    else:
+        # Every monitor of the session gets the same region (no per-user content, no CSRF
+        # token): render it once per version in each server process.
+        html = _rendered.get(tag)
+        if html is None:
+            html = render_to_string("sessions/_live.html", live_context(session), request=None)
+            _rendered.put(tag, html)
+        response = HttpResponse(html)
+    for key, value in headers.items():
+        response[key] = value
+    return response
+
+
+# Actions --------------------------------------------------------------------------------------
+
+
+def _dt(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        return timezone.make_aware(value)
+    return value
+
+
+def _run_action(
+    request: StaffRequest, session: MedicineSession, action: str
+) -> tuple[BaseForm, Callable[[], Any]]:
+    """The bound form of an action, and the call of its service once the form is valid."""
+    by = Actor.from_request(request)
+    data = request.POST
+    if action == "attest":
+        return NoteWriteForm({}), lambda: services.team_attest(by=by, session=session)
+    if action == "checklist":
+        form: BaseForm = ChecklistForm(data)
+        return form, lambda: services.checklist_set(
+            by=by,
+            session=session,
+            items={k: bool(form.cleaned_data.get(k)) for k in checklist_labels()},
+        )
+    if action == "override":
+        blockers = selectors.start_blockers(session)
+        form = OverrideForm(data, items=[(b.item, b.message) for b in blockers if b.overridable])
+        return form, lambda: services.start_override(
+            by=by,
+            session=session,
+            item=form.cleaned_data["item"],
+            reason=form.cleaned_data["reason"],
+        )
+    if action == "start":
+        return NoteWriteForm({}), lambda: services.session_start(by=by, session=session)
+    if action == "vitals":
+        form = VitalsForm(data)
+        return form, lambda: services.vital_record(
+            by=by,
+            session=session,
+            systolic=form.cleaned_data["systolic"],
+            diastolic=form.cleaned_data["diastolic"],
+            heart_rate=form.cleaned_data["heart_rate"],
+            temperature=form.cleaned_data["temperature"],
+            spo2=form.cleaned_data["spo2"],
+            suds=form.cleaned_data["suds"],
+            taken_at=_dt(form.cleaned_data["taken_at"]),
+        )
+    if action == "dose":
+        form = DoseForm(data, givers=_givers(session))
+        return form, lambda: services.dose_give(
+            by=by,
+            session=session,
+            kind=form.cleaned_data["kind"],
+            substance=form.cleaned_data["substance"],
+            mg=form.cleaned_data["mg"],
+            lot_number=form.cleaned_data["lot_number"],
+            given_by=session.team.get(membership_id=form.cleaned_data["given_by"]).membership
+            if form.cleaned_data["given_by"]
+            else None,
+            given_at=_dt(form.cleaned_data["given_at"]),
+            reason=form.cleaned_data["reason"],
+        )
+    if action == "withhold":
+        form = WithholdForm(data)
+        return form, lambda: services.dose_withhold(
+            by=by, session=session, reason=form.cleaned_data["reason"]
+        )
+    if action == "ack":
+        form = AcknowledgeForm(data)
+
+        def acknowledge() -> Any:
+            alert = selectors.alert_of_session(session, form.cleaned_data["alert"])
+            return services.alert_acknowledge(
+                by=by, alert=alert, action_taken=form.cleaned_data["action_taken"]
+            )
+
+        return form, acknowledge
+    if action == "note":
+        form = NoteForm(data)
+        return form, lambda: services.event_note(
+            by=by,
+            session=session,
+            kind=form.cleaned_data["kind"] or "note",
+            text=form.cleaned_data["text"],
+            at=_dt(form.cleaned_data["at"]),
+        )
+    if action == "ae":
+        form = AdverseEventForm(data)
+        return form, lambda: services.adverse_event_report(
+            by=by,
+            session=session,
+            term=form.cleaned_data["term"],
+            onset_at=_dt(form.cleaned_data["onset_at"]),
+            severity=form.cleaned_data["severity"],
+            valence=form.cleaned_data["valence"],
+            relatedness=form.cleaned_data["relatedness"],
+            outcome=form.cleaned_data["outcome"],
+            serious_criteria=form.cleaned_data["serious_criteria"],
+            special_interest=form.cleaned_data["special_interest"],
+            action=form.cleaned_data["action"],
+        )
+    if action == "end":
+        form = EndForm(data)
+        return form, lambda: services.session_end(
+            by=by,
+            session=session,
+            oriented_stable=form.cleaned_data["oriented_stable"],
+            therapists_agree=form.cleaned_data["therapists_agree"],
+            disposition=form.cleaned_data["disposition"],
+            companion_name=form.cleaned_data["companion_name"],
+        )
+    if action == "note_write":
+        form = NoteWriteForm(data)
+        return form, lambda: services.note_write(
+            by=by, session=session, text=form.cleaned_data["note_text"]
+        )
+    if action == "note_sign":
+        return NoteWriteForm({"note_text": session.note_text}), lambda: services.note_sign(
+            by=by, session=session
+        )
+    raise Http404("No such action.")
+
+
+FORM_KEY = {"attest": "", "start": "", "note_sign": "note_write"}
+
+
+def _errors_of(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+    return {"__all__": [str(m) for m in exc.messages]}
+
+
+@require_POST
+def act(request: StaffRequest, code: str, pk: int, action: str) -> HttpResponse:
+    session = selectors.session_for_user(request.membership, code, pk)
+    form, call = _run_action(request, session, action)
+    wants_json = request.headers.get("X-Holdspace-Fetch") == "1"
+
+    def run() -> tuple[int, dict[str, Any]]:
+        if not form.is_valid():
+            raise ValidationError(
+                {k: [e["message"] for e in v] for k, v in form.errors.get_json_data().items()}
+            )
+        result = call()
+        return 201, {"ok": True, "id": getattr(result, "pk", None), "action": action}
+
+    try:
+        status, body, replayed = services.idempotent(
+            session=session, key=request.headers.get("Idempotency-Key"), action=action, run=run
+        )
+    except ValidationError as exc:
+        errors = _errors_of(exc)
+        if wants_json:
+            return JsonResponse({"ok": False, "errors": errors}, status=422)
+        key = FORM_KEY.get(action, action)
+        if form.is_valid():  # the service refused: its messages go beside the fields
+            for field, texts in errors.items():
+                if key and field in form.fields:
+                    form.add_error(field, texts)
+                elif key:
+                    form.add_error(None, texts)
+                else:
+                    for text in texts:
+                        messages.error(request, text)
+        session.refresh_from_db()
+        context = _monitor_context(request, session, {key: form} if key else {})
+        context["failed_action"] = action
+        return render(request, "sessions/monitor.html", context, status=422)
+    if wants_json:
+        return JsonResponse({**body, "replayed": replayed}, status=status)
+    return redirect(reverse("sessions:monitor", args=[session.client.code, session.pk]))
