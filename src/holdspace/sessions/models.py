@@ -258,12 +258,6 @@ class AdverseEvent(models.Model):
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     special_interest: models.JSONField[Any, Any] = models.JSONField(default=list)
 
-    @property
-    def special_interest_labels(self) -> list[str]:
-        from .forms import SPECIAL_INTEREST_LABELS
-
-        return [str(SPECIAL_INTEREST_LABELS.get(key, key)) for key in self.special_interest]
-
     report_due_at = models.DateTimeField(null=True, blank=True)
     reported_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
     reported_at = models.DateTimeField(auto_now_add=True)
@@ -277,6 +271,12 @@ class AdverseEvent(models.Model):
     @property
     def serious(self) -> bool:
         return bool(self.serious_criteria)
+
+    @property
+    def special_interest_labels(self) -> list[str]:
+        from .forms import SPECIAL_INTEREST_LABELS
+
+        return [str(SPECIAL_INTEREST_LABELS.get(key, key)) for key in self.special_interest]
 
 
 class NoteSignature(models.Model):
