@@ -76,7 +76,7 @@ def test_phase3_schedule_has_every_visit_on_its_date():
     assert [v.starts_at.date() for v in integration] == [
         first + dt.timedelta(days=d) for d in (1, 8, 15)
     ]
-    assert "morning after" in integration[0].why
+    assert "morning after" in str(integration[0].why)
     checks = [v for v in visits if v.kind == VisitKind.CHECK_IN and v.follows == 2]
     assert [v.starts_at.date() for v in checks] == [
         sessions[1].starts_at.date() + dt.timedelta(days=d) for d in range(1, 8)
@@ -92,7 +92,7 @@ def test_the_first_medicine_session_waits_for_the_washout():
     visits = schedule_propose(protocol=protocol, start_date=START, washout_date=washout)
     sessions = [v for v in visits if v.kind == VisitKind.MEDICINE_SESSION]
     assert sessions[0].starts_at.date() == washout
-    assert f"washout ({washout.isoformat()})" in sessions[0].why
+    assert f"washout ({washout.isoformat()})" in str(sessions[0].why)
     assert (sessions[1].starts_at.date() - washout).days == 28
 
 
@@ -122,3 +122,23 @@ def test_measures_fall_on_their_timepoints():
     first = START + dt.timedelta(days=21)
     assert ("PPS", first - dt.timedelta(days=1), "before_medicine_session_1") in due
     assert ("EBI", first + dt.timedelta(days=1), "after_medicine_session_1") in due
+
+
+def test_visit_texts_read_in_each_viewers_language(course):
+    """A schedule proposed in one language reads in the other for a colleague."""
+    from django.utils import translation
+
+    from holdspace.courses.models import Visit
+
+    with translation.override("nb"):
+        visit = Visit.objects.get(
+            pk=course.visits.get(kind=VisitKind.MEDICINE_SESSION, number=1).pk
+        )
+        norwegian = (visit.label, visit.needs)
+    with translation.override("en"):
+        english = (visit.label, visit.needs)
+    assert english[0] == "Medicine session 1"
+    assert norwegian[0] != english[0] and "1" in norwegian[0]
+    assert norwegian[1] != english[1]
+    # The stored columns keep English for exports.
+    assert visit.label_stored == "Medicine session 1"

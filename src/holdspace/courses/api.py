@@ -3,14 +3,14 @@ with the same scoping and audit as the pages."""
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
 from holdspace.audit.services import audit_record
 from holdspace.people.selectors import client_for_user
 
-from . import selectors, services
+from . import policies, selectors, services
 
 router = Router(tags=["courses"])
 
@@ -70,6 +70,14 @@ def _audit(request: HttpRequest, action: str, code: str) -> None:
         channel=actor.channel,
         ip=actor.ip,
     )
+
+
+def _notes_client(request: HttpRequest, code: str):  # type: ignore[no-untyped-def]
+    """The client, if the caller may read its integration notes (free text: not researchers)."""
+    client = client_for_user(request.membership, code)  # type: ignore[attr-defined]
+    if not policies.can_read_clinical_text(request.membership, client):  # type: ignore[attr-defined]
+        raise PermissionDenied
+    return client
 
 
 def _course_out(course, client) -> CourseOut:  # type: ignore[no-untyped-def]
@@ -151,12 +159,14 @@ def readiness(request: HttpRequest, code: str) -> ReadinessOut:
 
 
 @router.get(
-    "/{code}/integration/notes", response={200: list[NoteOut], 404: ErrorOut}, summary="Notes"
+    "/{code}/integration/notes",
+    response={200: list[NoteOut], 403: ErrorOut, 404: ErrorOut},
+    summary="Notes",
 )
 def notes(request: HttpRequest, code: str) -> list[NoteOut]:
     from holdspace.integration.models import IntegrationNote
 
-    client = client_for_user(request.membership, code)  # type: ignore[attr-defined]
+    client = _notes_client(request, code)
     _audit(request, "integration.view", client.code)
     return [
         NoteOut(
@@ -277,10 +287,12 @@ def _note_for(client, note_id: int):  # type: ignore[no-untyped-def]
 
 
 @router.get(
-    "/{code}/integration/notes/{note_id}", response={200: NoteOut, 404: ErrorOut}, summary="A note"
+    "/{code}/integration/notes/{note_id}",
+    response={200: NoteOut, 403: ErrorOut, 404: ErrorOut},
+    summary="A note",
 )
 def note_detail(request: HttpRequest, code: str, note_id: int) -> NoteOut:
-    client = client_for_user(request.membership, code)  # type: ignore[attr-defined]
+    client = _notes_client(request, code)
     _audit(request, "integration_note.view", client.code)
     return _note_out(_note_for(client, note_id))
 
@@ -305,11 +317,11 @@ def note_patch(request: HttpRequest, code: str, note_id: int, payload: NotePatch
 
 @router.get(
     "/{code}/integration/notes/{note_id}/addenda",
-    response={200: list[str], 404: ErrorOut},
+    response={200: list[str], 403: ErrorOut, 404: ErrorOut},
     summary="A note's addenda",
 )
 def addenda(request: HttpRequest, code: str, note_id: int) -> list[str]:
-    client = client_for_user(request.membership, code)  # type: ignore[attr-defined]
+    client = _notes_client(request, code)
     _audit(request, "integration_note.view", client.code)
     return [a.text for a in _note_for(client, note_id).addenda.all()]
 

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from holdspace.people.models import Client, Clinic, Membership
 
+from .phrases import Phrase
+
 
 class VisitKind(models.TextChoices):
     PREPARATION = "preparation", _("Preparation")
@@ -109,7 +111,8 @@ class Visit(models.Model):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="visits")
     kind = models.CharField(_("kind"), max_length=20, choices=VisitKind.choices)
     number = models.PositiveSmallIntegerField(_("number"))  # 1-based within its kind
-    label = models.CharField(_("label"), max_length=200)
+    # label, why and needs are shown in each viewer's language: see the properties below.
+    label_stored = models.CharField(_("label"), max_length=200, db_column="label")
     starts_at = models.DateTimeField(_("starts at"))
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"))
     room = models.ForeignKey(
@@ -120,8 +123,13 @@ class Visit(models.Model):
     follows = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="followers"
     )
-    why = models.CharField(_("why this date"), max_length=300)
-    needs = models.CharField(_("what it needs"), max_length=300, blank=True)
+    why_stored = models.CharField(_("why this date"), max_length=300, db_column="why")
+    needs_stored = models.CharField(
+        _("what it needs"), max_length=300, blank=True, db_column="needs"
+    )
+    # The message ids and parameters behind label/why/needs (courses.phrases.Phrase); the
+    # *_stored columns keep the English text for exports and for visits made without them.
+    phrases: models.JSONField[Any, Any] = models.JSONField(default=dict, blank=True)
     planned_dose: models.JSONField[Any, Any] = models.JSONField(null=True, blank=True)
     cancelled = models.BooleanField(default=False)
     reminded_at = models.DateTimeField(null=True, blank=True)
@@ -132,6 +140,46 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    def _text(self, name: str) -> str:
+        data = self.phrases.get(name) if isinstance(self.phrases, dict) else None
+        if data:
+            return Phrase.from_json(data).render()
+        return str(getattr(self, f"{name}_stored"))
+
+    def _set_text(self, name: str, value: Phrase | str | None, limit: int) -> None:
+        if not isinstance(self.phrases, dict):
+            self.phrases = {}
+        if isinstance(value, Phrase):
+            self.phrases = {**self.phrases, name: value.as_json()}
+            setattr(self, f"{name}_stored", value.in_english()[:limit])
+        else:
+            self.phrases = {k: v for k, v in self.phrases.items() if k != name}
+            setattr(self, f"{name}_stored", (value or "")[:limit])
+
+    @property
+    def label(self) -> str:
+        return self._text("label")
+
+    @label.setter
+    def label(self, value: Phrase | str) -> None:
+        self._set_text("label", value, 200)
+
+    @property
+    def why(self) -> str:
+        return self._text("why")
+
+    @why.setter
+    def why(self, value: Phrase | str) -> None:
+        self._set_text("why", value, 300)
+
+    @property
+    def needs(self) -> str:
+        return self._text("needs")
+
+    @needs.setter
+    def needs(self, value: Phrase | str | None) -> None:
+        self._set_text("needs", value, 300)
 
     @property
     def ends_at(self) -> dt.datetime:

@@ -20,6 +20,17 @@ def can_manage_course(membership: Membership | None, client: Client) -> bool:
     )
 
 
+def can_read_clinical_text(membership: Membership | None, client: Client) -> bool:
+    """Integration notes, check-in comments, the client's journal and the preparation's free
+    text (intentions, who drives them home). Researchers work by code on numbers and
+    statuses only; clinic admins see no client records."""
+    return (
+        membership is not None
+        and membership.role in people_policies.IDENTITY_ROLES
+        and people_policies.can_view_client(membership, client)
+    )
+
+
 def can_set_up_clinic(membership: Membership | None) -> bool:
     """Rooms, cloned templates and course settings."""
     return membership is not None and membership.role in CLINIC_SETUP_ROLES

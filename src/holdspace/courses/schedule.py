@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .models import VisitKind
+from .phrases import Phrase
 from .protocols import ProtocolTemplate
 
 
@@ -21,11 +22,11 @@ from .protocols import ProtocolTemplate
 class ProposedVisit:
     kind: str
     number: int
-    label: str
+    label: Phrase
     starts_at: dt.datetime
     duration_minutes: int
-    why: str
-    needs: str = ""
+    why: Phrase
+    needs: Phrase | None = None
     planned_dose: dict[str, Any] | None = None
     follows: int | None = None  # the number of the medicine session it follows
     in_room: bool = True
@@ -50,20 +51,25 @@ def schedule_propose(
     day = start_date
     for number in range(1, prep.count + 1):
         if number == 1:
-            why = _("first preparation visit: the course's start date (baseline)")
+            why = Phrase(
+                gettext_noop("first preparation visit: the course's start date (baseline)")
+            )
         else:
-            why = _("%(days)d days after the previous preparation visit (template spacing)") % {
-                "days": prep.spacing_days
-            }
+            why = Phrase(
+                gettext_noop(
+                    "%(days)d days after the previous preparation visit (template spacing)"
+                ),
+                {"days": prep.spacing_days},
+            )
         visits.append(
             ProposedVisit(
                 kind=VisitKind.PREPARATION,
                 number=number,
-                label=_("Preparation visit %(n)d") % {"n": number},
+                label=Phrase(gettext_noop("Preparation visit %(n)d"), {"n": number}),
                 starts_at=_at(day, prep.start_time),
                 duration_minutes=prep.duration_minutes,
                 why=why,
-                needs=_("therapists; quiet room"),
+                needs=Phrase(gettext_noop("therapists; quiet room")),
             )
         )
         day += dt.timedelta(days=prep.spacing_days)
@@ -76,21 +82,33 @@ def schedule_propose(
             earliest = last_prep + dt.timedelta(days=med.first_after_preparation_days)
             if washout_date is not None and washout_date > earliest:
                 session_day = washout_date
-                why = _(
-                    "first medicine session: earliest after the medication washout (%(date)s)"
-                ) % {"date": washout_date.isoformat()}
+                why = Phrase(
+                    gettext_noop(
+                        "first medicine session: earliest after the medication washout (%(date)s)"
+                    ),
+                    {"date": washout_date.isoformat()},
+                )
             else:
                 session_day = earliest
-                why = _(
-                    "first medicine session: %(days)d days after the last preparation visit"
-                ) % {"days": med.first_after_preparation_days}
-                if washout_date is not None:
-                    why += " " + _("(washout ends %(date)s)") % {"date": washout_date.isoformat()}
+                why = Phrase(
+                    gettext_noop(
+                        "first medicine session: %(days)d days after the last preparation visit"
+                    ),
+                    {"days": med.first_after_preparation_days},
+                    then=Phrase(
+                        gettext_noop("(washout ends %(date)s)"), {"date": washout_date.isoformat()}
+                    )
+                    if washout_date is not None
+                    else None,
+                )
         else:
             session_day = previous + dt.timedelta(days=med.spacing_days)
-            why = _("%(days)d days after the previous medicine session (template spacing)") % {
-                "days": med.spacing_days
-            }
+            why = Phrase(
+                gettext_noop(
+                    "%(days)d days after the previous medicine session (template spacing)"
+                ),
+                {"days": med.spacing_days},
+            )
         mg = dose.get("initial_mg")
         extra = dose.get("supplemental_mg")
         dose_text = f"{mg:g} mg" + (f" + {extra:g} mg" if extra else "")
@@ -98,36 +116,43 @@ def schedule_propose(
             ProposedVisit(
                 kind=VisitKind.MEDICINE_SESSION,
                 number=number,
-                label=_("Medicine session %(n)d") % {"n": number},
+                label=Phrase(gettext_noop("Medicine session %(n)d"), {"n": number}),
                 starts_at=_at(session_day, med.start_time),
                 duration_minutes=med.duration_minutes,
                 why=why,
-                needs=_(
-                    "%(count)d therapists present all day, medical lead on call, planned dose "
-                    "%(dose)s, complete preparation checklist"
-                )
-                % {"count": protocol.team.min_therapists_for_medicine_session, "dose": dose_text},
+                needs=Phrase(
+                    gettext_noop(
+                        "%(count)d therapists present all day, medical lead on call, planned dose "
+                        "%(dose)s, complete preparation checklist"
+                    ),
+                    {"count": protocol.team.min_therapists_for_medicine_session, "dose": dose_text},
+                ),
                 planned_dose=dose,
             )
         )
         integration = protocol.integration_after_each
         for i, offset in enumerate(integration.offsets_days, start=1):
             if offset == 1:
-                why = _("the morning after medicine session %(n)d") % {"n": number}
+                why = Phrase(
+                    gettext_noop("the morning after medicine session %(n)d"), {"n": number}
+                )
             else:
-                why = _("%(days)d days after medicine session %(n)d") % {
-                    "days": offset,
-                    "n": number,
-                }
+                why = Phrase(
+                    gettext_noop("%(days)d days after medicine session %(n)d"),
+                    {"days": offset, "n": number},
+                )
             visits.append(
                 ProposedVisit(
                     kind=VisitKind.INTEGRATION,
                     number=(number - 1) * len(integration.offsets_days) + i,
-                    label=_("Integration visit %(i)d after session %(n)d") % {"i": i, "n": number},
+                    label=Phrase(
+                        gettext_noop("Integration visit %(i)d after session %(n)d"),
+                        {"i": i, "n": number},
+                    ),
                     starts_at=_at(session_day + dt.timedelta(days=offset), integration.start_time),
                     duration_minutes=integration.duration_minutes,
                     why=why,
-                    needs=_("therapists; quiet room"),
+                    needs=Phrase(gettext_noop("therapists; quiet room")),
                     follows=number,
                 )
             )
@@ -137,13 +162,19 @@ def schedule_propose(
                 ProposedVisit(
                     kind=VisitKind.CHECK_IN,
                     number=(number - 1) * checks.days + check_day,
-                    label=_("Check-in day %(d)d after session %(n)d")
-                    % {"d": check_day, "n": number},
+                    label=Phrase(
+                        gettext_noop("Check-in day %(d)d after session %(n)d"),
+                        {"d": check_day, "n": number},
+                    ),
                     starts_at=_at(session_day + dt.timedelta(days=check_day), checks.start_time),
                     duration_minutes=checks.duration_minutes,
-                    why=_("daily contact for %(days)d days after each medicine session")
-                    % {"days": checks.days},
-                    needs=_("a phone call: mood, sleep, distress, thoughts of self-harm"),
+                    why=Phrase(
+                        gettext_noop("daily contact for %(days)d days after each medicine session"),
+                        {"days": checks.days},
+                    ),
+                    needs=Phrase(
+                        gettext_noop("a phone call: mood, sleep, distress, thoughts of self-harm")
+                    ),
                     follows=number,
                     in_room=False,
                     all_therapists=False,
@@ -156,11 +187,13 @@ def schedule_propose(
             ProposedVisit(
                 kind=VisitKind.OUTCOME_ASSESSMENT,
                 number=number,
-                label=_("Outcome assessment %(n)d") % {"n": number},
+                label=Phrase(gettext_noop("Outcome assessment %(n)d"), {"n": number}),
                 starts_at=_at(start_date + dt.timedelta(weeks=weeks), outcome.start_time),
                 duration_minutes=outcome.duration_minutes,
-                why=_("%(weeks)d weeks after baseline (template)") % {"weeks": weeks},
-                needs=_("an independent rater where the site has one"),
+                why=Phrase(
+                    gettext_noop("%(weeks)d weeks after baseline (template)"), {"weeks": weeks}
+                ),
+                needs=Phrase(gettext_noop("an independent rater where the site has one")),
                 all_therapists=False,
             )
         )

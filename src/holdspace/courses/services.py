@@ -221,19 +221,18 @@ def _visits_create(
     sessions: dict[int, Visit] = {}
     # Medicine sessions first, so the visits that follow them can point at them.
     for item in sorted(proposal, key=lambda p: p.kind != VisitKind.MEDICINE_SESSION):
-        visit = Visit.objects.create(
+        visit = Visit(
             course=course,
             kind=item.kind,
             number=item.number,
-            label=item.label,
             starts_at=item.starts_at,
             duration_minutes=item.duration_minutes,
             room=room if item.in_room else None,
             follows=sessions.get(item.follows) if item.follows is not None else None,
-            why=item.why[:300],
-            needs=item.needs[:300],
             planned_dose=item.planned_dose,
         )
+        visit.label, visit.why, visit.needs = item.label, item.why, item.needs
+        visit.save()
         visit.therapists.set(therapists if item.all_therapists else lead)
         if item.kind == VisitKind.MEDICINE_SESSION:
             sessions[item.number] = visit
