@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
 from holdspace.audit.services import audit_record
+from holdspace.people.models import Client
 from holdspace.people.selectors import client_for_user
 
 from . import policies, selectors, services
@@ -72,7 +73,7 @@ def _audit(request: HttpRequest, action: str, code: str) -> None:
     )
 
 
-def _notes_client(request: HttpRequest, code: str):  # type: ignore[no-untyped-def]
+def _notes_client(request: HttpRequest, code: str) -> Client:
     """The client, if the caller may read its integration notes (free text: not researchers)."""
     client = client_for_user(request.membership, code)  # type: ignore[attr-defined]
     if not policies.can_read_clinical_text(request.membership, client):  # type: ignore[attr-defined]

@@ -25,6 +25,8 @@ from .models import IntegrationNote
 
 
 def _context(request: StaffRequest, client: Client) -> dict[str, object]:
+    if not course_policies.can_read_clinical_text(request.membership, client):
+        raise PermissionDenied
     course = current_course(client)
     if course is None:
         raise Http404("No course yet.")
@@ -82,6 +84,8 @@ def integration(request: StaffRequest, code: str) -> HttpResponse:
 
 def _note(request: StaffRequest, code: str, pk: int) -> tuple[Client, IntegrationNote]:
     client = client_for_user(request.membership, code)
+    if not course_policies.can_read_clinical_text(request.membership, client):
+        raise PermissionDenied
     note = IntegrationNote.objects.filter(client=client, pk=pk).first()
     if note is None:
         raise Http404

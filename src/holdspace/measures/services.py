@@ -262,6 +262,10 @@ def response_submit(
     definition = _definition(assignment.client, assignment.instrument_code)
     result = scoring.score(definition, response.answers, sex=sex)
     with transaction.atomic():
+        # Two submits of the same link at once: the row lock lets only the first one through.
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.state == AssignmentState.COMPLETED:
+            raise ValidationError("This questionnaire has already been submitted.")
         response.submitted_at = timezone.now()
         response.definition_version = definition.version
         response.save(update_fields=["submitted_at", "definition_version"])

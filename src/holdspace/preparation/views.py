@@ -29,6 +29,8 @@ def preparation(request: StaffRequest, code: str) -> HttpResponse:
     course = current_course(client)
     if course is None or membership is None:
         raise Http404("No course yet.")
+    if not course_policies.can_read_clinical_text(membership, client):
+        raise PermissionDenied
     record = preparation_for(course, client)
     can_edit = course_policies.can_manage_course(membership, client)
     settings = course_settings(client.clinic_id)

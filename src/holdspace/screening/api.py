@@ -339,7 +339,9 @@ def screening_read(request: HttpRequest, code: str) -> ScreeningOut:
             )
             for f in evaluation.findings
         ],
-        washout=[WashoutOut(**p.__dict__) for p in selectors.washout_plans_for(client)],
+        washout=[
+            WashoutOut(**p.__dict__) for p in selectors.washout_plans_for(client, names=show_text)
+        ],
         decision=DecisionOut(
             decision=decision.decision,
             signed_at=decision.signed_at,

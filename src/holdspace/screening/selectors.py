@@ -94,15 +94,16 @@ class Eligibility:
     decided_at: dt.datetime | None
 
 
-def washout_plans_for(client: Client) -> list[WashoutPlan]:
-    """One plan per medication that needs a taper (the longest washout if several rules ask)."""
+def washout_plans_for(client: Client, *, names: bool = True) -> list[WashoutPlan]:
+    """One plan per medication that needs a taper (the longest washout if several rules ask).
+    `names=False` leaves out the medication's name (intake text) for researchers."""
     today = timezone.localdate()
     best: dict[int, WashoutPlan] = {}
     for match in evaluate_client(client, today=today).tapers:
         stop = match.medication.stop_date  # the last dose, planned or past
         base = today if stop is None else stop
         plan = WashoutPlan(
-            medication_name=match.medication.name,
+            medication_name=match.medication.name if names else "",
             drug_class=match.drug_class,
             last_dose_date=stop,
             washout_days=match.washout_days,

@@ -112,7 +112,7 @@ def _screening_context(
         "client": client,
         "findings": evaluation.findings,
         "ruleset_version": evaluation.version,
-        "plans": selectors.washout_plans_for(client),
+        "plans": selectors.washout_plans_for(client, names=read_intake),
         "eligibility": eligibility,
         "status_label": STATUS_LABELS.get(eligibility.status, ""),
         "latest": decisions[0] if decisions else None,
