@@ -16,9 +16,14 @@ $(STAMP):
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
+# The background worker (reminders) runs beside the server and stops with it.
 run: setup
 	$(BIN)/holdspace migrate --no-input
 	$(BIN)/holdspace demo --if-empty
+	$(BIN)/holdspace measures remind
+	$(BIN)/holdspace courses remind
+	trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/holdspace db_worker --no-startup-delay & \
 	$(BIN)/holdspace serve --host 127.0.0.1 --port 8000
 
 # The whole suite on SQLite, then again on PostgreSQL, after lint and type checks.
