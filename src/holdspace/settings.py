@@ -130,6 +130,13 @@ def _database() -> dict[str, object]:
             "timeout": 20,
         }
         config["CONN_MAX_AGE"] = 0
+        # Tests use a file, not SQLite's shared in-memory database: the browser tests' live
+        # server answers requests in threads, and threads sharing one in-memory connection
+        # trip over each other's savepoints.
+        test_name = env_str("TEST_DATABASE_NAME") or str(
+            Path(name).with_name("test-" + Path(name).name)
+        )
+        config["TEST"] = {"NAME": test_name}
     elif engine.endswith("postgresql"):
         config.setdefault("OPTIONS", {})
     else:
@@ -138,7 +145,7 @@ def _database() -> dict[str, object]:
             "use sqlite or postgres."
         )
     config["ATOMIC_REQUESTS"] = False
-    config["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
+    config.setdefault("TEST", {"NAME": env_str("TEST_DATABASE_NAME") or None})
     return config
 
 
