@@ -4,8 +4,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from holdspace.audit.services import audit_record
-from holdspace.people import policies, selectors
+from holdspace.people import policies, selectors, services
 from holdspace.people.models import Client, Phase
 
 from .schemas import CareTeamMemberOut, ClientOut, ClientSummaryOut, ErrorOut, IdentityOut
@@ -25,14 +24,7 @@ def client_list(request: HttpRequest, filters: Query[ClientFilter]) -> list[Clie
     clients = selectors.client_search(
         membership, query=filters.q, phase=filters.phase.value if filters.phase else ""
     )
-    actor = request.actor  # type: ignore[attr-defined]
-    audit_record(
-        action="client.list",
-        actor=actor.user,
-        clinic_id=actor.clinic_id,
-        channel=actor.channel,
-        ip=actor.ip,
-    )
+    services.client_list_record(by=request.actor)  # type: ignore[attr-defined]
     return clients  # type: ignore[return-value]  # the paginator slices the queryset
 
 
@@ -43,16 +35,10 @@ def client_detail(request: HttpRequest, code: str) -> ClientOut:
     identity = None
     if policies.can_read_identity(membership, client) and hasattr(client, "identity"):
         identity = IdentityOut.from_orm(client.identity)
-    actor = request.actor  # type: ignore[attr-defined]
-    audit_record(
-        action="client.view",
-        actor=actor.user,
-        clinic_id=actor.clinic_id,
-        target=client,
-        client_code=client.code,
-        fields=["identity"] if identity is not None else [],
-        channel=actor.channel,
-        ip=actor.ip,
+    services.client_view_record(
+        by=request.actor,  # type: ignore[attr-defined]
+        client=client,
+        identity_shown=identity is not None,
     )
     return ClientOut(
         code=client.code,

@@ -36,6 +36,22 @@ def _audit(by: Actor, action: str, **kwargs: object) -> None:
     )
 
 
+def client_list_record(*, by: Actor) -> None:
+    """Audit that the member opened a list of clients (pages and API alike)."""
+    _audit(by, "client.list")
+
+
+def client_view_record(*, by: Actor, client: Client, identity_shown: bool) -> None:
+    """Audit one read of a client's record, naming the identity when it was shown."""
+    _audit(
+        by,
+        "client.view",
+        target=client,
+        client_code=client.code,
+        fields=["identity"] if identity_shown else [],
+    )
+
+
 def client_create(
     *,
     by: Actor,

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.audit.services import audit_record
 from holdspace.core.extensions import client_panels
 from holdspace.core.http import StaffRequest
 
@@ -55,12 +54,7 @@ def client_list(request: StaffRequest) -> HttpResponse:
         "identity"
     )
     page = Paginator(clients, 50).get_page(request.GET.get("page"))
-    audit_record(
-        action="client.list",
-        actor=request.user,
-        clinic_id=membership.clinic_id,
-        ip=Actor.from_request(request).ip,
-    )
+    services.client_list_record(by=Actor.from_request(request))
     context = {
         "form": form,
         "page": page,
@@ -90,14 +84,8 @@ def client_detail(request: StaffRequest, code: str) -> HttpResponse:
     membership = _membership(request)
     client = selectors.client_for_user(membership, code)
     show_identity = policies.can_read_identity(membership, client)
-    audit_record(
-        action="client.view",
-        actor=request.user,
-        clinic_id=client.clinic_id,
-        target=client,
-        client_code=client.code,
-        fields=["identity"] if show_identity else [],
-        ip=Actor.from_request(request).ip,
+    services.client_view_record(
+        by=Actor.from_request(request), client=client, identity_shown=show_identity
     )
     can_manage_team = policies.can_manage_care_team(membership, client)
     team_form = None
