@@ -21,48 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TABLET = {"width": 820, "height": 1180}
 
 
-@pytest.fixture
-def live_server(transactional_db):  # type: ignore[no-untyped-def]
-    """One request at a time. On SQLite the test database is in memory and the live server
-    shares the test's single connection between its threads; two monitors polling while a
-    third posts would interleave their savepoints on it. A real server (gunicorn, or any
-    PostgreSQL run) gives each thread its own connection, so this only serialises the test."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
-    from django.db import connections
-    from django.test.testcases import LiveServerThread
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    class SerialThread(LiveServerThread):
-        def _create_server(self, connections_override=None):  # type: ignore[no-untyped-def]
-            return WSGIServer((self.host, self.port), Quiet, allow_reuse_address=False)
-
-    shared = {c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()}
-    for connection in shared.values():
-        connection.inc_thread_sharing()
-    thread = SerialThread("localhost", StaticFilesHandler, connections_override=shared, port=0)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-
-    from django.test.utils import modify_settings
-
-    class Server:
-        url = f"http://localhost:{thread.port}"
-        # What pytest-django's own live-server helper switches on around each test.
-        _live_server_modified_settings = modify_settings(ALLOWED_HOSTS={"append": "localhost"})
-
-    yield Server
-    thread.terminate()
-    for connection in shared.values():
-        connection.dec_thread_sharing()
-
-
 # Fill a datetime-local input with the browser's local time ten minutes ago.
 TEN_MINUTES_AGO = (
     "el => { const d = new Date(Date.now() - 600000);"
