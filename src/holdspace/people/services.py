@@ -7,10 +7,9 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from holdspace.audit.services import audit_record
-
 from . import policies
 from .actors import Actor
+from .auditing import audit_read, audit_write
 from .models import (
     CareTeamMember,
     CareTeamRole,
@@ -25,29 +24,18 @@ from .models import (
 )
 
 
-def _audit(by: Actor, action: str, **kwargs: object) -> None:
-    audit_record(
-        action=action,
-        actor=by.user,
-        clinic_id=by.clinic_id,
-        channel=by.channel,
-        ip=by.ip,
-        **kwargs,  # type: ignore[arg-type]  # the remaining keywords of audit_record
-    )
-
-
 def client_list_record(*, by: Actor) -> None:
     """Audit that the member opened a list of clients (pages and API alike)."""
-    _audit(by, "client.list")
+    audit_read(by, "client.list")
 
 
 def client_view_record(*, by: Actor, client: Client, identity_shown: bool) -> None:
     """Audit one read of a client's record, naming the identity when it was shown."""
-    _audit(
+    audit_read(
         by,
         "client.view",
+        client=client,
         target=client,
-        client_code=client.code,
         fields=["identity"] if identity_shown else [],
     )
 
@@ -80,7 +68,7 @@ def client_create(
             email=email.strip(),
             phone=phone.strip(),
         )
-        _audit(
+        audit_write(
             by,
             "client.create",
             target=client,
@@ -123,7 +111,7 @@ def _care_team_insert(
     if CareTeamMember.objects.filter(client=client, membership=member).exists():
         raise ValidationError({"member": "Already on this care team."})
     placed = CareTeamMember.objects.create(client=client, membership=member, role=role)
-    _audit(
+    audit_write(
         by, "care_team.add", target=placed, client_code=client.code, fields=["membership", "role"]
     )
     return placed
@@ -134,7 +122,7 @@ def care_team_remove(*, by: Actor, placement: CareTeamMember) -> None:
     if not policies.can_manage_care_team(by.membership, placement.client):
         raise PermissionDenied("You may not change this care team.")
     with transaction.atomic():
-        _audit(
+        audit_write(
             by,
             "care_team.remove",
             target=placement,
@@ -164,7 +152,7 @@ def staff_create(
                 last_name=last_name.strip(),
             )
         membership = Membership.objects.create(user=user, clinic=admin.clinic, role=role)
-        _audit(by, "staff.create", target=membership, fields=["email", "role"])
+        audit_write(by, "staff.create", target=membership, fields=["email", "role"])
     return membership
 
 
@@ -188,7 +176,7 @@ def staff_update(*, by: Actor, membership: Membership, role: str, is_active: boo
     with transaction.atomic():
         membership.role, membership.is_active = role, is_active
         membership.save(update_fields=changed)
-        _audit(by, "staff.update", target=membership, fields=changed)
+        audit_write(by, "staff.update", target=membership, fields=changed)
     return membership
 
 
@@ -203,5 +191,5 @@ def clinic_settings_update(*, by: Actor, idle_timeout_minutes: int) -> Clinic:
         clinic.idle_timeout_minutes = idle_timeout_minutes
         clinic.full_clean()
         clinic.save(update_fields=["idle_timeout_minutes"])
-        _audit(by, "clinic.settings_update", target=clinic, fields=["idle_timeout_minutes"])
+        audit_write(by, "clinic.settings_update", target=clinic, fields=["idle_timeout_minutes"])
     return clinic

@@ -1,0 +1,53 @@
+"""The one way every app writes its audit rows: `audit_write` inside a change's transaction,
+`audit_read` for every read of a client's records, from a page or the API alike.
+
+Both take the acting `Actor`, so who, which clinic, which door (web, API, command line) and
+which address are filled in the same way everywhere. Never pass clinical free text: `fields`
+names what was read or changed, never its value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import models
+
+from holdspace.audit.services import audit_record
+
+from .actors import Actor
+from .models import Client
+
+
+def audit_write(
+    by: Actor,
+    action: str,
+    *,
+    target: models.Model | None = None,
+    client: Client | None = None,
+    client_code: str = "",
+    fields: Iterable[str] = (),
+) -> None:
+    """Append the audit row of a change (call it inside the change's transaction)."""
+    audit_record(
+        action=action,
+        actor=by.user,
+        clinic_id=by.clinic_id,
+        channel=by.channel,
+        ip=by.ip,
+        target=target,
+        client_code=client.code if client is not None else client_code,
+        fields=fields,
+    )
+
+
+def audit_read(
+    by: Actor,
+    action: str,
+    *,
+    client: Client | None = None,
+    target: models.Model | None = None,
+    fields: Iterable[str] = (),
+) -> None:
+    """Record that `by` read something of a client's record (`action` ends in `.view` or
+    `.list`). Pages and API routes call this same function after the selector answered."""
+    audit_write(by, action, target=target, client=client, fields=fields)
