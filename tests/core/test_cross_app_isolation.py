@@ -85,7 +85,7 @@ def test_researcher_gets_403_on_integration_pages_with_notes_and_journal(
 def test_researcher_gets_403_on_integration_notes_in_the_api(
     note: IntegrationNote, clinics: Clinics, researcher: Membership, therapist: Membership
 ) -> None:
-    base = f"/api/v1/courses/{clinics.client.code}/integration/notes"
+    base = f"/api/v1/clients/{clinics.client.code}/integration/notes"
     urls = (base, f"{base}/{note.pk}", f"{base}/{note.pk}/addenda")
     assert signed_in(therapist).get(f"{base}/{note.pk}").json()["text"] == NOTE_TEXT
     browser = signed_in(researcher)
@@ -167,8 +167,8 @@ def test_objects_of_another_client_are_404_through_my_clients_code(
         reverse("courses:course_detail", args=[mine, course.pk]),
         reverse("courses:visit_move", args=[mine, course.pk, visit.pk]),
         reverse("integration:note", args=[mine, note.pk]),
-        f"/api/v1/courses/{mine}/integration/notes/{note.pk}",
-        f"/api/v1/courses/{mine}/{course.pk}/visits/{visit.pk}",
+        f"/api/v1/clients/{mine}/integration/notes/{note.pk}",
+        f"/api/v1/courses/{course.pk}/visits/{visit.pk}",
     ):
         assert browser.get(url).status_code == 404, url
     for url in (
@@ -204,7 +204,7 @@ def test_a_portal_client_reaches_no_staff_page_or_api(
     ):
         assert browser.get(url).status_code in (403, 404), url
         assert NOTE_TEXT not in browser.get(url).content.decode()
-    assert browser.get(f"/api/v1/courses/{code}/integration/notes").status_code == 401
+    assert browser.get(f"/api/v1/clients/{code}/integration/notes").status_code == 401
     home = browser.get(reverse("portal:home")).content.decode()
     assert JOURNAL_TEXT not in home
 

@@ -94,10 +94,12 @@ def test_every_api_route_answers_401_without_credentials(clinics):
     assert len(routes) >= 3
     for route, _pattern in routes:
         url = _fill(route, {"code": clinics.client.code})
+        answers = []
         for method in ("get", "post", "put", "patch", "delete"):
             response = getattr(anonymous, method)(url)
             assert response.status_code in (401, 405), f"{method.upper()} {url}"
-        assert anonymous.get(url).status_code == 401, url
+            answers.append(response.status_code)
+        assert 401 in answers, url
 
 
 @pytest.mark.django_db

@@ -44,7 +44,7 @@ def test_a_client_sees_their_portal_and_no_staff_page(course, clinics, therapist
         reverse("integration:integration", args=[clinics.client.code]),
     ):
         assert browser.get(url).status_code in (403, 404), url
-    assert browser.get(f"/api/v1/courses/{clinics.client.code}").status_code == 401
+    assert browser.get(f"/api/v1/clients/{clinics.client.code}/courses").status_code == 401
 
 
 def test_the_client_writes_intentions_journal_and_check_ins(course, clinics, therapist):
@@ -78,27 +78,27 @@ def test_staff_cannot_open_the_portal(course, therapist):
 
 
 def test_the_api_lists_courses_with_their_visits(course, clinics, therapist, outsider):
-    response = signed_in(therapist).get(f"/api/v1/courses/{clinics.client.code}")
+    response = signed_in(therapist).get(f"/api/v1/clients/{clinics.client.code}/courses")
     assert response.status_code == 200
     data = response.json()
     assert data[0]["template_key"] == "mdma-at-ptsd-phase3"
     assert len(data[0]["visits"]) == 37
     sessions = [v for v in data[0]["visits"] if v["kind"] == "medicine_session"]
     assert sessions[0]["planned_dose"] == {"initial_mg": 80, "supplemental_mg": 40}
-    assert signed_in(outsider).get(f"/api/v1/courses/{clinics.client.code}").status_code == 404
+    assert signed_in(outsider).get(f"/api/v1/clients/{clinics.client.code}/courses").status_code == 404
     readiness = (
-        signed_in(therapist).get(f"/api/v1/courses/{clinics.client.code}/preparation").json()
+        signed_in(therapist).get(f"/api/v1/clients/{clinics.client.code}/preparation").json()
     )
     assert readiness["ready"] is False and "intentions" in readiness["missing"]
     assert (
-        signed_in(therapist).get(f"/api/v1/courses/{clinics.client.code}/integration/notes").json()
+        signed_in(therapist).get(f"/api/v1/clients/{clinics.client.code}/integration/notes").json()
         == []
     )
 
 
 def test_the_api_moves_a_session_and_refuses_bad_moves(course, clinics, therapist, researcher):
     session = course.visits.get(kind=VisitKind.MEDICINE_SESSION, number=1)
-    url = f"/api/v1/courses/{clinics.client.code}/{course.pk}/visits/{session.pk}"
+    url = f"/api/v1/courses/{course.pk}/visits/{session.pk}"
     later = (session.starts_at + dt.timedelta(days=2)).isoformat()
     ok = signed_in(therapist).patch(
         url, {"starts_at": later, "reason": "fever"}, content_type="application/json"
@@ -115,7 +115,7 @@ def test_the_api_moves_a_session_and_refuses_bad_moves(course, clinics, therapis
     )
     assert denied.status_code == 403
     missing = signed_in(therapist).get(
-        f"/api/v1/courses/{clinics.client.code}/{course.pk}/visits/999999"
+        f"/api/v1/courses/{course.pk}/visits/999999"
     )
     assert missing.status_code == 404
 
@@ -163,7 +163,7 @@ def test_inviting_a_staff_email_or_a_second_time_is_refused(course, clinics, the
 
 
 def test_the_api_writes_signs_and_locks_a_note(course, clinics, therapist, researcher):
-    base = f"/api/v1/courses/{clinics.client.code}/integration/notes"
+    base = f"/api/v1/clients/{clinics.client.code}/integration/notes"
     browser = signed_in(therapist)
     created = browser.post(base, {"text": "Draft"}, content_type="application/json")
     assert created.status_code == 201
@@ -185,7 +185,7 @@ def test_the_api_writes_signs_and_locks_a_note(course, clinics, therapist, resea
 
 
 def test_the_api_updates_preparation(course, clinics, therapist, room):
-    url = f"/api/v1/courses/{clinics.client.code}/preparation"
+    url = f"/api/v1/clients/{clinics.client.code}/preparation"
     browser = signed_in(therapist)
     answer = browser.patch(
         url, {"intentions": "Rest", "room_id": room.pk}, content_type="application/json"

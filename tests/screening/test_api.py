@@ -50,7 +50,7 @@ def test_researchers_get_findings_but_403_for_intake(clinics, researcher, coordi
 def test_write_and_read_intake(clinics, coordinator):
     base = f"/api/v1/clients/{clinics.client.code}"
     response = _call(
-        "put",
+        "patch",
         f"{base}/intake",
         coordinator,
         {
@@ -75,7 +75,7 @@ def test_write_and_read_intake(clinics, coordinator):
 
 def test_bad_intake_is_422_and_nothing_is_half_saved(clinics, coordinator):
     response = _call(
-        "put",
+        "patch",
         f"/api/v1/clients/{clinics.client.code}/intake",
         coordinator,
         {"medical": {"arrhythmia": True},
@@ -89,7 +89,7 @@ def test_bad_intake_is_422_and_nothing_is_half_saved(clinics, coordinator):
 
 def test_a_qtc_without_a_unit_is_422(clinics, coordinator):
     response = _call(
-        "put", f"/api/v1/clients/{clinics.client.code}/intake", coordinator,
+        "patch", f"/api/v1/clients/{clinics.client.code}/intake", coordinator,
         {"medical": {"qtc_value": 430}},
     )  # fmt: skip
     assert response.status_code == 422

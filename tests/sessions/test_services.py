@@ -20,6 +20,8 @@ from holdspace.sessions.models import (
     TimelineEntry,
     VitalReading,
 )
+from holdspace.sessions.timeline import timeline
+from holdspace.sessions.vitals import classify
 
 from .conftest import act, give_initial, make_ready
 
@@ -292,7 +294,7 @@ def test_one_tap_entries_and_notes_make_one_timeline(running, therapist):
         services.event_note(by=act(therapist), session=running, kind="note", text="")
     with pytest.raises(ValidationError):
         services.event_note(by=act(therapist), session=running, kind="dancing")
-    kinds = [item.kind for item in selectors.timeline(running)]
+    kinds = [item.kind for item in timeline(running)]
     assert {"status", "dose", "quick", "note", "vitals"} <= set(kinds)
 
 
@@ -435,7 +437,7 @@ def test_the_tier_is_act_exactly_when_a_value_passes_an_act_threshold(
     from holdspace.sessions.models import SessionSettings as Settings
 
     clinic_settings = Settings(**selectors.settings_defaults())
-    tier, reasons = selectors.classify(
+    tier, reasons = classify(
         clinic_settings,
         systolic=systolic,
         diastolic=diastolic,

@@ -1,27 +1,72 @@
-"""The REST API, version 1: /api/v1/ with its OpenAPI document at /api/v1/openapi.json."""
+"""The REST API, version 1: /api/v1/ with its OpenAPI document at /api/v1/openapi.json.
+
+One error shape for every refusal: `{"detail": sentence, "errors": {field: [reasons]}}`, with
+the field named as it was sent (`medical.qtc_unit`, `page`). A 500 is JSON too, never a
+traceback. Every operation documents the refusals any operation can give (401, 403, 404, 413,
+422, 429), so a client generated from the schema handles them.
+"""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 
+from holdspace.core.schemas import ErrorOut
+from holdspace.courses.api import client_router as client_courses_router
 from holdspace.courses.api import router as courses_router
+from holdspace.integration.api import router as integration_router
 from holdspace.measures.api import router as measures_router
+from holdspace.preparation.api import router as preparation_router
 from holdspace.screening.api import router as screening_router
 from holdspace.sessions.api import router as sessions_router
 
 from .auth import API_AUTH, staff_only
 from .clients import router as clients_router
 
-api = NinjaAPI(
+log = logging.getLogger(__name__)
+
+# The refusals any operation may answer, documented on every operation.
+COMMON_ERRORS = {
+    "401": "Authentication required",
+    "403": "Your role may not do this",
+    "404": "Not found, or outside what you may see",
+    "413": "Request body too large",
+    "422": "Invalid input: `errors` names each refused field",
+    "429": "Too many requests",
+    "500": "Server error (no details are given)",
+}
+
+
+class HoldspaceApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in COMMON_ERRORS.items():
+                    responses.setdefault(status, {"description": description})
+                    responses[status]["content"] = error_ref
+                    responses[status].setdefault("description", description)
+        return schema
+
+
+api = HoldspaceApi(
     title="Holdspace API",
     version="1",
     description=(
         "Every endpoint acts as one staff member (personal token as `Authorization: Bearer "
         "TOKEN`, or a signed-in session), sees only what that member may see in the web "
-        "pages, and is audited."
+        "pages, and is audited. Every refusal answers `{detail, errors}`; writes to a medicine "
+        "session honour an `Idempotency-Key` header."
     ),
     auth=API_AUTH,
     urls_namespace="api",
@@ -30,30 +75,79 @@ api = NinjaAPI(
 api.add_router("/clients", clients_router)
 api.add_router("/clients", screening_router)
 api.add_router("/", measures_router)
+api.add_router("/clients", client_courses_router)
+api.add_router("/clients", preparation_router)
+api.add_router("/clients", integration_router)
 api.add_router("/courses", courses_router)
 api.add_router("/sessions", sessions_router)
 
 
+def refusal(
+    request: HttpRequest, status: int, detail: str, errors: dict[str, list[str]] | None = None
+) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors or {}}, status=status)
+
+
+def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
+    """ninja's location ("body", "payload", "medical", "qtc_unit") as the field sent."""
+    parts = [str(p) for p in location]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
+        parts = parts[1:]
+        if len(parts) > 1 and parts[0] in {"payload", "body", "filters", "data"}:
+            parts = parts[1:]
+    return ".".join(parts) or "__all__"
+
+
+@api.exception_handler(NinjaValidationError)
+def invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        message = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
+        errors.setdefault(_field_name(error.get("loc", ())), []).append(message)
+    return refusal(request, 422, "Invalid input.", errors)
+
+
+@api.exception_handler(ValidationError)
+def refused_by_service(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return refusal(
+        request, 422, "Invalid input.", {k: [str(m) for m in v] for k, v in errors.items()}
+    )
+
+
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return api.create_response(request, {"detail": "Not found."}, status=404)
+    return refusal(request, 404, "Not found.")
 
 
 @api.exception_handler(AuthenticationError)
 def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(
-        request,
-        {"detail": "Authentication required: a valid API token or a signed-in session."},
-        status=401,
+    return refusal(
+        request, 401, "Authentication required: a valid API token or a signed-in session."
     )
 
 
 @api.exception_handler(PermissionDenied)
 def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc) or "Forbidden."}, status=403)
+    return refusal(request, 403, str(exc) or "Forbidden.")
 
 
-@api.exception_handler(ValidationError)
-def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return api.create_response(request, {"detail": "Invalid input.", "errors": errors}, status=422)
+@api.exception_handler(RequestDataTooBig)
+def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return refusal(request, 413, "The request body is too large.")
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    response = refusal(request, exc.status_code, str(exc))
+    wait = getattr(exc, "wait", None)
+    if exc.status_code == 429 and wait:
+        response["Retry-After"] = str(int(wait))
+    return response
+
+
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Logged with its traceback for the operator; the caller learns nothing of the inside.
+    log.error("API error on %s %s", request.method, request.path, exc_info=exc)
+    return refusal(request, 500, "Server error.")

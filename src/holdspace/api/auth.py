@@ -27,8 +27,9 @@ def _attach(request: HttpRequest, user: User) -> Membership | None:
     if membership is None:
         return None
     request.user = user
-    request.membership = membership  # type: ignore[attr-defined]
-    request.actor = Actor.from_request(request, channel=Channel.API)  # type: ignore[attr-defined]
+    # The attributes of holdspace.core.http.ApiRequest, which every API route is typed with.
+    setattr(request, "membership", membership)  # noqa: B010
+    setattr(request, "actor", Actor.from_request(request, channel=Channel.API))  # noqa: B010
     return membership
 
 

@@ -5,10 +5,6 @@ import datetime as dt
 from ninja import Schema
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
 class IdentityOut(Schema):
     given_name: str
     family_name: str

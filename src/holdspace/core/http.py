@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 
 if TYPE_CHECKING:
+    from holdspace.people.actors import Actor
     from holdspace.people.models import Membership, User
 
 
@@ -15,3 +16,12 @@ class StaffRequest(HttpRequest):
 
     user: User  # narrowed by LoginRequiredMiddleware
     membership: Membership | None
+
+
+class ApiRequest(HttpRequest):
+    """An API request after authentication (holdspace.api.auth): the caller acts as `actor`,
+    a member of one clinic."""
+
+    user: User
+    membership: Membership
+    actor: Actor

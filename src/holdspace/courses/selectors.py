@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from holdspace.people.models import Client, Membership, Role
+from holdspace.people.selectors import clients_visible_to
 
 from .models import (
     ClinicProtocolTemplate,
@@ -19,6 +20,57 @@ from .models import (
     Visit,
 )
 from .protocols import ProtocolError, ProtocolTemplate, builtin_protocols, protocol_parse_yaml
+
+
+def courses_visible_to(membership: Membership | None) -> QuerySet[Course]:
+    """Courses with at least one client the member may see (clinic-wide roles: the clinic's)."""
+    if membership is None:
+        return Course.objects.none()
+    clients = clients_visible_to(membership)
+    return (
+        Course.objects.filter(clinic_id=membership.clinic_id)
+        .filter(clients__in=clients)
+        .distinct()
+        .prefetch_related("clients")
+        .order_by("-start_date", "-pk")
+    )
+
+
+def course_search(
+    membership: Membership | None,
+    *,
+    status: str = "",
+    client_code: str = "",
+    template_key: str = "",
+    starts_from: dt.date | None = None,
+    starts_to: dt.date | None = None,
+) -> QuerySet[Course]:
+    courses = courses_visible_to(membership)
+    if status:
+        courses = courses.filter(status=status)
+    if client_code:
+        courses = courses.filter(clients__code=client_code.strip().upper())
+    if template_key:
+        courses = courses.filter(template_key=template_key)
+    if starts_from is not None:
+        courses = courses.filter(start_date__gte=starts_from)
+    if starts_to is not None:
+        courses = courses.filter(start_date__lte=starts_to)
+    return courses
+
+
+def course_for_user(membership: Membership | None, pk: int) -> Course:
+    """A course the member may see (one of its clients is in their scope); 404 otherwise."""
+    course = courses_visible_to(membership).filter(pk=pk).first()
+    if course is None:
+        raise Http404("No such course.")
+    return course
+
+
+def visible_clients_of_course(membership: Membership | None, course: Course) -> list[Client]:
+    """The course's clients the member may see (both partners of a couple, usually)."""
+    visible = set(clients_visible_to(membership).values_list("pk", flat=True))
+    return [c for c in course.clients.all() if c.pk in visible]
 
 
 def courses_of_client(client: Client) -> QuerySet[Course]:

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from holdspace.audit.models import Channel
 from holdspace.audit.services import audit_record
+from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
 from holdspace.people import policies as people_policies
 from holdspace.people.actors import Actor
@@ -35,14 +35,6 @@ from .forms import (
     VisitMoveForm,
 )
 from .models import CalendarFeed, Course, VisitKind
-
-
-def _apply_errors(form: BaseForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, texts in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, texts)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _audit_view(request: StaffRequest, client: Client, action: str, target: Any = None) -> None:
@@ -136,7 +128,7 @@ def course_create(request: StaffRequest, code: str) -> HttpResponse:
             except Http404:
                 form.add_error("partner", _("No client with this code that you may see."))
             except ValidationError as error:
-                _apply_errors(form, error)
+                show_refusal(form, error)
                 if hasattr(error, "error_dict") and "client" in error.error_dict:
                     screening_links = [c.code for c in clients]
             else:
@@ -224,7 +216,7 @@ def visit_move(request: StaffRequest, code: str, pk: int, visit_pk: int) -> Http
                     reason=form.cleaned_data["reason"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(
                     request,
@@ -282,7 +274,7 @@ def visit_assign(request: StaffRequest, code: str, pk: int, visit_pk: int) -> Ht
                 room=form.cleaned_data["room"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("The visit's team and room were saved."))
             return redirect("courses:course_detail", code=client.code, pk=course.pk)
@@ -517,7 +509,7 @@ def rooms(request: StaffRequest) -> HttpResponse:
         try:
             services.room_create(by=Actor.from_request(request), name=form.cleaned_data["name"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("The room was added."))
             return redirect("courses:rooms")
@@ -569,7 +561,7 @@ def template_edit(request: StaffRequest, pk: int) -> HttpResponse:
                 definition_yaml=form.cleaned_data["definition_yaml"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect("courses:templates")

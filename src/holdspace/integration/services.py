@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from holdspace.audit.services import audit_record
-from holdspace.courses import policies as course_policies
 from holdspace.courses.models import Course, Visit
 from holdspace.people.actors import Actor
-from holdspace.people.models import Client
+from holdspace.people.auditing import audit_write
+from holdspace.people.models import Client, Membership
+from holdspace.people.policies import require
 
+from . import policies
 from .models import CheckIn, IntegrationNote, JournalEntry, NoteAddendum
 
 NOTE_LOCKED = gettext_lazy(
@@ -23,32 +22,28 @@ NOTE_LOCKED = gettext_lazy(
 )
 
 
-def _audit(by: Actor, action: str, **kwargs: Any) -> None:
-    audit_record(
-        action=action, actor=by.user, clinic_id=by.clinic_id, channel=by.channel, ip=by.ip, **kwargs
+def _may_write(by: Actor, client: Client) -> Membership:
+    return require(
+        by,
+        policies.can_write_integration,
+        client,
+        message=_("You may not write integration notes for this client."),
     )
-
-
-def _may_write(by: Actor, client: Client) -> None:
-    if not course_policies.can_manage_course(by.membership, client):
-        raise PermissionDenied(_("You may not write integration notes for this client."))
 
 
 def note_create(
     *, by: Actor, course: Course, client: Client, text: str, visit: Visit | None = None
 ) -> IntegrationNote:
-    _may_write(by, client)
-    if by.membership is None:
-        raise PermissionDenied
+    author = _may_write(by, client)
     if not text.strip():
         raise ValidationError({"text": _("Write the note.")})
     if visit is not None and visit.course_id != course.pk:
         raise ValidationError({"visit": _("Choose a visit of this course.")})
     with transaction.atomic():
         note = IntegrationNote.objects.create(
-            course=course, client=client, visit=visit, text=text, author=by.membership
+            course=course, client=client, visit=visit, text=text, author=author
         )
-        _audit(
+        audit_write(
             by,
             "integration_note.create",
             target=note,
@@ -68,7 +63,7 @@ def note_update(*, by: Actor, note: IntegrationNote, text: str) -> IntegrationNo
             raise ValidationError({"text": _("Write the note.")})
         locked.text = text
         locked.save(update_fields=["text", "updated_at"])
-        _audit(
+        audit_write(
             by,
             "integration_note.update",
             target=locked,
@@ -87,7 +82,7 @@ def note_sign(*, by: Actor, note: IntegrationNote) -> IntegrationNote:
         locked.signed_at = timezone.now()
         locked.signed_by = by.membership
         locked.save(update_fields=["signed_at", "signed_by"])
-        _audit(
+        audit_write(
             by,
             "integration_note.sign",
             target=locked,
@@ -98,16 +93,14 @@ def note_sign(*, by: Actor, note: IntegrationNote) -> IntegrationNote:
 
 
 def note_addendum_add(*, by: Actor, note: IntegrationNote, text: str) -> NoteAddendum:
-    _may_write(by, note.client)
-    if by.membership is None:
-        raise PermissionDenied
+    author = _may_write(by, note.client)
     if not IntegrationNote.objects.filter(pk=note.pk, signed_at__isnull=False).exists():
         raise ValidationError({"text": _("The note is not signed yet: edit it instead.")})
     if not text.strip():
         raise ValidationError({"text": _("Write the addendum.")})
     with transaction.atomic():
-        addendum = NoteAddendum.objects.create(note=note, text=text, author=by.membership)
-        _audit(
+        addendum = NoteAddendum.objects.create(note=note, text=text, author=author)
+        audit_write(
             by,
             "integration_note.addendum",
             target=addendum,
@@ -136,9 +129,7 @@ def check_in_record(
 ) -> CheckIn:
     """A daily check-in, by the client in the portal or by staff on the phone.
     Thoughts of self-harm raise an "act" safety alert through measures."""
-    if not (
-        _is_client_self(by, client) or course_policies.can_manage_course(by.membership, client)
-    ):
+    if not (_is_client_self(by, client) or policies.can_write_integration(by.membership, client)):
         raise PermissionDenied(_("You may not record check-ins for this client."))
     if by.user is None:
         raise PermissionDenied
@@ -166,14 +157,11 @@ def check_in_record(
             comment=comment,
             recorded_by=by.user,
         )
-        audit_record(
-            action="check_in.record",
-            actor=by.user,
-            clinic_id=client.clinic_id,
-            channel=by.channel,
-            ip=by.ip,
+        audit_write(
+            by,
+            "check_in.record",
             target=check_in,
-            client_code=client.code,
+            client=client,
             fields=["mood", "sleep", "distress", "self_harm_thoughts", "comment"],
         )
         if self_harm_thoughts:
@@ -205,14 +193,11 @@ def journal_write(*, by: Actor, client: Client, text: str) -> JournalEntry:
         raise ValidationError({"text": _("Write something first.")})
     with transaction.atomic():
         entry = JournalEntry.objects.create(client=client, text=text)
-        audit_record(
-            action="journal.write",
-            actor=by.user,
-            clinic_id=client.clinic_id,
-            channel=by.channel,
-            ip=by.ip,
+        audit_write(
+            by,
+            "journal.write",
             target=entry,
-            client_code=client.code,
+            client=client,
             fields=["text"],
         )
     return entry

@@ -9,36 +9,31 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.audit.services import audit_record
+from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
-from holdspace.courses import policies as course_policies
 from holdspace.courses.models import VisitKind
 from holdspace.courses.selectors import current_course
-from holdspace.courses.views import _apply_errors
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_read
 from holdspace.people.models import Client
 from holdspace.people.selectors import client_for_user
 
-from . import services
+from . import policies, selectors, services
 from .forms import AddendumForm, CheckInForm, NoteForm
 from .models import IntegrationNote
 
 
 def _context(request: StaffRequest, client: Client) -> dict[str, object]:
-    if not course_policies.can_read_clinical_text(request.membership, client):
-        raise PermissionDenied
     course = current_course(client)
     if course is None:
         raise Http404("No course yet.")
     return {
         "client": client,
         "course": course,
-        "notes": IntegrationNote.objects.filter(client=client)
-        .select_related("author__user", "signed_by__user", "visit")
-        .prefetch_related("addenda__author__user"),
-        "check_ins": client.check_ins.all()[:30],
-        "journal": client.journal.all()[:30],
-        "can_write": course_policies.can_manage_course(request.membership, client),
+        "notes": selectors.notes_of_client(client),
+        "check_ins": selectors.check_ins_of_client(client)[:30],
+        "journal": selectors.journal_of_client(client)[:30],
+        "can_write": policies.can_write_integration(request.membership, client),
     }
 
 
@@ -49,7 +44,7 @@ def _visits(client: Client):  # type: ignore[no-untyped-def]
 
 @require_http_methods(["GET", "POST"])
 def integration(request: StaffRequest, code: str) -> HttpResponse:
-    client = client_for_user(request.membership, code)
+    client = selectors.integration_client_for_user(request.membership, code)
     context = _context(request, client)
     form = NoteForm(request.POST or None, visits=_visits(client))
     status = 200
@@ -65,31 +60,24 @@ def integration(request: StaffRequest, code: str) -> HttpResponse:
                     visit=form.cleaned_data.get("visit"),
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, _("The note was saved. Sign it when it is final."))
                 return redirect("integration:note", code=client.code, pk=note.pk)
     else:
-        audit_record(
-            action="integration.view",
-            actor=request.user,
-            clinic_id=client.clinic_id,
-            client_code=client.code,
+        audit_read(
+            Actor.from_request(request),
+            "integration.view",
+            client=client,
             fields=["notes", "check_ins", "journal"],
-            ip=Actor.from_request(request).ip,
         )
     context.update({"form": form, "check_in_form": CheckInForm()})
     return render(request, "integration/integration.html", context, status=status)
 
 
 def _note(request: StaffRequest, code: str, pk: int) -> tuple[Client, IntegrationNote]:
-    client = client_for_user(request.membership, code)
-    if not course_policies.can_read_clinical_text(request.membership, client):
-        raise PermissionDenied
-    note = IntegrationNote.objects.filter(client=client, pk=pk).first()
-    if note is None:
-        raise Http404
-    return client, note
+    note = selectors.note_for_user(request.membership, code, pk)
+    return note.client, note
 
 
 @require_http_methods(["GET", "POST"])
@@ -105,18 +93,13 @@ def note(request: StaffRequest, code: str, pk: int) -> HttpResponse:
                     by=Actor.from_request(request), note=found, text=form.cleaned_data["text"]
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("integration:note", code=client.code, pk=found.pk)
     else:
-        audit_record(
-            action="integration_note.view",
-            actor=request.user,
-            clinic_id=client.clinic_id,
-            target=found,
-            client_code=client.code,
-            ip=Actor.from_request(request).ip,
+        audit_read(
+            Actor.from_request(request), "integration_note.view", client=client, target=found
         )
     return render(
         request,
@@ -126,7 +109,7 @@ def note(request: StaffRequest, code: str, pk: int) -> HttpResponse:
             "note": found,
             "form": form,
             "addendum_form": AddendumForm(),
-            "can_write": course_policies.can_manage_course(request.membership, client),
+            "can_write": policies.can_write_integration(request.membership, client),
         },
         status=status,
     )
@@ -154,7 +137,7 @@ def note_addendum(request: StaffRequest, code: str, pk: int) -> HttpResponse:
                 by=Actor.from_request(request), note=found, text=form.cleaned_data["text"]
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("The addendum was added."))
             return redirect("integration:note", code=client.code, pk=found.pk)
@@ -178,7 +161,7 @@ def check_in(request: StaffRequest, code: str) -> HttpResponse:
     course = current_course(client)
     if course is None:
         raise Http404
-    if not course_policies.can_manage_course(request.membership, client):
+    if not policies.can_write_integration(request.membership, client):
         raise PermissionDenied
     form = CheckInForm(request.POST)
     if form.is_valid():

@@ -4,26 +4,35 @@ No `from __future__ import annotations` here: it breaks ninja's body and query r
 """
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from pydantic import Field, StringConstraints
 
-from holdspace.audit.services import audit_record
-from holdspace.people import selectors as people_selectors
-from holdspace.people.models import Client
+from holdspace.core.http import ApiRequest
+from holdspace.core.schemas import (
+    ClientCode,
+    ErrorOut,
+    Id,
+    LifeDate,
+    PlannedDate,
+    ShortText,
+)
+from holdspace.people.auditing import audit_read
 
-from . import fhir, library, policies, scoring, selectors, services
+from . import fhir, library, scoring, selectors, services
 from .definitions import Definition, DefinitionError
 from .models import Assignment, EnteredBy, InstrumentDefinition, Response, Score, summary
 
 router = Router(tags=["measures"])
 
 
-class ErrorOut(Schema):
-    detail: str
-    item: str | None = None
+# An instrument code or an item's link id, as the data files spell them.
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/-]{1,60}$")]
+# An answer: a number, a choice's code or a yes/no; the instrument's definition says which.
+Answer = int | float | bool | ShortText | None
+Answers = Annotated[dict[Code, Answer], Field(max_length=500)]
+Sex = Literal["female", "male"]
 
 
 class InstrumentOut(Schema):
@@ -39,8 +48,8 @@ class InstrumentOut(Schema):
 
 
 class ScoreIn(Schema):
-    answers: dict[str, Any]
-    sex: str | None = None
+    answers: Answers
+    sex: Sex | None = None
 
 
 class ScoreOut(Schema):
@@ -53,9 +62,9 @@ class ScoreOut(Schema):
 
 
 class AssignmentIn(Schema):
-    instrument_code: str
-    due_on: dt.date
-    timepoint: str = ""
+    instrument_code: Code
+    due_on: PlannedDate
+    timepoint: ShortText = ""
 
 
 class AssignmentOut(Schema):
@@ -67,10 +76,10 @@ class AssignmentOut(Schema):
 
 
 class ResponseIn(Schema):
-    instrument_code: str
-    answers: dict[str, Any]
-    sex: str | None = None
-    observed_on: dt.date | None = None
+    instrument_code: Code
+    answers: Answers
+    sex: Sex | None = None
+    observed_on: LifeDate | None = None
 
 
 class ResponseOut(Schema):
@@ -84,35 +93,21 @@ class ResponseOut(Schema):
 
 
 class ImportIn(Schema):
-    code: str
-    licence: str = ""
+    code: Code
+    licence: ShortText = ""
     questionnaire: dict[str, Any]
 
 
-def _clinic_id(request: HttpRequest) -> int:
-    return request.membership.clinic_id  # type: ignore[attr-defined]
-
-
-def _audit_client(request: HttpRequest, action: str, client: Client, fields: list[str]) -> None:
-    actor = request.actor  # type: ignore[attr-defined]
-    audit_record(
-        action=action,
-        actor=actor.user,
-        clinic_id=actor.clinic_id,
-        target=client,
-        client_code=client.code,
-        fields=fields,
-        channel=actor.channel,
-        ip=actor.ip,
-    )
+def _clinic_id(request: ApiRequest) -> int:
+    return request.membership.clinic_id
 
 
 def _error(exc: scoring.AnswerError) -> ErrorOut:
-    return ErrorOut(detail=str(exc), item=exc.link_id)
+    return ErrorOut(detail=str(exc), errors={f"answers.{exc.link_id}": [exc.message]})
 
 
 @router.get("/instruments", response=list[InstrumentOut], summary="Instruments your clinic uses")
-def instrument_list(request: HttpRequest) -> list[InstrumentOut]:
+def instrument_list(request: ApiRequest) -> list[InstrumentOut]:
     return [_instrument_out(d) for d in library.definitions_for(_clinic_id(request)).values()]
 
 
@@ -135,54 +130,54 @@ def _instrument_out(d: Definition) -> InstrumentOut:
     response=list[InstrumentOut],
     summary="Instruments your clinic added (admin or FHIR import)",
 )
-def clinic_instrument_list(request: HttpRequest) -> list[InstrumentOut]:
+def clinic_instrument_list(request: ApiRequest) -> list[InstrumentOut]:
     rows = InstrumentDefinition.objects.filter(clinic_id=_clinic_id(request), is_active=True)
     return [_instrument_out(row.definition()) for row in rows.order_by("code")]
 
 
 @router.post(
     "/clinic-instruments",
-    response={201: dict[str, Any], 403: ErrorOut, 422: dict[str, Any]},
+    response={201: dict[str, Any], 422: ErrorOut},
     summary="Add a FHIR Questionnaire as your clinic's own instrument",
 )
-def instrument_import(request: HttpRequest, body: ImportIn) -> Status[dict[str, Any]]:
+def instrument_import(request: ApiRequest, body: ImportIn) -> Status[Any]:
     try:
         row = services.instrument_import_fhir(
-            by=request.actor,  # type: ignore[attr-defined]
+            by=request.actor,
             questionnaire=body.questionnaire,
             code=body.code,
             licence=body.licence,
         )
     except DefinitionError as exc:
-        return Status(422, {"detail": str(exc)})
+        return Status(422, ErrorOut(detail=str(exc), errors={"questionnaire": [str(exc)]}))
     return Status(201, {"code": row.code, "version": row.version})
 
 
 @router.get(
     "/instruments/{instrument_code}",
-    response={200: dict[str, Any], 404: ErrorOut},
+    response=dict[str, Any],
     summary="One instrument's definition",
 )
-def instrument_detail(request: HttpRequest, instrument_code: str) -> dict[str, Any]:
+def instrument_detail(request: ApiRequest, instrument_code: Code) -> dict[str, Any]:
     definition = library.definition_for(_clinic_id(request), instrument_code)
     return definition.model_dump(mode="json", by_alias=True)
 
 
 @router.get(
     "/instruments/{instrument_code}/fhir",
-    response={200: dict[str, Any], 404: ErrorOut},
+    response=dict[str, Any],
     summary="The instrument as a FHIR R4 Questionnaire",
 )
-def instrument_fhir(request: HttpRequest, instrument_code: str) -> dict[str, Any]:
+def instrument_fhir(request: ApiRequest, instrument_code: Code) -> dict[str, Any]:
     return fhir.questionnaire(library.definition_for(_clinic_id(request), instrument_code))
 
 
 @router.get(
     "/instruments/{instrument_code}/score",
-    response={200: dict[str, Any], 404: ErrorOut},
+    response=dict[str, Any],
     summary="How the instrument is scored: method, bands, cut-offs, change and safety rules",
 )
-def instrument_scoring_rules(request: HttpRequest, instrument_code: str) -> dict[str, Any]:
+def instrument_scoring_rules(request: ApiRequest, instrument_code: Code) -> dict[str, Any]:
     definition = library.definition_for(_clinic_id(request), instrument_code)
     return definition.model_dump(
         mode="json",
@@ -192,15 +187,13 @@ def instrument_scoring_rules(request: HttpRequest, instrument_code: str) -> dict
 
 @router.post(
     "/instruments/{instrument_code}/score",
-    response={200: ScoreOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: ScoreOut, 422: ErrorOut},
     summary="Score answers without storing them",
 )
 def instrument_score(
-    request: HttpRequest, instrument_code: str, body: ScoreIn
+    request: ApiRequest, instrument_code: Code, body: ScoreIn
 ) -> Status[ScoreOut | ErrorOut]:
     definition = library.definition_for(_clinic_id(request), instrument_code)
-    if body.sex not in (None, "female", "male"):
-        return Status(422, ErrorOut(detail="sex must be 'female' or 'male'", item="sex"))
     try:
         if definition.score_entry_only:
             result = scoring.score_from_total(definition, body.answers.get("total"), sex=body.sex)
@@ -233,24 +226,26 @@ def _assignment_out(assignment: Assignment) -> AssignmentOut:
 
 @router.get(
     "/clients/{code}/assignments",
-    response={200: list[AssignmentOut], 404: ErrorOut},
+    response=list[AssignmentOut],
     summary="A client's assigned measures",
 )
-def assignment_list(request: HttpRequest, code: str) -> list[AssignmentOut]:
-    client = people_selectors.client_for_user(request.membership, code)  # type: ignore[attr-defined]
-    _audit_client(request, "measures.assignment.list", client, [])
+def assignment_list(request: ApiRequest, code: ClientCode) -> list[AssignmentOut]:
+    client = selectors.measures_client_for_user(request.membership, code)
+    audit_read(request.actor, "measures.assignment.list", client=client)
     return [_assignment_out(a) for a in selectors.assignments_for_client(client)]
 
 
 @router.post(
     "/clients/{code}/assignments",
-    response={201: AssignmentOut, 403: ErrorOut, 404: ErrorOut, 422: dict[str, Any]},
+    response={201: AssignmentOut},
     summary="Assign a measure to a client",
 )
-def assignment_add(request: HttpRequest, code: str, body: AssignmentIn) -> Status[AssignmentOut]:
-    client = people_selectors.client_for_user(request.membership, code)  # type: ignore[attr-defined]
+def assignment_add(
+    request: ApiRequest, code: ClientCode, body: AssignmentIn
+) -> Status[AssignmentOut]:
+    client = selectors.measures_client_for_user(request.membership, code)
     assignment = services.assignment_create(
-        by=request.actor,  # type: ignore[attr-defined]
+        by=request.actor,
         client=client,
         instrument_code=body.instrument_code,
         due_on=body.due_on,
@@ -274,34 +269,30 @@ def _response_out(response: Response) -> ResponseOut:
 
 @router.get(
     "/clients/{code}/responses",
-    response={200: list[ResponseOut], 404: ErrorOut},
+    response=list[ResponseOut],
     summary="A client's responses with their scores",
 )
-def response_list(request: HttpRequest, code: str) -> list[ResponseOut]:
-    client = people_selectors.client_for_user(request.membership, code)  # type: ignore[attr-defined]
-    _audit_client(request, "measures.response.list", client, ["answers"])
-    rows = client.responses.select_related("score").order_by("-pk")[:500]
+def response_list(request: ApiRequest, code: ClientCode) -> list[ResponseOut]:
+    client = selectors.measures_client_for_user(request.membership, code)
+    audit_read(request.actor, "measures.response.list", client=client, fields=["answers"])
+    rows = selectors.responses_for_client(client)
     return [_response_out(r) for r in rows]
 
 
 @router.post(
     "/clients/{code}/responses",
-    response={201: ResponseOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: ResponseOut, 422: ErrorOut},
     summary="Record a complete response for a client (scored at once)",
 )
 def response_add(
-    request: HttpRequest, code: str, body: ResponseIn
+    request: ApiRequest, code: ClientCode, body: ResponseIn
 ) -> Status[ResponseOut | ErrorOut]:
-    client = people_selectors.client_for_user(request.membership, code)  # type: ignore[attr-defined]
-    if not policies.can_write_measures(request.membership, client):  # type: ignore[attr-defined]
-        raise PermissionDenied("You may not record measures for this client.")
+    client = selectors.measures_client_for_user(request.membership, code)
     definition = library.definition_for(client.clinic_id, body.instrument_code)
-    if body.sex not in (None, "female", "male"):
-        return Status(422, ErrorOut(detail="sex must be 'female' or 'male'", item="sex"))
     try:
         if definition.score_entry_only:
             score = services.score_record_total(
-                by=request.actor,  # type: ignore[attr-defined]
+                by=request.actor,
                 client=client,
                 instrument_code=definition.code,
                 total=body.answers.get("total"),
@@ -309,7 +300,7 @@ def response_add(
             )
         else:
             score = services.response_record(
-                by=request.actor,  # type: ignore[attr-defined]
+                by=request.actor,
                 client=client,
                 instrument_code=definition.code,
                 answers=body.answers,
@@ -324,16 +315,17 @@ def response_add(
 
 @router.get(
     "/clients/{code}/responses/{response_id}/fhir",
-    response={200: dict[str, Any], 404: ErrorOut},
+    response=dict[str, Any],
     summary="One response as a FHIR R4 QuestionnaireResponse",
 )
-def response_fhir(request: HttpRequest, code: str, response_id: int) -> dict[str, Any]:
-    client = people_selectors.client_for_user(request.membership, code)  # type: ignore[attr-defined]
-    response = client.responses.filter(pk=response_id).first()
-    if response is None:
-        from django.http import Http404
-
-        raise Http404("No such response.")
-    _audit_client(request, "measures.response.view", client, ["answers"])
-    definition = library.definition_for(client.clinic_id, response.instrument_code)
+def response_fhir(request: ApiRequest, code: ClientCode, response_id: Id) -> dict[str, Any]:
+    response = selectors.response_for_user(request.membership, code, response_id)
+    audit_read(
+        request.actor,
+        "measures.response.view",
+        client=response.client,
+        target=response,
+        fields=["answers"],
+    )
+    definition = library.definition_for(response.client.clinic_id, response.instrument_code)
     return fhir.questionnaire_response(response, definition)

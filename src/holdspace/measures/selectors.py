@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from holdspace.people import selectors as people_selectors
 from holdspace.people.models import Client, Membership, Role
 
 from . import policies
-from .models import Assignment, AssignmentState, SafetyAlert, Score
+from .models import Assignment, AssignmentState, Response, SafetyAlert, Score
 
 OPEN_STATES = (AssignmentState.DUE, AssignmentState.IN_PROGRESS)
 
@@ -72,3 +74,23 @@ def alert_for_user(membership: Membership | None, code: str, pk: int) -> SafetyA
     if alert is None or not policies.can_see_alerts(membership, client):
         raise Http404("No such alert.")
     return alert
+
+
+def measures_client_for_user(membership: Membership | None, code: str) -> Client:
+    """The client, if the member may read their measures (scores and answers)."""
+    client = people_selectors.client_for_user(membership, code)
+    if not policies.can_view_measures(membership, client):
+        raise PermissionDenied(_("Your role may not read this client's measures."))
+    return client
+
+
+def responses_for_client(client: Client, limit: int = 500) -> QuerySet[Response]:
+    return client.responses.select_related("score").order_by("-pk")[:limit]
+
+
+def response_for_user(membership: Membership | None, code: str, pk: int) -> Response:
+    client = measures_client_for_user(membership, code)
+    response = client.responses.filter(pk=pk).select_related("client").first()
+    if response is None:
+        raise Http404("No such response.")
+    return response

@@ -31,7 +31,8 @@ def audit_write(
     audit_record(
         action=action,
         actor=by.user,
-        clinic_id=by.clinic_id,
+        # A client in the portal has no membership: the row belongs to their clinic.
+        clinic_id=by.clinic_id if by.clinic_id is not None else getattr(client, "clinic_id", None),
         channel=by.channel,
         ip=by.ip,
         target=target,

@@ -7,13 +7,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from holdspace.core.extensions import client_panels
+from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
 
 from . import policies, selectors, services
@@ -31,15 +31,6 @@ from .models import CareTeamMember, Client, Membership, Role
 
 def _membership(request: StaffRequest) -> Membership | None:
     return request.membership
-
-
-def _apply_errors(form: Form, error: ValidationError) -> None:
-    """Show a service's refusal beside the field it concerns, keeping what was typed."""
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
 
 
 def client_list(request: StaffRequest) -> HttpResponse:
@@ -129,7 +120,7 @@ def care_team_add(request: StaffRequest, code: str) -> HttpResponse:
                 role=form.cleaned_data["role"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("The care team was updated."))
             return redirect("people:client_detail", code=client.code)
@@ -188,7 +179,7 @@ def staff_create(request: StaffRequest) -> HttpResponse:
         try:
             created = services.staff_create(by=Actor.from_request(request), **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_refusal(form, error)
         else:
             # They choose their own password through the emailed reset link.
             reset = ResetPasswordForm(data={"email": created.user.email})
@@ -216,7 +207,7 @@ def staff_edit(request: StaffRequest, pk: int) -> HttpResponse:
                 by=Actor.from_request(request), membership=member, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect("clinic:staff_list")

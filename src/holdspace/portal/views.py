@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from holdspace.audit.services import audit_record
+from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
 from holdspace.courses.models import VisitKind
 from holdspace.courses.selectors import check_in_due_today, course_settings, current_course
-from holdspace.courses.views import _apply_errors
 from holdspace.integration import services as integration_services
 from holdspace.integration.forms import CheckInForm
 from holdspace.people.actors import Actor
@@ -148,7 +148,7 @@ def invite(request: StaffRequest, code: str) -> HttpResponse:
                 by=Actor.from_request(request), client=client, email=form.cleaned_data["email"]
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_refusal(form, error)
         else:
             reset = ResetPasswordForm(data={"email": account.user.email})
             if reset.is_valid():

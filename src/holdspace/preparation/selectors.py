@@ -6,13 +6,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from holdspace.courses.models import Course
 from holdspace.courses.selectors import course_settings, current_course
-from holdspace.people.models import Client
+from holdspace.people.models import Client, Membership
+from holdspace.people.selectors import client_for_user
 
+from . import policies
 from .models import Preparation
 
 
@@ -92,3 +95,19 @@ def due_measures(
     if within_days is not None:
         rows = rows.filter(due_on__lte=timezone.localdate() + dt.timedelta(days=within_days))
     return list(rows[:20])
+
+
+def readiness_client_for_user(membership: Membership | None, code: str) -> Client:
+    """The client, if the member may read their readiness (404 outside scope, 403 by role)."""
+    client = client_for_user(membership, code)
+    if not policies.can_read_readiness(membership, client):
+        raise PermissionDenied(_("Your role may not read this client's preparation."))
+    return client
+
+
+def preparation_client_for_user(membership: Membership | None, code: str) -> Client:
+    """The client, if the member may read their preparation in their own words."""
+    client = client_for_user(membership, code)
+    if not policies.can_read_preparation_text(membership, client):
+        raise PermissionDenied(_("Your role may not read this client's preparation."))
+    return client

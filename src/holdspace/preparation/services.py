@@ -8,12 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from holdspace.audit.services import audit_record
-from holdspace.courses import policies as course_policies
 from holdspace.courses.models import Course
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_write
 from holdspace.people.models import Client
+from holdspace.people.policies import require
 
+from . import policies
 from .models import Preparation, ReadinessOverride
 from .selectors import checklist_missing, preparation_for
 
@@ -31,16 +32,14 @@ EDITABLE = (
 )
 
 
-def _audit(by: Actor, action: str, **kwargs: Any) -> None:
-    audit_record(
-        action=action, actor=by.user, clinic_id=by.clinic_id, channel=by.channel, ip=by.ip, **kwargs
-    )
-
-
 def preparation_update(*, by: Actor, course: Course, client: Client, **values: Any) -> Preparation:
     """Save the checklist. Staff on the course only; the client writes intentions via the portal."""
-    if not course_policies.can_manage_course(by.membership, client):
-        raise PermissionDenied(_("You may not change this preparation."))
+    require(
+        by,
+        policies.can_change_preparation,
+        client,
+        message=_("You may not change this preparation."),
+    )
     if not course.clients.filter(pk=client.pk).exists():
         raise PermissionDenied
     unknown = set(values) - set(EDITABLE)
@@ -68,13 +67,7 @@ def _save(by: Actor, course: Course, client: Client, values: dict[str, Any]) -> 
             setattr(preparation, name, values[name])
         if preparation.pk is None or changed:
             preparation.save()
-            _audit(
-                by,
-                "preparation.update",
-                target=preparation,
-                client_code=client.code,
-                fields=changed,
-            )
+            audit_write(by, "preparation.update", target=preparation, client=client, fields=changed)
     return preparation
 
 
@@ -82,10 +75,12 @@ def readiness_override(
     *, by: Actor, course: Course, client: Client, reason: str
 ) -> ReadinessOverride:
     """A medical lead lets a session go ahead with the checklist incomplete, saying why."""
-    if not course_policies.can_override_readiness(by.membership, client):
-        raise PermissionDenied(_("Only a medical lead may override readiness."))
-    if by.membership is None:
-        raise PermissionDenied
+    lead = require(
+        by,
+        policies.can_override_readiness,
+        client,
+        message=_("Only a medical lead may override readiness."),
+    )
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Write why the session may go ahead.")})
@@ -95,10 +90,6 @@ def readiness_override(
             preparation.save()
         if not checklist_missing(preparation):
             raise ValidationError({"reason": _("The checklist is complete: nothing to override.")})
-        override = ReadinessOverride.objects.create(
-            preparation=preparation, reason=reason, by=by.membership
-        )
-        _audit(
-            by, "preparation.override", target=override, client_code=client.code, fields=["reason"]
-        )
+        override = ReadinessOverride.objects.create(preparation=preparation, reason=reason, by=lead)
+        audit_write(by, "preparation.override", target=override, client=client, fields=["reason"])
     return override

@@ -9,15 +9,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.audit.services import audit_record
+from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
-from holdspace.courses import policies as course_policies
 from holdspace.courses.selectors import course_settings, current_course, rooms_of_clinic
-from holdspace.courses.views import _apply_errors
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_read
 from holdspace.people.selectors import client_for_user
 
-from . import services
+from . import policies, selectors, services
 from .forms import OverrideForm, PreparationForm
 from .selectors import due_measures, preparation_for, preparation_readiness
 
@@ -25,14 +24,12 @@ from .selectors import due_measures, preparation_for, preparation_readiness
 @require_http_methods(["GET", "POST"])
 def preparation(request: StaffRequest, code: str) -> HttpResponse:
     membership = request.membership
-    client = client_for_user(membership, code)
+    client = selectors.preparation_client_for_user(membership, code)
     course = current_course(client)
     if course is None or membership is None:
         raise Http404("No course yet.")
-    if not course_policies.can_read_clinical_text(membership, client):
-        raise PermissionDenied
     record = preparation_for(course, client)
-    can_edit = course_policies.can_manage_course(membership, client)
+    can_edit = policies.can_change_preparation(membership, client)
     settings = course_settings(client.clinic_id)
     form = PreparationForm(
         request.POST or None,
@@ -52,18 +49,16 @@ def preparation(request: StaffRequest, code: str) -> HttpResponse:
                     by=Actor.from_request(request), course=course, client=client, **values
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, _("Preparation saved."))
                 return redirect("preparation:preparation", code=client.code)
     else:
-        audit_record(
-            action="preparation.view",
-            actor=request.user,
-            clinic_id=client.clinic_id,
-            client_code=client.code,
+        audit_read(
+            Actor.from_request(request),
+            "preparation.view",
+            client=client,
             target=record if record.pk else None,
-            ip=Actor.from_request(request).ip,
         )
     return render(
         request,
@@ -76,7 +71,7 @@ def preparation(request: StaffRequest, code: str) -> HttpResponse:
             "readiness": preparation_readiness(client),
             "due_measures": due_measures(client, before_sessions_only=True),
             "override_form": OverrideForm()
-            if course_policies.can_override_readiness(membership, client)
+            if policies.can_override_readiness(membership, client)
             else None,
         },
         status=status,

@@ -3,14 +3,14 @@ as the pages. No `from __future__ import annotations` here: it breaks ninja's Bo
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
+from pydantic import Field, create_model
 
-from holdspace.audit.services import audit_record
-from holdspace.people import selectors as people_selectors
+from holdspace.core.http import ApiRequest
+from holdspace.core.schemas import ClientCode, EventTime, Id, LifeDate, LongText, ShortText
+from holdspace.people.auditing import audit_read
 from holdspace.people.models import Client
 
 from . import policies, selectors, services
@@ -19,29 +19,29 @@ from .models import Context, HowItWent, Hypertension, Severity, Substance, Suici
 router = Router(tags=["screening"])
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-class InvalidOut(Schema):
-    detail: str
-    errors: dict[str, list[str]]
+Qtc = Annotated[int, Field(ge=0, le=10_000)]
+WeightKg = Annotated[Decimal, Field(ge=0, le=1000, max_digits=5, decimal_places=1)]
+HeightCm = Annotated[int, Field(ge=0, le=1000)]
+Pressure = Annotated[int, Field(ge=0, le=1000)]
+Temperature = Annotated[Decimal, Field(ge=0, le=100, max_digits=4, decimal_places=1)]
 
 
 class MedicalIn(Schema):
-    hypertension: Hypertension = Hypertension.NONE
-    arrhythmia: bool = False
-    qtc_value: int | None = None
-    qtc_unit: str = ""  # "ms"; required whenever qtc_value is given
-    other_cardiovascular: bool = False
-    liver_disease: bool = False
-    glaucoma: bool = False
-    diabetes: bool = False
-    hyperthyroidism: bool = False
-    pregnant: bool = False
-    breastfeeding: bool = False
-    weight_kg: Decimal | None = None
-    height_cm: int | None = None
+    """The whole medical history: every field is required (a PUT replaces the document)."""
+
+    hypertension: Hypertension
+    arrhythmia: bool
+    qtc_value: Qtc | None
+    qtc_unit: Literal["", "ms"]  # "ms"; required whenever qtc_value is given
+    other_cardiovascular: bool
+    liver_disease: bool
+    glaucoma: bool
+    diabetes: bool
+    hyperthyroidism: bool
+    pregnant: bool
+    breastfeeding: bool
+    weight_kg: WeightKg | None
+    height_cm: HeightCm | None
 
 
 class MedicalOut(MedicalIn):
@@ -49,25 +49,48 @@ class MedicalOut(MedicalIn):
 
 
 class PsychiatricIn(Schema):
-    psychotic_disorder: bool = False
-    bipolar_1: bool = False
-    mdd_psychotic_features: bool = False
-    dissociative_identity_disorder: bool = False
-    eating_disorder_purging: bool = False
-    personality_disorder: bool = False
-    alcohol_use_disorder: Severity = Severity.NONE
-    alcohol_in_remission: bool = False
-    cannabis_use_disorder: Severity = Severity.NONE
-    cannabis_in_remission: bool = False
-    other_sud_last_12_months: bool = False
-    suicide_risk: SuicideRisk = SuicideRisk.NONE
+    """The whole psychiatric history: every field is required (a PUT replaces the document)."""
+
+    psychotic_disorder: bool
+    bipolar_1: bool
+    mdd_psychotic_features: bool
+    dissociative_identity_disorder: bool
+    eating_disorder_purging: bool
+    personality_disorder: bool
+    alcohol_use_disorder: Severity
+    alcohol_in_remission: bool
+    cannabis_use_disorder: Severity
+    cannabis_in_remission: bool
+    other_sud_last_12_months: bool
+    suicide_risk: SuicideRisk
 
 
 class PsychiatricOut(PsychiatricIn):
     recorded_at: dt.datetime
 
 
+def _partial(model: type[Schema], name: str) -> type[Schema]:
+    """The same fields, each optional: a PATCH changes only the fields it sends."""
+    fields: dict[str, Any] = {
+        field: (info.annotation | None, None)  # type: ignore[operator]  # a type, not None
+        for field, info in model.model_fields.items()
+    }
+    return create_model(name, __base__=Schema, __doc__="Only the fields sent change.", **fields)
+
+
+MedicalPatch = _partial(MedicalIn, "MedicalPatch")
+PsychiatricPatch = _partial(PsychiatricIn, "PsychiatricPatch")
+
+
 class VitalsIn(Schema):
+    measured_at: EventTime
+    systolic: Pressure
+    diastolic: Pressure
+    heart_rate: Pressure
+    temperature_c: Temperature | None = None
+
+
+class VitalsOut(Schema):
     measured_at: dt.datetime
     systolic: int
     diastolic: int
@@ -78,41 +101,67 @@ class VitalsIn(Schema):
 class ExperienceIn(Schema):
     substance: Substance
     context: Context
+    times: Annotated[int, Field(ge=0, le=100_000)]
+    last_use: LifeDate | None = None
+    intention: LongText = ""
+    sober_person_present: bool = False
+    co_used_substances: ShortText = ""
+    how_it_went: HowItWent
+    notes: LongText = ""
+
+
+class ExperienceOut(Schema):
+    substance: str
+    context: str
     times: int
     last_use: dt.date | None = None
     intention: str = ""
     sober_person_present: bool = False
     co_used_substances: str = ""
-    how_it_went: HowItWent
+    how_it_went: str
     notes: str = ""
 
 
 class IntakeIn(Schema):
-    medical: MedicalIn | None = None
-    psychiatric: PsychiatricIn | None = None
+    """The intake document. `medical` and `psychiatric` are required and complete: each becomes
+    a new version (earlier versions stay). A vitals reading and prior experiences, when sent,
+    are added to the history: they are events, never replaced."""
+
+    medical: MedicalIn
+    psychiatric: PsychiatricIn
     vitals: VitalsIn | None = None
-    experiences: list[ExperienceIn] = []
+    experiences: list[ExperienceIn] = Field(default_factory=list, max_length=100)
+
+
+class IntakePatch(Schema):
+    """Change only what is sent: the fields given in `medical` or `psychiatric` make a new
+    version with every other field as it was; `vitals` and `experiences` are added."""
+
+    medical: MedicalPatch | None = None  # type: ignore[valid-type]
+    psychiatric: PsychiatricPatch | None = None  # type: ignore[valid-type]
+    vitals: VitalsIn | None = None
+    experiences: list[ExperienceIn] = Field(default_factory=list, max_length=100)
 
 
 class IntakeOut(Schema):
     code: str
     medical: MedicalOut | None
     psychiatric: PsychiatricOut | None
-    vitals: list[VitalsIn]
-    experiences: list[ExperienceIn]
+    vitals: list[VitalsOut]
+    experiences: list[ExperienceOut]
 
 
 class MedicationIn(Schema):
-    name: str
-    dose: str = ""
-    start_date: dt.date | None = None
-    stop_date: dt.date | None = None
+    name: Annotated[ShortText, Field(min_length=1)]
+    dose: ShortText = ""
+    start_date: LifeDate | None = None
+    stop_date: LifeDate | None = None
     keep_unmatched: bool = False
 
 
 class MedicationUpdateIn(Schema):
-    dose: str
-    stop_date: dt.date | None = None
+    dose: ShortText
+    stop_date: LifeDate | None = None
 
 
 class MedicationOut(Schema):
@@ -163,31 +212,8 @@ class ScreeningOut(Schema):
     decision: DecisionOut | None
 
 
-def _audit(request: HttpRequest, action: str, client: Client, fields: list[str] = ()) -> None:  # type: ignore[assignment]
-    actor = request.actor  # type: ignore[attr-defined]
-    audit_record(
-        action=action,
-        actor=actor.user,
-        clinic_id=actor.clinic_id,
-        target=client,
-        client_code=client.code,
-        fields=fields,
-        channel=actor.channel,
-        ip=actor.ip,
-    )
-
-
-def _client(request: HttpRequest, code: str, *, intake: bool) -> Client:
-    membership = request.membership  # type: ignore[attr-defined]
-    client = people_selectors.client_for_user(membership, code)
-    allowed = (
-        policies.can_read_intake(membership, client)
-        if intake
-        else policies.can_read_findings(membership, client)
-    )
-    if not allowed:
-        raise PermissionDenied("Your role may not read this client's intake.")
-    return client
+def _intake_client(request: ApiRequest, code: str) -> Client:
+    return selectors.intake_client_for_user(request.membership, code)
 
 
 def _intake_out(client: Client) -> IntakeOut:
@@ -197,42 +223,52 @@ def _intake_out(client: Client) -> IntakeOut:
         code=client.code,
         medical=MedicalOut.from_orm(medical) if medical else None,
         psychiatric=PsychiatricOut.from_orm(psychiatric) if psychiatric else None,
-        vitals=[VitalsIn.from_orm(v) for v in selectors.vitals_for(client)],
-        experiences=[ExperienceIn.from_orm(e) for e in selectors.experiences_for(client)],
+        vitals=[VitalsOut.from_orm(v) for v in selectors.vitals_for(client)],
+        experiences=[ExperienceOut.from_orm(e) for e in selectors.experiences_for(client)],
     )
 
 
-RESPONSES: dict[int, Any] = {403: ErrorOut, 404: ErrorOut}
-
-
-@router.get("/{code}/intake", response={200: IntakeOut, **RESPONSES}, summary="Intake facts")
-def intake_read(request: HttpRequest, code: str) -> IntakeOut:
-    client = _client(request, code, intake=True)
-    _audit(request, "screening.intake.view", client)
+@router.get("/{code}/intake", response=IntakeOut, summary="Intake facts")
+def intake_read(request: ApiRequest, code: ClientCode) -> IntakeOut:
+    client = _intake_client(request, code)
+    audit_read(request.actor, "screening.intake.view", client=client, target=client)
     return _intake_out(client)
 
 
 @router.put(
     "/{code}/intake",
-    response={200: IntakeOut, 422: InvalidOut, **RESPONSES},
-    summary="Record intake facts (new versions; nothing is overwritten)",
+    response=IntakeOut,
+    summary="Record the whole intake (new versions; nothing is overwritten)",
 )
-def intake_write(request: HttpRequest, code: str, payload: IntakeIn) -> IntakeOut:
-    client = _client(request, code, intake=True)
-    if not policies.can_record_intake(request.membership, client):  # type: ignore[attr-defined]
-        raise PermissionDenied("Your role may not record intake.")
-    by = request.actor  # type: ignore[attr-defined]
-    from django.db import transaction
+def intake_replace(request: ApiRequest, code: ClientCode, payload: IntakeIn) -> IntakeOut:
+    client = _intake_client(request, code)
+    services.intake_record(
+        by=request.actor,
+        client=client,
+        medical=payload.medical.dict(),
+        psychiatric=payload.psychiatric.dict(),
+        vitals=payload.vitals.dict() if payload.vitals else None,
+        experiences=[e.dict() for e in payload.experiences],
+    )
+    return _intake_out(client)
 
-    with transaction.atomic():  # all or nothing: a bad part saves no part
-        if payload.medical is not None:
-            services.medical_history_record(by=by, client=client, **payload.medical.dict())
-        if payload.psychiatric is not None:
-            services.psychiatric_history_record(by=by, client=client, **payload.psychiatric.dict())
-        if payload.vitals is not None:
-            services.vitals_record(by=by, client=client, **payload.vitals.dict())
-        for experience in payload.experiences:
-            services.experience_add(by=by, client=client, **experience.dict())
+
+@router.patch(
+    "/{code}/intake",
+    response=IntakeOut,
+    summary="Change some intake facts (a new version keeps every field not sent)",
+)
+def intake_update(request: ApiRequest, code: ClientCode, payload: IntakePatch) -> IntakeOut:
+    client = _intake_client(request, code)
+    services.intake_record(
+        by=request.actor,
+        client=client,
+        medical=payload.medical.dict(exclude_unset=True) if payload.medical else None,
+        psychiatric=payload.psychiatric.dict(exclude_unset=True) if payload.psychiatric else None,
+        vitals=payload.vitals.dict() if payload.vitals else None,
+        experiences=[e.dict() for e in payload.experiences],
+        partial=True,
+    )
     return _intake_out(client)
 
 
@@ -247,77 +283,59 @@ def _medication_out(m: Any) -> MedicationOut:
     )
 
 
-@router.get(
-    "/{code}/medications", response={200: list[MedicationOut], **RESPONSES}, summary="Medications"
-)
-def medication_list(request: HttpRequest, code: str) -> list[MedicationOut]:
-    client = _client(request, code, intake=True)
-    _audit(request, "screening.medication.list", client)
+@router.get("/{code}/medications", response=list[MedicationOut], summary="Medications")
+def medication_list(request: ApiRequest, code: ClientCode) -> list[MedicationOut]:
+    client = _intake_client(request, code)
+    audit_read(request.actor, "screening.medication.list", client=client)
     return [_medication_out(m) for m in selectors.medications_for(client)]
 
 
 @router.post(
     "/{code}/medications",
-    response={201: MedicationOut, 422: InvalidOut, **RESPONSES},
+    response={201: MedicationOut},
     summary="Add a medication (a name not in the list needs keep_unmatched)",
 )
-def medication_add(request: HttpRequest, code: str, payload: MedicationIn) -> Status[MedicationOut]:
-    client = _client(request, code, intake=True)
-    row = services.medication_add(
-        by=request.actor,  # type: ignore[attr-defined]
-        client=client,
-        **payload.dict(),
-    )
+def medication_add(
+    request: ApiRequest, code: ClientCode, payload: MedicationIn
+) -> Status[MedicationOut]:
+    client = _intake_client(request, code)
+    row = services.medication_add(by=request.actor, client=client, **payload.dict())
     return Status(201, _medication_out(row))
 
 
-def _medication(client: Client, medication_id: int) -> Any:
-    medication = selectors.medications_for(client).filter(pk=medication_id).first()
-    if medication is None:
-        raise Http404("No such medication.")
-    return medication
-
-
-@router.get(
-    "/{code}/medications/{medication_id}",
-    response={200: MedicationOut, **RESPONSES},
-    summary="One medication",
-)
-def medication_read(request: HttpRequest, code: str, medication_id: int) -> MedicationOut:
-    client = _client(request, code, intake=True)
-    medication = _medication(client, medication_id)
-    _audit(request, "screening.medication.view", client)
+@router.get("/{code}/medications/{medication_id}", response=MedicationOut, summary="One medication")
+def medication_read(request: ApiRequest, code: ClientCode, medication_id: Id) -> MedicationOut:
+    medication = selectors.medication_for_user(request.membership, code, medication_id)
+    audit_read(
+        request.actor, "screening.medication.view", client=medication.client, target=medication
+    )
     return _medication_out(medication)
 
 
 @router.patch(
     "/{code}/medications/{medication_id}",
-    response={200: MedicationOut, 422: InvalidOut, **RESPONSES},
+    response=MedicationOut,
     summary="Change the dose or record the last dose (starts the washout)",
 )
 def medication_update(
-    request: HttpRequest, code: str, medication_id: int, payload: MedicationUpdateIn
+    request: ApiRequest, code: ClientCode, medication_id: Id, payload: MedicationUpdateIn
 ) -> MedicationOut:
-    client = _client(request, code, intake=True)
-    medication = _medication(client, medication_id)
+    medication = selectors.medication_for_user(request.membership, code, medication_id)
     row = services.medication_update(
-        by=request.actor,  # type: ignore[attr-defined]
-        medication=medication,
-        dose=payload.dose,
-        stop_date=payload.stop_date,
+        by=request.actor, medication=medication, dose=payload.dose, stop_date=payload.stop_date
     )
     return _medication_out(row)
 
 
 @router.get(
     "/{code}/screening",
-    response={200: ScreeningOut, **RESPONSES},
+    response=ScreeningOut,
     summary="Findings, washout plan and the signed decision",
 )
-def screening_read(request: HttpRequest, code: str) -> ScreeningOut:
-    client = _client(request, code, intake=False)
-    membership = request.membership  # type: ignore[attr-defined]
-    _audit(request, "screening.view", client)
+def screening_read(request: ApiRequest, code: ClientCode) -> ScreeningOut:
+    membership = request.membership
+    client = selectors.findings_client_for_user(membership, code)
+    audit_read(request.actor, "screening.view", client=client, target=client)
     evaluation = selectors.screening_evaluate(client)
     eligibility = selectors.screening_eligibility(client)
     decision = selectors.decisions_for(client).first()

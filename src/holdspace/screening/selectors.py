@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Max, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from holdspace.people.models import Client
+from holdspace.people.models import Client, Membership
+from holdspace.people.selectors import client_for_user
 
+from . import policies
 from .engine import Evaluation, evaluate_client
 from .models import (
     Decision,
@@ -152,3 +156,27 @@ def screening_eligibility(client: Client) -> Eligibility:
         labels.get(Decision(decision.decision), ""),
         decision.signed_at,
     )
+
+
+def intake_client_for_user(membership: Membership | None, code: str) -> Client:
+    """The client, if the member may read their intake (history, medications by name)."""
+    client = client_for_user(membership, code)
+    if not policies.can_read_intake(membership, client):
+        raise PermissionDenied(_("Your role may not read this client's intake."))
+    return client
+
+
+def findings_client_for_user(membership: Membership | None, code: str) -> Client:
+    """The client, if the member may read the screening findings and decision."""
+    client = client_for_user(membership, code)
+    if not policies.can_read_findings(membership, client):
+        raise PermissionDenied(_("Your role may not read this client's screening."))
+    return client
+
+
+def medication_for_user(membership: Membership | None, code: str, pk: int) -> Medication:
+    client = intake_client_for_user(membership, code)
+    medication = medications_for(client).filter(pk=pk).select_related("client").first()
+    if medication is None:
+        raise Http404("No such medication.")
+    return medication

@@ -7,6 +7,7 @@ here, so the pages, the API and the demo all get the same answer, beside the fie
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -15,9 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from holdspace.audit.services import audit_record
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_write
 from holdspace.people.models import Client
+from holdspace.people.policies import require
 
 from . import policies
 from .engine import evaluate_client
@@ -54,15 +56,48 @@ PSYCHIATRIC_FIELDS = [f.name for f in PsychiatricHistory._meta.fields if f.name 
     "id", "client", "recorded_at", "recorded_by"}]  # fmt: skip
 
 
-def _audit(by: Actor, action: str, **kwargs: Any) -> None:
-    audit_record(
-        action=action, actor=by.user, clinic_id=by.clinic_id, channel=by.channel, ip=by.ip, **kwargs
-    )
-
-
 def _require_intake(by: Actor, client: Client) -> None:
-    if not policies.can_record_intake(by.membership, client):
-        raise PermissionDenied("You may not record intake for this client.")
+    require(by, policies.can_record_intake, client, message=_("You may not record intake."))
+
+
+def intake_record(
+    *,
+    by: Actor,
+    client: Client,
+    medical: dict[str, Any] | None = None,
+    psychiatric: dict[str, Any] | None = None,
+    vitals: dict[str, Any] | None = None,
+    experiences: Sequence[dict[str, Any]] = (),
+    partial: bool = False,
+) -> None:
+    """Record an intake document in one transaction: all of it or none of it.
+
+    `partial=False` (a PUT): `medical` and `psychiatric` are complete new versions.
+    `partial=True` (a PATCH): they carry only the changed fields; every field not sent keeps
+    its current value (a contraindication is never dropped by leaving it out)."""
+    _require_intake(by, client)
+    with transaction.atomic():
+        if medical is not None:
+            if partial:
+                medical = {**_current_facts(MedicalHistory, client, MEDICAL_FIELDS), **medical}
+            medical_history_record(by=by, client=client, **medical)
+        if psychiatric is not None:
+            if partial:
+                psychiatric = {
+                    **_current_facts(PsychiatricHistory, client, PSYCHIATRIC_FIELDS),
+                    **psychiatric,
+                }
+            psychiatric_history_record(by=by, client=client, **psychiatric)
+        if vitals is not None:
+            vitals_record(by=by, client=client, **vitals)
+        for experience in experiences:
+            experience_add(by=by, client=client, **experience)
+
+
+def _current_facts(model: Any, client: Client, names: list[str]) -> dict[str, Any]:
+    """The current version's facts, or the model's defaults when there is none yet."""
+    current = model.objects.filter(client=client).first() or model()
+    return {name: getattr(current, name) for name in names}
 
 
 def _in_range(errors: dict[str, str], field: str, value: Any, limits: tuple[Any, Any]) -> None:
@@ -96,7 +131,7 @@ def medical_history_record(*, by: Actor, client: Client, **facts: Any) -> Medica
         row = MedicalHistory(client=client, recorded_by=by.user, **facts)
         row.full_clean(exclude=["client", "recorded_by"])
         row.save()
-        _audit(
+        audit_write(
             by,
             "screening.medical_history.record",
             target=row,
@@ -116,7 +151,7 @@ def psychiatric_history_record(*, by: Actor, client: Client, **facts: Any) -> Ps
         row = PsychiatricHistory(client=client, recorded_by=by.user, **facts)
         row.full_clean(exclude=["client", "recorded_by"])
         row.save()
-        _audit(
+        audit_write(
             by,
             "screening.psychiatric_history.record",
             target=row,
@@ -164,7 +199,7 @@ def vitals_record(
             heart_rate=heart_rate,
             temperature_c=temperature_c,
         )
-        _audit(
+        audit_write(
             by,
             "screening.vitals.record",
             target=row,
@@ -216,7 +251,7 @@ def medication_add(
             start_date=start_date,
             stop_date=stop_date,
         )
-        _audit(
+        audit_write(
             by,
             "screening.medication.add",
             target=row,
@@ -245,7 +280,7 @@ def medication_update(
         medication.dose = dose.strip()
         medication.stop_date = stop_date
         medication.save(update_fields=["dose", "stop_date", "updated_at"])
-        _audit(
+        audit_write(
             by, "screening.medication.update", target=medication, client_code=client.code,
             fields=changed,
         )  # fmt: skip
@@ -290,7 +325,7 @@ def experience_add(
     row.full_clean(exclude=["client", "recorded_by"])
     with transaction.atomic():
         row.save()
-        _audit(
+        audit_write(
             by,
             "screening.experience.add",
             target=row,
@@ -333,7 +368,7 @@ def decision_sign(
     if not _secret_is_valid(by, secret):
         errors["secret"] = _("That is not your password or a current authenticator code.")
         # Kept even though nothing is signed: repeated failures are worth seeing in the log.
-        _audit(by, "screening.decision.sign_refused", target=client, client_code=client.code)
+        audit_write(by, "screening.decision.sign_refused", target=client, client_code=client.code)
     if errors:
         raise ValidationError(errors)
     assert by.user is not None  # noqa: S101  (checked by _secret_is_valid)
@@ -348,7 +383,7 @@ def decision_sign(
             signed_by=by.user,
             signed_at=timezone.now(),
         )
-        _audit(
+        audit_write(
             by,
             "screening.decision.sign",
             target=row,
@@ -385,7 +420,9 @@ def rule_override_set(
             reason=reason.strip(),
             changed_by=by.user,
         )
-        _audit(by, "screening.rule.override", target=row, fields=["enabled", "outcome", "reason"])
+        audit_write(
+            by, "screening.rule.override", target=row, fields=["enabled", "outcome", "reason"]
+        )
     return row
 
 
@@ -415,5 +452,5 @@ def setting_override_set(*, by: Actor, key: str, value: int, reason: str) -> Set
             reason=reason.strip(),
             changed_by=by.user,
         )
-        _audit(by, "screening.setting.override", target=row, fields=["value", "reason"])
+        audit_write(by, "screening.setting.override", target=row, fields=["value", "reason"])
     return row

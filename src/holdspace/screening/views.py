@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from holdspace.audit.services import audit_record
+from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
 from holdspace.people import selectors as people_selectors
 from holdspace.people.actors import Actor
@@ -45,15 +46,6 @@ STATUS_LABELS = {
     "deferred": gettext_lazy("Deferred"),
     "outdated": gettext_lazy("Decision outdated"),
 }
-
-
-def _apply_errors(form: Form, error: ValidationError) -> None:
-    """Show a service's refusal beside the field it concerns, keeping what was typed."""
-    if hasattr(error, "error_dict"):
-        for field, texts in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, texts)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _audit_read(request: StaffRequest, client: Client, action: str) -> None:
@@ -151,7 +143,7 @@ def decision_sign(request: StaffRequest, code: str) -> HttpResponse:
                 secret=form.cleaned_data["secret"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("The decision was signed and locked."))
             return redirect("screening:detail", code=client.code)
@@ -177,7 +169,7 @@ def _history_form(
             try:
                 service(by=Actor.from_request(request), client=client, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, _("Saved. The screening was evaluated again."))
                 return redirect("screening:detail", code=client.code)
@@ -245,7 +237,7 @@ def medications(request: StaffRequest, code: str) -> HttpResponse:
                     by=Actor.from_request(request), client=client, **form.cleaned_data
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, _("The medication was added."))
                 return redirect("screening:medications", code=client.code)
@@ -310,7 +302,7 @@ def experiences(request: StaffRequest, code: str) -> HttpResponse:
                     by=Actor.from_request(request), client=client, **form.cleaned_data
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, _("The experience was added."))
                 return redirect("screening:experiences", code=client.code)
@@ -392,7 +384,7 @@ def rule_override(request: StaffRequest) -> HttpResponse:
         try:
             services.rule_override_set(by=Actor.from_request(request), **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("The rule was changed for this clinic."))
             return redirect("screening:rules")
@@ -410,7 +402,7 @@ def setting_override(request: StaffRequest) -> HttpResponse:
         try:
             services.setting_override_set(by=Actor.from_request(request), **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("The setting was changed for this clinic."))
             return redirect("screening:rules")

@@ -1,21 +1,64 @@
-"""/api/v1/sessions/{id}: the medicine session's writes and reads, with the same scoping and
-audit as the monitor. POSTs honour an `Idempotency-Key` header: a repeat with the same key
-answers the first result (with `"replayed": true`) and stores nothing new."""
+"""/api/v1/sessions: find a session (a vitals device asks for the running one) and write to it
+with the same services, scoping and read audit as the monitor. POSTs honour an
+`Idempotency-Key` header (sessions/idempotency.py): a repeat with the same key and request
+answers the first result with `Idempotent-Replayed: true` and stores nothing new."""
 
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest, JsonResponse
-from ninja import Router, Schema
+from django.db.models import Model
+from django.http import JsonResponse
+from ninja import Query, Router, Schema
+from ninja.pagination import paginate
+from pydantic import Field
 
-from holdspace.audit.services import audit_record
+from holdspace.core.http import ApiRequest
+from holdspace.core.pagination import BoundedPagination
+from holdspace.core.schemas import ClientCode, EventTime, Id, LongText, ShortText
+from holdspace.people.auditing import audit_read
 
 from . import fhir, selectors, services
-from .models import MedicineSession
+from .idempotency import idempotent
+from .models import (
+    MedicineSession,
+    Outcome,
+    Relatedness,
+    SessionStatus,
+    Severity,
+    Valence,
+)
+from .timeline import timeline
 
 router = Router(tags=["sessions"])
+
+# Edge bounds: wide enough for any reading a device sends, narrow enough for the columns. The
+# plausible ranges of a human reading are checked by the service (data/session/).
+Reading = Annotated[int, Field(ge=0, le=1000)]
+Percent = Annotated[int, Field(ge=0, le=100)]
+Celsius = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Milligrams = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=6, decimal_places=1)]
+
+
+class SessionOut(Schema):
+    id: int
+    client: str
+    visit_id: int
+    course_id: int
+    status: str
+    scheduled_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    next_reading_due_at: dt.datetime | None
+    blockers: list[str]
+    note_locked: bool
+
+
+class SessionFilter(Schema):
+    status: SessionStatus | None = None
+    date: dt.date | None = Field(None, description="Scheduled on this day, or running on it")
+    client: ClientCode | None = None
 
 
 class TimelineItemOut(Schema):
@@ -60,7 +103,7 @@ class DoseOut(Schema):
     reason: str
 
 
-class NoteOut(Schema):
+class SessionEntryOut(Schema):
     id: int
     at: dt.datetime
     kind: str
@@ -80,76 +123,85 @@ class EventOut(Schema):
     report_due_at: dt.datetime | None
 
 
+class SessionNoteOut(Schema):
+    text: str
+    locked_at: dt.datetime | None
+    signed_by: list[str]
+
+
+class WrittenOut(Schema):
+    id: int | None
+    action: str
+    replayed: bool
+
+
 class VitalIn(Schema):
-    systolic: int
-    diastolic: int
-    heart_rate: int
-    temperature: Decimal
-    spo2: int | None = None
-    suds: int | None = None
-    taken_at: dt.datetime | None = None
+    systolic: Reading
+    diastolic: Reading
+    heart_rate: Reading
+    temperature: Celsius
+    spo2: Percent | None = None
+    suds: Percent | None = None
+    taken_at: EventTime | None = None
 
 
 class DoseIn(Schema):
-    kind: str  # "initial" or "supplemental"
+    kind: Literal["initial", "supplemental"]
     given: bool = True  # False: withhold the supplemental dose (with a reason)
-    substance: str = ""
-    mg: Decimal | None = None
-    lot_number: str = ""
-    given_at: dt.datetime | None = None
-    given_by_id: int | None = None  # a therapist present (membership id); default: the caller
-    reason: str = ""
+    substance: ShortText = ""
+    mg: Milligrams | None = None
+    lot_number: ShortText = ""
+    given_at: EventTime | None = None
+    given_by_id: Id | None = None  # a therapist present (membership id); default: the caller
+    reason: LongText = ""
 
 
-class NoteIn(Schema):
-    kind: str = "note"  # or a one-tap code: music_changed, crying, ...
-    text: str = ""
-    at: dt.datetime | None = None
+class SessionEntryIn(Schema):
+    kind: ShortText = "note"  # or a one-tap code: music_changed, crying, ...
+    text: LongText = ""
+    at: EventTime | None = None
 
 
 class EventIn(Schema):
-    term: str
-    onset_at: dt.datetime
-    severity: str
-    valence: str
-    relatedness: str
-    outcome: str
-    serious_criteria: list[str] = []
-    special_interest: list[str] = []
-    action: str = ""
+    term: ShortText
+    onset_at: EventTime
+    severity: Severity
+    valence: Valence
+    relatedness: Relatedness
+    outcome: Outcome
+    serious_criteria: list[ShortText] = Field(default_factory=list, max_length=20)
+    special_interest: list[ShortText] = Field(default_factory=list, max_length=20)
+    action: LongText = ""
 
 
 class AckIn(Schema):
-    alert_id: int
-    action_taken: str
+    alert_id: Id
+    action_taken: LongText
 
 
-def _session(request: HttpRequest, session_id: int) -> MedicineSession:
-    return selectors.session_by_id(request.membership, session_id)  # type: ignore[attr-defined]
+class SessionNoteIn(Schema):
+    text: LongText
 
 
-def _audit_read(request: HttpRequest, session: MedicineSession, action: str) -> None:
-    actor = request.actor  # type: ignore[attr-defined]
-    audit_record(
-        action=action,
-        actor=actor.user,
-        clinic_id=actor.clinic_id,
-        target=session,
-        client_code=session.client.code,
-        channel=actor.channel,
-        ip=actor.ip,
-    )
+WRITTEN = {201: WrittenOut}
+
+
+def _session(request: ApiRequest, session_id: int, action: str = "") -> MedicineSession:
+    """The session if the caller may see it (404 otherwise); a read is audited."""
+    session = selectors.session_by_id(request.membership, session_id)
+    if action:
+        audit_read(request.actor, action, client=session.client, target=session)
+    return session
 
 
 def _write(
-    request: HttpRequest, session: MedicineSession, action: str, call: Callable[[], Any]
+    request: ApiRequest, session: MedicineSession, action: str, call: Callable[[], Model]
 ) -> JsonResponse:
     def run() -> tuple[int, dict[str, Any]]:
-        result = call()
-        return 201, {"id": result.pk, "action": action}
+        return 201, {"id": call().pk, "action": action}
 
-    status, body, replayed = services.idempotent(
-        session=session, key=request.headers.get("Idempotency-Key"), action=action, run=run
+    status, body, replayed = idempotent(
+        request=request, user=request.user, session=session, action=action, run=run
     )
     response = JsonResponse({**body, "replayed": replayed}, status=status)
     if replayed:
@@ -157,84 +209,86 @@ def _write(
     return response
 
 
-@router.get("/{session_id}/timeline", response=list[TimelineItemOut], summary="One timeline")
-def timeline(request: HttpRequest, session_id: int) -> list[TimelineItemOut]:
-    session = _session(request, session_id)
-    _audit_read(request, session, "session.api.timeline")
-    return [TimelineItemOut(**item.__dict__) for item in selectors.timeline(session)]
+def _session_out(session: MedicineSession) -> SessionOut:
+    blockers = selectors.start_blockers(session) if session.status == "preparing" else []
+    return SessionOut(
+        id=session.pk,
+        client=session.client.code,
+        visit_id=session.visit_id,
+        course_id=session.visit.course_id,
+        status=session.status,
+        scheduled_at=session.visit.starts_at,
+        started_at=session.started_at,
+        ended_at=session.ended_at,
+        next_reading_due_at=session.next_reading_due_at,
+        blockers=[b.message for b in blockers],
+        note_locked=session.note_locked_at is not None,
+    )
+
+
+@router.get("", response=list[SessionOut], summary="Sessions you may see (running first)")
+@paginate(BoundedPagination)
+def session_list(request: ApiRequest, filters: Query[SessionFilter]) -> Any:
+    sessions = selectors.session_search(
+        request.membership,
+        status=filters.status.value if filters.status else "",
+        day=filters.date,
+        client_code=filters.client or "",
+    )
+    audit_read(request.actor, "session.list")
+    return [_session_out(s) for s in sessions]
+
+
+@router.get("/{session_id}", response=SessionOut, summary="A session and what blocks its start")
+def session_detail(request: ApiRequest, session_id: Id) -> SessionOut:
+    return _session_out(_session(request, session_id, "session.api.detail"))
+
+
+@router.get("/{session_id}/timeline", response=list[TimelineItemOut], summary="The timeline")
+def timeline_list(request: ApiRequest, session_id: Id) -> list[TimelineItemOut]:
+    session = _session(request, session_id, "session.api.timeline")
+    return [TimelineItemOut(**item.__dict__) for item in timeline(session)]
 
 
 @router.get("/{session_id}/alerts", response=list[AlertOut], summary="Alerts, open first")
-def alerts(request: HttpRequest, session_id: int) -> list[AlertOut]:
-    session = _session(request, session_id)
-    _audit_read(request, session, "session.api.alerts")
-    rows = sorted(session.alerts.all(), key=lambda a: (a.acknowledged_at is not None, -a.pk))
-    return [
-        AlertOut(
-            id=a.pk,
-            tier=a.tier,
-            reasons=a.reasons,
-            raised_at=a.raised_at,
-            reading_id=a.reading_id,
-            acknowledged_at=a.acknowledged_at,
-            action_taken=a.action_taken,
-        )
-        for a in rows
-    ]
+def alert_list(request: ApiRequest, session_id: Id) -> list[Any]:
+    session = _session(request, session_id, "session.api.alerts")
+    return selectors.alerts_open_first(session)
 
 
 @router.get("/{session_id}/vitals", response=list[VitalOut], summary="Readings")
-def vitals_list(request: HttpRequest, session_id: int) -> list[MedicineSession]:
-    session = _session(request, session_id)
-    _audit_read(request, session, "session.api.vitals")
-    return list(session.vitals.all())  # type: ignore[arg-type]
+def vitals_list(request: ApiRequest, session_id: Id) -> list[Any]:
+    return list(_session(request, session_id, "session.api.vitals").vitals.all())
 
 
-@router.post("/{session_id}/vitals", response={201: dict[str, Any]}, summary="Record a reading")
-def vitals_create(request: HttpRequest, session_id: int, body: VitalIn) -> JsonResponse:
+@router.post("/{session_id}/vitals", response=WRITTEN, summary="Record a reading")
+def vitals_create(request: ApiRequest, session_id: Id, body: VitalIn) -> JsonResponse:
     session = _session(request, session_id)
     return _write(
         request,
         session,
         "vitals",
-        lambda: services.vital_record(by=request.actor, session=session, **body.dict()),  # type: ignore[attr-defined]
+        lambda: services.vital_record(by=request.actor, session=session, **body.dict()),
     )
 
 
 @router.get("/{session_id}/vitals/{reading_id}/fhir", summary="A reading as FHIR R4 Observations")
-def vitals_fhir(request: HttpRequest, session_id: int, reading_id: int) -> dict[str, Any]:
-    from django.http import Http404
-
+def vitals_fhir(request: ApiRequest, session_id: Id, reading_id: Id) -> dict[str, Any]:
     session = _session(request, session_id)
-    reading = session.vitals.filter(pk=reading_id).first()
-    if reading is None:
-        raise Http404("No such reading.")
-    _audit_read(request, session, "session.api.vitals_fhir")
+    reading = selectors.reading_of_session(session, reading_id)
+    audit_read(request.actor, "session.api.vitals_fhir", client=session.client, target=reading)
     return fhir.reading_bundle(reading)
 
 
-def _giver(session: MedicineSession, membership_id: int | None) -> Any:
-    if membership_id is None:
-        return None
-    presence = session.team.filter(membership_id=membership_id).select_related("membership").first()
-    if presence is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({"given_by_id": "Not a therapist present in this session."})
-    return presence.membership
-
-
 @router.get("/{session_id}/doses", response=list[DoseOut], summary="Doses")
-def doses_list(request: HttpRequest, session_id: int) -> list[Any]:
-    session = _session(request, session_id)
-    _audit_read(request, session, "session.api.doses")
-    return list(session.doses.all())
+def dose_list(request: ApiRequest, session_id: Id) -> list[Any]:
+    return list(_session(request, session_id, "session.api.doses").doses.all())
 
 
-@router.post("/{session_id}/doses", response={201: dict[str, Any]}, summary="Give or withhold")
-def doses_create(request: HttpRequest, session_id: int, body: DoseIn) -> JsonResponse:
+@router.post("/{session_id}/doses", response=WRITTEN, summary="Give or withhold")
+def dose_create(request: ApiRequest, session_id: Id, body: DoseIn) -> JsonResponse:
     session = _session(request, session_id)
-    by = request.actor  # type: ignore[attr-defined]
+    by = request.actor
     if not body.given:
         return _write(
             request,
@@ -253,68 +307,57 @@ def doses_create(request: HttpRequest, session_id: int, body: DoseIn) -> JsonRes
             substance=body.substance,
             mg=body.mg,
             lot_number=body.lot_number,
-            given_by=_giver(session, body.given_by_id),
+            given_by=selectors.therapist_present(session, body.given_by_id),
             given_at=body.given_at,
             reason=body.reason,
         ),
     )
 
 
-@router.get("/{session_id}/notes", response=list[NoteOut], summary="Timeline notes")
-def notes_list(request: HttpRequest, session_id: int) -> list[Any]:
-    session = _session(request, session_id)
-    _audit_read(request, session, "session.api.notes")
-    return list(session.entries.all())
+@router.get("/{session_id}/notes", response=list[SessionEntryOut], summary="Timeline notes")
+def entry_list(request: ApiRequest, session_id: Id) -> list[Any]:
+    return list(_session(request, session_id, "session.api.notes").entries.all())
 
 
-@router.post("/{session_id}/notes", response={201: dict[str, Any]}, summary="A note or one tap")
-def notes_create(request: HttpRequest, session_id: int, body: NoteIn) -> JsonResponse:
+@router.post("/{session_id}/notes", response=WRITTEN, summary="A note or one tap")
+def entry_create(request: ApiRequest, session_id: Id, body: SessionEntryIn) -> JsonResponse:
     session = _session(request, session_id)
     return _write(
         request,
         session,
         "note",
         lambda: services.event_note(
-            by=request.actor,  # type: ignore[attr-defined]
-            session=session,
-            kind=body.kind,
-            text=body.text,
-            at=body.at,
+            by=request.actor, session=session, kind=body.kind, text=body.text, at=body.at
         ),
     )
 
 
 @router.get("/{session_id}/events", response=list[EventOut], summary="Adverse events")
-def events_list(request: HttpRequest, session_id: int) -> list[Any]:
-    session = _session(request, session_id)
-    _audit_read(request, session, "session.api.events")
-    return list(session.adverse_events.all())
+def event_list(request: ApiRequest, session_id: Id) -> list[Any]:
+    return list(_session(request, session_id, "session.api.events").adverse_events.all())
 
 
-@router.post("/{session_id}/events", response={201: dict[str, Any]}, summary="Report an event")
-def events_create(request: HttpRequest, session_id: int, body: EventIn) -> JsonResponse:
+@router.post("/{session_id}/events", response=WRITTEN, summary="Report an adverse event")
+def event_create(request: ApiRequest, session_id: Id, body: EventIn) -> JsonResponse:
     session = _session(request, session_id)
     return _write(
         request,
         session,
         "ae",
-        lambda: services.adverse_event_report(
-            by=request.actor,  # type: ignore[attr-defined]
-            session=session,
-            **body.dict(),
-        ),
+        lambda: services.adverse_event_report(by=request.actor, session=session, **body.dict()),
     )
 
 
-@router.get("/{session_id}/acknowledgements", response=list[AlertOut], summary="Acknowledged")
-def acknowledgements_list(request: HttpRequest, session_id: int) -> list[AlertOut]:
-    return [a for a in alerts(request, session_id) if a.acknowledged_at is not None]
-
-
-@router.post(
-    "/{session_id}/acknowledgements", response={201: dict[str, Any]}, summary="Acknowledge"
+@router.get(
+    "/{session_id}/acknowledgements", response=list[AlertOut], summary="Acknowledged alerts"
 )
-def acknowledgements_create(request: HttpRequest, session_id: int, body: AckIn) -> JsonResponse:
+def acknowledgement_list(request: ApiRequest, session_id: Id) -> list[Any]:
+    session = _session(request, session_id, "session.api.alerts")
+    return [a for a in selectors.alerts_open_first(session) if a.acknowledged_at is not None]
+
+
+@router.post("/{session_id}/acknowledgements", response=WRITTEN, summary="Acknowledge an alert")
+def acknowledgement_create(request: ApiRequest, session_id: Id, body: AckIn) -> JsonResponse:
     session = _session(request, session_id)
     alert = selectors.alert_of_session(session, body.alert_id)
     return _write(
@@ -322,102 +365,46 @@ def acknowledgements_create(request: HttpRequest, session_id: int, body: AckIn) 
         session,
         "ack",
         lambda: services.alert_acknowledge(
-            by=request.actor,  # type: ignore[attr-defined]
-            alert=alert,
-            action_taken=body.action_taken,
+            by=request.actor, alert=alert, action_taken=body.action_taken
         ),
     )
 
 
-class SessionOut(Schema):
-    id: int
-    client: str
-    visit_id: int
-    status: str
-    started_at: dt.datetime | None
-    ended_at: dt.datetime | None
-    next_reading_due_at: dt.datetime | None
-    blockers: list[str]
-    note_locked: bool
-
-
-class NoteTextIn(Schema):
-    text: str
-
-
-def _session_out(session: MedicineSession) -> SessionOut:
-    blockers = selectors.start_blockers(session) if session.status == "preparing" else []
-    return SessionOut(
-        id=session.pk,
-        client=session.client.code,
-        visit_id=session.visit_id,
-        status=session.status,
-        started_at=session.started_at,
-        ended_at=session.ended_at,
-        next_reading_due_at=session.next_reading_due_at,
-        blockers=[b.message for b in blockers],
-        note_locked=session.note_locked_at is not None,
-    )
-
-
-@router.get("/{session_id}", response=SessionOut, summary="A session and what blocks its start")
-def session_detail(request: HttpRequest, session_id: int) -> SessionOut:
-    session = _session(request, session_id)
-    _audit_read(request, session, "session.api.detail")
-    return _session_out(session)
-
-
-@router.get("/{session_id}/start", response=SessionOut, summary="What blocks the start")
-def start_check(request: HttpRequest, session_id: int) -> SessionOut:
-    return session_detail(request, session_id)
-
-
-@router.post("/{session_id}/start", response={201: dict[str, Any]}, summary="Start the session")
-def start(request: HttpRequest, session_id: int) -> JsonResponse:
+@router.post("/{session_id}/start", response=WRITTEN, summary="Start the session")
+def start(request: ApiRequest, session_id: Id) -> JsonResponse:
     session = _session(request, session_id)
     return _write(
-        request,
-        session,
-        "start",
-        lambda: services.session_start(by=request.actor, session=session),  # type: ignore[attr-defined]
+        request, session, "start", lambda: services.session_start(by=request.actor, session=session)
     )
 
 
-@router.get("/{session_id}/note", summary="The session note")
-def note_detail(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    session = _session(request, session_id)
-    _audit_read(request, session, "session.api.note")
-    return {
-        "text": session.note_text,
-        "locked_at": session.note_locked_at,
-        "signed_by": [
-            s.membership.user.email for s in session.signatures.select_related("membership__user")
-        ],
-    }
+def _note_out(session: MedicineSession) -> SessionNoteOut:
+    return SessionNoteOut(
+        text=session.note_text,
+        locked_at=session.note_locked_at,
+        signed_by=[s.membership.user.email for s in selectors.note_signatures(session)],
+    )
 
 
-@router.post("/{session_id}/note", response={201: dict[str, Any]}, summary="Write the draft")
-def note_write(request: HttpRequest, session_id: int, body: NoteTextIn) -> JsonResponse:
+@router.get("/{session_id}/note", response=SessionNoteOut, summary="The session note")
+def note_detail(request: ApiRequest, session_id: Id) -> SessionNoteOut:
+    return _note_out(_session(request, session_id, "session.api.note"))
+
+
+@router.post("/{session_id}/note", response=WRITTEN, summary="Write the draft")
+def note_write(request: ApiRequest, session_id: Id, body: SessionNoteIn) -> JsonResponse:
     session = _session(request, session_id)
     return _write(
         request,
         session,
         "note_write",
-        lambda: services.note_write(by=request.actor, session=session, text=body.text),  # type: ignore[attr-defined]
+        lambda: services.note_write(by=request.actor, session=session, text=body.text),
     )
 
 
-@router.get("/{session_id}/note/sign", summary="Who has signed")
-def note_signatures(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    return note_detail(request, session_id)
-
-
-@router.post("/{session_id}/note/sign", response={201: dict[str, Any]}, summary="Sign the note")
-def note_sign(request: HttpRequest, session_id: int) -> JsonResponse:
+@router.post("/{session_id}/note/sign", response=WRITTEN, summary="Sign the note")
+def note_sign(request: ApiRequest, session_id: Id) -> JsonResponse:
     session = _session(request, session_id)
     return _write(
-        request,
-        session,
-        "note_sign",
-        lambda: services.note_sign(by=request.actor, session=session),  # type: ignore[attr-defined]
+        request, session, "note_sign", lambda: services.note_sign(by=request.actor, session=session)
     )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from holdspace.courses.models import Visit
-from holdspace.people.models import Client, Clinic, Membership
+from holdspace.people.models import Client, Clinic, Membership, User
 
 
 class SessionSettings(models.Model):
@@ -296,21 +296,25 @@ class NoteSignature(models.Model):
 
 
 class IdempotentRequest(models.Model):
-    """A write sent with a client-generated key: a repeat answers the first result."""
+    """A write sent with a client-generated key: a repeat answers the first result
+    (sessions/idempotency.py)."""
 
+    # Keys are the sender's: the same key from two users is two requests.
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True)
+    key = models.CharField(max_length=255)
     session = models.ForeignKey(
         MedicineSession, on_delete=models.PROTECT, related_name="idempotent_requests"
     )
-    key = models.CharField(max_length=100)
+    method = models.CharField(max_length=10, blank=True)
+    route = models.CharField(max_length=500, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)  # SHA-256 of the body
     action = models.CharField(max_length=30)
     status_code = models.PositiveSmallIntegerField()
     response: models.JSONField[Any, Any] = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["session", "key"], name="one_result_per_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_result_per_key")]
 
     def __str__(self) -> str:
         return f"request {self.key}"

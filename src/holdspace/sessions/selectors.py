@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,9 +19,9 @@ from holdspace.people.selectors import client_for_user
 
 from . import policies
 from .models import (
-    AlertTier,
     DoseKind,
     MedicineSession,
+    NoteSignature,
     SessionAlert,
     SessionSettings,
     SessionStatus,
@@ -148,73 +149,6 @@ def settings_for(clinic_id: int) -> SessionSettings:
     return found
 
 
-# Thresholds -----------------------------------------------------------------------------------
-
-
-def classify(
-    settings: SessionSettings,
-    *,
-    systolic: int,
-    diastolic: int,
-    heart_rate: int,
-    temperature: Decimal,
-    spo2: int | None,
-) -> tuple[str, list[str]]:
-    """The highest tier a reading reaches and every reason code ("systolic.act")."""
-    reasons: list[str] = []
-
-    def dec(value: object) -> Decimal | None:
-        return None if value is None else Decimal(str(value))
-
-    above: list[tuple[str, Decimal, Decimal | None, Decimal | None]] = [
-        ("systolic", Decimal(systolic), dec(settings.systolic_watch), dec(settings.systolic_act)),
-        (
-            "diastolic",
-            Decimal(diastolic),
-            dec(settings.diastolic_watch),
-            dec(settings.diastolic_act),
-        ),
-        (
-            "heart_rate",
-            Decimal(heart_rate),
-            dec(settings.heart_rate_watch),
-            dec(settings.heart_rate_act),
-        ),
-        (
-            "temperature",
-            Decimal(temperature),
-            dec(settings.temperature_watch),
-            dec(settings.temperature_act),
-        ),
-    ]
-    for name, value, watch, act in above:
-        if act is not None and value > act:
-            reasons.append(f"{name}.act")
-        elif watch is not None and value > watch:
-            reasons.append(f"{name}.watch")
-    if spo2 is not None:
-        if settings.spo2_act_below is not None and spo2 < settings.spo2_act_below:
-            reasons.append("spo2.act")
-        elif settings.spo2_watch_below is not None and spo2 < settings.spo2_watch_below:
-            reasons.append("spo2.watch")
-    if any(r.endswith(".act") for r in reasons):
-        return AlertTier.ACT, reasons
-    return (AlertTier.WATCH if reasons else AlertTier.NONE), reasons
-
-
-def reason_label(code: str) -> str:
-    name, tier = code.split(".")
-    labels = {
-        "systolic": _("systolic"),
-        "diastolic": _("diastolic"),
-        "heart_rate": _("heart rate"),
-        "temperature": _("temperature"),
-        "spo2": _("SpO2"),
-    }
-    level = _("act") if tier == "act" else _("watch")
-    return f"{labels.get(name, name)} ({level})"
-
-
 # Starting -------------------------------------------------------------------------------------
 
 
@@ -299,110 +233,6 @@ def supplemental_window(session: MedicineSession) -> tuple[dt.datetime, dt.datet
     return first + dt.timedelta(minutes=start), first + dt.timedelta(minutes=end)
 
 
-# The timeline ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimelineItem:
-    at: dt.datetime
-    kind: str  # "note", "quick", "dose", "vitals", "alert", "ack", "event", "status"
-    text: str
-    tier: str = ""
-    by: str = ""
-
-
-def _who(membership: Membership | None) -> str:
-    if membership is None:
-        return ""
-    user = membership.user
-    return user.get_full_name() or user.email
-
-
-def timeline(session: MedicineSession) -> list[TimelineItem]:
-    """Everything that happened, as one list, newest last."""
-    quick = quick_entries()
-    items: list[TimelineItem] = []
-    for presence in session.team.select_related("membership__user"):
-        items.append(
-            TimelineItem(
-                presence.attested_sober_at,
-                "status",
-                _("Present and attested sober"),
-                by=_who(presence.membership),
-            )
-        )
-    if session.started_at:
-        items.append(TimelineItem(session.started_at, "status", _("Session started")))
-    for entry in session.entries.select_related("by__user"):
-        text = entry.text if entry.kind == "note" else quick.get(entry.kind, entry.kind)
-        if entry.kind != "note" and entry.text:
-            text = f"{text}: {entry.text}"
-        items.append(
-            TimelineItem(
-                entry.at, "note" if entry.kind == "note" else "quick", text, by=_who(entry.by)
-            )
-        )
-    for dose in session.doses.select_related("given_by__user", "recorded_by__user"):
-        if dose.given and dose.given_at:
-            text = _("%(kind)s: %(substance)s %(mg)s mg, lot %(lot)s") % {
-                "kind": dose.get_kind_display(),
-                "substance": dose.substance,
-                "mg": format(dose.mg.normalize(), "f") if dose.mg is not None else "",
-                "lot": dose.lot_number or "—",
-            }
-            items.append(TimelineItem(dose.given_at, "dose", text, by=_who(dose.given_by)))
-        else:
-            items.append(
-                TimelineItem(
-                    dose.recorded_at,
-                    "dose",
-                    _("%(kind)s withheld: %(reason)s")
-                    % {"kind": dose.get_kind_display(), "reason": dose.reason},
-                    by=_who(dose.recorded_by),
-                )
-            )
-    for r in session.vitals.select_related("recorded_by__user"):
-        items.append(
-            TimelineItem(r.taken_at, "vitals", vitals_text(r), tier=r.tier, by=_who(r.recorded_by))
-        )
-    for alert in session.alerts.select_related("acknowledged_by__user"):
-        if alert.acknowledged_at:
-            items.append(
-                TimelineItem(
-                    alert.acknowledged_at,
-                    "ack",
-                    _("Alert acknowledged: %(action)s") % {"action": alert.action_taken},
-                    tier=alert.tier,
-                    by=_who(alert.acknowledged_by),
-                )
-            )
-    for event in session.adverse_events.all():
-        items.append(
-            TimelineItem(
-                event.onset_at,
-                "event",
-                _("Adverse event: %(term)s (%(severity)s)")
-                % {"term": event.term, "severity": event.get_severity_display()},
-                tier="act" if event.serious else "",
-            )
-        )
-    if session.ended_at:
-        items.append(TimelineItem(session.ended_at, "status", _("Session ended")))
-    items.sort(key=lambda item: item.at)
-    return items
-
-
-def vitals_text(r: VitalReading) -> str:
-    parts = [f"BP {r.systolic}/{r.diastolic}", f"HR {r.heart_rate}", f"{r.temperature} °C"]
-    if r.spo2 is not None:
-        parts.append(f"SpO2 {r.spo2}%")
-    if r.suds is not None:
-        parts.append(f"SUDS {r.suds}")
-    if r.is_baseline:
-        parts.insert(0, _("Baseline"))
-    return " · ".join(parts)
-
-
 def open_alerts(session: MedicineSession) -> QuerySet[SessionAlert]:
     return session.alerts.filter(acknowledged_at__isnull=True).select_related("reading")
 
@@ -418,3 +248,54 @@ def session_dates(client: Client) -> list[dt.date]:
 
 def is_running(session: MedicineSession) -> bool:
     return session.status == SessionStatus.RUNNING
+
+
+def session_search(
+    membership: Membership | None,
+    *,
+    status: str = "",
+    day: dt.date | None = None,
+    client_code: str = "",
+) -> QuerySet[MedicineSession]:
+    """Sessions the member may see; running ones first. `day`: scheduled on that day, or
+    running on it (a session started the evening before is still today's until it ends)."""
+    rows = sessions_visible_to(membership).select_related("client", "visit", "clinic")
+    if status:
+        rows = rows.filter(status=status)
+    if client_code:
+        rows = rows.filter(client__code=client_code.strip().upper())
+    if day is not None:
+        tz = timezone.get_current_timezone()
+        begin = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+        end = begin + dt.timedelta(days=1)
+        rows = rows.filter(
+            Q(visit__starts_at__gte=begin, visit__starts_at__lt=end)
+            | Q(status=SessionStatus.RUNNING, started_at__lt=end)
+        )
+    running_first = Case(When(status=SessionStatus.RUNNING, then=0), default=1)
+    return rows.order_by(running_first, "-visit__starts_at", "-pk")
+
+
+def alerts_open_first(session: MedicineSession) -> list[SessionAlert]:
+    return sorted(session.alerts.all(), key=lambda a: (a.acknowledged_at is not None, -a.pk))
+
+
+def reading_of_session(session: MedicineSession, pk: int) -> VitalReading:
+    reading = session.vitals.filter(pk=pk).first()
+    if reading is None:
+        raise Http404("No such reading.")
+    return reading
+
+
+def therapist_present(session: MedicineSession, membership_id: int | None) -> Membership | None:
+    """A therapist attested present in this session (who gave a dose); None: the caller."""
+    if membership_id is None:
+        return None
+    presence = session.team.filter(membership_id=membership_id).select_related("membership").first()
+    if presence is None:
+        raise ValidationError({"given_by_id": _("Not a therapist present in this session.")})
+    return presence.membership
+
+
+def note_signatures(session: MedicineSession) -> QuerySet[NoteSignature]:
+    return session.signatures.select_related("membership__user")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from holdspace.audit.services import audit_record
+from holdspace.core.schemas import CLOCK_SKEW as EDGE_CLOCK_SKEW
 from holdspace.courses.models import Visit, VisitKind
 from holdspace.courses.services import dose_for_client
 from holdspace.people.actors import Actor
@@ -27,7 +28,6 @@ from .models import (
     Disposition,
     Dose,
     DoseKind,
-    IdempotentRequest,
     MedicineSession,
     NoteSignature,
     SessionAlert,
@@ -39,9 +39,14 @@ from .models import (
     VitalReading,
 )
 from .rules import checklist_labels, session_rules
+from .vitals import classify
 
-# A clock a few minutes fast on a tablet is not "the future".
-CLOCK_SKEW = dt.timedelta(minutes=2)
+# A clock a few minutes fast on a tablet is not "the future" (the same skew as the API's edge).
+CLOCK_SKEW = EDGE_CLOCK_SKEW
+# Entries may be dated a little before the session was opened in Holdspace: the client
+# arrives, the baseline is taken, then someone opens the monitor. A data-entry bound, not a
+# clinical one.
+ARRIVAL_WINDOW = dt.timedelta(hours=2)
 
 
 def _audit(by: Actor, action: str, session: MedicineSession, **kwargs: Any) -> None:
@@ -77,14 +82,32 @@ def _not_ended(session: MedicineSession, field: str = "__all__") -> None:
         raise ValidationError({field: _("This session has ended: nothing more can be entered.")})
 
 
-def _when(value: dt.datetime | None, field: str, errors: dict[str, list[str]]) -> dt.datetime:
+def _when(
+    value: dt.datetime | None,
+    field: str,
+    errors: dict[str, list[str]],
+    *,
+    session: MedicineSession,
+    since_start: bool = False,
+) -> dt.datetime:
+    """The time of an entry in this session: now when none is given; never in the future;
+    never before the session was opened (less the arrival window: a baseline taken on arrival
+    is entered a little later); with `since_start`, never before the session started."""
     now = timezone.now()
     if value is None:
         return now
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
+    earliest = min(session.opened_at, session.started_at or session.opened_at) - ARRIVAL_WINDOW
+    if since_start and session.started_at is not None:
+        earliest = session.started_at - CLOCK_SKEW
     if value > now + CLOCK_SKEW:
         errors.setdefault(field, []).append(_("This time is in the future."))
+    elif value < earliest:
+        errors.setdefault(field, []).append(
+            _("This time is before the session (earliest %(time)s).")
+            % {"time": timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M")}
+        )
     return value
 
 
@@ -298,11 +321,13 @@ def vital_record(
         errors.setdefault("suds", []).append(
             _("SUDS is between 0 and %(max)d.") % {"max": settings.suds_max}
         )
-    when = _when(taken_at, "taken_at", errors)
+    when = _when(
+        taken_at, "taken_at", errors, session=session, since_start=session.started_at is not None
+    )
     _raise(errors)
     if sys_v is None or dia_v is None or hr_v is None or temp_v is None:  # for the type checker
         raise ValidationError({"__all__": _("Incomplete reading.")})
-    tier, reasons = selectors.classify(
+    tier, reasons = classify(
         settings, systolic=sys_v, diastolic=dia_v, heart_rate=hr_v, temperature=temp_v, spo2=spo2_v
     )
     with transaction.atomic():
@@ -415,7 +440,7 @@ def dose_give(
         errors["substance"] = [_("Required.")]
     if not lot_number.strip():
         errors["lot_number"] = [_("Required.")]
-    when = _when(given_at, "given_at", errors)
+    when = _when(given_at, "given_at", errors, session=session)
     if session.started_at and when < session.started_at:
         errors.setdefault("given_at", []).append(_("Before the session started."))
     giver = given_by or membership
@@ -520,7 +545,7 @@ def event_note(
         errors["kind"] = [_("Unknown entry.")]
     if kind == "note" and not text.strip():
         errors["text"] = [_("Write the note.")]
-    when = _when(at, "at", errors)
+    when = _when(at, "at", errors, session=session)
     _raise(errors)
     with transaction.atomic():
         entry = TimelineEntry.objects.create(
@@ -577,7 +602,7 @@ def adverse_event_report(
         errors["special_interest"] = [_("Unknown flag.")]
     if onset_at is None:
         errors["onset_at"] = [_("Required.")]
-    when = _when(onset_at, "onset_at", errors)
+    when = _when(onset_at, "onset_at", errors, session=session)
     _raise(errors)
     due = None
     if serious_criteria:
@@ -749,38 +774,3 @@ def note_sign(*, by: Actor, session: MedicineSession) -> MedicineSession:
         _touch(locked)
     locked.refresh_from_db()
     return locked
-
-
-# Idempotency -----------------------------------------------------------------------------------
-
-
-def idempotent(
-    *,
-    session: MedicineSession,
-    key: str | None,
-    action: str,
-    run: Callable[[], tuple[int, dict[str, Any]]],
-) -> tuple[int, dict[str, Any], bool]:
-    """Run a write once per client-generated key. A repeat answers the first result and
-    stores nothing new. Refused input (a ValidationError) is not remembered: fixed input may
-    be sent again with the same key. Returns (status, body, replayed)."""
-    key = (key or "").strip()[:100]
-    if not key:
-        status, body = run()
-        return status, body, False
-    earlier = IdempotentRequest.objects.filter(session=session, key=key).first()
-    if earlier is not None:
-        return earlier.status_code, earlier.response, True
-    try:
-        with transaction.atomic():
-            status, body = run()
-            IdempotentRequest.objects.create(
-                session=session, key=key, action=action, status_code=status, response=body
-            )
-    except IntegrityError:
-        # The same key raced in from a second tab: the first one's write stands, this rolled back.
-        earlier = IdempotentRequest.objects.filter(session=session, key=key).first()
-        if earlier is None:
-            raise
-        return earlier.status_code, earlier.response, True
-    return status, body, False

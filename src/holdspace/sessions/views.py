@@ -46,8 +46,11 @@ from .forms import (
     VitalsForm,
     WithholdForm,
 )
+from .idempotency import idempotent
 from .models import DoseKind, MedicineSession, SessionStatus
 from .rules import checklist_labels, session_rules
+from .timeline import timeline
+from .vitals import reason_label
 
 
 def _audit_read(request: StaffRequest, session: MedicineSession, action: str) -> None:
@@ -179,10 +182,10 @@ def live_context(session: MedicineSession) -> dict[str, Any]:
         "due": due,
         "overdue": due is not None and due < now,
         "open_alerts": [
-            (alert, [selectors.reason_label(r) for r in alert.reasons])
+            (alert, [reason_label(r) for r in alert.reasons])
             for alert in selectors.open_alerts(session)
         ],
-        "timeline": list(reversed(selectors.timeline(session))),
+        "timeline": list(reversed(timeline(session))),
         "chart": charts.vitals_chart(session, settings),
         "initial_at": initial,
         "since_initial": (now - initial) if initial else None,
@@ -313,119 +316,161 @@ def _dt(value: Any) -> dt.datetime | None:
     return value
 
 
-def _run_action(
-    request: StaffRequest, session: MedicineSession, action: str
-) -> tuple[BaseForm, Callable[[], Any]]:
+# The monitor's actions: each builds its bound form and the service call to make once the form
+# is valid. One entry per action; `act` below runs any of them the same way.
+Action = tuple[BaseForm, Callable[[], Any]]
+Data = Any  # request.POST
+
+
+def _attest(by: Actor, session: MedicineSession, data: Data) -> Action:
+    return NoteWriteForm({}), lambda: services.team_attest(by=by, session=session)
+
+
+def _checklist(by: Actor, session: MedicineSession, data: Data) -> Action:
+    form = ChecklistForm(data)
+    return form, lambda: services.checklist_set(
+        by=by,
+        session=session,
+        items={k: bool(form.cleaned_data.get(k)) for k in checklist_labels()},
+    )
+
+
+def _override(by: Actor, session: MedicineSession, data: Data) -> Action:
+    blockers = selectors.start_blockers(session)
+    form = OverrideForm(data, items=[(b.item, b.message) for b in blockers if b.overridable])
+    return form, lambda: services.start_override(
+        by=by, session=session, item=form.cleaned_data["item"], reason=form.cleaned_data["reason"]
+    )
+
+
+def _start(by: Actor, session: MedicineSession, data: Data) -> Action:
+    return NoteWriteForm({}), lambda: services.session_start(by=by, session=session)
+
+
+def _vitals(by: Actor, session: MedicineSession, data: Data) -> Action:
+    form = VitalsForm(data)
+    return form, lambda: services.vital_record(
+        by=by,
+        session=session,
+        systolic=form.cleaned_data["systolic"],
+        diastolic=form.cleaned_data["diastolic"],
+        heart_rate=form.cleaned_data["heart_rate"],
+        temperature=form.cleaned_data["temperature"],
+        spo2=form.cleaned_data["spo2"],
+        suds=form.cleaned_data["suds"],
+        taken_at=_dt(form.cleaned_data["taken_at"]),
+    )
+
+
+def _dose(by: Actor, session: MedicineSession, data: Data) -> Action:
+    form = DoseForm(data, givers=_givers(session))
+    return form, lambda: services.dose_give(
+        by=by,
+        session=session,
+        kind=form.cleaned_data["kind"],
+        substance=form.cleaned_data["substance"],
+        mg=form.cleaned_data["mg"],
+        lot_number=form.cleaned_data["lot_number"],
+        given_by=selectors.therapist_present(session, form.cleaned_data["given_by"] or None),
+        given_at=_dt(form.cleaned_data["given_at"]),
+        reason=form.cleaned_data["reason"],
+    )
+
+
+def _withhold(by: Actor, session: MedicineSession, data: Data) -> Action:
+    form = WithholdForm(data)
+    return form, lambda: services.dose_withhold(
+        by=by, session=session, reason=form.cleaned_data["reason"]
+    )
+
+
+def _acknowledge(by: Actor, session: MedicineSession, data: Data) -> Action:
+    form = AcknowledgeForm(data)
+
+    def acknowledge() -> Any:
+        alert = selectors.alert_of_session(session, form.cleaned_data["alert"])
+        return services.alert_acknowledge(
+            by=by, alert=alert, action_taken=form.cleaned_data["action_taken"]
+        )
+
+    return form, acknowledge
+
+
+def _note(by: Actor, session: MedicineSession, data: Data) -> Action:
+    form = NoteForm(data)
+    return form, lambda: services.event_note(
+        by=by,
+        session=session,
+        kind=form.cleaned_data["kind"] or "note",
+        text=form.cleaned_data["text"],
+        at=_dt(form.cleaned_data["at"]),
+    )
+
+
+def _adverse_event(by: Actor, session: MedicineSession, data: Data) -> Action:
+    form = AdverseEventForm(data)
+    return form, lambda: services.adverse_event_report(
+        by=by,
+        session=session,
+        term=form.cleaned_data["term"],
+        onset_at=_dt(form.cleaned_data["onset_at"]),
+        severity=form.cleaned_data["severity"],
+        valence=form.cleaned_data["valence"],
+        relatedness=form.cleaned_data["relatedness"],
+        outcome=form.cleaned_data["outcome"],
+        serious_criteria=form.cleaned_data["serious_criteria"],
+        special_interest=form.cleaned_data["special_interest"],
+        action=form.cleaned_data["action"],
+    )
+
+
+def _end(by: Actor, session: MedicineSession, data: Data) -> Action:
+    form = EndForm(data)
+    return form, lambda: services.session_end(
+        by=by,
+        session=session,
+        oriented_stable=form.cleaned_data["oriented_stable"],
+        therapists_agree=form.cleaned_data["therapists_agree"],
+        disposition=form.cleaned_data["disposition"],
+        companion_name=form.cleaned_data["companion_name"],
+    )
+
+
+def _note_write(by: Actor, session: MedicineSession, data: Data) -> Action:
+    form = NoteWriteForm(data)
+    return form, lambda: services.note_write(
+        by=by, session=session, text=form.cleaned_data["note_text"]
+    )
+
+
+def _note_sign(by: Actor, session: MedicineSession, data: Data) -> Action:
+    form = NoteWriteForm({"note_text": session.note_text})
+    return form, lambda: services.note_sign(by=by, session=session)
+
+
+ACTIONS: dict[str, Callable[[Actor, MedicineSession, Data], Action]] = {
+    "attest": _attest,
+    "checklist": _checklist,
+    "override": _override,
+    "start": _start,
+    "vitals": _vitals,
+    "dose": _dose,
+    "withhold": _withhold,
+    "ack": _acknowledge,
+    "note": _note,
+    "ae": _adverse_event,
+    "end": _end,
+    "note_write": _note_write,
+    "note_sign": _note_sign,
+}
+
+
+def _run_action(request: StaffRequest, session: MedicineSession, action: str) -> Action:
     """The bound form of an action, and the call of its service once the form is valid."""
-    by = Actor.from_request(request)
-    data = request.POST
-    if action == "attest":
-        return NoteWriteForm({}), lambda: services.team_attest(by=by, session=session)
-    if action == "checklist":
-        form: BaseForm = ChecklistForm(data)
-        return form, lambda: services.checklist_set(
-            by=by,
-            session=session,
-            items={k: bool(form.cleaned_data.get(k)) for k in checklist_labels()},
-        )
-    if action == "override":
-        blockers = selectors.start_blockers(session)
-        form = OverrideForm(data, items=[(b.item, b.message) for b in blockers if b.overridable])
-        return form, lambda: services.start_override(
-            by=by,
-            session=session,
-            item=form.cleaned_data["item"],
-            reason=form.cleaned_data["reason"],
-        )
-    if action == "start":
-        return NoteWriteForm({}), lambda: services.session_start(by=by, session=session)
-    if action == "vitals":
-        form = VitalsForm(data)
-        return form, lambda: services.vital_record(
-            by=by,
-            session=session,
-            systolic=form.cleaned_data["systolic"],
-            diastolic=form.cleaned_data["diastolic"],
-            heart_rate=form.cleaned_data["heart_rate"],
-            temperature=form.cleaned_data["temperature"],
-            spo2=form.cleaned_data["spo2"],
-            suds=form.cleaned_data["suds"],
-            taken_at=_dt(form.cleaned_data["taken_at"]),
-        )
-    if action == "dose":
-        form = DoseForm(data, givers=_givers(session))
-        return form, lambda: services.dose_give(
-            by=by,
-            session=session,
-            kind=form.cleaned_data["kind"],
-            substance=form.cleaned_data["substance"],
-            mg=form.cleaned_data["mg"],
-            lot_number=form.cleaned_data["lot_number"],
-            given_by=session.team.get(membership_id=form.cleaned_data["given_by"]).membership
-            if form.cleaned_data["given_by"]
-            else None,
-            given_at=_dt(form.cleaned_data["given_at"]),
-            reason=form.cleaned_data["reason"],
-        )
-    if action == "withhold":
-        form = WithholdForm(data)
-        return form, lambda: services.dose_withhold(
-            by=by, session=session, reason=form.cleaned_data["reason"]
-        )
-    if action == "ack":
-        form = AcknowledgeForm(data)
-
-        def acknowledge() -> Any:
-            alert = selectors.alert_of_session(session, form.cleaned_data["alert"])
-            return services.alert_acknowledge(
-                by=by, alert=alert, action_taken=form.cleaned_data["action_taken"]
-            )
-
-        return form, acknowledge
-    if action == "note":
-        form = NoteForm(data)
-        return form, lambda: services.event_note(
-            by=by,
-            session=session,
-            kind=form.cleaned_data["kind"] or "note",
-            text=form.cleaned_data["text"],
-            at=_dt(form.cleaned_data["at"]),
-        )
-    if action == "ae":
-        form = AdverseEventForm(data)
-        return form, lambda: services.adverse_event_report(
-            by=by,
-            session=session,
-            term=form.cleaned_data["term"],
-            onset_at=_dt(form.cleaned_data["onset_at"]),
-            severity=form.cleaned_data["severity"],
-            valence=form.cleaned_data["valence"],
-            relatedness=form.cleaned_data["relatedness"],
-            outcome=form.cleaned_data["outcome"],
-            serious_criteria=form.cleaned_data["serious_criteria"],
-            special_interest=form.cleaned_data["special_interest"],
-            action=form.cleaned_data["action"],
-        )
-    if action == "end":
-        form = EndForm(data)
-        return form, lambda: services.session_end(
-            by=by,
-            session=session,
-            oriented_stable=form.cleaned_data["oriented_stable"],
-            therapists_agree=form.cleaned_data["therapists_agree"],
-            disposition=form.cleaned_data["disposition"],
-            companion_name=form.cleaned_data["companion_name"],
-        )
-    if action == "note_write":
-        form = NoteWriteForm(data)
-        return form, lambda: services.note_write(
-            by=by, session=session, text=form.cleaned_data["note_text"]
-        )
-    if action == "note_sign":
-        return NoteWriteForm({"note_text": session.note_text}), lambda: services.note_sign(
-            by=by, session=session
-        )
-    raise Http404("No such action.")
+    build = ACTIONS.get(action)
+    if build is None:
+        raise Http404("No such action.")
+    return build(Actor.from_request(request), session, request.POST)
 
 
 FORM_KEY = {"attest": "", "start": "", "note_sign": "note_write"}
@@ -452,8 +497,8 @@ def act(request: StaffRequest, code: str, pk: int, action: str) -> HttpResponse:
         return 201, {"ok": True, "id": getattr(result, "pk", None), "action": action}
 
     try:
-        status, body, replayed = services.idempotent(
-            session=session, key=request.headers.get("Idempotency-Key"), action=action, run=run
+        status, body, replayed = idempotent(
+            request=request, user=request.user, session=session, action=action, run=run
         )
     except ValidationError as exc:
         errors = _errors_of(exc)
