@@ -9,6 +9,7 @@ so a walk can tell exactly which field leaked where.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 from dataclasses import dataclass, field
@@ -177,6 +178,7 @@ def plant_canaries(arc: Arc) -> None:
             arc.canaries[canary] = (where, kind)
 
 
+@functools.cache
 def _client_lookups() -> list[tuple[type[models.Model], str]]:
     """Every model holding part of a client's record, with the lookup from it to the client."""
     found = []
@@ -205,7 +207,7 @@ def _client_lookups() -> list[tuple[type[models.Model], str]]:
 
 def fingerprint(client: Client) -> str:
     """A hash of every row of the client's record (audit rows aside): changes if anything does."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(repr(list(Client.objects.filter(pk=client.pk).values())).encode())
     for model, lookup in _client_lookups():
         rows = model.objects.filter(**{lookup: client}).order_by("pk").values()
         digest.update(f"{model._meta.label}:{list(rows)!r}".encode())
