@@ -100,7 +100,7 @@ class Findings:
         self.failures[key] = [
             f"{mode} data; sent {_short(sent)}",
             f"answered {response.status_code}: {_short(response.text)}",
-            _short(" ".join(failure.message.split()), 300),
+            _short(" ".join(failure.message.split()), 600),
         ]
 
     def report(self) -> str:
