@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from holdspace.audit.services import audit_record
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_write
 from holdspace.people.models import CareTeamMember, Client, Membership, Role
+from holdspace.people.policies import require
 
 from . import policies
 from .constraints import Conflict, Slot, conflicts_for
@@ -43,18 +44,6 @@ from .protocols import (
     protocol_parse_yaml,
 )
 from .schedule import ProposedVisit, measure_due_dates, schedule_propose
-
-
-def _audit(by: Actor, action: str, **kwargs: Any) -> None:
-    audit_record(
-        action=action,
-        actor=by.user,
-        clinic_id=by.clinic_id,
-        channel=by.channel,
-        ip=by.ip,
-        **kwargs,
-    )
-
 
 # What screening says (the screening app is built alongside; imported when called) ----------
 
@@ -200,7 +189,7 @@ def course_create(
                 course=course, membership=medical_lead, role=CourseTeamRole.MEDICAL_LEAD
             )
         _visits_create(course, proposal, list(distinct.values()), room)
-        _audit(
+        audit_write(
             by,
             "course.create",
             target=course,
@@ -209,7 +198,9 @@ def course_create(
             + (["already_under_way"] if already_under_way else []),
         )
         for client in clients[1:]:
-            _audit(by, "course.create", target=course, client_code=client.code, fields=["clients"])
+            audit_write(
+                by, "course.create", target=course, client_code=client.code, fields=["clients"]
+            )
         _measures_assign(by, course, protocol, proposal, clients)
     return course
 
@@ -267,15 +258,14 @@ def _measures_assign(
 
 
 def course_accept(*, by: Actor, course: Course, client: Client) -> Course:
-    if not policies.can_manage_course(by.membership, client):
-        raise PermissionDenied(_("You may not change this course."))
+    require(by, policies.can_manage_course, client, message=_("You may not change this course."))
     if course.status != CourseStatus.PROPOSED:
         raise ValidationError(_("Only a proposed schedule can be accepted."))
     with transaction.atomic():
         course.status = CourseStatus.ACTIVE
         course.accepted_at = timezone.now()
         course.save(update_fields=["status", "accepted_at"])
-        _audit(by, "course.accept", target=course, client_code=client.code, fields=["status"])
+        audit_write(by, "course.accept", target=course, client_code=client.code, fields=["status"])
     return course
 
 
@@ -304,11 +294,9 @@ def visit_reschedule(
 ) -> list[Visit]:
     """Move a visit, with a written reason. A medicine session takes its integration visits
     and check-ins along. Refused when the move creates a conflict (constraints.py)."""
-    if not policies.can_manage_course(by.membership, client):
-        raise PermissionDenied(_("You may not change this course."))
-    membership = by.membership
-    if membership is None:
-        raise PermissionDenied
+    membership = require(
+        by, policies.can_manage_course, client, message=_("You may not change this course.")
+    )
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Write why the visit moves.")})
@@ -349,7 +337,7 @@ def visit_reschedule(
                 reason=reason,
                 by=membership,
             )
-            _audit(
+            audit_write(
                 by,
                 "visit.reschedule",
                 target=moved,
@@ -370,8 +358,7 @@ def visit_assign(
 ) -> Visit:
     """Put therapists and a room on one visit. A medicine session keeps the template's minimum
     number of therapists; a double booking or a taken room is refused (constraints.py)."""
-    if not policies.can_manage_course(by.membership, client):
-        raise PermissionDenied(_("You may not change this course."))
+    require(by, policies.can_manage_course, client, message=_("You may not change this course."))
     if visit.course_id != course.pk:
         raise ValidationError({"therapists": _("This visit is not part of the course.")})
     protocol = protocol_of(course)
@@ -413,7 +400,7 @@ def visit_assign(
         visit.room = room
         visit.save(update_fields=["room"])
         visit.therapists.set(therapists)
-        _audit(
+        audit_write(
             by, "visit.assign", target=visit, client_code=client.code, fields=["therapists", "room"]
         )
     return visit
@@ -439,8 +426,7 @@ def visit_dose_plan(
     supplemental_mg: float | None,
 ) -> Visit:
     """Adjust a medicine session's planned dose for this course (the template's is a default)."""
-    if not policies.can_manage_course(by.membership, client):
-        raise PermissionDenied(_("You may not change this course."))
+    require(by, policies.can_manage_course, client, message=_("You may not change this course."))
     if visit.kind != VisitKind.MEDICINE_SESSION or visit.course_id != course.pk:
         raise ValidationError({"initial_mg": _("Only medicine sessions have a planned dose.")})
     if initial_mg <= 0 or (supplemental_mg is not None and supplemental_mg <= 0):
@@ -454,7 +440,7 @@ def visit_dose_plan(
         dose["by_client"] = by_client
         visit.planned_dose = dose
         visit.save(update_fields=["planned_dose"])
-        _audit(
+        audit_write(
             by, "visit.dose_plan", target=visit, client_code=client.code, fields=["planned_dose"]
         )
     return visit
@@ -464,31 +450,27 @@ def visit_dose_plan(
 
 
 def room_create(*, by: Actor, name: str) -> Room:
-    if not policies.can_set_up_clinic(by.membership):
-        raise PermissionDenied(_("You may not manage rooms."))
-    if by.membership is None:
-        raise PermissionDenied
+    member = require(by, policies.can_set_up_clinic, message=_("You may not manage rooms."))
     name = name.strip()
-    if Room.objects.filter(clinic_id=by.membership.clinic_id, name__iexact=name).exists():
+    if Room.objects.filter(clinic_id=member.clinic_id, name__iexact=name).exists():
         raise ValidationError({"name": _("There is already a room with this name.")})
     with transaction.atomic():
-        room = Room.objects.create(clinic_id=by.membership.clinic_id, name=name)
-        _audit(by, "room.create", target=room, fields=["name"])
+        room = Room.objects.create(clinic_id=member.clinic_id, name=name)
+        audit_write(by, "room.create", target=room, fields=["name"])
     return room
 
 
 def template_clone(*, by: Actor, template_key: str) -> ClinicProtocolTemplate:
     """Copy a built-in template (its YAML with comments and sources) for the clinic to edit."""
-    if not policies.can_set_up_clinic(by.membership):
-        raise PermissionDenied(_("You may not manage protocol templates."))
-    if by.membership is None:
-        raise PermissionDenied
+    member = require(
+        by, policies.can_set_up_clinic, message=_("You may not manage protocol templates.")
+    )
     protocol = builtin_protocols().get(template_key)
     if protocol is None:
         raise ValidationError({"template": _("No such template.")})
     path = PROTOCOL_DIR / f"{template_key}.yaml"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    clinic_id = by.membership.clinic_id
+    clinic_id = member.clinic_id
     taken = set(
         ClinicProtocolTemplate.objects.filter(clinic_id=clinic_id).values_list("key", flat=True)
     )
@@ -505,7 +487,7 @@ def template_clone(*, by: Actor, template_key: str) -> ClinicProtocolTemplate:
             based_on=template_key,
             definition_yaml=text,
         )
-        _audit(by, "protocol_template.clone", target=row, fields=["definition_yaml"])
+        audit_write(by, "protocol_template.clone", target=row, fields=["definition_yaml"])
     return row
 
 
@@ -526,23 +508,22 @@ def template_update(
         template.definition_yaml = definition_yaml
         template.name = parsed.name
         template.save(update_fields=["definition_yaml", "name", "updated_at"])
-        _audit(by, "protocol_template.update", target=template, fields=["definition_yaml"])
+        audit_write(by, "protocol_template.update", target=template, fields=["definition_yaml"])
     return template
 
 
 def course_settings_update(*, by: Actor, **values: Any) -> CourseSettings:
-    if not policies.can_set_up_clinic(by.membership):
-        raise PermissionDenied(_("You may not change these settings."))
-    if by.membership is None:
-        raise PermissionDenied
+    member = require(
+        by, policies.can_set_up_clinic, message=_("You may not change these settings.")
+    )
     with transaction.atomic():
-        settings, _created = CourseSettings.objects.get_or_create(clinic_id=by.membership.clinic_id)
+        settings, _created = CourseSettings.objects.get_or_create(clinic_id=member.clinic_id)
         changed = [name for name, value in values.items() if getattr(settings, name) != value]
         for name in changed:
             setattr(settings, name, values[name])
         if changed:
             settings.save(update_fields=changed)
-            _audit(by, "course_settings.update", target=settings, fields=changed)
+            audit_write(by, "course_settings.update", target=settings, fields=changed)
     return settings
 
 
@@ -566,7 +547,7 @@ def calendar_feed_create(*, by: Actor) -> str:
         feed = CalendarFeed.objects.create(
             membership=membership, token_hash=feed_token_hash(token), hint=token[:6]
         )
-        _audit(by, "calendar_feed.create", target=feed, fields=["token_hash"])
+        audit_write(by, "calendar_feed.create", target=feed, fields=["token_hash"])
     return token
 
 
@@ -583,5 +564,5 @@ def _feeds_revoke(by: Actor, membership: Membership) -> int:
     for feed in feeds:
         feed.revoked_at = timezone.now()
         feed.save(update_fields=["revoked_at"])
-        _audit(by, "calendar_feed.revoke", target=feed, fields=["revoked_at"])
+        audit_write(by, "calendar_feed.revoke", target=feed, fields=["revoked_at"])
     return len(feeds)

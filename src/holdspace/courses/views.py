@@ -16,11 +16,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from holdspace.audit.models import Channel
-from holdspace.audit.services import audit_record
 from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
 from holdspace.people import policies as people_policies
-from holdspace.people.actors import Actor
+from holdspace.people.actors import Actor, client_ip
+from holdspace.people.auditing import audit_read
 from holdspace.people.models import Client, Membership
 from holdspace.people.selectors import client_for_user
 
@@ -35,17 +35,6 @@ from .forms import (
     VisitMoveForm,
 )
 from .models import CalendarFeed, Course, VisitKind
-
-
-def _audit_view(request: StaffRequest, client: Client, action: str, target: Any = None) -> None:
-    audit_record(
-        action=action,
-        actor=request.user,
-        clinic_id=client.clinic_id,
-        target=target,
-        client_code=client.code,
-        ip=Actor.from_request(request).ip,
-    )
 
 
 def home(request: StaffRequest) -> HttpResponse:
@@ -74,7 +63,7 @@ def home(request: StaffRequest) -> HttpResponse:
 
 def course_list(request: StaffRequest, code: str) -> HttpResponse:
     client = client_for_user(request.membership, code)
-    _audit_view(request, client, "course.list")
+    audit_read(Actor.from_request(request), "course.list", client=client)
     return render(
         request,
         "courses/course_list.html",
@@ -150,7 +139,7 @@ def course_create(request: StaffRequest, code: str) -> HttpResponse:
 def course_detail(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     client = client_for_user(request.membership, code)
     course = selectors.course_for_client(client, pk)
-    _audit_view(request, client, "course.view", course)
+    audit_read(Actor.from_request(request), "course.view", client=client, target=course)
     protocol = services.protocol_of(course)
     visits = list(selectors.visits_of_course(course))
     for visit in visits:
@@ -360,13 +349,7 @@ def _calendar(
             if other.starts_at >= visit.ends_at:
                 break
             clashes.update({visit.pk, other.pk})
-    audit_record(
-        action="calendar.view",
-        actor=request.user,
-        clinic_id=membership.clinic_id,
-        target=therapist or room,
-        ip=Actor.from_request(request).ip,
-    )
+    audit_read(Actor.from_request(request), "calendar.view", target=therapist or room)
     by_day = []
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
@@ -480,14 +463,14 @@ def ical_feed(request: HttpRequest, token: str) -> HttpResponse:
         if visit.room is not None:
             event.add("location", visit.room.name)
         calendar.add_component(event)
-    audit_record(
-        action="calendar_feed.read",
-        actor=feed.membership.user,
-        clinic_id=feed.membership.clinic_id,
-        target=feed,
+    # The feed's token stands for its owner: the read is theirs, through the API door.
+    owner = Actor(
+        user=feed.membership.user,
+        membership=feed.membership,
         channel=Channel.API,
-        ip=Actor.from_request(request).ip,
+        ip=client_ip(request),
     )
+    audit_read(owner, "calendar_feed.read", target=feed)
     return HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
 
 

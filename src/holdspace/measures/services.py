@@ -16,10 +16,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from holdspace.audit.models import Channel
-from holdspace.audit.services import audit_record
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_write
 from holdspace.people.models import Client
+from holdspace.people.policies import require
 
 from . import library, policies, scoring
 from .definitions import Definition
@@ -42,22 +42,24 @@ SOURCES = frozenset({"measures", "check-in", "session", "courses", "integration"
 def _audit(
     by: Actor | None, action: str, *, client: Client, target: Any, fields: list[str]
 ) -> None:
-    audit_record(
-        action=action,
-        actor=by.user if by is not None else None,
+    # `by` is None for a client answering through a one-time link: no account acts.
+    audit_write(
+        by or Actor(user=None, membership=None),
+        action,
         actor_label="" if by is not None and by.user is not None else "client (one-time link)",
-        clinic_id=client.clinic_id,
         target=target,
-        client_code=client.code,
+        client=client,
         fields=fields,
-        channel=by.channel if by is not None else Channel.WEB,
-        ip=by.ip if by is not None else None,
     )
 
 
 def _require_write(by: Actor, client: Client) -> None:
-    if not policies.can_write_measures(by.membership, client):
-        raise PermissionDenied("You may not record measures for this client.")
+    require(
+        by,
+        policies.can_write_measures,
+        client,
+        message="You may not record measures for this client.",
+    )
 
 
 # --- assignments ---------------------------------------------------------------------------
@@ -432,15 +434,13 @@ def scores_rescore(*, by: Actor) -> int:
             score.flags = result.flags
             score.scored_at = timezone.now()
             score.save()
-            audit_record(
-                action="measures.score.rescore",
-                actor=by.user,
+            audit_write(
+                by,
+                "measures.score.rescore",
                 actor_label="" if by.user else "holdspace measures rescore",
-                clinic_id=score.client.clinic_id,
                 target=score,
-                client_code=score.client.code,
+                client=score.client,
                 fields=["definition_version", "total", "subscales", "band", "flags"],
-                channel=by.channel,
             )
         changed += 1
     return changed
@@ -498,8 +498,9 @@ def safety_alert_raise(
 
 def safety_alert_acknowledge(*, by: Actor, alert: SafetyAlert, action_taken: str) -> SafetyAlert:
     """Close an alert with what was done. The text stays on the alert, never in the audit."""
-    if not policies.can_see_alerts(by.membership, alert.client):
-        raise PermissionDenied("You may not acknowledge this alert.")
+    require(
+        by, policies.can_see_alerts, alert.client, message="You may not acknowledge this alert."
+    )
     action_taken = action_taken.strip()
     if not action_taken:
         raise ValidationError({"action_taken": "Say what was done."})
@@ -553,13 +554,7 @@ def instrument_import_fhir(
             body=definition.model_dump(mode="json", by_alias=True),
             origin="fhir",
         )
-        audit_record(
-            action="measures.instrument.import",
-            actor=by.user,
-            clinic_id=membership.clinic_id,
-            target=row,
-            fields=["code", "version", "body"],
-            channel=by.channel,
-            ip=by.ip,
+        audit_write(
+            by, "measures.instrument.import", target=row, fields=["code", "version", "body"]
         )
     return row

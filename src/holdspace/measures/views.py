@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.audit.services import audit_record
 from holdspace.core.http import StaffRequest
 from holdspace.people import policies as people_policies
 from holdspace.people import selectors as people_selectors
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_read
 
 from . import library, policies, scoring, selectors, services
 from .definitions import Definition
@@ -44,12 +44,7 @@ def home(request: StaffRequest) -> HttpResponse:
         raise PermissionDenied
     today = timezone.localdate()
     assignments = list(selectors.open_assignments_visible_to(membership)[:200])
-    audit_record(
-        action="measures.list",
-        actor=request.user,
-        clinic_id=membership.clinic_id if membership else None,
-        ip=Actor.from_request(request).ip,
-    )
+    audit_read(Actor.from_request(request), "measures.list")
     return render(
         request,
         "measures/home.html",

@@ -22,6 +22,7 @@ def audit_write(
     by: Actor,
     action: str,
     *,
+    actor_label: str = "",
     target: models.Model | None = None,
     client: Client | None = None,
     client_code: str = "",
@@ -31,6 +32,7 @@ def audit_write(
     audit_record(
         action=action,
         actor=by.user,
+        actor_label=actor_label,
         # A client in the portal has no membership: the row belongs to their clinic.
         clinic_id=by.clinic_id if by.clinic_id is not None else getattr(client, "clinic_id", None),
         channel=by.channel,

@@ -93,8 +93,9 @@ def _client_with_fresh_code(*, clinic: Clinic, phase: str) -> Client:
 
 
 def care_team_add(*, by: Actor, client: Client, member: Membership, role: str) -> CareTeamMember:
-    if not policies.can_manage_care_team(by.membership, client):
-        raise PermissionDenied("You may not change this care team.")
+    policies.require(
+        by, policies.can_manage_care_team, client, message="You may not change this care team."
+    )
     if member.clinic_id != client.clinic_id or not member.is_active:
         raise ValidationError(
             {"member": "Only active staff of this clinic can join the care team."}
@@ -119,8 +120,12 @@ def _care_team_insert(
 
 def care_team_remove(*, by: Actor, placement: CareTeamMember) -> None:
     """Take a staff member off a care team. The audit row keeps who was on it and when."""
-    if not policies.can_manage_care_team(by.membership, placement.client):
-        raise PermissionDenied("You may not change this care team.")
+    policies.require(
+        by,
+        policies.can_manage_care_team,
+        placement.client,
+        message="You may not change this care team.",
+    )
     with transaction.atomic():
         audit_write(
             by,

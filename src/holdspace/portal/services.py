@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from holdspace.audit.services import audit_record
 from holdspace.courses import policies as course_policies
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_write
 from holdspace.people.models import Client, Membership, User
 
 from .models import PortalAccount
@@ -33,14 +33,5 @@ def portal_invite(*, by: Actor, client: Client, email: str) -> PortalAccount:
         if user is None:
             user = User.objects.create_user(email=email, password=None)
         account = PortalAccount.objects.create(user=user, client=client, invited_by=by.membership)
-        audit_record(
-            action="portal.invite",
-            actor=by.user,
-            clinic_id=client.clinic_id,
-            channel=by.channel,
-            ip=by.ip,
-            target=account,
-            client_code=client.code,
-            fields=["email"],
-        )
+        audit_write(by, "portal.invite", target=account, client=client, fields=["email"])
     return account

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from holdspace.audit.services import audit_record
 from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
 from holdspace.courses.models import VisitKind
@@ -19,6 +18,7 @@ from holdspace.courses.selectors import check_in_due_today, course_settings, cur
 from holdspace.integration import services as integration_services
 from holdspace.integration.forms import CheckInForm
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_read
 from holdspace.people.selectors import client_for_user
 from holdspace.preparation import services as preparation_services
 from holdspace.preparation.selectors import due_measures, preparation_for
@@ -59,13 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
             .order_by("starts_at")[:5]
         )
         preparation = preparation_for(course, client)
-    audit_record(
-        action="portal.view",
-        actor=account.user,
-        clinic_id=client.clinic_id,
-        client_code=client.code,
-        ip=Actor.from_request(request).ip,
-    )
+    audit_read(Actor.from_request(request), "portal.view", client=client)
     return render(
         request,
         "portal/home.html",

@@ -353,8 +353,12 @@ def decision_sign(
     *, by: Actor, client: Client, decision: str, reason: str, secret: str
 ) -> ScreeningDecision:
     """A medical lead signs eligible / not eligible / deferred. Locked once signed."""
-    if not policies.can_sign_decision(by.membership, client):
-        raise PermissionDenied("Only a medical lead may sign a screening decision.")
+    require(
+        by,
+        policies.can_sign_decision,
+        client,
+        message="Only a medical lead may sign a screening decision.",
+    )
     errors: dict[str, str] = {}
     if decision not in Decision.values:
         errors["decision"] = _("Choose eligible, not eligible or deferred.")

@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.audit.services import audit_record
 from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
 from holdspace.people import selectors as people_selectors
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_read
 from holdspace.people.models import Client, Membership
 
 from . import policies, selectors, services
@@ -49,27 +49,13 @@ STATUS_LABELS = {
 
 
 def _audit_read(request: StaffRequest, client: Client, action: str) -> None:
-    audit_record(
-        action=action,
-        actor=request.user,
-        clinic_id=client.clinic_id,
-        target=client,
-        client_code=client.code,
-        ip=Actor.from_request(request).ip,
-    )
+    audit_read(Actor.from_request(request), action, client=client, target=client)
 
 
 def _client(request: StaffRequest, code: str, *, record: bool = False) -> Client:
-    membership = request.membership
-    client = people_selectors.client_for_user(membership, code)
-    allowed = (
-        policies.can_record_intake(membership, client)
-        if record
-        else policies.can_read_findings(membership, client)
-    )
-    if not allowed:
-        raise PermissionDenied
-    return client
+    if record:
+        return selectors.intake_client_for_user(request.membership, code)
+    return selectors.findings_client_for_user(request.membership, code)
 
 
 def screening_index(request: StaffRequest) -> HttpResponse:
@@ -82,12 +68,7 @@ def screening_index(request: StaffRequest) -> HttpResponse:
     for client in page:
         eligibility = selectors.screening_eligibility(client)
         rows.append((client, eligibility, STATUS_LABELS.get(eligibility.status, "")))
-    audit_record(
-        action="screening.list",
-        actor=request.user,
-        clinic_id=membership.clinic_id if membership else None,
-        ip=Actor.from_request(request).ip,
-    )
+    audit_read(Actor.from_request(request), "screening.list")
     return render(request, "screening/index.html", {"page": page, "rows": rows})
 
 

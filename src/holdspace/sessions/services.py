@@ -14,11 +14,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from holdspace.audit.services import audit_record
 from holdspace.core.schemas import CLOCK_SKEW as EDGE_CLOCK_SKEW
 from holdspace.courses.models import Visit, VisitKind
 from holdspace.courses.services import dose_for_client
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_write
 from holdspace.people.models import Client, Membership, Role
 
 from . import policies, selectors
@@ -50,15 +50,7 @@ ARRIVAL_WINDOW = dt.timedelta(hours=2)
 
 
 def _audit(by: Actor, action: str, session: MedicineSession, **kwargs: Any) -> None:
-    audit_record(
-        action=action,
-        actor=by.user,
-        clinic_id=session.clinic_id,
-        client_code=session.client.code,
-        channel=by.channel,
-        ip=by.ip,
-        **kwargs,
-    )
+    audit_write(by, action, client=session.client, **kwargs)
 
 
 def _require(
@@ -240,14 +232,8 @@ def settings_confirm(*, by: Actor, values: dict[str, Any]) -> SessionSettings:
         settings.confirmed_by = membership
         settings.confirmed_at = timezone.now()
         settings.save()
-        audit_record(
-            action="session.settings_confirm",
-            actor=by.user,
-            clinic_id=membership.clinic_id,
-            target=settings,
-            fields=[*changed, "confirmed_at"],
-            channel=by.channel,
-            ip=by.ip,
+        audit_write(
+            by, "session.settings_confirm", target=settings, fields=[*changed, "confirmed_at"]
         )
     return settings
 

@@ -26,10 +26,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from holdspace.audit.services import audit_record
 from holdspace.core.http import StaffRequest
 from holdspace.courses.models import Visit, VisitKind
 from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_read
 from holdspace.people.models import Role
 
 from . import charts, policies, selectors, services
@@ -51,17 +51,6 @@ from .models import DoseKind, MedicineSession, SessionStatus
 from .rules import checklist_labels, session_rules
 from .timeline import timeline
 from .vitals import reason_label
-
-
-def _audit_read(request: StaffRequest, session: MedicineSession, action: str) -> None:
-    audit_record(
-        action=action,
-        actor=request.user,
-        clinic_id=session.clinic_id,
-        target=session,
-        client_code=session.client.code,
-        ip=Actor.from_request(request).ip,
-    )
 
 
 @require_GET
@@ -238,7 +227,7 @@ def monitor(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     session = selectors.session_for_user(request.membership, code, pk)  # 404 before 405
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
-    _audit_read(request, session, "session.view")
+    audit_read(Actor.from_request(request), "session.view", client=session.client, target=session)
     return render(request, "sessions/monitor.html", _monitor_context(request, session))
 
 
