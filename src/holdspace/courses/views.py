@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from holdspace.audit.models import Channel
-from holdspace.core.forms import show_refusal
+from holdspace.core.forms import show_refusal, submit
 from holdspace.core.http import StaffRequest
 from holdspace.people import policies as people_policies
 from holdspace.people.actors import Actor, client_ip
@@ -195,18 +195,18 @@ def visit_move(request: StaffRequest, code: str, pk: int, visit_pk: int) -> Http
     if request.method == "POST":
         status = 422
         if form.is_valid():
-            try:
-                moved = services.visit_reschedule(
+            moved = submit(
+                form,
+                lambda: services.visit_reschedule(
                     by=Actor.from_request(request),
                     course=course,
                     client=client,
                     visit=visit,
                     starts_at=form.cleaned_data["starts_at"],
                     reason=form.cleaned_data["reason"],
-                )
-            except ValidationError as error:
-                show_refusal(form, error)
-            else:
+                ),
+            )
+            if moved is not None:
                 messages.success(
                     request,
                     ngettext(
@@ -253,18 +253,18 @@ def visit_assign(request: StaffRequest, code: str, pk: int, visit_pk: int) -> Ht
     visit = selectors.visit_of_course(course, visit_pk)
     form = _assign_form(request, visit, request.POST)
     if form.is_valid():
-        try:
-            services.visit_assign(
+        done = submit(
+            form,
+            lambda: services.visit_assign(
                 by=Actor.from_request(request),
                 course=course,
                 client=client,
                 visit=visit,
                 therapists=list(form.cleaned_data["therapists"]),
                 room=form.cleaned_data["room"],
-            )
-        except ValidationError as error:
-            show_refusal(form, error)
-        else:
+            ),
+        )
+        if done is not None:
             messages.success(request, _("The visit's team and room were saved."))
             return redirect("courses:course_detail", code=client.code, pk=course.pk)
     return render(
@@ -489,11 +489,13 @@ def rooms(request: StaffRequest) -> HttpResponse:
     membership = _setup_member(request)
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.room_create(by=Actor.from_request(request), name=form.cleaned_data["name"])
-        except ValidationError as error:
-            show_refusal(form, error)
-        else:
+        done = submit(
+            form,
+            lambda: services.room_create(
+                by=Actor.from_request(request), name=form.cleaned_data["name"]
+            ),
+        )
+        if done is not None:
             messages.success(request, _("The room was added."))
             return redirect("courses:rooms")
     return render(
@@ -537,15 +539,15 @@ def template_edit(request: StaffRequest, pk: int) -> HttpResponse:
     row = selectors.clinic_template_for_user(membership, pk)
     form = TemplateEditForm(request.POST or None, initial={"definition_yaml": row.definition_yaml})
     if request.method == "POST" and form.is_valid():
-        try:
-            services.template_update(
+        done = submit(
+            form,
+            lambda: services.template_update(
                 by=Actor.from_request(request),
                 template=row,
                 definition_yaml=form.cleaned_data["definition_yaml"],
-            )
-        except ValidationError as error:
-            show_refusal(form, error)
-        else:
+            ),
+        )
+        if done is not None:
             messages.success(request, _("Saved."))
             return redirect("courses:templates")
     return render(

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.core.forms import show_refusal
+from holdspace.core.forms import submit
 from holdspace.core.http import StaffRequest
 from holdspace.courses.models import VisitKind
 from holdspace.courses.selectors import current_course
@@ -51,17 +51,17 @@ def integration(request: StaffRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         status = 422
         if form.is_valid():
-            try:
-                note = services.note_create(
+            note = submit(
+                form,
+                lambda: services.note_create(
                     by=Actor.from_request(request),
                     course=context["course"],  # type: ignore[arg-type]
                     client=client,
                     text=form.cleaned_data["text"],
                     visit=form.cleaned_data.get("visit"),
-                )
-            except ValidationError as error:
-                show_refusal(form, error)
-            else:
+                ),
+            )
+            if note is not None:
                 messages.success(request, _("The note was saved. Sign it when it is final."))
                 return redirect("integration:note", code=client.code, pk=note.pk)
     else:
@@ -88,13 +88,13 @@ def note(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         status = 422
         if form.is_valid():
-            try:
-                services.note_update(
+            done = submit(
+                form,
+                lambda: services.note_update(
                     by=Actor.from_request(request), note=found, text=form.cleaned_data["text"]
-                )
-            except ValidationError as error:
-                show_refusal(form, error)
-            else:
+                ),
+            )
+            if done is not None:
                 messages.success(request, _("Saved."))
                 return redirect("integration:note", code=client.code, pk=found.pk)
     else:
@@ -132,13 +132,13 @@ def note_addendum(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     client, found = _note(request, code, pk)
     form = AddendumForm(request.POST)
     if form.is_valid():
-        try:
-            services.note_addendum_add(
+        done = submit(
+            form,
+            lambda: services.note_addendum_add(
                 by=Actor.from_request(request), note=found, text=form.cleaned_data["text"]
-            )
-        except ValidationError as error:
-            show_refusal(form, error)
-        else:
+            ),
+        )
+        if done is not None:
             messages.success(request, _("The addendum was added."))
             return redirect("integration:note", code=client.code, pk=found.pk)
     return render(

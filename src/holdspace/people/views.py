@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from allauth.account.forms import ResetPasswordForm
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from holdspace.core.extensions import client_panels
-from holdspace.core.forms import show_refusal
+from holdspace.core.forms import submit
 from holdspace.core.http import StaffRequest
 
 from . import policies, selectors, services
@@ -112,16 +112,16 @@ def care_team_add(request: StaffRequest, code: str) -> HttpResponse:
         raise PermissionDenied
     form = CareTeamAddForm(request.POST, staff=_team_candidates(membership, client))
     if form.is_valid():
-        try:
-            services.care_team_add(
+        done = submit(
+            form,
+            lambda: services.care_team_add(
                 by=Actor.from_request(request),
                 client=client,
                 member=form.cleaned_data["member"],
                 role=form.cleaned_data["role"],
-            )
-        except ValidationError as error:
-            show_refusal(form, error)
-        else:
+            ),
+        )
+        if done is not None:
             messages.success(request, _("The care team was updated."))
             return redirect("people:client_detail", code=client.code)
     return render(
@@ -176,11 +176,10 @@ def staff_create(request: StaffRequest) -> HttpResponse:
     _admin_membership(request)
     form = StaffCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            created = services.staff_create(by=Actor.from_request(request), **form.cleaned_data)
-        except ValidationError as error:
-            show_refusal(form, error)
-        else:
+        created = submit(
+            form, lambda: services.staff_create(by=Actor.from_request(request), **form.cleaned_data)
+        )
+        if created is not None:
             # They choose their own password through the emailed reset link.
             reset = ResetPasswordForm(data={"email": created.user.email})
             if reset.is_valid():
@@ -202,13 +201,13 @@ def staff_edit(request: StaffRequest, pk: int) -> HttpResponse:
         request.POST or None, initial={"role": member.role, "is_active": member.is_active}
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            services.staff_update(
+        done = submit(
+            form,
+            lambda: services.staff_update(
                 by=Actor.from_request(request), membership=member, **form.cleaned_data
-            )
-        except ValidationError as error:
-            show_refusal(form, error)
-        else:
+            ),
+        )
+        if done is not None:
             messages.success(request, _("Saved."))
             return redirect("clinic:staff_list")
     return render(request, "people/staff_form.html", {"form": form, "member": member})

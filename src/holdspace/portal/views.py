@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from allauth.account.forms import ResetPasswordForm
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from holdspace.core.forms import show_refusal
+from holdspace.core.forms import submit
 from holdspace.core.http import StaffRequest
 from holdspace.courses.models import VisitKind
 from holdspace.courses.selectors import check_in_due_today, course_settings, current_course
@@ -137,13 +137,13 @@ def invite(request: StaffRequest, code: str) -> HttpResponse:
     client = client_for_user(request.membership, code)
     form = InviteForm(request.POST)
     if form.is_valid():
-        try:
-            account = services.portal_invite(
+        account = submit(
+            form,
+            lambda: services.portal_invite(
                 by=Actor.from_request(request), client=client, email=form.cleaned_data["email"]
-            )
-        except ValidationError as error:
-            show_refusal(form, error)
-        else:
+            ),
+        )
+        if account is not None:
             reset = ResetPasswordForm(data={"email": account.user.email})
             if reset.is_valid():
                 reset.save(request)

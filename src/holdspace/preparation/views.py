@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.core.forms import show_refusal
+from holdspace.core.forms import submit
 from holdspace.core.http import StaffRequest
 from holdspace.courses.selectors import course_settings, current_course, rooms_of_clinic
 from holdspace.people.actors import Actor
@@ -44,13 +44,13 @@ def preparation(request: StaffRequest, code: str) -> HttpResponse:
         status = 422
         if form.is_valid():
             values = {name: form.cleaned_data[name] for name in form.fields}
-            try:
-                services.preparation_update(
+            done = submit(
+                form,
+                lambda: services.preparation_update(
                     by=Actor.from_request(request), course=course, client=client, **values
-                )
-            except ValidationError as error:
-                show_refusal(form, error)
-            else:
+                ),
+            )
+            if done is not None:
                 messages.success(request, _("Preparation saved."))
                 return redirect("preparation:preparation", code=client.code)
     else:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.core.forms import show_refusal
+from holdspace.core.forms import submit
 from holdspace.core.http import StaffRequest
 from holdspace.people import selectors as people_selectors
 from holdspace.people.actors import Actor
@@ -115,17 +115,17 @@ def decision_sign(request: StaffRequest, code: str) -> HttpResponse:
         raise PermissionDenied
     form = DecisionForm(request.POST)
     if form.is_valid():
-        try:
-            services.decision_sign(
+        done = submit(
+            form,
+            lambda: services.decision_sign(
                 by=Actor.from_request(request),
                 client=client,
                 decision=form.cleaned_data["decision"],
                 reason=form.cleaned_data["reason"],
                 secret=form.cleaned_data["secret"],
-            )
-        except ValidationError as error:
-            show_refusal(form, error)
-        else:
+            ),
+        )
+        if done is not None:
             messages.success(request, _("The decision was signed and locked."))
             return redirect("screening:detail", code=client.code)
     return render(
@@ -147,11 +147,11 @@ def _history_form(
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
-            try:
-                service(by=Actor.from_request(request), client=client, **form.cleaned_data)
-            except ValidationError as error:
-                show_refusal(form, error)
-            else:
+            done = submit(
+                form,
+                lambda: service(by=Actor.from_request(request), client=client, **form.cleaned_data),
+            )
+            if done is not None:
                 messages.success(request, _("Saved. The screening was evaluated again."))
                 return redirect("screening:detail", code=client.code)
         status = 422
@@ -213,13 +213,13 @@ def medications(request: StaffRequest, code: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            try:
-                services.medication_add(
+            done = submit(
+                form,
+                lambda: services.medication_add(
                     by=Actor.from_request(request), client=client, **form.cleaned_data
-                )
-            except ValidationError as error:
-                show_refusal(form, error)
-            else:
+                ),
+            )
+            if done is not None:
                 messages.success(request, _("The medication was added."))
                 return redirect("screening:medications", code=client.code)
         status = 422
@@ -278,13 +278,13 @@ def experiences(request: StaffRequest, code: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            try:
-                services.experience_add(
+            done = submit(
+                form,
+                lambda: services.experience_add(
                     by=Actor.from_request(request), client=client, **form.cleaned_data
-                )
-            except ValidationError as error:
-                show_refusal(form, error)
-            else:
+                ),
+            )
+            if done is not None:
                 messages.success(request, _("The experience was added."))
                 return redirect("screening:experiences", code=client.code)
         status = 422
@@ -362,11 +362,11 @@ def rule_override(request: StaffRequest) -> HttpResponse:
     rule_id = request.POST.get("rule", "")
     form = RuleOverrideForm(request.POST, prefix=rule_id)
     if form.is_valid():
-        try:
-            services.rule_override_set(by=Actor.from_request(request), **form.cleaned_data)
-        except ValidationError as error:
-            show_refusal(form, error)
-        else:
+        done = submit(
+            form,
+            lambda: services.rule_override_set(by=Actor.from_request(request), **form.cleaned_data),
+        )
+        if done is not None:
             messages.success(request, _("The rule was changed for this clinic."))
             return redirect("screening:rules")
     return render(
@@ -380,11 +380,13 @@ def setting_override(request: StaffRequest) -> HttpResponse:
     key = request.POST.get("setting", "")
     form = SettingOverrideForm(request.POST, prefix=key)
     if form.is_valid():
-        try:
-            services.setting_override_set(by=Actor.from_request(request), **form.cleaned_data)
-        except ValidationError as error:
-            show_refusal(form, error)
-        else:
+        done = submit(
+            form,
+            lambda: services.setting_override_set(
+                by=Actor.from_request(request), **form.cleaned_data
+            ),
+        )
+        if done is not None:
             messages.success(request, _("The setting was changed for this clinic."))
             return redirect("screening:rules")
     return render(
