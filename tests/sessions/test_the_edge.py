@@ -122,3 +122,12 @@ def test_a_medicine_session_visit_carries_its_session_id(running, therapist):
     assert visit.json()["sessions"] == [
         {"client": running.client.code, "session_id": running.pk, "status": "running"}
     ]
+
+
+def test_the_api_grades_of_adverse_events_are_the_models():
+    from typing import get_args
+
+    from holdspace.sessions.api import AdverseEventSeverity
+    from holdspace.sessions.models import Severity
+
+    assert set(get_args(AdverseEventSeverity)) == set(Severity.values)

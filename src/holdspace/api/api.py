@@ -2,8 +2,9 @@
 
 One error shape for every refusal: `{"detail": sentence, "errors": {field: [reasons]}}`, with
 the field named as it was sent (`medical.qtc_unit`, `page`). A 500 is JSON too, never a
-traceback. Every operation documents the refusals any operation can give (401, 403, 404, 413,
-422, 429), so a client generated from the schema handles them.
+traceback. Every operation documents the refusals any operation can give (401, 403, 404, 422,
+429, 500; 400 and 413 where it takes a body), so a client generated from the schema handles
+them.
 """
 
 from __future__ import annotations
@@ -36,10 +37,14 @@ COMMON_ERRORS = {
     "401": "Authentication required",
     "403": "Your role may not do this",
     "404": "Not found, or outside what you may see",
-    "413": "Request body too large",
     "422": "Invalid input: `errors` names each refused field",
     "429": "Too many requests",
     "500": "Server error (no details are given)",
+}
+# And those of an operation that takes a body.
+BODY_ERRORS = {
+    "400": "The body is not JSON",
+    "413": "Request body too large",
 }
 
 
@@ -52,7 +57,8 @@ class HoldspaceApi(NinjaAPI):
         for methods in schema.get("paths", {}).values():
             for operation in methods.values():
                 responses = operation.setdefault("responses", {})
-                for status, description in COMMON_ERRORS.items():
+                errors = COMMON_ERRORS | (BODY_ERRORS if "requestBody" in operation else {})
+                for status, description in errors.items():
                     responses.setdefault(status, {"description": description})
                     responses[status]["content"] = error_ref
                     responses[status].setdefault("description", description)

@@ -8,14 +8,19 @@ names what was read or changed, never its value.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.db import models
 
 from holdspace.audit.services import audit_record
 
 from .actors import Actor
 from .models import Client
+
+# How often a read that repeats every second is written again for the same person and record.
+REPEATED_READ_WINDOW = dt.timedelta(minutes=10)
 
 
 def audit_write(
@@ -54,3 +59,20 @@ def audit_read(
     """Record that `by` read something of a client's record (`action` ends in `.view` or
     `.list`). Pages and API routes call this same function after the selector answered."""
     audit_write(by, action, target=target, client=client, fields=fields)
+
+
+def audit_read_throttled(
+    by: Actor,
+    action: str,
+    *,
+    client: Client,
+    target: models.Model,
+    every: dt.timedelta = REPEATED_READ_WINDOW,
+) -> None:
+    """`audit_read` for a view that the same person re-reads every second (the live session
+    monitor): one row per person, record and window, so the log says who watched, without
+    burying everything else. The window is kept in the shared cache (one query)."""
+    who = by.user.pk if by.user else "-"
+    key = f"audit-read:{action}:{who}:{target._meta.label_lower}:{target.pk}"
+    if cache.add(key, True, timeout=int(every.total_seconds())):
+        audit_read(by, action, client=client, target=target)

@@ -26,7 +26,6 @@ from .models import (
     Outcome,
     Relatedness,
     SessionStatus,
-    Severity,
     Valence,
 )
 from .timeline import timeline
@@ -162,10 +161,15 @@ class SessionEntryIn(Schema):
     at: EventTime | None = None
 
 
+# The adverse-event grades (models.Severity), under a name of their own in the OpenAPI schema:
+# screening has a Severity of use disorders with "none" among its values.
+AdverseEventSeverity = Literal["mild", "moderate", "severe"]
+
+
 class EventIn(Schema):
     term: ShortText
     onset_at: EventTime
-    severity: Severity
+    severity: AdverseEventSeverity
     valence: Valence
     relatedness: Relatedness
     outcome: Outcome

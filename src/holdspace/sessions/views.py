@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from holdspace.core.http import StaffRequest
 from holdspace.courses.models import Visit, VisitKind
 from holdspace.people.actors import Actor
-from holdspace.people.auditing import audit_read
+from holdspace.people.auditing import audit_read, audit_read_throttled
 from holdspace.people.models import Role
 
 from . import charts, policies, selectors, services
@@ -268,8 +268,9 @@ def request_lang() -> str:
 
 def live(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     """The live region, polled every second by each open monitor. Answers 304 while nothing
-    changed (one indexed row read), so twenty monitors cost little. The page open is audited;
-    the polls of the same page are not (they would bury the audit log)."""
+    changed (one indexed row read), so twenty monitors cost little. A poll that returns the
+    region is a read of the session: audited once per person every few minutes, not once a
+    second (people.auditing.audit_read_throttled)."""
     session = selectors.session_for_user(request.membership, code, pk)  # 404 before 405
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
@@ -289,6 +290,9 @@ def live(request: StaffRequest, code: str, pk: int) -> HttpResponse:
             html = render_to_string("sessions/_live.html", live_context(session), request=None)
             _rendered.put(tag, html)
         response = HttpResponse(html)
+        audit_read_throttled(
+            Actor.from_request(request), "session.live", client=session.client, target=session
+        )
     for key, value in headers.items():
         response[key] = value
     return response
