@@ -85,7 +85,9 @@ def test_the_api_lists_courses_with_their_visits(course, clinics, therapist, out
     assert len(data[0]["visits"]) == 37
     sessions = [v for v in data[0]["visits"] if v["kind"] == "medicine_session"]
     assert sessions[0]["planned_dose"] == {"initial_mg": 80, "supplemental_mg": 40}
-    assert signed_in(outsider).get(f"/api/v1/clients/{clinics.client.code}/courses").status_code == 404
+    assert (
+        signed_in(outsider).get(f"/api/v1/clients/{clinics.client.code}/courses").status_code == 404
+    )
     readiness = (
         signed_in(therapist).get(f"/api/v1/clients/{clinics.client.code}/preparation").json()
     )
@@ -114,9 +116,7 @@ def test_the_api_moves_a_session_and_refuses_bad_moves(course, clinics, therapis
         url, {"starts_at": later, "reason": "x"}, content_type="application/json"
     )
     assert denied.status_code == 403
-    missing = signed_in(therapist).get(
-        f"/api/v1/courses/{course.pk}/visits/999999"
-    )
+    missing = signed_in(therapist).get(f"/api/v1/courses/{course.pk}/visits/999999")
     assert missing.status_code == 404
 
 
