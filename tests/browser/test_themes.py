@@ -12,7 +12,9 @@ from django.urls import reverse
 from holdspace.core.demo import DEMO_TOTP_SECRET, demo_build
 from holdspace.courses.models import Course
 from holdspace.measures import services as measures_services
+from holdspace.people import services as people_services
 from holdspace.people.actors import Actor
+from holdspace.people.invitations import invitation_token
 from holdspace.people.models import Membership
 from holdspace.portal import services as portal_services
 
@@ -62,6 +64,13 @@ def _demo_pages() -> dict[str, tuple[object, str]]:
         "measures:respond", args=[measures_services.link_issue(by=by, assignment=assignment)]
     )
     code = client.code
+    invited = people_services.staff_create(
+        by=Actor(user=members["admin"].user, membership=members["admin"]),
+        email="new@north.demo",
+        first_name="Ny",
+        last_name="Terapeut",
+        role="therapist",
+    )
     return {
         "login": (None, reverse("account_login")),
         "clients": (therapist.user, reverse("people:client_list")),
@@ -74,6 +83,7 @@ def _demo_pages() -> dict[str, tuple[object, str]]:
         "audit": (members["admin"].user, reverse("audit:audit_log")),
         "portal": (account.user, reverse("portal:home")),
         "questionnaire": (None, link),
+        "invitation": (None, reverse("invitation_accept", args=[invitation_token(invited.user)])),
     }
 
 

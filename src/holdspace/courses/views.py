@@ -612,4 +612,8 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
         "upcoming": upcoming,
         "can_invite": policies.can_manage_course(membership, client)
         and not hasattr(client, "portal_account"),
+        # The address on file, prefilled (only for roles that may read the identity).
+        "invite_email": client.identity.email
+        if people_policies.can_read_identity(membership, client) and hasattr(client, "identity")
+        else "",
     }
