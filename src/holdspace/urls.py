@@ -9,6 +9,7 @@ from holdspace.people.invitation_views import invitation_accept
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("today/", core_views.today, name="today"),
     path("healthz", core_views.healthz, name="healthz"),
     # The language can be chosen on the sign-in page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -73,6 +73,11 @@ def _demo_pages() -> dict[str, tuple[object, str]]:
     )
     return {
         "login": (None, reverse("account_login")),
+        "today-therapist": (therapist.user, reverse("today")),
+        "today-lead": (members["lead"].user, reverse("today")),
+        "today-coordinator": (members["coordinator"].user, reverse("today")),
+        "today-researcher": (members["researcher"].user, reverse("today")),
+        "today-admin": (members["admin"].user, reverse("today")),
         "clients": (therapist.user, reverse("people:client_list")),
         "client": (therapist.user, reverse("people:client_detail", args=[code])),
         "screening": (therapist.user, reverse("screening:detail", args=[code])),

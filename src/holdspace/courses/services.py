@@ -34,6 +34,7 @@ from .models import (
     VisitKind,
     VisitMove,
 )
+from .phase import phase_refresh
 from .protocols import (
     PROTOCOL_DIR,
     ProtocolError,
@@ -276,6 +277,7 @@ def course_accept(*, by: Actor, course: Course, client: Client) -> Course:
         course.accepted_at = timezone.now()
         course.save(update_fields=["status", "accepted_at"])
         _audit(by, "course.accept", target=course, client_code=client.code, fields=["status"])
+        phase_refresh(course.clients.all())
     return course
 
 
@@ -356,6 +358,7 @@ def visit_reschedule(
                 client_code=client.code,
                 fields=["starts_at", "reason"],
             )
+        phase_refresh(course.clients.all())
     return moving
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -86,15 +86,22 @@ def alert_of_session(session: MedicineSession, pk: int) -> SessionAlert:
 
 
 def medicine_visits_today(membership: Membership) -> list[tuple[Visit, Client]]:
-    """Today's medicine-session visits of clients the member may see in a session."""
+    """Today's medicine-session visits of clients the member may see in a session, and any
+    session opened earlier that has not ended: a session begun in the evening is still today's
+    until the client is discharged."""
     today = timezone.localdate()
     start = dt.datetime.combine(today, dt.time.min, tzinfo=timezone.get_current_timezone())
+    on_today = Q(starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1))
+    not_ended = Q(
+        pk__in=MedicineSession.objects.filter(clinic_id=membership.clinic_id)
+        .exclude(status=SessionStatus.ENDED)
+        .values("visit_id")
+    )
     visits = (
         Visit.objects.filter(
+            on_today | not_ended,
             kind=VisitKind.MEDICINE_SESSION,
             cancelled=False,
-            starts_at__gte=start,
-            starts_at__lt=start + dt.timedelta(days=1),
             course__clinic_id=membership.clinic_id,
         )
         .prefetch_related("course__clients")
