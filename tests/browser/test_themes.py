@@ -121,7 +121,8 @@ def test_the_device_setting_decides_until_a_theme_is_picked(chromium, live_serve
     assert toggle.inner_text() == "Dark"  # it names the theme it switches to
     # The device turns dark (dusk): the page follows, no choice was made yet.
     page.emulate_media(color_scheme="dark")
-    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    # (the change event reaches the page asynchronously)
+    page.wait_for_function("document.documentElement.dataset.theme === 'dark'")
     assert toggle.inner_text() == "Light"
     # A pick is remembered and wins over the device.
     toggle.click()

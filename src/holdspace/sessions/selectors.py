@@ -425,3 +425,24 @@ def session_dates(client: Client) -> list[dt.date]:
 
 def is_running(session: MedicineSession) -> bool:
     return session.status == SessionStatus.RUNNING
+
+
+def open_serious_adverse_events(session: MedicineSession) -> list[Any]:
+    """Serious adverse events of this session still ongoing: discharge warns about them."""
+    return [
+        event
+        for event in session.adverse_events.filter(outcome="ongoing").order_by("onset_at")
+        if event.serious_criteria
+    ]
+
+
+def companion_from_preparation(session: MedicineSession) -> str:
+    """The overnight attendant named in the client's preparation, offered at discharge."""
+    from holdspace.preparation.models import Preparation
+
+    found = (
+        Preparation.objects.filter(course_id=session.visit.course_id, client_id=session.client_id)
+        .values_list("overnight_attendant", flat=True)
+        .first()
+    )
+    return found or ""
