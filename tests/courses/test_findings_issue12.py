@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from holdspace.courses import services
 from holdspace.integration import services as integration
 from holdspace.measures.models import SafetyAlert, timepoint_label
 from holdspace.people.actors import Actor
@@ -62,3 +63,64 @@ def test_the_course_s_questionnaires_show_timepoints_in_words(course, clinics, t
         .content.decode()
     )
     assert "before_medicine_session_" not in body
+
+
+def test_a_schedule_with_conflicts_needs_a_confirmation_naming_them(
+    course, clinics, therapist, co_therapist, lead, room, coordinator
+):
+    from holdspace.courses.models import Course, CourseStatus
+
+    from .conftest import on_team, start_course
+
+    on_team(clinics.other_client, therapist, co_therapist)
+    clash = start_course(
+        by=coordinator,
+        clients=[clinics.other_client],
+        therapists=[therapist, co_therapist],
+        lead=lead,
+        room=room,
+        start=course.start_date,
+    )
+    url = reverse("courses:course_detail", args=[clinics.other_client.code, clash.pk])
+    page = signed_in(coordinator).get(url).content.decode()
+    assert 'name="accept_conflicts"' in page
+    accept = reverse("courses:course_accept", args=[clinics.other_client.code, clash.pk])
+    refused = signed_in(coordinator).post(accept, follow=True).content.decode()
+    assert "confirm that you accept it with them" in refused
+    assert Course.objects.get(pk=clash.pk).status == CourseStatus.PROPOSED
+    signed_in(coordinator).post(accept, {"accept_conflicts": "on"})
+    assert Course.objects.get(pk=clash.pk).status == CourseStatus.ACTIVE
+
+
+def test_a_schedule_without_conflicts_is_accepted_without_the_box(course, clinics, therapist):
+    from holdspace.courses.models import CourseStatus
+
+    accept = reverse("courses:course_accept", args=[clinics.client.code, course.pk])
+    signed_in(therapist).post(accept)
+    course.refresh_from_db()
+    assert course.status == CourseStatus.ACTIVE
+
+
+def test_moving_a_session_moves_its_questionnaires(course, clinics, therapist):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from holdspace.courses.models import VisitKind
+    from holdspace.measures.models import Assignment
+
+    before = Assignment.objects.filter(client=clinics.client, timepoint="before_medicine_session_1")
+    after = Assignment.objects.filter(client=clinics.client, timepoint="after_medicine_session_1")
+    assert before.exists() and after.exists(), "the template has questionnaires around session 1"
+    session = course.visits.get(kind=VisitKind.MEDICINE_SESSION, number=1)
+    services.visit_reschedule(
+        by=Actor.command_line(therapist),
+        course=course,
+        client=clinics.client,
+        visit=session,
+        starts_at=session.starts_at + dt.timedelta(days=2),
+        reason="Room repainted",
+    )
+    new_day = timezone.localtime(session.starts_at).date()
+    assert {a.due_on for a in before} == {new_day - dt.timedelta(days=1)}
+    assert {a.due_on for a in after} == {new_day + dt.timedelta(days=1)}

@@ -71,7 +71,7 @@ def demo_courses(context: DemoContext) -> None:
             )
         except ValidationError:
             continue
-        services.course_accept(by=lead, course=course, client=clients[0])
+        services.course_accept(by=lead, course=course, client=clients[0], accept_conflicts=True)
         _demo_untangle(lead, course, clients[0])
         _demo_preparation(context, course, clients, done=days_ago > 20)
         if days_ago > 40:
