@@ -22,6 +22,7 @@ run: setup
 	$(BIN)/holdspace demo --if-empty
 	$(BIN)/holdspace measures remind
 	$(BIN)/holdspace courses remind
+	$(BIN)/holdspace courses phases
 	trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/holdspace db_worker --no-startup-delay & \
 	$(BIN)/holdspace serve --host 127.0.0.1 --port 8000

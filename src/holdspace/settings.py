@@ -253,6 +253,8 @@ ACCOUNT_SESSION_REMEMBER = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Holdspace"
 MFA_PASSKEY_LOGIN_ENABLED = False
+# How long an invitation link (staff or client) works; it also stops working once used.
+INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 
 # django-axes: lock after repeated wrong passwords for an account.

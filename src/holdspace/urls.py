@@ -5,12 +5,15 @@ from django.views.i18n import set_language
 
 from holdspace.api.api import api
 from holdspace.core import views as core_views
+from holdspace.people.invitation_views import invitation_accept
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("today/", core_views.today, name="today"),
     path("healthz", core_views.healthz, name="healthz"),
     # The language can be chosen on the sign-in page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("accounts/invitation/<str:token>/", invitation_accept, name="invitation_accept"),
     path("accounts/", include("allauth.urls")),
     path("clients/", include("holdspace.people.urls")),
     path("clinic/", include("holdspace.people.clinic_urls")),

@@ -48,3 +48,26 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def serious_accessibility_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core on the page as it stands: the critical and serious findings, one line each.
+
+    WCAG 2.0-2.2 A and AA rules only (the AA bar the project holds itself to)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {
+                "type": "tag",
+                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"],
+            }
+        },
+    )
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] in ("critical", "serious"):
+            targets = [str(node["target"]) for node in violation["nodes"][:5]]
+            found.append(f"{violation['id']} ({len(violation['nodes'])}): {', '.join(targets)}")
+    return found

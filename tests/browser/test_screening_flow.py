@@ -106,7 +106,9 @@ def test_intake_for_a_client_on_an_ssri_then_a_signed_override(
     page.get_by_role("button", name="Sign decision").click()
     signed = page.locator("[data-locked=true]")
     assert "Signed and locked" in signed.inner_text()
-    assert "ssri-snri-taper" in signed.inner_text()
+    # The overridden rule reads as its message, not its id (issue 12).
+    assert "taper before MDMA" in signed.inner_text()
+    assert "ssri-snri-taper" not in signed.inner_text()
     assert page.locator("[data-status]").get_attribute("data-status") == "eligible"
     screenshot(page, "screening-signed-locked")
     assert _fits(page)

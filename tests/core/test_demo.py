@@ -30,7 +30,11 @@ def test_demo_builds_two_clinics_with_every_role_and_forty_clients(capsys):
             for login in ("therapist", "therapist2", "lead", "coordinator", "researcher", "admin")
         }
     assert Client.objects.count() == 40
-    assert Client.objects.values("phase").distinct().count() >= 5
+    # Phases are derived from the demo's records (screening, courses, running sessions).
+    from holdspace.courses.phase import phase_derive
+
+    assert all(client.phase == phase_derive(client) for client in Client.objects.all())
+    assert Client.objects.values("phase").distinct().count() >= 3
     assert audit_chain_verify().ok
     assert "north.demo" in capsys.readouterr().out
 

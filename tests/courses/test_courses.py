@@ -230,8 +230,11 @@ def test_double_booked_therapists_and_a_taken_room_are_refused(
             reason="only day free",
         )
     text = " ".join(error.value.message_dict["starts_at"])
-    assert "double-booked" in text
-    assert "room is taken" in text
+    # Each conflict names who and what: the therapist, the room, the other visit and its client.
+    who = therapist.user.get_full_name() or therapist.user.email
+    assert f"{who} is double-booked" in text
+    assert f"Room {room.name} is taken" in text
+    assert f"{mine.label} of {clinics.client.code}" in text
     prep.refresh_from_db()
     assert prep.starts_at.date() != mine.starts_at.date()
 

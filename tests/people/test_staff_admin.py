@@ -25,7 +25,7 @@ def test_admin_adds_a_staff_member_who_gets_a_password_link(clinics, clinic_admi
     assert member.clinic == clinics.north and member.role == Role.THERAPIST
     assert not member.user.has_usable_password()
     assert len(mail.outbox) == 1 and "new.person@north.test" in mail.outbox[0].to
-    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+    assert "/accounts/invitation/" in mail.outbox[0].body
     assert AuditEvent.objects.filter(action="staff.create", target_id=str(member.pk)).exists()
 
 

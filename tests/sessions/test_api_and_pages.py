@@ -295,8 +295,9 @@ def test_the_client_overview_shows_the_sessions_panel_to_the_team_only(
     running, therapist, coordinator, clinics
 ):
     url = f"/clients/{clinics.client.code}/"
-    assert "Medicine sessions" in signed_in(therapist).get(url).content.decode()
-    assert "Medicine sessions" not in signed_in(coordinator).get(url).content.decode()
+    # (The phase badge also reads "Medicine sessions" now: the panel is its heading.)
+    assert "<h2>Medicine sessions</h2>" in signed_in(therapist).get(url).content.decode()
+    assert "<h2>Medicine sessions</h2>" not in signed_in(coordinator).get(url).content.decode()
 
 
 def test_a_dose_names_who_gave_it(running, therapist, co_therapist):
@@ -322,3 +323,27 @@ def test_an_act_threshold_below_its_watch_threshold_is_refused(lead, clinics):
     response = signed_in(lead).post("/sessions/settings/", data)
     assert "The act value must be above the watch value." in response.content.decode()
     assert selectors.settings_for(clinics.north.pk).confirmed_at is None
+
+
+def test_a_session_begun_last_evening_is_today_until_discharged(clinics, running, therapist, lead):
+    import datetime as dt
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from ..conftest import signed_in
+
+    yesterday_evening = dt.datetime.combine(
+        timezone.localdate() - dt.timedelta(days=1),
+        dt.time(20, 30),
+        tzinfo=timezone.get_current_timezone(),
+    )
+    running.visit.starts_at = yesterday_evening
+    running.visit.save(update_fields=["starts_at"])
+    monitor = reverse("sessions:monitor", args=[clinics.client.code, running.pk])
+    for member in (therapist, lead):
+        sessions_page = signed_in(member).get(reverse("sessions:home")).content.decode()
+        assert "No medicine session on the schedule today" not in sessions_page
+        assert monitor in sessions_page
+        today = signed_in(member).get(reverse("today")).content.decode()
+        assert monitor in today

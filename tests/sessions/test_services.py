@@ -458,3 +458,20 @@ def test_the_tier_is_act_exactly_when_a_value_passes_an_act_threshold(
     assert (tier == "act") == over_act
     assert (tier == "") == (not over_act and not over_watch)
     assert bool(reasons) == (tier != "")
+
+
+def test_a_running_session_puts_the_client_in_the_medicine_session_phase(
+    clinics, running, therapist
+):
+    from django.urls import reverse
+
+    from holdspace.people.models import Phase
+
+    from ..conftest import signed_in
+
+    clinics.client.refresh_from_db()
+    assert clinics.client.phase == Phase.MEDICINE_SESSIONS
+    listed = signed_in(therapist).get(reverse("people:client_list"), {"phase": "medicine_sessions"})
+    assert clinics.client.code in listed.content.decode()
+    api = signed_in(therapist).get(f"/api/v1/clients/{clinics.client.code}")
+    assert api.json()["phase"] == "medicine_sessions"

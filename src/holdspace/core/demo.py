@@ -49,8 +49,7 @@ DEMO_STAFF = [
 ]
 # Roughly how a running clinic's clients spread over the arc of care.
 PHASE_WEIGHTS = {
-    Phase.INTAKE: 3,
-    Phase.SCREENING: 4,
+    Phase.SCREENING: 7,
     Phase.PREPARATION: 4,
     Phase.MEDICINE_SESSIONS: 4,
     Phase.INTEGRATION: 4,

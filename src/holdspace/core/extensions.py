@@ -3,7 +3,8 @@
 Each app registers in its AppConfig.ready():
 - a *client panel*: a partial template on the client overview, with its own context;
 - a *banner source*: notices shown on every staff page (e.g. unacknowledged safety alerts);
-- a *demo extension*: what `holdspace demo` adds for that part of the arc.
+- a *demo extension*: what `holdspace demo` adds for that part of the arc;
+- a *Today panel*: what that part of the arc asks of this member today (the landing page).
 """
 
 from __future__ import annotations
@@ -32,6 +33,16 @@ class ClientPanel:
 
 
 @dataclass(frozen=True)
+class TodayPanel:
+    """A region of the Today page. `context` returns None when it has nothing for this role."""
+
+    key: str
+    order: int
+    template: str
+    context: Callable[[HttpRequest, Membership], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
 class Banner:
     """A notice at the top of every staff page until its cause is dealt with."""
 
@@ -56,6 +67,22 @@ class DemoContext:
 _client_panels: list[ClientPanel] = []
 _banner_sources: list[Callable[[HttpRequest], list[Banner]]] = []
 _demo_extensions: list[tuple[int, Callable[[DemoContext], None]]] = []
+_today_panels: list[TodayPanel] = []
+
+
+def register_today_panel(panel: TodayPanel) -> None:
+    if all(existing.key != panel.key for existing in _today_panels):
+        _today_panels.append(panel)
+        _today_panels.sort(key=lambda p: p.order)
+
+
+def today_panels(request: HttpRequest, membership: Membership) -> list[tuple[str, dict[str, Any]]]:
+    shown = []
+    for panel in _today_panels:
+        context = panel.context(request, membership)
+        if context is not None:
+            shown.append((panel.template, context))
+    return shown
 
 
 def register_client_panel(panel: ClientPanel) -> None:

@@ -4,22 +4,34 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from holdspace.people import policies
+from .extensions import today_panels
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role starts where its work is."""
+    """Each role starts where its work is: staff on Today, clients on their portal."""
     membership = request.membership  # type: ignore[attr-defined]
-    if policies.can_list_clients(membership):
-        return redirect("people:client_list")
-    if policies.can_manage_staff(membership):
-        return redirect("clinic:staff_list")
-    if membership is None and hasattr(request.user, "portal_account"):
+    if membership is not None:
+        return redirect("today")
+    if hasattr(request.user, "portal_account"):
         return redirect("portal:home")  # a client, signed in to their portal
     return render(request, "core/no_clinic.html", status=403)
+
+
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    """What today holds for this member, one panel per part of the arc that has something."""
+    membership = request.membership  # type: ignore[attr-defined]
+    if membership is None:
+        return render(request, "core/no_clinic.html", status=403)
+    return render(
+        request,
+        "core/today.html",
+        {"panels": today_panels(request, membership), "today": timezone.localdate()},
+    )
 
 
 @login_not_required

@@ -9,11 +9,13 @@ class CoursesConfig(AppConfig):
     def ready(self) -> None:
         from holdspace.core.extensions import (
             ClientPanel,
+            TodayPanel,
             register_client_panel,
             register_demo_extension,
+            register_today_panel,
         )
 
-        from . import demo, views
+        from . import demo, today, views
         from .protocols import builtin_protocols
 
         # A broken template stops the start here, naming the file and the field.
@@ -27,3 +29,11 @@ class CoursesConfig(AppConfig):
             )
         )
         register_demo_extension(30, demo.demo_courses)
+        register_today_panel(
+            TodayPanel("visits", 30, "courses/_today_therapist.html", today.therapist_panel)
+        )
+        register_today_panel(
+            TodayPanel("scheduling", 60, "courses/_today_coordinator.html", today.coordinator_panel)
+        )
+        # Last: the demo's phases become the ones its records say (see phase.py).
+        register_demo_extension(1000, demo.demo_phases)

@@ -131,22 +131,28 @@ def conflicts_for(
             )
             .filter(clash)
             .exclude(pk__in=own)
-            .prefetch_related("therapists")
+            .select_related("room")
+            .prefetch_related("therapists__user", "course__clients")
             .distinct()
         )
         for visit in nearby:
             if not _overlap(slot, visit.starts_at, visit.ends_at):
                 continue
-            shared = slot.therapist_ids & {t.pk for t in visit.therapists.all()}
-            if shared:
+            # Name who and what: the therapist, the other visit and whose it is (by code).
+            what = {
+                "a": slot.label,
+                "b": visit.label,
+                "c": ", ".join(c.code for c in visit.course.clients.all()),
+                "t": timezone.localtime(visit.starts_at).strftime("%Y-%m-%d %H:%M"),
+            }
+            shared = [t for t in visit.therapists.all() if t.pk in slot.therapist_ids]
+            for therapist in shared:
+                who = therapist.user.get_full_name() or therapist.user.email
                 found.append(
                     Conflict(
                         "therapist_double_booked",
-                        _("A therapist is double-booked: %(a)s overlaps another visit at %(t)s.")
-                        % {
-                            "a": slot.label,
-                            "t": timezone.localtime(visit.starts_at).strftime("%Y-%m-%d %H:%M"),
-                        },
+                        _("%(who)s is double-booked: %(a)s overlaps %(b)s of %(c)s at %(t)s.")
+                        % {**what, "who": who},
                         slot.label,
                     )
                 )
@@ -154,11 +160,8 @@ def conflicts_for(
                 found.append(
                     Conflict(
                         "room_taken",
-                        _("The room is taken: %(a)s overlaps another visit at %(t)s.")
-                        % {
-                            "a": slot.label,
-                            "t": timezone.localtime(visit.starts_at).strftime("%Y-%m-%d %H:%M"),
-                        },
+                        _("Room %(room)s is taken: %(a)s overlaps %(b)s of %(c)s at %(t)s.")
+                        % {**what, "room": visit.room},
                         slot.label,
                     )
                 )

@@ -13,6 +13,7 @@ from holdspace.people.models import CareTeamRole, Client
 
 from . import services
 from .models import VisitKind
+from .phase import phase_refresh
 from .protocols import builtin_protocols
 
 PHASE3 = "mdma-at-ptsd-phase3"
@@ -20,6 +21,10 @@ COUPLES = "couples-cbct-mdma"
 # Days before today that each demo course started: upcoming, in preparation, between
 # medicine sessions, in integration after the last session, and at follow-up.
 STARTS = [-7, 10, 45, 85, 120]
+
+
+def demo_phases(context: DemoContext) -> None:
+    phase_refresh(context.clients)
 
 
 def _second_therapist(context: DemoContext, client: Client) -> None:
@@ -66,7 +71,7 @@ def demo_courses(context: DemoContext) -> None:
             )
         except ValidationError:
             continue
-        services.course_accept(by=lead, course=course, client=clients[0])
+        services.course_accept(by=lead, course=course, client=clients[0], accept_conflicts=True)
         _demo_untangle(lead, course, clients[0])
         _demo_preparation(context, course, clients, done=days_ago > 20)
         if days_ago > 40:

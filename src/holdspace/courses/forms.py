@@ -109,3 +109,10 @@ class VisitAssignForm(forms.Form):
         self.fields["therapists"].queryset = therapists  # type: ignore[attr-defined]
         self.fields["therapists"].label_from_instance = _member_label  # type: ignore[attr-defined]
         self.fields["room"].queryset = rooms  # type: ignore[attr-defined]
+
+
+class CourseAcceptForm(forms.Form):
+    accept_conflicts = forms.BooleanField(
+        label=_("I have read the conflicts above and accept the schedule with them"),
+        required=False,
+    )

@@ -35,6 +35,7 @@ from .models import (
     VisitKind,
     VisitMove,
 )
+from .phase import phase_refresh
 from .protocols import (
     PROTOCOL_DIR,
     ProtocolError,
@@ -257,15 +258,30 @@ def _measures_assign(
                 continue
 
 
-def course_accept(*, by: Actor, course: Course, client: Client) -> Course:
+def course_accept(
+    *, by: Actor, course: Course, client: Client, accept_conflicts: bool = False
+) -> Course:
+    """Accept a proposed schedule. One with conflicts is accepted only when the person says
+    they have read them (`accept_conflicts`), so none is accepted unseen."""
     require(by, policies.can_manage_course, client, message=_("You may not change this course."))
     if course.status != CourseStatus.PROPOSED:
         raise ValidationError(_("Only a proposed schedule can be accepted."))
+    conflicts = course_conflicts(course)
+    if conflicts and not accept_conflicts:
+        raise ValidationError(
+            {
+                "accept_conflicts": [
+                    _("This schedule has conflicts; confirm that you accept it with them."),
+                    *[c.message for c in conflicts],
+                ]
+            }
+        )
     with transaction.atomic():
         course.status = CourseStatus.ACTIVE
         course.accepted_at = timezone.now()
         course.save(update_fields=["status", "accepted_at"])
         audit_write(by, "course.accept", target=course, client_code=client.code, fields=["status"])
+        phase_refresh(course.clients.all())
     return course
 
 
@@ -344,6 +360,18 @@ def visit_reschedule(
                 client_code=client.code,
                 fields=["starts_at", "reason"],
             )
+        if visit.kind == VisitKind.MEDICINE_SESSION:
+            # Its questionnaires follow it, like its integration visits and check-ins.
+            from holdspace.measures.services import assignments_follow_session
+
+            for each in course.clients.all():
+                assignments_follow_session(
+                    by=by,
+                    client=each,
+                    number=visit.number,
+                    session_date=timezone.localtime(visit.starts_at).date(),
+                )
+        phase_refresh(course.clients.all())
     return moving
 
 

@@ -26,6 +26,7 @@ from holdspace.people.selectors import client_for_user
 
 from . import policies, selectors, services
 from .forms import (
+    CourseAcceptForm,
     CourseCreateForm,
     CourseSettingsForm,
     DosePlanForm,
@@ -164,8 +165,15 @@ def course_detail(request: StaffRequest, code: str, pk: int) -> HttpResponse:
 def course_accept(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     client = client_for_user(request.membership, code)
     course = selectors.course_for_client(client, pk)
+    form = CourseAcceptForm(request.POST)
     try:
-        services.course_accept(by=Actor.from_request(request), course=course, client=client)
+        form.is_valid()  # one optional box: always valid
+        services.course_accept(
+            by=Actor.from_request(request),
+            course=course,
+            client=client,
+            accept_conflicts=form.cleaned_data.get("accept_conflicts", False),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -589,4 +597,8 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
         "upcoming": upcoming,
         "can_invite": policies.can_manage_course(membership, client)
         and not hasattr(client, "portal_account"),
+        # The address on file, prefilled (only for roles that may read the identity).
+        "invite_email": client.identity.email
+        if people_policies.can_read_identity(membership, client) and hasattr(client, "identity")
+        else "",
     }

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class IntegrationConfig(AppConfig):
     name = "holdspace.integration"
     verbose_name = _("Integration")
+
+    def ready(self) -> None:
+        from holdspace.core.extensions import TodayPanel, register_today_panel
+
+        from . import today
+
+        register_today_panel(TodayPanel("notes", 40, "integration/_today.html", today.today_panel))

@@ -10,12 +10,14 @@ class MeasuresConfig(AppConfig):
     def ready(self) -> None:
         from holdspace.core.extensions import (
             ClientPanel,
+            TodayPanel,
             register_banner_source,
             register_client_panel,
             register_demo_extension,
+            register_today_panel,
         )
 
-        from . import demo, library, panels
+        from . import demo, library, panels, today
         from .definitions import DefinitionError
 
         # A broken instrument file refuses the start, naming the file and the field.
@@ -33,3 +35,4 @@ class MeasuresConfig(AppConfig):
         )
         register_banner_source(panels.safety_banners)
         register_demo_extension(20, demo.demo_measures)
+        register_today_panel(TodayPanel("alerts", 20, "measures/_today.html", today.today_panel))

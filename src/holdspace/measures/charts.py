@@ -47,6 +47,22 @@ class Plot:
     height: int = HEIGHT
 
 
+# Labels closer than this (in chart units) would be drawn over each other.
+LABEL_GAP = 12
+
+
+def _apart(lines: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """Lines at (nearly) the same height share one label ("moderate · at or above the
+    cut-off"), so no label is drawn on top of another."""
+    merged: list[tuple[float, str]] = []
+    for y, label in sorted(lines):
+        if merged and y - merged[-1][0] < LABEL_GAP:
+            merged[-1] = (merged[-1][0], f"{merged[-1][1]} · {label}")
+        else:
+            merged.append((y, label))
+    return merged
+
+
 def build_plot(definition: Definition, scores: list[Score], sessions: list[dt.date]) -> Plot:
     plot = Plot(code=definition.code, name=definition.name, rows=scores)
     bounds = scoring.score_bounds(definition) or (0.0, 1.0)
@@ -72,6 +88,7 @@ def build_plot(definition: Definition, scores: list[Score], sessions: list[dt.da
     for cut_off in definition.cut_offs:
         if cut_off.sex is None and cut_off.at_least is not None and cut_off.on == "total":
             plot.band_lines.append((y(cut_off.at_least), cut_off.label))
+    plot.band_lines = _apart(plot.band_lines)
     plot.session_lines = [(x(d), d) for d in sessions if first <= d <= last]
     plot.y_ticks = [(y(v), f"{v:g}") for v in (low, (low + high) / 2, high)]
     plot.x_labels = [(x(first), first.isoformat())]

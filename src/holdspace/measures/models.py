@@ -67,6 +67,26 @@ class AssignmentState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+TIMEPOINTS = {
+    "baseline": _("Baseline"),
+    "end": _("End of the course"),
+    "monthly": _("Monthly"),
+}
+
+
+def timepoint_label(code: str) -> str:
+    """ "before_medicine_session_2" reads "Before medicine session 2"; known words by name."""
+    if code in TIMEPOINTS:
+        return str(TIMEPOINTS[code])
+    for prefix, text in (
+        ("before_medicine_session_", _("Before medicine session %(n)s")),
+        ("after_medicine_session_", _("Day after medicine session %(n)s")),
+    ):
+        if code.startswith(prefix) and code[len(prefix) :].isdigit():
+            return str(text) % {"n": code[len(prefix) :]}
+    return code.replace("_", " ").capitalize()
+
+
 class Assignment(models.Model):
     """An instrument a client is asked to complete, by a due date."""
 
@@ -94,6 +114,9 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_code} for {self.client} by {self.due_on}"
+
+    def timepoint_label(self) -> str:
+        return timepoint_label(self.timepoint)
 
 
 class EnteredBy(models.TextChoices):
@@ -160,8 +183,13 @@ class Severity(models.TextChoices):
 
 
 # What a reason code means, for people. Other apps' codes show as the code itself.
+SOURCES = {
+    "measures": _("a questionnaire"),
+    "check-in": _("a check-in"),
+}
 REASONS = {
     "phq9.item9": _("PHQ-9 item 9 (thoughts of self-harm) answered above 0"),
+    "checkin.self_harm": _("Check-in: the client reported thoughts of self-harm"),
     "cssrs.risk-moderate": _("C-SSRS clinician-rated risk: moderate"),
     "cssrs.risk-high": _("C-SSRS clinician-rated risk: high"),
 }
@@ -198,6 +226,9 @@ class SafetyAlert(models.Model):
 
     def reason_label(self) -> str:
         return str(REASONS.get(self.reason_code, self.reason_code))
+
+    def source_label(self) -> str:
+        return str(SOURCES.get(self.source, self.source))
 
     @property
     def is_open(self) -> bool:

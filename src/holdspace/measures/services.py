@@ -114,6 +114,39 @@ def assignment_cancel(*, by: Actor, assignment: Assignment) -> Assignment:
     return assignment
 
 
+def assignments_follow_session(
+    *, by: Actor, client: Client, number: int, session_date: dt.date
+) -> int:
+    """A medicine session moved: its questionnaires ("before session N" the day before, "after
+    session N" the day after) move with it. Completed or cancelled ones stay as they were."""
+    _require_write(by, client)
+    days = {
+        f"before_medicine_session_{number}": session_date - dt.timedelta(days=1),
+        f"after_medicine_session_{number}": session_date + dt.timedelta(days=1),
+    }
+    moved = 0
+    with transaction.atomic():
+        for assignment in Assignment.objects.filter(
+            client=client,
+            timepoint__in=list(days),
+            state__in=[AssignmentState.DUE, AssignmentState.IN_PROGRESS],
+        ):
+            due_on = days[assignment.timepoint]
+            if assignment.due_on == due_on:
+                continue
+            assignment.due_on = due_on
+            assignment.save(update_fields=["due_on"])
+            _audit(
+                by,
+                "measures.assignment.reschedule",
+                client=client,
+                target=assignment,
+                fields=["due_on"],
+            )
+            moved += 1
+    return moved
+
+
 # --- one-time links ------------------------------------------------------------------------
 
 

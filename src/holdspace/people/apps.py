@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class PeopleConfig(AppConfig):
     name = "holdspace.people"
     verbose_name = _("People")
+
+    def ready(self) -> None:
+        from holdspace.core.extensions import TodayPanel, register_today_panel
+
+        from . import today
+
+        register_today_panel(
+            TodayPanel("cohort", 70, "people/_today_cohort.html", today.cohort_panel)
+        )
+        register_today_panel(
+            TodayPanel("clinic", 80, "people/_today_admin.html", today.admin_panel)
+        )

@@ -120,9 +120,8 @@ class Membership(models.Model):
 
 
 class Phase(models.TextChoices):
-    """Where a client is on the arc of care."""
+    """Where a client is on the arc of care: derived from the record (courses/phase.py)."""
 
-    INTAKE = "intake", _("Intake")
     SCREENING = "screening", _("Screening")
     PREPARATION = "preparation", _("Preparation")
     MEDICINE_SESSIONS = "medicine_sessions", _("Medicine sessions")
@@ -144,7 +143,9 @@ class Client(models.Model):
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="clients")
     code = models.CharField(_("client code"), max_length=12, unique=True)
-    phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices, default=Phase.INTAKE)
+    phase = models.CharField(
+        _("phase"), max_length=20, choices=Phase.choices, default=Phase.SCREENING
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -48,7 +48,9 @@ def client_create(
     birth_date: dt.date | None = None,
     email: str = "",
     phone: str = "",
-    phase: str = Phase.INTAKE,
+    # Only the demo passes a phase (the stage it goes on to build records for); the phase is
+    # derived from the record (courses/phase.py) and replaced as soon as the record changes.
+    phase: str = Phase.SCREENING,
     code: str | None = None,
 ) -> Client:
     """Open a client record with its separate identity. A creating therapist joins the team."""

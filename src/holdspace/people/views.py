@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from allauth.account.forms import ResetPasswordForm
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -26,6 +25,7 @@ from .forms import (
     StaffCreateForm,
     StaffUpdateForm,
 )
+from .invitations import invitation_send
 from .models import CareTeamMember, Client, Membership, Role
 
 
@@ -180,10 +180,10 @@ def staff_create(request: StaffRequest) -> HttpResponse:
             form, lambda: services.staff_create(by=Actor.from_request(request), **form.cleaned_data)
         )
         if created is not None:
-            # They choose their own password through the emailed reset link.
-            reset = ResetPasswordForm(data={"email": created.user.email})
-            if reset.is_valid():
-                reset.save(request)
+            # They choose their own password through an invitation link of their own.
+            invitation_send(
+                request=request, user=created.user, kind="staff", invited_by=request.user
+            )
             messages.success(
                 request,
                 _("%(email)s was added. They were sent a link to choose a password.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from allauth.account.forms import ResetPasswordForm
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +18,7 @@ from holdspace.integration import services as integration_services
 from holdspace.integration.forms import CheckInForm
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
+from holdspace.people.invitations import invitation_send
 from holdspace.people.selectors import client_for_user
 from holdspace.preparation import services as preparation_services
 from holdspace.preparation.selectors import due_measures, preparation_for
@@ -144,9 +144,9 @@ def invite(request: StaffRequest, code: str) -> HttpResponse:
             ),
         )
         if account is not None:
-            reset = ResetPasswordForm(data={"email": account.user.email})
-            if reset.is_valid():
-                reset.save(request)
+            invitation_send(
+                request=request, user=account.user, kind="client", invited_by=request.user
+            )
             messages.success(request, _("The client was sent a link to choose a password."))
             return redirect("people:client_detail", code=client.code)
     messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))

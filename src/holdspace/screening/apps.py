@@ -9,11 +9,13 @@ class ScreeningConfig(AppConfig):
     def ready(self) -> None:
         from holdspace.core.extensions import (
             ClientPanel,
+            TodayPanel,
             register_client_panel,
             register_demo_extension,
+            register_today_panel,
         )
 
-        from . import demo, views
+        from . import demo, today, views
         from .checks import check_data_files
 
         # A broken rules file or medication list refuses to start, naming the file and rule:
@@ -28,3 +30,6 @@ class ScreeningConfig(AppConfig):
             )
         )
         register_demo_extension(10, demo.demo_screening)
+        register_today_panel(
+            TodayPanel("decisions", 50, "screening/_today.html", today.today_panel)
+        )

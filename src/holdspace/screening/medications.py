@@ -48,23 +48,105 @@ class MedicationList:
     class_labels: dict[str, str]
 
     def match(self, name: str) -> Drug | None:
-        """The drug whose generic or brand name is `name` (or `generic (brands)` as offered)."""
+        """The drug whose generic or brand name is `name` (or `generic (brands)` as offered).
+
+        Strengths, forms and a maker's name around it are ignored ("cipralex 10mg",
+        "Escitalopram Orion"), and spelling is folded so the Norwegian generic name finds the
+        drug too ("sertralin", "fluoksetin")."""
         text = name.strip().lower()
         if not text:
             return None
         found = self.by_name.get(text)
         if found is None and "(" in text:
             found = self.by_name.get(text.split("(", 1)[0].strip())
+        if found is None:
+            folded = self._folded()
+            words = _name_words(text)
+            found = folded.get(fold(" ".join(words)))
+            for word in words:
+                found = found or folded.get(fold(word))
         return found
 
+    def _folded(self) -> dict[str, Drug]:
+        cached: dict[str, Drug] | None = getattr(self, "_folded_index", None)
+        if cached is None:
+            cached = {fold(name): drug for name, drug in self.by_name.items()}
+            object.__setattr__(self, "_folded_index", cached)  # a frozen dataclass's memo
+        return cached
+
     def search(self, query: str, limit: int = 20) -> list[Drug]:
-        text = query.strip().lower()
-        hits = [
-            drug
-            for drug in self.drugs.values()
-            if text in drug.key.lower() or any(text in b.lower() for b in drug.brands)
-        ]
+        """Drugs with a name containing the query, strengths and forms ignored, spelling folded;
+        failing that, drugs named by any one word of it ("escitalopram orion")."""
+        words = _name_words(query.strip().lower())
+        if not words:
+            return []
+        whole = fold(" ".join(words))
+
+        def names(drug: Drug) -> list[str]:
+            return [fold(name) for name in (drug.key, *drug.brands)]
+
+        hits = [d for d in self.drugs.values() if any(whole in n for n in names(d))]
+        if not hits:
+            folded_words = {fold(w) for w in words}
+            hits = [d for d in self.drugs.values() if folded_words & set(names(d))]
         return hits[:limit]
+
+
+# Words that say how much or in what form, not which drug (English and Norwegian).
+_FORM_WORDS = frozenset(
+    {
+        "mg",
+        "mcg",
+        "µg",
+        "g",
+        "ml",
+        "mg/ml",
+        "tablet",
+        "tablets",
+        "tab",
+        "tabs",
+        "tabl",
+        "tablett",
+        "tabletter",
+        "capsule",
+        "capsules",
+        "kapsel",
+        "kapsler",
+        "depot",
+        "retard",
+        "smeltetablett",
+        "mikstur",
+        "dråper",
+        "drops",
+        "injection",
+        "injeksjon",
+        "oral",
+        "solution",
+    }
+)
+
+
+def _name_words(text: str) -> list[str]:
+    words = []
+    for word in text.replace(",", " ").split():
+        bare = word.strip("().")
+        if not bare or bare in _FORM_WORDS or any(ch.isdigit() for ch in bare):
+            continue  # "10mg", "20", "2,5mg", "tablett"
+        words.append(bare)
+    return words
+
+
+def fold(name: str) -> str:
+    """A spelling key shared by English and Norwegian generic names: sertraline/sertralin,
+    fluoxetine/fluoksetin, quetiapine/kvetiapin, clomipramine/klomipramin, lithium/litium."""
+    text = name.lower().strip()
+    for old, new in (("x", "ks"), ("ph", "f"), ("th", "t"), ("qu", "kv")):
+        text = text.replace(old, new)
+    text = "".join(
+        "k" if ch == "c" and (i + 1 == len(text) or text[i + 1] not in "eiy") else ch
+        for i, ch in enumerate(text)
+    )
+    return text.removesuffix("e")
 
 
 def load_medication_list(path: Path) -> MedicationList:

@@ -89,6 +89,13 @@ class WashoutPlan:
     rule_id: str
     source: str
 
+    @property
+    def class_label(self) -> str:
+        """The drug class as the medication list names it ("SSRI"), not its key ("ssri")."""
+        from .medications import medication_list
+
+        return medication_list().class_labels.get(self.drug_class, self.drug_class)
+
 
 @dataclass(frozen=True)
 class Eligibility:

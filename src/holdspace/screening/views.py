@@ -72,6 +72,11 @@ def screening_index(request: StaffRequest) -> HttpResponse:
     return render(request, "screening/index.html", {"page": page, "rows": rows})
 
 
+def _rule_messages(rule_ids: list[str]) -> list[str]:
+    rules = shipped_rules()
+    return [rule.message if (rule := rules.rule(rid)) else rid for rid in rule_ids]
+
+
 def _screening_context(
     request: StaffRequest, client: Client, decision_form: DecisionForm | None = None
 ) -> dict[str, Any]:
@@ -89,6 +94,8 @@ def _screening_context(
         "eligibility": eligibility,
         "status_label": STATUS_LABELS.get(eligibility.status, ""),
         "latest": decisions[0] if decisions else None,
+        # The rules a decision overrode, by their message rather than their id.
+        "overridden": _rule_messages(decisions[0].overridden_rule_ids if decisions else []),
         "decisions": decisions,
         "can_sign": can_sign,
         "can_record": policies.can_record_intake(membership, client),

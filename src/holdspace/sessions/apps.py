@@ -11,13 +11,15 @@ class SessionsConfig(AppConfig):
     def ready(self) -> None:
         from holdspace.core.extensions import (
             ClientPanel,
+            TodayPanel,
             register_banner_source,
             register_client_panel,
             register_demo_extension,
+            register_today_panel,
         )
         from holdspace.measures.charts import register_session_dates_source
 
-        from . import demo, panels, selectors
+        from . import demo, panels, selectors, today
         from .rules import RulesError, session_rules
 
         # A broken data file refuses the start, naming the field.
@@ -36,3 +38,4 @@ class SessionsConfig(AppConfig):
             )
         )
         register_demo_extension(40, demo.demo_sessions)
+        register_today_panel(TodayPanel("sessions", 10, "sessions/_today.html", today.today_panel))

@@ -10,11 +10,24 @@ from django.utils.translation import gettext_lazy as _
 from .models import Disposition, Outcome, Relatedness, SessionSettings, Severity, Valence
 from .rules import checklist_labels, session_rules
 
+
+class MonitorForm(forms.Form):
+    """The monitor shows many forms on one page: each names its inputs' ids after itself
+    (id_withhold_reason, id_override_reason), so no two elements share an id."""
+
+    id_prefix = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s" if self.id_prefix else "id_%s")
+        super().__init__(*args, **kwargs)
+
+
 NUMERIC = {"inputmode": "numeric", "autocomplete": "off"}
 DECIMAL = {"inputmode": "decimal", "autocomplete": "off"}
 
 
-class VitalsForm(forms.Form):
+class VitalsForm(MonitorForm):
+    id_prefix = "vitals"
     systolic = forms.IntegerField(label=_("Systolic"), widget=forms.TextInput(attrs=NUMERIC))
     diastolic = forms.IntegerField(label=_("Diastolic"), widget=forms.TextInput(attrs=NUMERIC))
     heart_rate = forms.IntegerField(label=_("Heart rate"), widget=forms.TextInput(attrs=NUMERIC))
@@ -32,7 +45,8 @@ class VitalsForm(forms.Form):
     )
 
 
-class DoseForm(forms.Form):
+class DoseForm(MonitorForm):
+    id_prefix = "dose"
     kind = forms.CharField(widget=forms.HiddenInput)
     substance = forms.CharField(label=_("Substance"), max_length=100, initial="MDMA HCl")
     mg = forms.DecimalField(label=_("mg"), widget=forms.TextInput(attrs=DECIMAL))
@@ -54,18 +68,21 @@ class DoseForm(forms.Form):
         self.fields["given_by"].choices = [("", _("Me")), *(givers or [])]  # type: ignore[attr-defined]
 
 
-class WithholdForm(forms.Form):
+class WithholdForm(MonitorForm):
+    id_prefix = "withhold"
     reason = forms.CharField(
         label=_("Why it is withheld"), widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(MonitorForm):
+    id_prefix = "ack"
     alert = forms.IntegerField(widget=forms.HiddenInput)
     action_taken = forms.CharField(label=_("What was done"), max_length=500)
 
 
-class NoteForm(forms.Form):
+class NoteForm(MonitorForm):
+    id_prefix = "note"
     kind = forms.CharField(widget=forms.HiddenInput, initial="note")
     text = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -73,7 +90,8 @@ class NoteForm(forms.Form):
     at = forms.DateTimeField(required=False, widget=forms.HiddenInput(attrs={"data-now": "1"}))
 
 
-class OverrideForm(forms.Form):
+class OverrideForm(MonitorForm):
+    id_prefix = "override"
     item = forms.ChoiceField(label=_("Missing item"))
     reason = forms.CharField(label=_("Written reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -82,7 +100,9 @@ class OverrideForm(forms.Form):
         self.fields["item"].choices = items or []  # type: ignore[attr-defined]
 
 
-class ChecklistForm(forms.Form):
+class ChecklistForm(MonitorForm):
+    id_prefix = "checklist"
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         for key, label in checklist_labels().items():
@@ -100,7 +120,8 @@ SPECIAL_INTEREST_LABELS = {
 }
 
 
-class AdverseEventForm(forms.Form):
+class AdverseEventForm(MonitorForm):
+    id_prefix = "ae"
     term = forms.CharField(label=_("Event (term)"), max_length=200)
     onset_at = forms.DateTimeField(
         label=_("Onset"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
@@ -128,7 +149,8 @@ class AdverseEventForm(forms.Form):
         ]
 
 
-class EndForm(forms.Form):
+class EndForm(MonitorForm):
+    id_prefix = "end"
     oriented_stable = forms.BooleanField(
         label=_("Oriented and psychologically stable"), required=False
     )
@@ -142,7 +164,8 @@ class EndForm(forms.Form):
     companion_name = forms.CharField(label=_("Name of the attendant or escort"), max_length=200)
 
 
-class NoteWriteForm(forms.Form):
+class NoteWriteForm(MonitorForm):
+    id_prefix = "draft"
     note_text = forms.CharField(
         label=_("Session note"), required=False, widget=forms.Textarea(attrs={"rows": 6})
     )

@@ -87,15 +87,22 @@ def alert_of_session(session: MedicineSession, pk: int) -> SessionAlert:
 
 
 def medicine_visits_today(membership: Membership) -> list[tuple[Visit, Client]]:
-    """Today's medicine-session visits of clients the member may see in a session."""
+    """Today's medicine-session visits of clients the member may see in a session, and any
+    session opened earlier that has not ended: a session begun in the evening is still today's
+    until the client is discharged."""
     today = timezone.localdate()
     start = dt.datetime.combine(today, dt.time.min, tzinfo=timezone.get_current_timezone())
+    on_today = Q(starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1))
+    not_ended = Q(
+        pk__in=MedicineSession.objects.filter(clinic_id=membership.clinic_id)
+        .exclude(status=SessionStatus.ENDED)
+        .values("visit_id")
+    )
     visits = (
         Visit.objects.filter(
+            on_today | not_ended,
             kind=VisitKind.MEDICINE_SESSION,
             cancelled=False,
-            starts_at__gte=start,
-            starts_at__lt=start + dt.timedelta(days=1),
             course__clinic_id=membership.clinic_id,
         )
         .prefetch_related("course__clients")
@@ -299,3 +306,24 @@ def therapist_present(session: MedicineSession, membership_id: int | None) -> Me
 
 def note_signatures(session: MedicineSession) -> QuerySet[NoteSignature]:
     return session.signatures.select_related("membership__user")
+
+
+def open_serious_adverse_events(session: MedicineSession) -> list[Any]:
+    """Serious adverse events of this session still ongoing: discharge warns about them."""
+    return [
+        event
+        for event in session.adverse_events.filter(outcome="ongoing").order_by("onset_at")
+        if event.serious_criteria
+    ]
+
+
+def companion_from_preparation(session: MedicineSession) -> str:
+    """The overnight attendant named in the client's preparation, offered at discharge."""
+    from holdspace.preparation.models import Preparation
+
+    found = (
+        Preparation.objects.filter(course_id=session.visit.course_id, client_id=session.client_id)
+        .values_list("overnight_attendant", flat=True)
+        .first()
+    )
+    return found or ""

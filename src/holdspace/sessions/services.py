@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from holdspace.core.schemas import CLOCK_SKEW as EDGE_CLOCK_SKEW
 from holdspace.courses.models import Visit, VisitKind
+from holdspace.courses.phase import phase_refresh
 from holdspace.courses.services import dose_for_client
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_write
@@ -132,6 +133,7 @@ def session_open(*, by: Actor, visit: Visit, client: Client) -> MedicineSession:
         )
         if created:
             _audit(by, "session.open", session, target=session, fields=["visit", "planned_dose"])
+            phase_refresh([client])
     return session
 
 
@@ -712,6 +714,7 @@ def session_end(
             fields=["status", "ended_at", "discharge", "disposition", "companion_name"],
         )
         _touch(locked)
+        phase_refresh([locked.client])
     locked.refresh_from_db()
     return locked
 

@@ -47,7 +47,7 @@ from .forms import (
     WithholdForm,
 )
 from .idempotency import idempotent
-from .models import DoseKind, MedicineSession, SessionStatus
+from .models import Disposition, DoseKind, MedicineSession, SessionStatus
 from .rules import checklist_labels, session_rules
 from .timeline import timeline
 from .vitals import reason_label
@@ -136,6 +136,13 @@ def _givers(session: MedicineSession) -> list[tuple[int, str]]:
     ]
 
 
+def _end_initial(session: MedicineSession) -> dict[str, Any]:
+    # The overnight attendant recorded in preparation is offered, not assumed: it can be changed.
+    companion = session.companion_name or selectors.companion_from_preparation(session)
+    disposition = session.disposition or (Disposition.OVERNIGHT if companion else None)
+    return {"disposition": disposition, "companion_name": companion}
+
+
 def _blank_forms(session: MedicineSession) -> dict[str, BaseForm]:
     blockers = (
         selectors.start_blockers(session) if session.status == SessionStatus.PREPARING else []
@@ -153,7 +160,7 @@ def _blank_forms(session: MedicineSession) -> dict[str, BaseForm]:
         "override": OverrideForm(items=overridable),
         "checklist": ChecklistForm(initial=session.checklist),
         "ae": AdverseEventForm(),
-        "end": EndForm(initial={"disposition": session.disposition or None}),
+        "end": EndForm(initial=_end_initial(session)),
         "note_write": NoteWriteForm(initial={"note_text": session.note_text}),
     }
 
@@ -216,6 +223,9 @@ def _monitor_context(
             for c in session_rules().discharge.criteria
         ],
         "signatures": signatures,
+        "open_serious_events": selectors.open_serious_adverse_events(session)
+        if session.status == SessionStatus.RUNNING
+        else [],
         "i_signed": any(s.membership_id == getattr(membership, "pk", None) for s in signatures),
         "adverse_events": list(session.adverse_events.all()),
         "plan": session.planned_dose or {},

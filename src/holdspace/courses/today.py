@@ -1,0 +1,80 @@
+"""The Today page's course panels: a therapist's visits and check-ins today; a coordinator's
+schedules with conflicts, clients ready for a course and invitations not yet accepted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from holdspace.people.models import Client, Membership, Phase, Role
+
+from .models import Course, CourseStatus, Visit, VisitKind
+from .services import client_eligibility, course_conflicts
+
+# How many screening clients the coordinator's panel checks for eligibility at most.
+LOOK_AT_MOST = 200
+
+
+def _today_bounds() -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(
+        timezone.localdate(), dt.time.min, tzinfo=timezone.get_current_timezone()
+    )
+    return start, start + dt.timedelta(days=1)
+
+
+def therapist_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
+    if membership.role != Role.THERAPIST:
+        return None
+    start, end = _today_bounds()
+    visits = (
+        Visit.objects.filter(
+            therapists=membership,
+            cancelled=False,
+            starts_at__gte=start,
+            starts_at__lt=end,
+            course__status=CourseStatus.ACTIVE,
+        )
+        .exclude(kind=VisitKind.MEDICINE_SESSION)  # the sessions panel shows those
+        .prefetch_related("course__clients")
+        .select_related("room")
+        .order_by("starts_at")
+    )
+    rows = [(visit, list(visit.course.clients.all())) for visit in visits]
+    return {
+        "visits": [row for row in rows if row[0].kind != VisitKind.CHECK_IN],
+        "check_ins": [row for row in rows if row[0].kind == VisitKind.CHECK_IN],
+    }
+
+
+def coordinator_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
+    if membership.role != Role.COORDINATOR:
+        return None
+    proposed = Course.objects.filter(
+        clinic_id=membership.clinic_id, status=CourseStatus.PROPOSED
+    ).prefetch_related("clients")
+    schedules = []
+    for course in proposed.order_by("start_date"):
+        schedules.append((course, list(course.clients.all()), course_conflicts(course)))
+    in_course = Course.objects.filter(
+        clinic_id=membership.clinic_id, status__in=[CourseStatus.PROPOSED, CourseStatus.ACTIVE]
+    ).values("clients")
+    ready = [
+        client
+        for client in Client.objects.filter(clinic_id=membership.clinic_id, phase=Phase.SCREENING)
+        .exclude(pk__in=in_course)
+        .order_by("code")[:LOOK_AT_MOST]
+        if client_eligibility(client).eligible
+    ]
+    from holdspace.portal.models import PortalAccount  # the portal builds on courses
+
+    invitations = (
+        PortalAccount.objects.filter(
+            client__clinic_id=membership.clinic_id, is_active=True, user__last_login__isnull=True
+        )
+        .select_related("client")
+        .order_by("created_at")
+    )
+    return {"schedules": schedules, "ready": ready, "invitations": list(invitations[:50])}
