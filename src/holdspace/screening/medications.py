@@ -10,6 +10,8 @@ import yaml
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from holdspace.core.sources import Source
+
 from .rules import RulesError
 
 
@@ -26,6 +28,7 @@ class _ListFile(BaseModel):
     title: str
     licence: str
     classes: dict[str, str]
+    sources: list[Source] = Field(min_length=1)
     medications: list[_Entry]
 
 
