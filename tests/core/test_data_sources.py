@@ -141,3 +141,18 @@ rules:
         encoding="utf-8",
     )
     assert load_rules(tmp_path).rules[0].unconfirmed
+
+
+def test_checked_medications_say_what_was_confirmed():
+    from holdspace.screening.medications import medication_list
+
+    drugs = medication_list().drugs.values()
+    checked = [d for d in drugs if d.checked]
+    assert checked, "no entry of the medication list has been checked"
+    for drug in checked:
+        assert drug.checked is not None
+        assert drug.checked.url.startswith("https://www.felleskatalogen.no/"), drug.key
+        # The ATC code is either confirmed by the check, or the check says it was not.
+        assert drug.atc[:4] in drug.checked.what.replace(" ", "") or "not checked" in (
+            drug.checked.what
+        ), drug.key

@@ -15,12 +15,21 @@ from holdspace.core.sources import Source
 from .rules import RulesError
 
 
+class Check(BaseModel):
+    """What a reviewer compared with public product information, and where."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str = Field(pattern=r"^https://")
+    what: str = Field(min_length=3)
+
+
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     generic: str
     brands: list[str] = []
     classes: list[str] = Field(min_length=1)
     atc: str = Field(pattern=r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")
+    checked: Check | None = None  # None: still to be checked by a pharmacist
 
 
 class _ListFile(BaseModel):
@@ -38,6 +47,7 @@ class Drug:
     brands: tuple[str, ...]
     classes: tuple[str, ...]
     atc: str
+    checked: Check | None = None
 
     @property
     def label(self) -> str:
@@ -81,7 +91,9 @@ def load_medication_list(path: Path) -> MedicationList:
         unknown = set(entry.classes) - set(parsed.classes)
         if unknown:
             raise RulesError(f"{path.name}: {entry.generic}: unknown class {sorted(unknown)}")
-        drug = Drug(entry.generic, tuple(entry.brands), tuple(entry.classes), entry.atc)
+        drug = Drug(
+            entry.generic, tuple(entry.brands), tuple(entry.classes), entry.atc, entry.checked
+        )
         drugs[drug.key] = drug
         for name in (entry.generic, *entry.brands):
             if name.lower() in by_name:
