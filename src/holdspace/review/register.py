@@ -66,15 +66,26 @@ def _rel(path: Path) -> str:
     return path.relative_to(Path(settings.DATA_DIR)).as_posix()
 
 
+def _rules_files() -> dict[str, str]:
+    """Which rules file declares each rule id and setting key."""
+    found: dict[str, str] = {}
+    for path in sorted((Path(settings.DATA_DIR) / "rules").glob("*.yaml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for entry in [*(raw.get("rules") or []), *(raw.get("settings") or [])]:
+            found[str(entry.get("id") or entry.get("key"))] = _rel(path)
+    return found
+
+
 def _screening_rows() -> list[ClinicalRow]:
     ruleset = shipped_rules()
+    files = _rules_files()
     rows: list[ClinicalRow] = []
     for key, setting in ruleset.settings.items():
         rows.append(
             ClinicalRow(
                 key=f"screening.setting.{key}",
                 area="washout" if "washout" in key else "screening",
-                where="rules/",
+                where=files.get(key, "rules/"),
                 label=setting.label,
                 value=f"{setting.default} {setting.unit}",
                 unconfirmed=setting.unconfirmed,
@@ -91,7 +102,7 @@ def _screening_rows() -> list[ClinicalRow]:
             ClinicalRow(
                 key=f"screening.rule.{rule.id}",
                 area="washout" if rule.outcome == "taper_washout" else "screening",
-                where="rules/",
+                where=files.get(rule.id, "rules/"),
                 label=rule.message,
                 value=value,
                 unconfirmed=rule.unconfirmed,
