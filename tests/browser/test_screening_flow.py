@@ -87,7 +87,7 @@ def test_intake_for_a_client_on_an_ssri_then_a_signed_override(
     finding = page.locator('[data-rule="ssri-snri-taper"]')
     assert "Taper / washout" in finding.inner_text()
     assert finding.locator("a.source").get_attribute("href") == (
-        "https://link.springer.com/article/10.1007/s00213-020-05710-w"
+        "https://doi.org/10.1007/s00213-020-05710-w"
     )
     assert "Washout plan" in page.content()
     screenshot(page, "screening-coordinator-findings")

@@ -10,6 +10,7 @@ import pytest
 from holdspace.people.models import CareTeamRole
 from holdspace.sessions import selectors, services
 from holdspace.sessions.models import SessionAlert, TimelineEntry, VitalReading
+from tests.review.helpers import confirm_everything
 
 from ..conftest import signed_in
 from ..factories import CareTeamMemberFactory
@@ -37,6 +38,7 @@ def opened(clinics, therapist, therapist_off_team, lead, monkeypatch):  # type: 
     )
     patch_preparation(monkeypatch)
     services.settings_confirm(by=act(lead), values=selectors.settings_defaults())
+    confirm_everything(lead)
     visit = make_visit(clinics, therapist)
     return services.session_open(by=act(therapist), visit=visit, client=clinics.client)
 

@@ -41,7 +41,7 @@ def test_the_screening_page_lists_findings_with_their_source_and_is_audited(
     body = page.content.decode()
     assert page.status_code == 200
     assert 'data-rule="ssri-snri-taper"' in body
-    assert "https://link.springer.com/article/10.1007/s00213-020-05710-w" in body
+    assert "https://doi.org/10.1007/s00213-020-05710-w" in body
     assert AuditEvent.objects.filter(action="screening.view", client_code=clinics.client.code)
 
 

@@ -18,7 +18,7 @@ RULE = """rules:
     condition: {condition}
     outcome: {outcome}
     message: A message.
-    source: {{citation: A source, url: "https://example.org/"}}
+    sources: [{{citation: A source, kind: primary_study, url: "https://example.org/"}}]
     last_reviewed: 2026-11-27
 """
 

@@ -16,6 +16,7 @@ from holdspace.people.models import CareTeamRole, Membership
 from holdspace.sessions import selectors, services
 from holdspace.sessions.models import MedicineSession
 from holdspace.sessions.rules import checklist_labels
+from tests.review.helpers import confirm_everything
 
 from ..factories import CareTeamMemberFactory
 
@@ -85,7 +86,9 @@ def act(member: Membership) -> Actor:
 
 @pytest.fixture
 def confirmed(clinics, lead):  # type: ignore[no-untyped-def]
-    return services.settings_confirm(by=act(lead), values=selectors.settings_defaults())
+    settings = services.settings_confirm(by=act(lead), values=selectors.settings_defaults())
+    confirm_everything(lead)  # the clinic's Clinical review, so its first session may start
+    return settings
 
 
 @pytest.fixture

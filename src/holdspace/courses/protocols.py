@@ -16,6 +16,8 @@ import yaml
 from django.core.exceptions import ImproperlyConfigured
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from holdspace.core.sources import Source, only_weak
+
 PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "data" / "protocols"
 
 Timepoint = Literal[
@@ -29,13 +31,6 @@ Timepoint = Literal[
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Source(_Strict):
-    id: str
-    citation: str
-    url: str
-    licence: str
 
 
 class Team(_Strict):
@@ -112,6 +107,7 @@ class MeasureAt(_Strict):
     instrument: str = Field(min_length=1)
     timepoints: list[Timepoint] = Field(min_length=1)
     source: str
+    unconfirmed: bool = False
 
 
 class ProtocolTemplate(_Strict):
@@ -147,7 +143,45 @@ class ProtocolTemplate(_Strict):
         unknown = sorted({cite for cite in cited if cite not in known})
         if unknown:
             raise ValueError(f"cites unknown source(s): {', '.join(unknown)}")
+        by_id = {source.id: source for source in self.sources}
+        for where, source_id, marked in self.cited_values():
+            if only_weak([by_id[source_id]]) and not marked:
+                raise ValueError(
+                    f"{where}: only secondary or community sources; mark it unconfirmed"
+                )
         return self
+
+    def cited_values(self) -> list[tuple[str, str, bool]]:
+        """Each sourced part: where it is, its source id, and whether it is marked for review."""
+        med = self.medicine_sessions
+        parts: list[tuple[str, str, bool]] = [
+            ("team", self.team.source, False),
+            ("overnight_stay", self.overnight_stay.source, self.overnight_stay.unconfirmed),
+            ("preparation", self.preparation.source, self.preparation.spacing_unconfirmed),
+            (
+                "medicine_sessions",
+                med.source,
+                med.min_spacing_unconfirmed or med.first_after_preparation_unconfirmed,
+            ),
+            (
+                "integration_after_each",
+                self.integration_after_each.source,
+                self.integration_after_each.unconfirmed,
+            ),
+            (
+                "check_ins_after_each",
+                self.check_ins_after_each.source,
+                self.check_ins_after_each.unconfirmed,
+            ),
+            (
+                "outcome_assessment",
+                self.outcome_assessment.source,
+                self.outcome_assessment.unconfirmed,
+            ),
+        ]
+        parts += [(f"doses[{i}]", dose.source, False) for i, dose in enumerate(med.doses)]
+        parts += [(f"measures.{m.instrument}", m.source, m.unconfirmed) for m in self.measures]
+        return parts
 
     @property
     def medicine_session_count(self) -> int:

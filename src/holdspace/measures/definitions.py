@@ -14,6 +14,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from holdspace.core.sources import SourceKind
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "instruments"
 
 
@@ -133,8 +135,17 @@ class SafetyRule(Strict):
 
 
 class Source(Strict):
+    """A cited source. Shipped files follow holdspace.core.sources.Source (kind, identifier);
+    definitions imported from FHIR or written by a clinic may carry only a citation."""
+
     citation: str
+    kind: SourceKind | None = None
+    doi: str = ""
+    pmid: str = ""
+    nct: str = ""
     url: str = ""
+    copy_read: str = ""
+    not_found: str = ""
 
 
 class Definition(Strict):

@@ -10,7 +10,17 @@ import yaml
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from holdspace.core.sources import Source
+
 from .rules import RulesError
+
+
+class Check(BaseModel):
+    """What a reviewer compared with public product information, and where."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str = Field(pattern=r"^https://")
+    what: str = Field(min_length=3)
 
 
 class _Entry(BaseModel):
@@ -19,6 +29,7 @@ class _Entry(BaseModel):
     brands: list[str] = []
     classes: list[str] = Field(min_length=1)
     atc: str = Field(pattern=r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")
+    checked: Check | None = None  # None: still to be checked by a pharmacist
 
 
 class _ListFile(BaseModel):
@@ -26,6 +37,7 @@ class _ListFile(BaseModel):
     title: str
     licence: str
     classes: dict[str, str]
+    sources: list[Source] = Field(min_length=1)
     medications: list[_Entry]
 
 
@@ -35,6 +47,7 @@ class Drug:
     brands: tuple[str, ...]
     classes: tuple[str, ...]
     atc: str
+    checked: Check | None = None
 
     @property
     def label(self) -> str:
@@ -160,7 +173,9 @@ def load_medication_list(path: Path) -> MedicationList:
         unknown = set(entry.classes) - set(parsed.classes)
         if unknown:
             raise RulesError(f"{path.name}: {entry.generic}: unknown class {sorted(unknown)}")
-        drug = Drug(entry.generic, tuple(entry.brands), tuple(entry.classes), entry.atc)
+        drug = Drug(
+            entry.generic, tuple(entry.brands), tuple(entry.classes), entry.atc, entry.checked
+        )
         drugs[drug.key] = drug
         for name in (entry.generic, *entry.brands):
             if name.lower() in by_name:

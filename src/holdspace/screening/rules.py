@@ -27,6 +27,8 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from holdspace.core.sources import Source, only_weak
+
 OUTCOMES = ("exclude", "medical_review", "taper_washout", "monitor")
 Outcome = Literal["exclude", "medical_review", "taper_washout", "monitor"]
 OPERATORS = ("eq", "ne", "in", "lt", "le", "gt", "ge")
@@ -191,12 +193,6 @@ def evaluate(condition: Condition, facts: Mapping[str, Any], values: Mapping[str
 # The file schema ------------------------------------------------------------------------------
 
 
-class Source(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    citation: str = Field(min_length=3)
-    url: str = Field(pattern=r"^https?://")
-
-
 class Setting(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -207,7 +203,11 @@ class Setting(BaseModel):
     unit: str
     unconfirmed: bool = False
     note: str = ""
-    source: Source
+    sources: list[Source] = Field(min_length=1)
+
+    @property
+    def source(self) -> Source:
+        return self.sources[0]
 
 
 class Rule(BaseModel):
@@ -216,7 +216,7 @@ class Rule(BaseModel):
     condition: Any
     outcome: Outcome
     message: str = Field(min_length=3)
-    source: Source
+    sources: list[Source] = Field(min_length=1)
     last_reviewed: dt.date
     washout_days: int | str | None = None  # a number of days, or a setting key
     unconfirmed: bool = False
@@ -231,6 +231,11 @@ class Rule(BaseModel):
     def parsed(self) -> Condition:
         parsed: Condition = self.condition  # parsed by the validator
         return parsed
+
+    @property
+    def source(self) -> Source:
+        """The first (main) source, for one-line displays."""
+        return self.sources[0]
 
     @property
     def per_medication(self) -> bool:
@@ -299,6 +304,11 @@ def load_rules(directory: Path) -> RuleSet:
         for setting in parsed.settings:
             if setting.key in settings:
                 raise RulesError(f"{path.name}: setting {setting.key} is declared twice")
+            if only_weak(setting.sources) and not setting.unconfirmed:
+                raise RulesError(
+                    f"{path.name}: setting {setting.key}: only secondary or community sources; "
+                    "mark it unconfirmed: true for medical review"
+                )
             if not setting.minimum <= setting.default <= setting.maximum:
                 raise RulesError(f"{path.name}: setting {setting.key}: default outside its limits")
             settings[setting.key] = setting
@@ -312,6 +322,11 @@ def load_rules(directory: Path) -> RuleSet:
             needed.add(rule.washout_days)
         for key in needed - set(settings):
             raise RulesError(f"{where}: rule {rule.id}: unknown setting {key!r}")
+        if only_weak(rule.sources) and not rule.unconfirmed:
+            raise RulesError(
+                f"{where}: rule {rule.id}: only secondary or community sources; "
+                "mark it unconfirmed: true for medical review"
+            )
         if rule.outcome == "taper_washout" and rule.washout_days is None:
             raise RulesError(f"{where}: rule {rule.id}: a taper rule needs washout_days")
         if rule.outcome == "taper_washout" and not rule.per_medication:

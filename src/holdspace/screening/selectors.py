@@ -120,7 +120,7 @@ def washout_plans_for(client: Client, *, names: bool = True) -> list[WashoutPlan
             washout_days=match.washout_days,
             earliest_session_date=base + dt.timedelta(days=match.washout_days),
             rule_id=match.rule.id,
-            source=f"{match.rule.source.citation} {match.rule.source.url}",
+            source=f"{match.rule.source.citation} {match.rule.source.link}",
         )
         current = best.get(match.medication.pk)
         if current is None or plan.washout_days > current.washout_days:

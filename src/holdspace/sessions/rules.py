@@ -12,17 +12,13 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from holdspace.core.sources import Source, only_weak
+
 DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "session" / "session.yaml"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Source(_Strict):
-    id: str
-    citation: str
-    url: str
 
 
 class Cadence(_Strict):
@@ -99,6 +95,7 @@ class SeriousCriterion(_Strict):
 
 class AdverseEvents(_Strict):
     valence_source: str
+    valence_unconfirmed: bool = False
     serious_criteria_source: str
     serious_criteria: list[SeriousCriterion]
     deadline_source: str
@@ -153,9 +150,37 @@ class SessionRules(_Strict):
         unknown = sorted({c for c in cited if c not in known})
         if unknown:
             raise ValueError(f"unknown source id(s): {', '.join(unknown)}")
+        by_id = {s.id: s for s in self.sources}
+        for where, ids, unconfirmed in self.cited_values():
+            if only_weak(by_id[i] for i in ids if i in by_id) and not unconfirmed:
+                raise ValueError(
+                    f"{where}: only secondary or community sources; mark it unconfirmed"
+                )
         if self.supplemental_window.end_minutes <= self.supplemental_window.start_minutes:
             raise ValueError("supplemental_window: end must be after start")
         return self
+
+    def cited_values(self) -> list[tuple[str, list[str], bool]]:
+        """Each sourced value: where it is, the ids of its sources, and its review mark."""
+        ae = self.adverse_events
+        return [
+            ("cadence.every_minutes", [self.cadence.source], self.cadence.unconfirmed),
+            (
+                "cadence.after_alert_minutes",
+                [self.cadence.after_alert_source],
+                self.cadence.after_alert_unconfirmed,
+            ),
+            ("thresholds", list(self.thresholds.sources), self.thresholds.unconfirmed),
+            ("suds.max", [self.suds.source], self.suds.unconfirmed),
+            ("supplemental_window", [self.supplemental_window.source], False),
+            ("team.min_therapists", [self.team.source], False),
+            ("min_observation_hours", [self.min_observation_source], False),
+            ("discharge", [self.discharge.source], False),
+            ("adverse_events.valence", [ae.valence_source], ae.valence_unconfirmed),
+            ("adverse_events.serious_criteria", [ae.serious_criteria_source], False),
+            ("adverse_events.deadline_days", [ae.deadline_source], ae.deadline_unconfirmed),
+            ("loinc", [self.loinc.source], False),
+        ]
 
 
 class RulesError(ValueError):

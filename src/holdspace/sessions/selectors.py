@@ -214,6 +214,22 @@ def start_blockers(session: MedicineSession) -> list[Blocker]:
                     True,
                 )
             )
+    if "clinical_review" not in overridden:
+        from holdspace.review.selectors import first_session_needs_review
+
+        unreviewed = first_session_needs_review(session)
+        if unreviewed:
+            blockers.append(
+                Blocker(
+                    "clinical_review",
+                    _(
+                        "The clinic's first medicine session: %(n)d clinical values are still "
+                        "unconfirmed (Clinical review)."
+                    )
+                    % {"n": unreviewed},
+                    True,
+                )
+            )
     baseline = baseline_reading(session)
     if "baseline" not in overridden and (baseline is None or baseline.suds is None):
         blockers.append(Blocker("baseline", _("Baseline vital signs and SUDS."), True))
