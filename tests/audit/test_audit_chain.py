@@ -13,7 +13,7 @@ from django.urls import reverse
 from holdspace.audit.models import AuditEvent
 from holdspace.audit.services import audit_chain_verify, audit_record
 
-from ..conftest import signed_in
+from ..conftest import sign_in, signed_in
 from ..factories import UserFactory
 
 append_only = importlib.import_module("holdspace.audit.migrations.0002_append_only_triggers")
@@ -141,7 +141,7 @@ def test_only_clinic_admins_read_the_audit_log(clinics, therapist, lead):
 def test_the_platform_admin_cannot_edit_or_delete_audit_rows(clinics):
     superuser = UserFactory(email="root@example.org", is_staff=True, is_superuser=True)
     admin_client = HttpClient()
-    admin_client.force_login(superuser)
+    sign_in(admin_client, superuser)
     event = audit_record(action="test.event")
     change = admin_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
     assert change.status_code == 200  # read-only view

@@ -13,7 +13,7 @@ from django.utils import timezone
 from holdspace.courses.models import Course, Room, VisitKind
 from holdspace.people.models import CareTeamRole
 
-from ..conftest import signed_in
+from ..conftest import sign_in, signed_in
 from ..courses.conftest import FakeEligibility
 from ..factories import CareTeamMemberFactory
 from .conftest import screenshot
@@ -188,7 +188,7 @@ def test_the_portal_fits_a_phone(
     from django.test import Client as HttpClient
 
     browser = HttpClient()
-    browser.force_login(account.user)
+    sign_in(browser, account.user)
     context = chromium.new_context(viewport=PHONE, color_scheme="dark")
     context.add_cookies(
         [{"name": "sessionid", "value": browser.cookies["sessionid"].value, "url": live_server.url}]

@@ -12,7 +12,7 @@ from django.urls import reverse
 from holdspace.audit.models import AuditEvent
 from holdspace.core.middleware import IdleTimeoutMiddleware
 
-from ..conftest import signed_in
+from ..conftest import sign_in, signed_in
 from ..factories import PASSWORD, TOTP_SECRET, MembershipFactory
 
 
@@ -125,7 +125,7 @@ def test_sign_out_is_audited(clinics, therapist):
 
 def test_a_forged_csrf_token_changes_nothing_and_explains(clinics, coordinator):
     browser = HttpClient(enforce_csrf_checks=True)
-    browser.force_login(coordinator.user)
+    sign_in(browser, coordinator.user)
     response = browser.post(
         reverse("people:client_create"),
         {"given_name": "A", "family_name": "B", "csrfmiddlewaretoken": "forged"},
