@@ -181,6 +181,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "holdspace.core.logs.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -349,10 +350,22 @@ TASKS = {
 }
 
 # Never log clinical content: requests are logged by path and status only, never bodies.
+# Secrets in paths (one-time links, calendar feeds, reset keys, API tokens) are redacted on
+# every line, and a refused request is one line without a traceback (core/logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "holdspace.core.logs.RedactFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
-    "loggers": {"django": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # The development server's own request lines: the access log below replaces them.
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "holdspace.access": {
+            "handlers": ["console"],
+            "level": "INFO" if env_bool("ACCESS_LOG", default=True) else "WARNING",
+            "propagate": False,
+        },
+    },
 }
