@@ -1,4 +1,4 @@
-"""What the server log holds: paths with secrets redacted, one line per refusal, no clinical text."""
+"""The server log: secrets in paths redacted, one line per refusal, no clinical text."""
 
 from __future__ import annotations
 
