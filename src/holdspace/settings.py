@@ -178,11 +178,14 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "holdspace.core.logs.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "holdspace.core.middleware.PrivateResponseMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -350,6 +353,30 @@ TASKS = {
 }
 
 # Never log clinical content: requests are logged by path and status only, never bodies.
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline,
+# and no page may be framed. Inline styles stay allowed: htmx adds its indicator style and a
+# few templates set a width; a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],  # data: for the TOTP enrolment QR code
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features no page of Holdspace uses; security keys (WebAuthn) stay allowed here.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "interest-cohort=(), browsing-topics=(), "
+    "publickey-credentials-get=(self), publickey-credentials-create=(self)"
+)
+
 # Secrets in paths (one-time links, calendar feeds, reset keys, API tokens) are redacted on
 # every line, and a refused request is one line without a traceback (core/logs.py).
 LOGGING = {

@@ -13,6 +13,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from holdspace.audit.services import audit_record
@@ -28,6 +29,23 @@ API_PREFIX = "/api/"
 # behind the QR code on screen).
 ALWAYS_FREE_PREFIXES = ("/i18n/", "/healthz", "/static/", "/favicon.ico")
 SECOND_FACTOR_FREE_PREFIXES = ("/accounts/", *ALWAYS_FREE_PREFIXES)
+
+
+class PrivateResponseMiddleware:
+    """No page or API answer is kept by a browser or proxy cache: they are about patients.
+
+    Static files never come here (WhiteNoise answers them first, cached for long). Every
+    answer also says which browser features it may use (Permissions-Policy).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
