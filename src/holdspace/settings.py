@@ -262,13 +262,25 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 
 # django-axes: lock after repeated wrong passwords for an account.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# Personal API tokens expire after this many days; the API is throttled per token (or
+# signed-in user) and per address, and failed token guesses per address are limited further.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+API_RATE_PER_TOKEN = env_str("API_RATE_PER_TOKEN", "300/m")
+API_RATE_PER_ADDRESS = env_str("API_RATE_PER_ADDRESS", "3000/m")
+API_FAILED_AUTH_PER_ADDRESS = env_str("API_FAILED_AUTH_PER_ADDRESS", "30/m")
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 # By account only: a clinic's staff often share one IP address behind NAT, and locking that
 # address would lock out the whole clinic for one person's typos (hence axes.W006 silenced).
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # allauth's own per-account limit would answer before axes sees the attempt, so allauth keeps
-# only its per-address throttle and axes owns account lockout.
-ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip"}
+# only its per-address throttle and axes owns account lockout. The per-address limit is set for
+# a clinic whose whole staff shares one address: enough for many people's typos at once, still
+# a brake on password spraying from one address.
+_LOGINS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 120)
+ACCOUNT_RATE_LIMITS = {
+    "login": f"{_LOGINS_PER_ADDRESS}/m/ip",
+    "login_failed": f"{_LOGINS_PER_ADDRESS}/m/ip",
+}
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_CALLABLE = "holdspace.people.adapters.axes_username"
 AXES_LOCKOUT_CALLABLE = "holdspace.people.adapters.lockout_response"

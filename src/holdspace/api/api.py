@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, Throttled
 
 from holdspace.courses.api import router as courses_router
 from holdspace.measures.api import router as measures_router
@@ -14,6 +16,7 @@ from holdspace.sessions.api import router as sessions_router
 
 from .auth import API_AUTH, staff_only
 from .clients import router as clients_router
+from .throttles import API_THROTTLES
 
 api = NinjaAPI(
     title="Holdspace API",
@@ -26,6 +29,7 @@ api = NinjaAPI(
     auth=API_AUTH,
     urls_namespace="api",
     docs_decorator=staff_only,
+    throttle=API_THROTTLES,
 )
 api.add_router("/clients", clients_router)
 api.add_router("/clients", screening_router)
@@ -46,6 +50,16 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse
         {"detail": "Authentication required: a valid API token or a signed-in session."},
         status=401,
     )
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": "Too many requests: wait, then try again."}, status=429
+    )
+    if exc.wait is not None:
+        response["Retry-After"] = str(math.ceil(exc.wait))
+    return response
 
 
 @api.exception_handler(PermissionDenied)
