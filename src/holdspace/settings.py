@@ -139,6 +139,9 @@ def _database() -> dict[str, object]:
         config["TEST"] = {"NAME": test_name}
     elif engine.endswith("postgresql"):
         config.setdefault("OPTIONS", {})
+        # A kept connection that the server dropped (restart, failover, idle kill) is found
+        # and replaced before the request uses it, instead of failing that request.
+        config["CONN_HEALTH_CHECKS"] = True
     else:
         raise ImproperlyConfigured(
             f"DATABASE_URL uses an engine Holdspace does not support ({engine}); "

@@ -92,8 +92,11 @@ class IdleTimeoutMiddleware:
             if isinstance(last, int | float) and now - last > limit:
                 return self.end_session(request, user, membership, limit)
             request.session[self.SESSION_KEY] = now
-            # The server forgets the session too, not only this check.
-            request.session.set_expiry(limit)
+            # The cookie ends with the browser; the server keeps the session for
+            # SESSION_COOKIE_AGE (12 h) and this check ends it after the idle limit. Were the
+            # server to forget it at the limit, a returning user would simply be anonymous
+            # and the time-out would never reach the audit log.
+            request.session.set_expiry(0)
         return self.get_response(request)
 
     @staticmethod
