@@ -97,6 +97,30 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
+
+def _audit_key_file() -> str:
+    """The key of the audit chain's HMAC, kept outside the database (see audit/keys.py).
+
+    Production must name it (AUDIT_KEY_FILE; a system check refuses to start without it);
+    elsewhere a key is generated under var/ on first use.
+    """
+    if path := env_str("AUDIT_KEY_FILE"):
+        return path
+    if PRODUCTION:
+        return ""
+    local = VAR_DIR / "audit_key"
+    if not local.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        local.write_text(secrets.token_hex(32))
+        local.chmod(0o600)
+    return str(local)
+
+
+AUDIT_KEY_FILE = _audit_key_file()
+# Every this many appended audit rows, the writer seals the rows gathered so far into the
+# chain after its commit (skipping if another is sealing). 1 seals after every append.
+AUDIT_SEAL_EVERY = env_int("AUDIT_SEAL_EVERY", 64)
+
 DEBUG = env_bool("HOLDSPACE_DEBUG", default=HOLDSPACE_ENV == "development")
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]

@@ -76,7 +76,7 @@ def test_wrong_login_gets_a_clear_message(clinics, therapist):
     response = _password_step(HttpClient(), therapist.user.email, "not-the-password")
     assert response.status_code == 200
     assert "not correct" in response.content.decode()
-    event = AuditEvent.objects.filter(action="auth.login_failed").latest("seq")
+    event = AuditEvent.objects.filter(action="auth.login_failed").latest("id")
     assert event.actor_label == therapist.user.email
     assert "not-the-password" not in str(event.payload())
 
