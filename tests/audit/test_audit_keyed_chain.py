@@ -126,3 +126,26 @@ def test_the_database_allows_only_the_seal_itself():
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditevent SET hash = 'f' WHERE id = %s", [event.pk])
     assert audit_chain_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_appending_never_waits_for_the_chain_head():
+    """Issue 10, finding 10: every audited read used to lock the one head row. Now a writer
+    appends while another connection holds that row locked (as a sealer would)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has one writer at a time by design.")
+    import psycopg
+
+    audit_chain_seal()  # the head row exists
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params) as sealer:
+        sealer.execute("SELECT * FROM audit_auditchainhead WHERE id = 1 FOR UPDATE")
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        with transaction.atomic():
+            event = audit_record(action="test.while_sealing")
+        sealer.rollback()
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    assert audit_chain_seal() >= 1 and audit_chain_verify().ok
