@@ -326,7 +326,12 @@ def _pg_admin(sql: str) -> None:
 
 
 def _run(command: list[str], env: dict[str, str] | None = None) -> None:
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    try:
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    except FileNotFoundError:
+        raise BackupError(
+            f"{command[0]} is not installed (Debian: apt-get install postgresql-client)."
+        ) from None
     if result.returncode != 0:
         raise BackupError(
             f"{Path(command[0]).name} failed: "
