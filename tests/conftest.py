@@ -7,6 +7,7 @@ Every persona has enrolled TOTP, unless a test says otherwise.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -100,10 +101,31 @@ def outsider(clinics: Clinics) -> Membership:
     return _member(clinics.south, Role.MEDICAL_LEAD, "lead@south.test")
 
 
-def signed_in(member: Membership) -> HttpClient:
-    browser = HttpClient()
-    browser.force_login(member.user)
+def sign_in(browser: HttpClient, user: object) -> HttpClient:
+    """Sign `user` in as allauth would after password and second factor.
+
+    `force_login` alone makes a session that never used a second factor, which the shell
+    ends at once; this records both steps in the session the way allauth does.
+    """
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+
+    browser.force_login(user)  # type: ignore[arg-type]
+    session = browser.session
+    now = time.time()
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now},
+        {"method": "mfa", "at": now, "type": "totp"},
+    ]
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)  # type: ignore[attr-defined]
+    session.save()
     return browser
+
+
+def signed_in(member: Membership) -> HttpClient:
+    return sign_in(HttpClient(), member.user)
 
 
 @pytest.fixture

@@ -97,6 +97,30 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
+
+def _audit_key_file() -> str:
+    """The key of the audit chain's HMAC, kept outside the database (see audit/keys.py).
+
+    Production must name it (AUDIT_KEY_FILE; a system check refuses to start without it);
+    elsewhere a key is generated under var/ on first use.
+    """
+    if path := env_str("AUDIT_KEY_FILE"):
+        return path
+    if PRODUCTION:
+        return ""
+    local = VAR_DIR / "audit_key"
+    if not local.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        local.write_text(secrets.token_hex(32))
+        local.chmod(0o600)
+    return str(local)
+
+
+AUDIT_KEY_FILE = _audit_key_file()
+# Every this many appended audit rows, the writer seals the rows gathered so far into the
+# chain after its commit (skipping if another is sealing). 1 seals after every append.
+AUDIT_SEAL_EVERY = env_int("AUDIT_SEAL_EVERY", 64)
+
 DEBUG = env_bool("HOLDSPACE_DEBUG", default=HOLDSPACE_ENV == "development")
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
@@ -139,6 +163,9 @@ def _database() -> dict[str, object]:
         config["TEST"] = {"NAME": test_name}
     elif engine.endswith("postgresql"):
         config.setdefault("OPTIONS", {})
+        # A kept connection that the server dropped (restart, failover, idle kill) is found
+        # and replaced before the request uses it, instead of failing that request.
+        config["CONN_HEALTH_CHECKS"] = True
     else:
         raise ImproperlyConfigured(
             f"DATABASE_URL uses an engine Holdspace does not support ({engine}); "
@@ -179,10 +206,14 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    "holdspace.core.logs.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "holdspace.core.middleware.PrivateResponseMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -253,6 +284,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Holdspace"
+MFA_FORMS = {"activate_totp": "holdspace.core.mfa.StableSecretActivateTOTPForm"}
 MFA_PASSKEY_LOGIN_ENABLED = False
 # How long an invitation link (staff or client) works; it also stops working once used.
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
@@ -260,13 +292,25 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 
 # django-axes: lock after repeated wrong passwords for an account.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# Personal API tokens expire after this many days; the API is throttled per token (or
+# signed-in user) and per address, and failed token guesses per address are limited further.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+API_RATE_PER_TOKEN = env_str("API_RATE_PER_TOKEN", "300/m")
+API_RATE_PER_ADDRESS = env_str("API_RATE_PER_ADDRESS", "3000/m")
+API_FAILED_AUTH_PER_ADDRESS = env_str("API_FAILED_AUTH_PER_ADDRESS", "30/m")
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 # By account only: a clinic's staff often share one IP address behind NAT, and locking that
 # address would lock out the whole clinic for one person's typos (hence axes.W006 silenced).
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # allauth's own per-account limit would answer before axes sees the attempt, so allauth keeps
-# only its per-address throttle and axes owns account lockout.
-ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip"}
+# only its per-address throttle and axes owns account lockout. The per-address limit is set for
+# a clinic whose whole staff shares one address: enough for many people's typos at once, still
+# a brake on password spraying from one address.
+_LOGINS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 120)
+ACCOUNT_RATE_LIMITS = {
+    "login": f"{_LOGINS_PER_ADDRESS}/m/ip",
+    "login_failed": f"{_LOGINS_PER_ADDRESS}/m/ip",
+}
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_CALLABLE = "holdspace.people.adapters.axes_username"
 AXES_LOCKOUT_CALLABLE = "holdspace.people.adapters.lockout_response"
@@ -351,10 +395,46 @@ TASKS = {
 }
 
 # Never log clinical content: requests are logged by path and status only, never bodies.
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline,
+# and no page may be framed. Inline styles stay allowed: htmx adds its indicator style and a
+# few templates set a width; a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],  # data: for the TOTP enrolment QR code
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features no page of Holdspace uses; security keys (WebAuthn) stay allowed here.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "interest-cohort=(), browsing-topics=(), "
+    "publickey-credentials-get=(self), publickey-credentials-create=(self)"
+)
+
+# Secrets in paths (one-time links, calendar feeds, reset keys, API tokens) are redacted on
+# every line, and a refused request is one line without a traceback (core/logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "holdspace.core.logs.RedactFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
-    "loggers": {"django": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # The development server's own request lines: the access log below replaces them.
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "holdspace.access": {
+            "handlers": ["console"],
+            "level": "INFO" if env_bool("ACCESS_LOG", default=True) else "WARNING",
+            "propagate": False,
+        },
+    },
 }

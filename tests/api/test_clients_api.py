@@ -63,7 +63,7 @@ def test_one_client_with_identity_for_the_care_team(clinics, therapist):
     assert body["code"] == clinics.client.code
     assert body["identity"]["family_name"] == clinics.client.identity.family_name
     assert body["care_team"][0]["email"] == therapist.user.email
-    event = AuditEvent.objects.filter(action="client.view").latest("seq")
+    event = AuditEvent.objects.filter(action="client.view").latest("id")
     assert event.channel == Channel.API and event.client_code == clinics.client.code
 
 

@@ -11,16 +11,23 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from holdspace.audit.models import AuditEvent
-from holdspace.audit.services import audit_chain_verify, audit_record
+from holdspace.audit.services import audit_chain_seal, audit_chain_verify, audit_record
 
-from ..conftest import signed_in
+from ..conftest import sign_in, signed_in
 from ..factories import UserFactory
 
 append_only = importlib.import_module("holdspace.audit.migrations.0002_append_only_triggers")
 
 
+def _events(n: int) -> list[AuditEvent]:
+    """n appended rows, then sealed into the chain, as the sealer does."""
+    appended = [audit_record(action="test.event", actor_label=f"tester{i}") for i in range(n)]
+    audit_chain_seal()
+    return [AuditEvent.objects.get(pk=event.pk) for event in appended]
+
+
 def _three_events() -> list[AuditEvent]:
-    return [audit_record(action="test.event", actor_label=f"tester{i}") for i in range(3)]
+    return _events(3)
 
 
 def _tamper(sql: str, params: list[object]) -> None:
@@ -141,7 +148,7 @@ def test_only_clinic_admins_read_the_audit_log(clinics, therapist, lead):
 def test_the_platform_admin_cannot_edit_or_delete_audit_rows(clinics):
     superuser = UserFactory(email="root@example.org", is_staff=True, is_superuser=True)
     admin_client = HttpClient()
-    admin_client.force_login(superuser)
+    sign_in(admin_client, superuser)
     event = audit_record(action="test.event")
     change = admin_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
     assert change.status_code == 200  # read-only view

@@ -33,9 +33,16 @@ def chromium():  # type: ignore[no-untyped-def]
         browser.close()
 
 
+# The flow tests bypass the Content-Security-Policy only because Playwright's
+# wait_for_function evaluates strings in the page, which the policy (rightly) forbids;
+# test_content_security_policy.py runs the pages under the policy and fails on any violation.
+
+
 @pytest.fixture
 def page(chromium, live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context = chromium.new_context(viewport={"width": 1180, "height": 820}, color_scheme="dark")
+    context = chromium.new_context(
+        viewport={"width": 1180, "height": 820}, color_scheme="dark", bypass_csp=True
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.base_url = live_server.url  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from holdspace.courses.models import Course, Room, VisitKind
 from holdspace.people.models import CareTeamRole
 
-from ..conftest import signed_in
+from ..conftest import sign_in, signed_in
 from ..courses.conftest import FakeEligibility
 from ..factories import CareTeamMemberFactory
 from .conftest import screenshot
@@ -40,7 +40,7 @@ def eligible(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def _open_as(chromium, live_server, member, viewport=TABLET):  # type: ignore[no-untyped-def]
-    context = chromium.new_context(viewport=viewport, color_scheme="dark")
+    context = chromium.new_context(viewport=viewport, color_scheme="dark", bypass_csp=True)
     context.set_default_timeout(10_000)
     cookie = signed_in(member).cookies["sessionid"].value
     context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
@@ -185,8 +185,8 @@ def test_the_portal_fits_a_phone(
     from django.test import Client as HttpClient
 
     browser = HttpClient()
-    browser.force_login(account.user)
-    context = chromium.new_context(viewport=PHONE, color_scheme="dark")
+    sign_in(browser, account.user)
+    context = chromium.new_context(viewport=PHONE, color_scheme="dark", bypass_csp=True)
     context.add_cookies(
         [{"name": "sessionid", "value": browser.cookies["sessionid"].value, "url": live_server.url}]
     )

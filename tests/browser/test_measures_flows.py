@@ -24,7 +24,7 @@ TABLET = {"width": 820, "height": 1180}
 
 
 def _staff(chromium, live_server, member, viewport=TABLET):  # type: ignore[no-untyped-def]
-    context = chromium.new_context(viewport=viewport, color_scheme="dark")
+    context = chromium.new_context(viewport=viewport, color_scheme="dark", bypass_csp=True)
     cookie = signed_in(member).cookies["sessionid"].value
     context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
     return context, context.new_page()
@@ -59,7 +59,9 @@ def test_client_completes_pcl5_on_a_phone_through_a_one_time_link(
     )
     url = live_server.url + _link(therapist, clinics.client, "PCL-5")
 
-    context = chromium.new_context(viewport=PHONE, color_scheme="dark")  # no account, no cookie
+    context = chromium.new_context(
+        viewport=PHONE, color_scheme="dark", bypass_csp=True
+    )  # no cookie
     page = context.new_page()
     page.goto(url)
     assert _fits(page)
@@ -107,7 +109,7 @@ def test_phq9_item9_raises_an_alert_the_care_team_sees_and_acknowledges(
     chromium, live_server, clinics, therapist, lead
 ):
     url = live_server.url + _link(therapist, clinics.client, "PHQ-9")
-    context = chromium.new_context(viewport=PHONE, color_scheme="light")
+    context = chromium.new_context(viewport=PHONE, color_scheme="light", bypass_csp=True)
     page = context.new_page()
     page.goto(url)
     for link_id in range(1, 9):

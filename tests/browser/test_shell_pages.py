@@ -19,7 +19,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _open_as(chromium, live_server, member, viewport, color_scheme="dark"):  # type: ignore[no-untyped-def]
-    context = chromium.new_context(viewport=viewport, color_scheme=color_scheme)
+    context = chromium.new_context(viewport=viewport, color_scheme=color_scheme, bypass_csp=True)
     cookie = signed_in(member).cookies["sessionid"].value
     context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
     return context, context.new_page()

@@ -39,9 +39,9 @@ def _context(chromium, live_server, user, color_scheme, viewport=PHONE):  # type
 def signed_in_user(user):  # type: ignore[no-untyped-def]
     from django.test import Client as HttpClient
 
-    browser = HttpClient()
-    browser.force_login(user)
-    return browser
+    from ..conftest import sign_in
+
+    return sign_in(HttpClient(), user)
 
 
 def _demo_pages() -> dict[str, tuple[object, str]]:

@@ -32,6 +32,7 @@ from holdspace.api.api import api
 from holdspace.audit.models import AuditEvent
 from holdspace.people.models import Client, User
 
+from ..conftest import sign_in
 from ..factories import UserFactory
 from .arc import CANARY_FIELDS, Arc, build_arc, fingerprint, plant_canaries
 
@@ -246,9 +247,7 @@ def _portal_user(arc: Arc) -> User:
 
 
 def _signed_in(user: User) -> HttpClient:
-    browser = HttpClient()
-    browser.force_login(user)
-    return browser
+    return sign_in(HttpClient(), user)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -331,7 +330,7 @@ def test_no_canary_reaches_a_role_that_may_not_read_it():
         # A read repeated every second (the live monitor) is audited once per person and window
         # (people.auditing.audit_read_throttled): start each read with no window open.
         cache.clear()
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
         response = care_team.get(url)
         if response.status_code >= 500:
             violations.append(f"care team: GET {url} -> {response.status_code}: server error")
@@ -341,7 +340,7 @@ def test_no_canary_reaches_a_role_that_may_not_read_it():
         shown = sorted(arc.canaries[c][0] for c in arc.canaries if c in text)
         seen.update(shown)
         audited = AuditEvent.objects.filter(
-            seq__gt=last, actor=arc.staff["therapist"].user, client_code__in=[arc.client.code, ""]
+            id__gt=last, actor=arc.staff["therapist"].user, client_code__in=[arc.client.code, ""]
         )
         if shown and not audited.exists():
             violations.append(

@@ -30,6 +30,10 @@ def holdspace(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Com
     }
     base["HOLDSPACE_VAR_DIR"] = str(tmp_path / "var")
     base.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'db.sqlite3'}")
+    if env.get("HOLDSPACE_ENV") == "production" and "AUDIT_KEY_FILE" not in env:
+        key = tmp_path / "audit_key"
+        key.write_text("a" * 64)
+        env = {**env, "AUDIT_KEY_FILE": str(key)}
     return subprocess.run(  # noqa: S603  (our own console script, fixed arguments)
         [sys.executable, "-m", "holdspace", *args],
         env={**base, **env},
@@ -53,6 +57,16 @@ def test_deploy_check_with_production_settings_reports_nothing(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_the_audit_key(tmp_path):
+    result = holdspace("check", env={**PRODUCTION, "AUDIT_KEY_FILE": ""}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "holdspace.E010" in result.stderr
+    short = tmp_path / "short_key"
+    short.write_text("too short")
+    result = holdspace("check", env={**PRODUCTION, "AUDIT_KEY_FILE": str(short)}, tmp_path=tmp_path)
+    assert "holdspace.E010" in result.stderr and "fewer than 32 bytes" in result.stderr
 
 
 def test_production_refuses_debug(tmp_path):

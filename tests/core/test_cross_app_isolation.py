@@ -19,7 +19,7 @@ from holdspace.people.actors import Actor
 from holdspace.people.models import Membership
 from holdspace.preparation import services as preparation_services
 
-from ..conftest import Clinics, signed_in
+from ..conftest import Clinics, sign_in, signed_in
 from ..courses.conftest import FakeEligibility, on_team, start_course
 from ..screening.helpers import record
 
@@ -213,5 +213,5 @@ def signed_in_user(user):  # type: ignore[no-untyped-def]
     from django.test import Client as HttpClient
 
     browser = HttpClient()
-    browser.force_login(user)
+    sign_in(browser, user)
     return browser

@@ -17,7 +17,14 @@ from ..conftest import signed_in
 # ical_feed: a calendar app cannot sign in; the secret token in its URL is the credential.
 # respond: a client's one-time measures link (no account); the signed, expiring, single-use
 # token in its URL is the credential and opens one questionnaire only.
-PUBLIC_URL_NAMES = {"healthz", "set_language", "ical_feed", "respond", "invitation_accept"}
+PUBLIC_URL_NAMES = {
+    "healthz",
+    "favicon",
+    "set_language",
+    "ical_feed",
+    "respond",
+    "invitation_accept",
+}
 # django-allauth's sign-in, password-reset and second-factor pages are public by design and
 # guard themselves; the platform admin has its own sign-in page for superusers.
 SELF_GUARDED_PREFIXES = ("accounts/", "platform-admin/")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pyotp
 import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
+from django.utils import timezone
 
 from holdspace.audit.models import AuditEvent
 from holdspace.core.middleware import IdleTimeoutMiddleware
 
-from ..conftest import signed_in
+from ..conftest import sign_in, signed_in
 from ..factories import PASSWORD, TOTP_SECRET, MembershipFactory
 
 
@@ -74,7 +76,7 @@ def test_wrong_login_gets_a_clear_message(clinics, therapist):
     response = _password_step(HttpClient(), therapist.user.email, "not-the-password")
     assert response.status_code == 200
     assert "not correct" in response.content.decode()
-    event = AuditEvent.objects.filter(action="auth.login_failed").latest("seq")
+    event = AuditEvent.objects.filter(action="auth.login_failed").latest("id")
     assert event.actor_label == therapist.user.email
     assert "not-the-password" not in str(event.payload())
 
@@ -108,6 +110,30 @@ def test_idle_session_ends_after_the_clinic_setting(clinics, therapist):
     assert browser.get(reverse("people:client_list")).status_code == 302
 
 
+def test_an_idle_time_out_is_audited_when_the_time_has_really_passed(clinics, therapist):
+    """The session row ages as it would on a real server: last activity and expiry both 11
+    minutes in the past, with the expiry the middleware chose."""
+    from django.contrib.sessions.models import Session
+
+    clinics.north.idle_timeout_minutes = 10
+    clinics.north.save()
+    browser = signed_in(therapist)
+    assert browser.get(reverse("people:client_list")).status_code == 200
+    session = browser.session
+    age = session.get_expiry_age()
+    session[IdleTimeoutMiddleware.SESSION_KEY] = time.time() - 11 * 60
+    session.save()
+    written = timezone.now() - dt.timedelta(minutes=11)
+    Session.objects.filter(pk=session.session_key).update(
+        expire_date=written + dt.timedelta(seconds=age)
+    )
+    response = browser.get(reverse("people:client_list"))
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(
+        action="auth.idle_timeout", actor_id=therapist.user_id
+    ).exists()
+
+
 def test_activity_within_the_limit_keeps_the_session(clinics, therapist):
     browser = signed_in(therapist)
     session = browser.session
@@ -125,7 +151,7 @@ def test_sign_out_is_audited(clinics, therapist):
 
 def test_a_forged_csrf_token_changes_nothing_and_explains(clinics, coordinator):
     browser = HttpClient(enforce_csrf_checks=True)
-    browser.force_login(coordinator.user)
+    sign_in(browser, coordinator.user)
     response = browser.post(
         reverse("people:client_create"),
         {"given_name": "A", "family_name": "B", "csrfmiddlewaretoken": "forged"},

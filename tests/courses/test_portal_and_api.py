@@ -13,7 +13,7 @@ from holdspace.people.actors import Actor
 from holdspace.portal import services as portal
 from holdspace.preparation.selectors import preparation_for
 
-from ..conftest import signed_in
+from ..conftest import sign_in, signed_in
 
 
 def _client_browser(course, clinics, therapist):  # type: ignore[no-untyped-def]
@@ -24,7 +24,7 @@ def _client_browser(course, clinics, therapist):  # type: ignore[no-untyped-def]
     )
     TOTP.activate(account.user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
     browser = HttpClient()
-    browser.force_login(account.user)
+    sign_in(browser, account.user)
     return browser
 
 

@@ -92,7 +92,7 @@ def test_histories_are_versions_not_overwrites(clinics, coordinator):
     services.medical_history_record(by=_by(coordinator), client=clinics.client, arrhythmia=True)
     assert selectors.medical_history_current(clinics.client).arrhythmia is True  # type: ignore[union-attr]
     event = (
-        AuditEvent.objects.filter(action="screening.medical_history.record").order_by("seq").last()
+        AuditEvent.objects.filter(action="screening.medical_history.record").order_by("id").last()
     )
     assert event is not None and event.fields == ["arrhythmia"]
 

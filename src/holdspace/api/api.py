@@ -10,12 +10,13 @@ them.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from holdspace.core.schemas import ErrorOut
@@ -29,6 +30,7 @@ from holdspace.sessions.api import router as sessions_router
 
 from .auth import API_AUTH, staff_only
 from .clients import router as clients_router
+from .throttles import API_THROTTLES
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ api = HoldspaceApi(
     auth=API_AUTH,
     urls_namespace="api",
     docs_decorator=staff_only,
+    throttle=API_THROTTLES,
 )
 api.add_router("/clients", clients_router)
 api.add_router("/clients", screening_router)
@@ -133,6 +136,14 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse
     )
 
 
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = refusal(request, 429, "Too many requests: wait, then try again.")
+    if exc.wait is not None:
+        response["Retry-After"] = str(math.ceil(exc.wait))
+    return response
+
+
 @api.exception_handler(PermissionDenied)
 def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return refusal(request, 403, str(exc) or "Forbidden.")
@@ -145,11 +156,7 @@ def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    response = refusal(request, exc.status_code, str(exc))
-    wait = getattr(exc, "wait", None)
-    if exc.status_code == 429 and wait:
-        response["Retry-After"] = str(int(wait))
-    return response
+    return refusal(request, exc.status_code, str(exc))
 
 
 @api.exception_handler(Exception)

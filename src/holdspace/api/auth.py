@@ -20,6 +20,7 @@ from holdspace.people.models import Membership, User
 from holdspace.people.selectors import membership_for_user
 
 from .services import api_token_authenticate
+from .throttles import FAILED_GUESSES
 
 
 def _attach(request: HttpRequest, user: User) -> Membership | None:
@@ -35,8 +36,14 @@ def _attach(request: HttpRequest, user: User) -> Membership | None:
 
 class BearerTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Membership | None:
-        user = api_token_authenticate(token)
-        return _attach(request, user) if user is not None else None
+        FAILED_GUESSES.refuse_if_guessing(request)
+        found = api_token_authenticate(token, request=request)
+        if found is None:
+            FAILED_GUESSES.count_failure(request)
+            return None
+        # The per-token throttle's key.
+        request.api_token_id = found.pk  # type: ignore[attr-defined]
+        return _attach(request, found.user)
 
 
 class StaffSessionAuth(SessionAuth):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,7 +15,7 @@ from holdspace.core.http import StaffRequest
 from holdspace.people.actors import Actor
 
 from .models import ApiToken
-from .services import api_token_create, api_token_revoke
+from .services import MAX_TOKEN_DAYS, api_token_create, api_token_revoke
 
 
 class TokenForm(forms.Form):
@@ -22,6 +23,13 @@ class TokenForm(forms.Form):
         label=gettext_lazy("What is it for?"),
         max_length=100,
         widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. REDCap sync")}),
+    )
+    days = forms.IntegerField(
+        label=gettext_lazy("Expires after (days)"),
+        min_value=1,
+        max_value=MAX_TOKEN_DAYS,
+        initial=settings.API_TOKEN_DAYS,
+        required=False,  # empty: API_TOKEN_DAYS
     )
 
 
@@ -34,6 +42,7 @@ def token_list(request: StaffRequest) -> HttpResponse:
             by=Actor.from_request(request),
             user=request.user,
             name=form.cleaned_data["name"],
+            days=form.cleaned_data["days"],
         )
         form = TokenForm()
     tokens = ApiToken.objects.filter(user=request.user)

@@ -1,19 +1,22 @@
 """The audit log: who saw and changed what, append-only and hash-chained.
 
-Each row stores the hash of the row before it, so `holdspace audit verify` can find a row
-that was altered or removed outside the application. Clinical free text never enters here:
-a row names the record and the fields that changed, never their values.
+A row is appended without any lock (its order is its auto id); the sealer (`audit.chain`)
+later gives sealed rows their sequence number and an HMAC-SHA-256 that covers the row and the
+hash of the row before it, under a key kept outside the database (`audit.keys`). So
+`holdspace audit verify` can find a row that was altered, removed or truncated outside the
+application. Clinical free text never enters here: a row names the record and the fields
+that changed, never their values.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from .keys import chain_mac
 
 GENESIS_HASH = "0" * 64
 
@@ -34,7 +37,8 @@ class Channel(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    seq = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
+    # Set once, when the row is sealed into the chain (empty until then).
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True, null=True, editable=False)
     at = models.DateTimeField(_("time"), editable=False)
     # No database constraint and no cascade: a row outlives the user and clinic it names.
     actor = models.ForeignKey(
@@ -59,19 +63,23 @@ class AuditEvent(models.Model):
     client_code = models.CharField(_("client"), max_length=12, blank=True, db_index=True)
     fields = models.JSONField(_("fields changed"), default=list)
     ip = models.GenericIPAddressField(_("IP address"), null=True)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False, blank=True)
+    hash = models.CharField(max_length=64, editable=False, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        ordering = ("-seq",)
-        indexes = [models.Index(fields=["clinic", "-seq"])]
+        ordering = ("-id",)
+        indexes = [
+            models.Index(fields=["clinic", "-id"], name="audit_event_clinic_id_desc"),
+            # The sealer's queue: rows not yet in the chain.
+            models.Index(fields=["id"], name="audit_event_unsealed", condition=models.Q(hash="")),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} by {self.actor_label}"
+        return f"#{self.pk} {self.action} by {self.actor_label}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
@@ -81,12 +89,17 @@ class AuditEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("Audit events are append-only.")
 
-    def compute_hash(self) -> str:
-        return chain_hash(self.payload(), self.prev_hash)
+    @property
+    def sealed(self) -> bool:
+        return bool(self.hash)
+
+    def compute_hash(self, key: bytes | None = None) -> str:
+        return chain_mac(self.payload(), self.prev_hash, key)
 
     def payload(self) -> dict[str, Any]:
         """Everything the hash covers, in a form that survives a database round trip."""
         return {
+            "id": self.pk,
             "seq": self.seq,
             "at": self.at.isoformat(timespec="microseconds"),
             "actor": self.actor_id,
@@ -102,16 +115,13 @@ class AuditEvent(models.Model):
         }
 
 
-def chain_hash(payload: dict[str, Any], prev_hash: str) -> str:
-    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
-
-
 class AuditChainHead(models.Model):
-    """The last link of the chain, locked while a row is appended so links never fork."""
+    """The last sealed link of the chain, signed with the audit key. Only the sealer locks it
+    (one sealer at a time, so links never fork); appending a row never touches it."""
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    signature = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("audit chain head")

@@ -21,4 +21,4 @@ def audit_events_for(
         events = events.filter(client_code__iexact=client_code.strip())
     if actor:
         events = events.filter(actor_label__icontains=actor.strip())
-    return events.order_by("-seq")
+    return events.order_by("-id")

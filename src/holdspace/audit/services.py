@@ -1,14 +1,36 @@
-"""Writing the audit log. Call `audit_record` inside the transaction of the change it records."""
+"""Writing the audit log. Call `audit_record` inside the transaction of the change it records.
+
+Appending takes no lock: the row is inserted unsealed and its transaction commits or rolls back
+with the change it records. Rows are sealed into the HMAC chain afterwards by one sealer at a
+time (`audit_chain_seal`), run now and then after a commit, by `holdspace audit seal` and at
+the start of `holdspace audit verify`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models, transaction
 
-from .models import GENESIS_HASH, AuditChainHead, AuditEvent, Channel
+from .chain import (
+    ChainBreak,
+    ChainReport,
+    audit_chain_checkpoint,
+    audit_chain_seal,
+    audit_chain_verify,
+)
+from .models import AuditEvent, Channel
+
+__all__ = [
+    "ChainBreak",
+    "ChainReport",
+    "audit_chain_checkpoint",
+    "audit_chain_seal",
+    "audit_chain_verify",
+    "audit_record",
+]
 
 
 def audit_record(
@@ -24,64 +46,23 @@ def audit_record(
     ip: str | None = None,
 ) -> AuditEvent:
     """Append one event. `fields` names what changed; values are never copied here."""
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
-        )
-        event = AuditEvent(
-            seq=head.seq + 1,
-            at=dt.datetime.now(tz=dt.UTC),
-            actor_id=actor.pk if actor is not None else None,
-            actor_label=actor_label or (str(actor) if actor is not None else ""),
-            clinic_id=clinic_id,
-            action=action,
-            channel=channel,
-            target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
-            client_code=client_code,
-            fields=sorted(set(fields)),
-            ip=ip or None,
-            prev_hash=head.hash,
-        )
-        event.hash = event.compute_hash()
-        event.save()
-        head.seq, head.hash = event.seq, event.hash
-        head.save(update_fields=["seq", "hash"])
+    event = AuditEvent(
+        at=dt.datetime.now(tz=dt.UTC),
+        actor_id=actor.pk if actor is not None else None,
+        actor_label=actor_label or (str(actor) if actor is not None else ""),
+        clinic_id=clinic_id,
+        action=action,
+        channel=channel,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        client_code=client_code,
+        fields=sorted(set(fields)),
+        ip=ip or None,
+    )
+    event.save()
+    every = settings.AUDIT_SEAL_EVERY
+    if every and event.pk is not None and event.pk % every == 0:
+        # Now and then, after the change has committed, seal what has gathered. Whoever finds
+        # the sealer busy skips it: no writer ever waits for another.
+        transaction.on_commit(lambda: audit_chain_seal(wait=False))
     return event
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    checked: int
-    broken_at: int | None = None
-    reason: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_at is None
-
-
-def audit_chain_verify(*, batch_size: int = 2000) -> ChainReport:
-    """Walk the chain in order and report the first link that does not hold."""
-    prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
-    rows = AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size)
-    for event in rows:
-        if event.seq != expected_seq:
-            return ChainReport(
-                checked, expected_seq, f"row #{expected_seq} is missing (next row is #{event.seq})"
-            )
-        if event.prev_hash != prev_hash:
-            return ChainReport(
-                checked, event.seq, f"row #{event.seq} does not link to the row before it"
-            )
-        if event.compute_hash() != event.hash:
-            return ChainReport(
-                checked, event.seq, f"row #{event.seq} was altered after it was written"
-            )
-        prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.seq, head.hash) != (expected_seq - 1, prev_hash):
-        return ChainReport(
-            checked, expected_seq, f"rows after #{expected_seq - 1} up to #{head.seq} are missing"
-        )
-    return ChainReport(checked)

@@ -13,6 +13,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from holdspace.audit.services import audit_record
@@ -23,8 +24,28 @@ from holdspace.people.selectors import membership_for_user
 API_PREFIX = "/api/"
 
 # Pages a signed-in user may reach before enrolling a second factor: the account pages
-# (where enrolment happens), language choice and the health check.
-SECOND_FACTOR_FREE_PREFIXES = ("/accounts/", "/i18n/", "/healthz", "/static/")
+# (where enrolment happens), language choice, the health check, static files and the icon a
+# browser asks for on its own (redirecting that to the enrolment page would make a new secret
+# behind the QR code on screen).
+ALWAYS_FREE_PREFIXES = ("/i18n/", "/healthz", "/static/", "/favicon.ico")
+SECOND_FACTOR_FREE_PREFIXES = ("/accounts/", *ALWAYS_FREE_PREFIXES)
+
+
+class PrivateResponseMiddleware:
+    """No page or API answer is kept by a browser or proxy cache: they are about patients.
+
+    Static files never come here (WhiteNoise answers them first, cached for long). Every
+    answer also says which browser features it may use (Permissions-Policy).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -71,8 +92,11 @@ class IdleTimeoutMiddleware:
             if isinstance(last, int | float) and now - last > limit:
                 return self.end_session(request, user, membership, limit)
             request.session[self.SESSION_KEY] = now
-            # The server forgets the session too, not only this check.
-            request.session.set_expiry(limit)
+            # The cookie ends with the browser; the server keeps the session for
+            # SESSION_COOKIE_AGE (12 h) and this check ends it after the idle limit. Were the
+            # server to forget it at the limit, a returning user would simply be anonymous
+            # and the time-out would never reach the audit log.
+            request.session.set_expiry(0)
         return self.get_response(request)
 
     @staticmethod
@@ -105,7 +129,11 @@ class IdleTimeoutMiddleware:
 
 
 class SecondFactorRequiredMiddleware:
-    """No clinical data before a second factor (TOTP or a security key) is enrolled."""
+    """No clinical data before this session has used a second factor (TOTP or a security key).
+
+    Enrolled is not enough: a session signed in by any route that skipped the second factor
+    (Django's own admin sign-in, for one) is ended and sent back to the sign-in page.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -116,11 +144,15 @@ class SecondFactorRequiredMiddleware:
         user = request.user
         path = request.path_info
         if (
-            isinstance(user, User)
-            and user.is_authenticated
-            and not path.startswith(SECOND_FACTOR_FREE_PREFIXES)
-            and not is_mfa_enabled(user)
+            not isinstance(user, User)
+            or not user.is_authenticated
+            or path.startswith(ALWAYS_FREE_PREFIXES)
+            or (settings.STATIC_URL and path.startswith(str(settings.STATIC_URL)))
         ):
+            return self.get_response(request)
+        if not is_mfa_enabled(user):
+            if path.startswith(SECOND_FACTOR_FREE_PREFIXES):
+                return self.get_response(request)
             if path.startswith(API_PREFIX):
                 return JsonResponse(
                     {"detail": "Enrol a second factor before using the API."}, status=403
@@ -130,4 +162,21 @@ class SecondFactorRequiredMiddleware:
                 _("Set up a second factor before you see any client data. It takes a minute."),
             )
             return redirect("mfa_activate_totp")
+        if not session_used_second_factor(request):
+            logout(request)
+            if path.startswith(API_PREFIX):
+                return JsonResponse(
+                    {"detail": "Sign in with your second factor before using the API."},
+                    status=401,
+                )
+            messages.warning(request, _("Sign in with your password and your second factor."))
+            return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+def session_used_second_factor(request: HttpRequest) -> bool:
+    """Did this session prove a second factor (at sign-in, or by enrolling one)?"""
+    from allauth.account.authentication import get_authentication_records
+
+    records = get_authentication_records(request, request.user)
+    return any(record.get("method") == "mfa" for record in records)

@@ -45,10 +45,7 @@ class Command(BaseCommand):
             str(workers),
             "--threads",
             str(threads),
-            "--access-logfile",
-            "-",
-            # Paths only: query strings can carry search terms such as a client's name.
-            "--access-logformat",
-            '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+            # No gunicorn access log: Holdspace writes its own, with secrets in paths redacted
+            # (core/logs.py), so gunicorn and the development server log alike.
         ]
         os.execv(sys.executable, argv)  # noqa: S606  (replace this process with gunicorn)
