@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "holdspace.integration",
     "holdspace.portal",
     "holdspace.sessions",
+    "holdspace.outcomes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
