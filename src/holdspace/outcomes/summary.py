@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from itertools import groupby
 from typing import Any
 
-from . import stats
+from . import model, stats
 from .rows import PARTY_USE_GROUPS, ClientRow
 
 
@@ -112,4 +112,5 @@ def summarise(rows: Sequence[ClientRow], *, instrument: str, group_by: str) -> d
         "group_by": group_by or None,
         "groups": [group_summary(name, grouped[name]) for name in order],
         "comparisons": comparisons(grouped, order),
+        "model": model.fit(rows, order),
     }
