@@ -41,3 +41,58 @@ def party(client, times, context=Context.PARTY):  # type: ignore[no-untyped-def]
         times=times,
         how_it_went=HowItWent.MIXED,
     )
+
+
+def sign(lead, client, decision="eligible"):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from holdspace.screening.models import ScreeningDecision
+
+    return ScreeningDecision.objects.create(
+        client=client,
+        decision=decision,
+        ruleset_version="test",
+        signed_by=lead.user,
+        signed_at=timezone.now(),
+    )
+
+
+def past_course(lead, therapists, client, days_ago=200):  # type: ignore[no-untyped-def]
+    """A phase 3 course that began `days_ago` days ago (entered as already under way)."""
+    from django.utils import timezone
+
+    from holdspace.courses import services as courses
+    from holdspace.courses.protocols import builtin_protocols
+    from holdspace.people.models import CareTeamRole
+    from tests.factories import CareTeamMemberFactory
+
+    for member in therapists:
+        if not client.care_team.filter(membership=member).exists():
+            CareTeamMemberFactory(client=client, membership=member, role=CareTeamRole.CO_THERAPIST)
+    return courses.course_create(
+        by=actor(lead),
+        clients=[client],
+        template_key="mdma-at-ptsd-phase3",
+        protocol=builtin_protocols()["mdma-at-ptsd-phase3"],
+        start_date=timezone.localdate() - dt.timedelta(days=days_ago),
+        therapists=list(therapists),
+        medical_lead=lead,
+        already_under_way=True,
+    )
+
+
+def dose(course, client, sessions):  # type: ignore[no-untyped-def]
+    """Mark the first `sessions` medicine sessions of the course as started."""
+    from holdspace.courses.models import VisitKind
+    from holdspace.sessions.models import MedicineSession, SessionStatus
+
+    visits = course.visits.filter(kind=VisitKind.MEDICINE_SESSION).order_by("starts_at")
+    for visit in visits[:sessions]:
+        MedicineSession.objects.create(
+            visit=visit,
+            client=client,
+            clinic=client.clinic,
+            status=SessionStatus.ENDED,
+            started_at=visit.starts_at,
+            ended_at=visit.ends_at,
+        )

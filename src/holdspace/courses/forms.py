@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from holdspace.people.models import Membership
 
-from .models import CourseSettings, Room
+from .models import CloseReason, CourseSettings, Room
 
 
 def _member_label(member: Any) -> str:
@@ -109,3 +109,7 @@ class VisitAssignForm(forms.Form):
         self.fields["therapists"].queryset = therapists  # type: ignore[attr-defined]
         self.fields["therapists"].label_from_instance = _member_label  # type: ignore[attr-defined]
         self.fields["room"].queryset = rooms  # type: ignore[attr-defined]
+
+
+class CourseCloseForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why the course ended"), choices=CloseReason.choices)

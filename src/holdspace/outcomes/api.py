@@ -107,4 +107,7 @@ def outcome_summary(
     if not _known_instrument(request, query.instrument):
         return Status(422, ErrorOut(detail="No such instrument.", item="instrument"))
     rows = _rows(request, query)
-    return Status(200, summarise(rows, instrument=query.instrument, group_by=query.group_by))
+    summary = summarise(rows, instrument=query.instrument, group_by=query.group_by)
+    clients = selectors.cohort_clients(request.membership, query.as_filter())  # type: ignore[attr-defined]
+    summary["flow"] = selectors.cohort_flow(clients, rows)
+    return Status(200, summary)

@@ -12,7 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Min, QuerySet, Sum
+from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from holdspace.courses.models import Course, Visit, VisitKind
@@ -21,7 +22,8 @@ from holdspace.measures.definitions import Definition
 from holdspace.measures.models import Score
 from holdspace.people import selectors as people_selectors
 from holdspace.people.models import Client, Membership, Phase
-from holdspace.screening.models import Context, PriorExperience
+from holdspace.screening.models import Context, Decision, PriorExperience, ScreeningDecision
+from holdspace.sessions.models import MedicineSession
 
 from . import policies
 from .rows import ClientRow, Observation, build_row, party_use_group
@@ -86,7 +88,15 @@ def latest_courses(clients: QuerySet[Client]) -> dict[int, dict[str, object]]:
     rows = (
         Course.objects.filter(clients__in=clients)
         .order_by("created_at", "pk")
-        .values("pk", "clients", "template_key", "template_name", "status", "start_date")
+        .values(
+            "pk",
+            "clients",
+            "template_key",
+            "template_name",
+            "status",
+            "start_date",
+            "closed_reason",
+        )
     )
     for row in rows:
         found[row["clients"]] = dict(row)
@@ -154,3 +164,89 @@ def group_of(row: ClientRow, group_by: str, definition: Definition) -> str:
     if group_by == "template":
         return row.template or _("no course")
     return _("all")
+
+
+FLOW_STEPS = (
+    "screened",
+    "eligible",
+    "started_preparation",
+    "dosed_1",
+    "dosed_2",
+    "dosed_3",
+    "integration_complete",
+    "endpoint_measured",
+)
+IN_PROGRESS = "in_progress"
+
+
+def cohort_flow(clients: QuerySet[Client], rows: list[ClientRow]) -> dict[str, object]:
+    """CONSORT-style counts from screened to endpoint measured, with why people left each step.
+
+    Screened: a signed screening decision or a course. Eligible: the latest decision says
+    eligible. Started preparation: a preparation visit has begun. Dosed n: n medicine sessions
+    started. Integration complete: the course's last integration visit is past. Endpoint
+    measured: the row has an endpoint. A client who stops at a step is counted under the reason
+    their course was closed with, the screening decision that stopped them, or "in progress".
+    """
+    now = timezone.now()
+    ids = dict(clients.values_list("pk", "code"))
+    decisions: dict[int, str] = {}
+    for client_id, decision in (
+        ScreeningDecision.objects.filter(client__in=clients)
+        .order_by("signed_at", "pk")
+        .values_list("client_id", "decision")
+    ):
+        decisions[client_id] = decision
+    courses = latest_courses(clients)
+    preparing = set(
+        Visit.objects.filter(
+            course__clients__in=clients,
+            kind=VisitKind.PREPARATION,
+            cancelled=False,
+            starts_at__lte=now,
+        ).values_list("course__clients", flat=True)
+    )
+    dosed = dict(
+        MedicineSession.objects.filter(client__in=clients, started_at__isnull=False)
+        .values("client")
+        .annotate(n=Count("pk"))
+        .values_list("client", "n")
+    )
+    last_integration = dict(
+        Visit.objects.filter(
+            course__clients__in=clients, kind=VisitKind.INTEGRATION, cancelled=False
+        )
+        .values("course__clients")
+        .annotate(last=Max("starts_at"))
+        .values_list("course__clients", "last")
+    )
+    measured = {row.code for row in rows if row.endpoint is not None}
+    reached = dict.fromkeys(FLOW_STEPS, 0)
+    left: dict[str, dict[str, int]] = {step: {} for step in FLOW_STEPS}
+    for client_id, code in ids.items():
+        course = courses.get(client_id)
+        last = last_integration.get(client_id)
+        conditions = (
+            client_id in decisions or course is not None,
+            decisions.get(client_id) == Decision.ELIGIBLE,
+            client_id in preparing,
+            dosed.get(client_id, 0) >= 1,
+            dosed.get(client_id, 0) >= 2,
+            dosed.get(client_id, 0) >= 3,
+            last is not None and last <= now,
+            code in measured,
+        )
+        for i, step in enumerate(FLOW_STEPS):
+            if not conditions[i]:
+                break
+            reached[step] += 1
+            stops_here = i + 1 < len(FLOW_STEPS) and not conditions[i + 1]
+            if stops_here:
+                reason = str((course or {}).get("closed_reason") or "")
+                if not reason and step == "screened":
+                    reason = decisions.get(client_id, "")
+                reason = reason or IN_PROGRESS
+                left[step][reason] = left[step].get(reason, 0) + 1
+    return {
+        "steps": [{"step": step, "n": reached[step], "left": left[step]} for step in FLOW_STEPS]
+    }

@@ -39,6 +39,26 @@ SOURCE_LABELS = {
     "protocol_endpoint": gettext_lazy("protocol endpoint"),
     "last_response": gettext_lazy("last response"),
 }
+FLOW_LABELS = {
+    "screened": gettext_lazy("Screened"),
+    "eligible": gettext_lazy("Eligible"),
+    "started_preparation": gettext_lazy("Started preparation"),
+    "dosed_1": gettext_lazy("Medicine session 1"),
+    "dosed_2": gettext_lazy("Medicine session 2"),
+    "dosed_3": gettext_lazy("Medicine session 3"),
+    "integration_complete": gettext_lazy("Integration complete"),
+    "endpoint_measured": gettext_lazy("Endpoint measured"),
+}
+LEFT_LABELS = {
+    "completed": gettext_lazy("completed"),
+    "withdrew": gettext_lazy("withdrew"),
+    "lost_to_follow_up": gettext_lazy("lost to follow-up"),
+    "excluded": gettext_lazy("excluded by the medical lead"),
+    "adverse_event": gettext_lazy("adverse event"),
+    "not_eligible": gettext_lazy("not eligible"),
+    "deferred": gettext_lazy("deferred"),
+    "in_progress": gettext_lazy("still in progress"),
+}
 RELIABLE_LABELS = {
     "improved": gettext_lazy("reliably improved"),
     "deteriorated": gettext_lazy("reliably deteriorated"),
@@ -82,6 +102,7 @@ def cohort(request: StaffRequest) -> HttpResponse:
             fields=[flt.instrument, flt.group_by or "all"],
         )
         summary = summarise(rows, instrument=flt.instrument, group_by=flt.group_by)
+        summary["flow"] = selectors.cohort_flow(selectors.cohort_clients(membership, flt), rows)
         context.update(_report(rows, summary))
         context["instrument"] = flt.instrument
     return render(request, "outcomes/cohort.html", context)
@@ -109,7 +130,17 @@ def _report(rows: list[Any], summary: dict[str, Any]) -> dict[str, Any]:
     ]
     parts = [str(label) for label in RELIABLE_LABELS.values()]
     shown = rows[:ROWS_SHOWN]
+    flow = [
+        {
+            "label": FLOW_LABELS[step["step"]],
+            "n": step["n"],
+            "left": [(LEFT_LABELS.get(k, k), v) for k, v in sorted(step["left"].items())],
+        }
+        for step in summary["flow"]["steps"]
+    ]
     return {
+        "flow": flow,
+        "flow_svg": charts.flow([(str(s["label"]), s["n"]) for s in flow], _("Flow")),
         "summary": summary,
         "model": model,
         "estimates": estimates,
