@@ -9,6 +9,7 @@ from ninja.errors import AuthenticationError
 
 from holdspace.courses.api import router as courses_router
 from holdspace.measures.api import router as measures_router
+from holdspace.outcomes.api import clients_router as outcomes_clients_router
 from holdspace.outcomes.api import router as outcomes_router
 from holdspace.screening.api import router as screening_router
 from holdspace.sessions.api import router as sessions_router
@@ -34,6 +35,7 @@ api.add_router("/", measures_router)
 api.add_router("/courses", courses_router)
 api.add_router("/sessions", sessions_router)
 api.add_router("/outcomes", outcomes_router)
+api.add_router("/clients", outcomes_clients_router)
 
 
 @api.exception_handler(Http404)

@@ -111,3 +111,18 @@ def outcome_summary(
     clients = selectors.cohort_clients(request.membership, query.as_filter())  # type: ignore[attr-defined]
     summary["flow"] = selectors.cohort_flow(clients, rows)
     return Status(200, summary)
+
+
+clients_router = Router(tags=["outcomes"])
+
+
+@clients_router.get(
+    "/{code}/difference",
+    response={200: dict[str, Any], 403: ErrorOut, 404: ErrorOut},
+    summary="One client's prior experiences beside their medicine sessions",
+)
+def client_difference(request: HttpRequest, code: str) -> dict[str, Any]:
+    found = selectors.difference_for_user(request.membership, code)  # type: ignore[attr-defined]
+    client = found.pop("client")
+    audit_read(request.actor, "outcomes.difference.view", client=client)  # type: ignore[attr-defined,arg-type]
+    return found

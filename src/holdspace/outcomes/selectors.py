@@ -250,3 +250,13 @@ def cohort_flow(clients: QuerySet[Client], rows: list[ClientRow]) -> dict[str, o
     return {
         "steps": [{"step": step, "n": reached[step], "left": left[step]} for step in FLOW_STEPS]
     }
+
+
+def difference_for_user(membership: Membership | None, code: str) -> dict[str, object]:
+    """One client's difference page: 404 outside scope, 403 for a role that may not read it."""
+    from .difference import difference_of
+
+    client = people_selectors.client_for_user(membership, code)
+    if not policies.can_view_difference(membership, client):
+        raise PermissionDenied(_("This page is for the client's care team."))
+    return {"client": client, **difference_of(client)}

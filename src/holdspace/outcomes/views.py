@@ -165,3 +165,24 @@ def _report(rows: list[Any], summary: dict[str, Any]) -> dict[str, Any]:
         ),
         "categories_svg": charts.stacked(categories, parts, _("Clients (%)")),
     }
+
+
+def difference(request: StaffRequest, code: str) -> HttpResponse:
+    found = selectors.difference_for_user(request.membership, code)
+    client = found["client"]
+    audit_read(Actor.from_request(request), "outcomes.difference.view", client=client)  # type: ignore[arg-type]
+    columns: list[dict[str, Any]] = found["columns"]  # type: ignore[assignment]
+    factors: dict[str, str] = found["factors"]  # type: ignore[assignment]
+    rows = [
+        {"label": label, "cells": [column["factors"][key] for column in columns]}
+        for key, label in factors.items()
+    ]
+    measures = [
+        {"code": code, "cells": [column["measures"].get(code) for column in columns]}
+        for code in found["acute_instruments"]  # type: ignore[attr-defined]
+    ]
+    return render(
+        request,
+        "outcomes/difference.html",
+        {**found, "rows": rows, "measures": measures},
+    )
