@@ -97,3 +97,20 @@ def test_flow_is_in_the_summary_api_and_page(clinics, lead, team):
     past_course(lead, team, clinics.client)
     html = signed_in(lead).get("/outcomes/?instrument=PCL-5").content.decode()
     assert "Flow from screening to endpoint" in html and "Started preparation" in html
+
+
+def test_phase3_course_schedules_6_and_12_month_follow_ups(clinics, lead, team):
+    import datetime as dt
+
+    from holdspace.courses.models import VisitKind
+
+    sign(lead, clinics.client)
+    course = past_course(lead, team, clinics.client)
+    last = course.visits.filter(kind=VisitKind.MEDICINE_SESSION).order_by("starts_at").last()
+    due = dict(
+        clinics.client.assignments.filter(timepoint__startswith="follow_up").values_list(
+            "timepoint", "due_on"
+        )
+    )
+    assert due["follow_up_6m"] == last.starts_at.date() + dt.timedelta(days=183)
+    assert due["follow_up_12m"] == last.starts_at.date() + dt.timedelta(days=365)
