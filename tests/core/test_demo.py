@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from holdspace.audit.services import audit_chain_verify
 from holdspace.core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_build, demo_build_network
+from holdspace.outcomes.demo import COHORT_SIZE
 from holdspace.people.models import Client, Clinic, Membership, Phase
 
 from .test_configuration import holdspace
@@ -29,7 +30,7 @@ def test_demo_builds_two_clinics_with_every_role_and_forty_clients(capsys):
             f"{login}@{slug}.demo"
             for login in ("therapist", "therapist2", "lead", "coordinator", "researcher", "admin")
         }
-    assert Client.objects.count() == 40
+    assert Client.objects.count() == 40 + COHORT_SIZE  # and the synthetic outcomes cohort
     assert Client.objects.values("phase").distinct().count() >= 5
     assert audit_chain_verify().ok
     assert "north.demo" in capsys.readouterr().out
@@ -54,7 +55,7 @@ def test_the_same_seed_gives_the_same_clinic(tmp_path):
             ).fetchall()
 
     first, second = build("one.sqlite3"), build("two.sqlite3")
-    assert len(first) == 40
+    assert len(first) == 40 + COHORT_SIZE
     assert first == second
 
 

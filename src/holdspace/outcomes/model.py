@@ -54,7 +54,11 @@ def long_table(rows: Sequence[ClientRow]) -> pd.DataFrame:
 
 
 def period_order(periods: set[str]) -> list[str]:
-    follow_ups = sorted(p for p in periods if p.startswith(FOLLOW_UP_PREFIX))
+    # follow_up_6m before follow_up_12m: by the number of months.
+    follow_ups = sorted(
+        (p for p in periods if p.startswith(FOLLOW_UP_PREFIX)),
+        key=lambda p: int("".join(ch for ch in p if ch.isdigit()) or 0),
+    )
     return [p for p in BASE_PERIODS if p in periods] + follow_ups
 
 
