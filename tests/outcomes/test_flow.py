@@ -114,3 +114,30 @@ def test_phase3_course_schedules_6_and_12_month_follow_ups(clinics, lead, team):
     )
     assert due["follow_up_6m"] == last.starts_at.date() + dt.timedelta(days=183)
     assert due["follow_up_12m"] == last.starts_at.date() + dt.timedelta(days=365)
+
+
+def test_adverse_events_per_group_count_pleasant_abuse_and_serious(clinics, lead, researcher, team):
+    from django.utils import timezone
+
+    from holdspace.outcomes.summary import summarise
+    from holdspace.sessions.models import AdverseEvent, MedicineSession
+
+    sign(lead, clinics.client)
+    course = past_course(lead, team, clinics.client)
+    dose(course, clinics.client, 1)
+    record(lead, clinics.client, 50, 1, "baseline")
+    session = MedicineSession.objects.get(client=clinics.client)
+    for valence, special, serious in (
+        ("pleasant", ["abuse_potential"], []),
+        ("unpleasant", [], ["hospitalisation"]),
+    ):
+        AdverseEvent.objects.create(
+            session=session, term="t", onset_at=timezone.now(), severity="mild",
+            valence=valence, serious_criteria=serious, relatedness="possible",
+            outcome="resolved", special_interest=special, reported_by=lead,
+        )  # fmt: skip
+    rows = selectors.cohort_rows(researcher, CohortFilter(instrument="PCL-5"))
+    events = summarise(rows, instrument="PCL-5", group_by="")["groups"][0]["adverse_events"]
+    assert events == {
+        "clients_with_any": 1, "all": 2, "pleasant": 1, "abuse_potential": 1, "serious": 1,
+    }  # fmt: skip

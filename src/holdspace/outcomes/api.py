@@ -64,6 +64,7 @@ def row_out(row: ClientRow) -> dict[str, Any]:
         "prior_party_uses": row.prior_party_uses,
         "template": row.template,
         "follow_ups": row.follow_ups,
+        "adverse_events": row.adverse_events,
     }
 
 

@@ -68,6 +68,8 @@ class ClientRow:
     group: str = ""
     template: str = ""
     follow_ups: dict[str, float] = field(default_factory=dict)
+    # Adverse events of the client's medicine sessions: all, pleasant, abuse potential, serious.
+    adverse_events: dict[str, int] = field(default_factory=dict)
     scores: list[tuple[dt.date, float, str]] = field(default_factory=list)
 
 

@@ -23,7 +23,7 @@ from holdspace.measures.models import Score
 from holdspace.people import selectors as people_selectors
 from holdspace.people.models import Client, Membership, Phase
 from holdspace.screening.models import Context, Decision, PriorExperience, ScreeningDecision
-from holdspace.sessions.models import MedicineSession
+from holdspace.sessions.models import AdverseEvent, MedicineSession, Valence
 
 from . import policies
 from .rows import ClientRow, Observation, build_row, party_use_group
@@ -103,6 +103,22 @@ def latest_courses(clients: QuerySet[Client]) -> dict[int, dict[str, object]]:
     return found
 
 
+def adverse_events(clients: QuerySet[Client]) -> dict[int, dict[str, int]]:
+    """Counts per client, the pleasant and abuse-potential ones and serious ones included."""
+    found: dict[int, dict[str, int]] = {}
+    for client_id, valence, serious, special in AdverseEvent.objects.filter(
+        session__client__in=clients
+    ).values_list("session__client", "valence", "serious_criteria", "special_interest"):
+        counts = found.setdefault(
+            client_id, {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
+        )
+        counts["all"] += 1
+        counts["pleasant"] += valence == Valence.PLEASANT
+        counts["abuse_potential"] += "abuse_potential" in (special or [])
+        counts["serious"] += bool(serious)
+    return found
+
+
 def severity_group(row: ClientRow, definition: Definition) -> str:
     if row.baseline is None:
         return _("no baseline")
@@ -124,6 +140,7 @@ def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[Client
     sessions = first_medicine_sessions(clients)
     parties = party_uses(clients)
     courses = latest_courses(clients)
+    events = adverse_events(clients)
     observations: dict[tuple[int, str], list[Observation]] = defaultdict(list)
     scores = (
         Score.objects.filter(
@@ -149,6 +166,9 @@ def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[Client
             definition=definition,
             prior_party_uses=parties.get(client_id, 0),
             template=str(course.get("template_name", "")),
+        )
+        row.adverse_events = events.get(
+            client_id, {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
         )
         row.group = group_of(row, flt.group_by, definition)
         result.append(row)

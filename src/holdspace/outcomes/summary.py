@@ -66,6 +66,14 @@ def group_summary(group: str, rows: Sequence[ClientRow]) -> dict[str, Any]:
         "clinically_meaningful": _proportion(done, lambda r: r.clinically_meaningful),
         "reliable_improvement": _proportion(done, _reliable("improved")),
         "reliable_deterioration": _proportion(done, _reliable("deteriorated")),
+        # Safety over every client of the group, not only those with an endpoint.
+        "adverse_events": {
+            "clients_with_any": sum(1 for r in rows if r.adverse_events.get("all")),
+            **{
+                kind: sum(r.adverse_events.get(kind, 0) for r in rows)
+                for kind in ("all", "pleasant", "abuse_potential", "serious")
+            },
+        },
     }
 
 
