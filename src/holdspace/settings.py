@@ -192,6 +192,7 @@ INSTALLED_APPS = [
     "holdspace.portal",
     "holdspace.sessions",
     "holdspace.review",
+    "holdspace.outcomes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

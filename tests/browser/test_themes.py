@@ -46,7 +46,7 @@ def signed_in_user(user):  # type: ignore[no-untyped-def]
 
 def _demo_pages() -> dict[str, tuple[object, str]]:
     """Every page a day at the demo clinic shows, with who opens it."""
-    demo_build(seed=3)
+    demo_build(seed=3, with_cohort=False)
     members = {
         m.user.email.split("@")[0]: m for m in Membership.objects.filter(clinic__slug="north")
     }

@@ -68,7 +68,7 @@ class Arc:
 
 
 def build_arc() -> Arc:
-    demo_build(seed=1)
+    demo_build(seed=1, with_cohort=False)
     clinic = Clinic.objects.get(slug="north")
     session_model = apps.get_model("medicine_sessions", "MedicineSession")
     session = (

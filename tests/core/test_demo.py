@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from holdspace.audit.services import audit_chain_verify
 from holdspace.core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_build, demo_build_network
+from holdspace.outcomes.demo import COHORT_SIZE
 from holdspace.people.models import Client, Clinic, Membership, Phase
 
 from .test_configuration import holdspace
@@ -29,7 +30,7 @@ def test_demo_builds_two_clinics_with_every_role_and_forty_clients(capsys):
             f"{login}@{slug}.demo"
             for login in ("therapist", "therapist2", "lead", "coordinator", "researcher", "admin")
         }
-    assert Client.objects.count() == 40
+    assert Client.objects.count() == 40 + COHORT_SIZE  # and the synthetic outcomes cohort
     # Phases are derived from the demo's records (screening, courses, running sessions).
     from holdspace.courses.phase import phase_derive
 
@@ -58,13 +59,13 @@ def test_the_same_seed_gives_the_same_clinic(tmp_path):
             ).fetchall()
 
     first, second = build("one.sqlite3"), build("two.sqlite3")
-    assert len(first) == 40
+    assert len(first) == 40 + COHORT_SIZE
     assert first == second
 
 
 @pytest.mark.django_db
 def test_demo_refuses_a_database_with_data_unless_asked_to_skip(capsys):
-    demo_build()
+    demo_build(with_cohort=False)
     with pytest.raises(CommandError, match="already has clinics"):
         call_command("demo")
     call_command("demo", "--if-empty")
@@ -74,7 +75,7 @@ def test_demo_refuses_a_database_with_data_unless_asked_to_skip(capsys):
 
 @pytest.mark.django_db
 def test_a_demo_therapist_signs_in_with_the_documented_password_and_totp():
-    demo_build()
+    demo_build(with_cohort=False)
     browser = HttpClient()
     browser.post(
         reverse("account_login"), {"login": "therapist@north.demo", "password": DEMO_PASSWORD}

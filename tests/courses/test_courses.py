@@ -323,7 +323,8 @@ def test_measures_at_timepoints_become_real_assignments(course, clinics):
     from holdspace.measures.models import Assignment
 
     rows = Assignment.objects.filter(client=clinics.client)
-    assert rows.filter(instrument_code="PCL-5").count() == 5  # baseline, before 3 sessions, end
+    # baseline, before 3 sessions, end, and the 6- and 12-month follow-ups
+    assert rows.filter(instrument_code="PCL-5").count() == 7
     assert (
         rows.filter(instrument_code="PCL-5", timepoint="baseline").get().due_on == course.start_date
     )

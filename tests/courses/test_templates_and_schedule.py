@@ -118,7 +118,7 @@ def test_measures_fall_on_their_timepoints():
     due = measure_due_dates(protocol, visits)
     pcl5 = [(d, t) for code, d, t in due if code == "PCL-5"]
     assert (START, "baseline") in pcl5
-    assert len(pcl5) == 5  # baseline, before each of 3 sessions, end
+    assert len(pcl5) == 7  # baseline, before each of 3 sessions, end, follow-ups at 6 and 12 months
     first = START + dt.timedelta(days=21)
     assert ("PPS", first - dt.timedelta(days=1), "before_medicine_session_1") in due
     assert ("EBI", first + dt.timedelta(days=1), "after_medicine_session_1") in due

@@ -24,6 +24,8 @@ from holdspace.courses.api import client_router as client_courses_router
 from holdspace.courses.api import router as courses_router
 from holdspace.integration.api import router as integration_router
 from holdspace.measures.api import router as measures_router
+from holdspace.outcomes.api import clients_router as outcomes_clients_router
+from holdspace.outcomes.api import router as outcomes_router
 from holdspace.preparation.api import router as preparation_router
 from holdspace.screening.api import router as screening_router
 from holdspace.sessions.api import router as sessions_router
@@ -89,6 +91,8 @@ api.add_router("/clients", preparation_router)
 api.add_router("/clients", integration_router)
 api.add_router("/courses", courses_router)
 api.add_router("/sessions", sessions_router)
+api.add_router("/outcomes", outcomes_router)
+api.add_router("/clients", outcomes_clients_router)
 
 
 def refusal(

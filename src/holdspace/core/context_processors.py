@@ -22,7 +22,7 @@ ARC_OF_CARE: list[tuple[str, Any, str | None]] = [
     ("courses", _("Courses"), "courses:home"),
     ("sessions", _("Sessions"), "sessions:home"),
     ("measures", _("Measures"), "measures:home"),
-    ("outcomes", _("Outcomes"), None),
+    ("outcomes", _("Outcomes"), "outcomes:home"),
 ]
 
 

@@ -69,7 +69,7 @@ def demo_email(login: str, clinic_slug: str) -> str:
     return f"{login}@{clinic_slug}.demo"
 
 
-def demo_build(*, seed: int = 1) -> DemoSummary:
+def demo_build(*, seed: int = 1, with_cohort: bool = True) -> DemoSummary:
     rng = random.Random(seed)  # noqa: S311  (reproducible synthetic data, not security)
     fake = Faker(["no_NO", "en_GB"])
     fake.seed_instance(seed)
@@ -124,6 +124,7 @@ def demo_build(*, seed: int = 1) -> DemoSummary:
                 rng=rng,
                 fake=fake,
                 today=timezone.localdate(),
+                with_cohort=with_cohort,
             )
             for extend in demo_extensions():
                 extend(context)

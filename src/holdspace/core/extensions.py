@@ -62,6 +62,9 @@ class DemoContext:
     fake: Faker
     today: dt.date
     extra: dict[str, Any] = field(default_factory=dict)  # shared between extensions
+    # The synthetic outcomes cohort (many finished courses) is the slow part of a demo: tests
+    # that need a working clinic rather than a cohort leave it out.
+    with_cohort: bool = True
 
 
 _client_panels: list[ClientPanel] = []

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from holdspace.people.models import Membership
 
-from .models import CourseSettings, Room
+from .models import CloseReason, CourseSettings, Room
 
 
 def _member_label(member: Any) -> str:
@@ -116,3 +116,7 @@ class CourseAcceptForm(forms.Form):
         label=_("I have read the conflicts above and accept the schedule with them"),
         required=False,
     )
+
+
+class CourseCloseForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why the course ended"), choices=CloseReason.choices)

@@ -27,6 +27,16 @@ class CourseStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class CloseReason(models.TextChoices):
+    """Why a course ended: the reasons of a CONSORT-style flow (outcomes.md C3)."""
+
+    COMPLETED = "completed", _("Completed")
+    WITHDREW = "withdrew", _("Withdrew")
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up", _("Lost to follow-up")
+    EXCLUDED = "excluded", _("Excluded by the medical lead")
+    ADVERSE_EVENT = "adverse_event", _("Adverse event")
+
+
 class CourseTeamRole(models.TextChoices):
     THERAPIST = "therapist", _("Therapist")
     MEDICAL_LEAD = "medical_lead", _("Medical lead")
@@ -85,6 +95,13 @@ class Course(models.Model):
     created_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(
+        _("why the course ended"), max_length=20, choices=CloseReason.choices, blank=True
+    )
+    closed_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
 
     class Meta:
         ordering = ("-created_at",)

@@ -46,3 +46,11 @@ def can_override_readiness(membership: Membership | None, client: Client) -> boo
         and membership.role == Role.MEDICAL_LEAD
         and membership.clinic_id == client.clinic_id
     )
+
+
+def can_close_course(membership: Membership | None, client: Client, reason: str) -> bool:
+    """Those who manage the course close it; only a medical lead excludes a client."""
+    if not can_manage_course(membership, client):
+        return False
+    assert membership is not None  # noqa: S101  (can_manage_course checked it)
+    return reason != "excluded" or membership.role == Role.MEDICAL_LEAD

@@ -26,6 +26,8 @@ Timepoint = Literal[
     "before_each_medicine_session",
     "day_after_each_medicine_session",
     "end",
+    "follow_up_6_months",
+    "follow_up_12_months",
 ]
 
 

@@ -201,6 +201,12 @@ def schedule_propose(
     return visits
 
 
+FOLLOW_UPS = {
+    "follow_up_6_months": (6, "follow_up_6m"),
+    "follow_up_12_months": (12, "follow_up_12m"),
+}
+
+
 def measure_due_dates(
     protocol: ProtocolTemplate, visits: list[ProposedVisit]
 ) -> list[tuple[str, dt.date, str]]:
@@ -223,6 +229,12 @@ def measure_due_dates(
                 for s in sessions:
                     day = s.starts_at.date() - dt.timedelta(days=1)
                     due.append((measure.instrument, day, f"before_medicine_session_{s.number}"))
+            elif point in FOLLOW_UPS and sessions:
+                # Durability: months after the last medicine session (FDA CRL 2024 asked for
+                # data beyond 18 weeks); months are counted as 30.4375 days.
+                months, name = FOLLOW_UPS[point]
+                day = sessions[-1].starts_at.date() + dt.timedelta(days=round(months * 30.4375))
+                due.append((measure.instrument, day, name))
             elif point == "day_after_each_medicine_session":
                 for s in sessions:
                     day = s.starts_at.date() + dt.timedelta(days=1)

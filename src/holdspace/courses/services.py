@@ -25,6 +25,7 @@ from .constraints import Conflict, Slot, conflicts_for
 from .models import (
     CalendarFeed,
     ClinicProtocolTemplate,
+    CloseReason,
     Course,
     CourseSettings,
     CourseStatus,
@@ -283,6 +284,28 @@ def course_accept(
         audit_write(by, "course.accept", target=course, client_code=client.code, fields=["status"])
         phase_refresh(course.clients.all())
     return course
+
+
+def course_close(*, by: Actor, course: Course, client: Client, reason: str) -> Course:
+    """End a course with the reason it ended (completed, withdrew, lost to follow-up,
+    excluded by the medical lead, adverse event): the outcomes flow counts these."""
+    if reason not in CloseReason.values:
+        raise ValidationError({"reason": _("Choose why the course ended.")})
+    if not policies.can_close_course(by.membership, client, reason):
+        raise PermissionDenied(_("You may not close this course with this reason."))
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().get(pk=course.pk)
+        if locked.status == CourseStatus.CLOSED:
+            raise ValidationError(_("This course is already closed."))
+        locked.status = CourseStatus.CLOSED
+        locked.closed_at = timezone.now()
+        locked.closed_reason = reason
+        locked.closed_by = by.membership
+        locked.save(update_fields=["status", "closed_at", "closed_reason", "closed_by"])
+        audit_write(
+            by, "course.close", target=locked, client=client, fields=["status", "closed_reason"]
+        )
+    return locked
 
 
 def course_conflicts(course: Course) -> list[Conflict]:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("client/<str:code>/new/", views.course_create, name="course_create"),
     path("client/<str:code>/<int:pk>/", views.course_detail, name="course_detail"),
     path("client/<str:code>/<int:pk>/accept/", views.course_accept, name="course_accept"),
+    path("client/<str:code>/<int:pk>/close/", views.course_close, name="course_close"),
     path(
         "client/<str:code>/<int:pk>/visits/<int:visit_pk>/move/",
         views.visit_move,

@@ -27,6 +27,7 @@ from holdspace.people.selectors import client_for_user
 from . import policies, selectors, services
 from .forms import (
     CourseAcceptForm,
+    CourseCloseForm,
     CourseCreateForm,
     CourseSettingsForm,
     DosePlanForm,
@@ -156,6 +157,7 @@ def course_detail(request: StaffRequest, code: str, pk: int) -> HttpResponse:
             "team": course.team.select_related("membership__user"),
             "conflicts": services.course_conflicts(course),
             "can_manage": policies.can_manage_course(request.membership, client),
+            "close_form": CourseCloseForm(),
             "now": timezone.now(),
         },
     )
@@ -178,6 +180,28 @@ def course_accept(request: StaffRequest, code: str, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The schedule was accepted."))
+    return redirect("courses:course_detail", code=client.code, pk=course.pk)
+
+
+@require_POST
+def course_close(request: StaffRequest, code: str, pk: int) -> HttpResponse:
+    client = client_for_user(request.membership, code)
+    course = selectors.course_for_client(client, pk)
+    form = CourseCloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose why the course ended."))
+        return redirect("courses:course_detail", code=client.code, pk=course.pk)
+    try:
+        services.course_close(
+            by=Actor.from_request(request),
+            course=course,
+            client=client,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The course was closed."))
     return redirect("courses:course_detail", code=client.code, pk=course.pk)
 
 

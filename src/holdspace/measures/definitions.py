@@ -124,6 +124,72 @@ class ChangeRule(Strict):
     source: str = ""
 
 
+class Threshold(Strict):
+    """One outcome threshold with its source. `unconfirmed` marks a convention or a reviewed
+    default rather than a published, verified number."""
+
+    source: str
+    unconfirmed: bool = False
+
+
+class ReliableChange(Threshold):
+    """A published reliable-change threshold in points, or Jacobson-Truax from a normative SD
+    and test-retest reliability: 1.96 * sd * sqrt(2) * sqrt(1 - reliability)."""
+
+    points: float | None = Field(default=None, gt=0)
+    sd: float | None = Field(default=None, gt=0)
+    reliability: float | None = Field(default=None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ReliableChange:
+        if (self.points is None) == (self.sd is None or self.reliability is None):
+            raise ValueError("give either points, or sd and reliability (Jacobson-Truax)")
+        return self
+
+    @property
+    def threshold(self) -> float:
+        if self.points is not None:
+            return self.points
+        assert self.sd is not None and self.reliability is not None  # noqa: S101  (validated)
+        return 1.96 * self.sd * (2 * (1 - self.reliability)) ** 0.5
+
+
+class Response(Threshold):
+    """Improvement by at least `points`, or by at least `percent` of the baseline."""
+
+    points: float | None = Field(default=None, gt=0)
+    percent: float | None = Field(default=None, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Response:
+        if (self.points is None) == (self.percent is None):
+            raise ValueError("give either points or percent")
+        return self
+
+
+class Remission(Threshold):
+    """An endpoint total at or below `at_most` (where lower is better), optionally only with
+    reliable change as well ("recovered" in Jacobson-Truax terms)."""
+
+    at_most: float
+    needs_reliable_change: bool = False
+
+
+class Diagnosis(Threshold):
+    """A provisional diagnosis: the total at or above `at_least`."""
+
+    at_least: float
+
+
+class OutcomeRules(Strict):
+    """Categories for outcome reports. Clinically meaningful change is `change.meaningful`."""
+
+    reliable_change: ReliableChange | None = None
+    response: Response | None = None
+    remission: Remission | None = None
+    provisional_diagnosis: Diagnosis | None = None
+
+
 class SafetyRule(Strict):
     """An answer that raises a safety alert: `item` answered `at_least` this value."""
 
@@ -173,6 +239,7 @@ class Definition(Strict):
     item_rules: list[ItemRule] = []
     count_rules: list[CountRule] = []
     change: ChangeRule | None = None
+    outcomes: OutcomeRules | None = None
     safety: list[SafetyRule] = []
     notes: list[str] = []
 

@@ -1,0 +1,177 @@
+"""Per-client outcome rows: baseline, endpoint, change and the instrument's categories.
+
+Pure functions over plain values, so every choice can be tested without a database. Every
+threshold comes from the instrument's data file (`outcomes` and `change` blocks); none is here.
+Never carries a last observation forward: a client without a later response has no endpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from holdspace.measures.definitions import Definition
+
+# Timepoint names written by courses.schedule.measure_due_dates.
+BASELINE_TIMEPOINT = "baseline"
+ENDPOINT_TIMEPOINT = "end"
+FOLLOW_UP_PREFIX = "follow_up_"
+
+# Why a baseline or endpoint was chosen, in the order they are tried.
+BASELINE_AT_TIMEPOINT = "baseline_timepoint"
+BASELINE_BEFORE_FIRST_SESSION = "last_before_first_medicine_session"
+BASELINE_FIRST_RESPONSE = "first_response"
+ENDPOINT_AT_TIMEPOINT = "protocol_endpoint"
+ENDPOINT_LAST_RESPONSE = "last_response"
+
+# Prior party use groups (issue 11): recorded party and festival uses, summed.
+PARTY_USE_GROUPS = ("none", "1-9", "10-49", "50+")
+
+
+def party_use_group(uses: int) -> str:
+    if uses <= 0:
+        return "none"
+    if uses < 10:
+        return "1-9"
+    if uses < 50:
+        return "10-49"
+    return "50+"
+
+
+@dataclass(frozen=True)
+class Observation:
+    observed_on: dt.date
+    total: float
+    timepoint: str = ""
+    band: str = ""
+
+
+@dataclass
+class ClientRow:
+    code: str
+    baseline: float | None = None
+    endpoint: float | None = None
+    change: float | None = None
+    baseline_on: dt.date | None = None
+    endpoint_on: dt.date | None = None
+    baseline_source: str | None = None
+    endpoint_source: str | None = None
+    baseline_band: str = ""
+    reliable_change: str | None = None  # "improved", "deteriorated", "no reliable change"
+    clinically_meaningful: bool | None = None
+    response: bool | None = None
+    remission: bool | None = None
+    diagnosis_at_baseline: bool | None = None
+    diagnosis_at_endpoint: bool | None = None
+    prior_party_uses: int = 0
+    group: str = ""
+    template: str = ""
+    follow_ups: dict[str, float] = field(default_factory=dict)
+    # Adverse events of the client's medicine sessions: all, pleasant, abuse potential, serious.
+    adverse_events: dict[str, int] = field(default_factory=dict)
+    scores: list[tuple[dt.date, float, str]] = field(default_factory=list)
+
+
+def pick_baseline(
+    observations: Sequence[Observation], first_medicine_session: dt.date | None
+) -> tuple[Observation, str] | None:
+    """The response at the baseline timepoint, else the last before the first medicine
+    session, else the first response. `observations` are in date order."""
+    if not observations:
+        return None
+    at_baseline = [o for o in observations if o.timepoint == BASELINE_TIMEPOINT]
+    if at_baseline:
+        return at_baseline[-1], BASELINE_AT_TIMEPOINT
+    if first_medicine_session is not None:
+        before = [o for o in observations if o.observed_on < first_medicine_session]
+        if before:
+            return before[-1], BASELINE_BEFORE_FIRST_SESSION
+    return observations[0], BASELINE_FIRST_RESPONSE
+
+
+def pick_endpoint(
+    observations: Sequence[Observation], baseline: Observation
+) -> tuple[Observation, str] | None:
+    """The response at the protocol's endpoint timepoint, else the last response after the
+    baseline (follow-ups are their own columns, not endpoints). None when there is none."""
+    start = observations.index(baseline)
+    later = [o for o in observations[start + 1 :] if not o.timepoint.startswith(FOLLOW_UP_PREFIX)]
+    at_end = [o for o in later if o.timepoint == ENDPOINT_TIMEPOINT]
+    if at_end:
+        return at_end[-1], ENDPOINT_AT_TIMEPOINT
+    if later:
+        return later[-1], ENDPOINT_LAST_RESPONSE
+    return None
+
+
+def categorise(row: ClientRow, definition: Definition) -> None:
+    """Fill the row's categories from the instrument's data file. A category the file does
+    not define stays None (not applicable), never False."""
+    rules = definition.outcomes
+    if rules is not None and rules.provisional_diagnosis is not None:
+        cut = rules.provisional_diagnosis.at_least
+        if row.baseline is not None:
+            row.diagnosis_at_baseline = row.baseline >= cut
+        if row.endpoint is not None:
+            row.diagnosis_at_endpoint = row.endpoint >= cut
+    if row.baseline is None or row.endpoint is None:
+        return
+    lower_is_better = definition.change is None or definition.change.better == "lower"
+    improvement = row.baseline - row.endpoint if lower_is_better else row.endpoint - row.baseline
+    if definition.change is not None and definition.change.meaningful is not None:
+        row.clinically_meaningful = improvement >= definition.change.meaningful
+    if rules is None:
+        return
+    if rules.reliable_change is not None:
+        threshold = rules.reliable_change.threshold
+        if improvement >= threshold:
+            row.reliable_change = "improved"
+        elif -improvement >= threshold:
+            row.reliable_change = "deteriorated"
+        else:
+            row.reliable_change = "no reliable change"
+    if rules.response is not None:
+        if rules.response.points is not None:
+            row.response = improvement >= rules.response.points
+        elif rules.response.percent is not None and row.baseline > 0:
+            row.response = 100 * improvement / row.baseline >= rules.response.percent
+    remission = rules.remission
+    # Remission means crossing the cut-off: a baseline already at or below it does not count.
+    if remission is not None and lower_is_better and row.baseline > remission.at_most:
+        crossed = row.endpoint <= remission.at_most
+        if remission.needs_reliable_change:
+            crossed = crossed and row.reliable_change == "improved"
+        row.remission = crossed
+
+
+def build_row(
+    *,
+    code: str,
+    observations: Sequence[Observation],
+    first_medicine_session: dt.date | None,
+    definition: Definition,
+    prior_party_uses: int = 0,
+    template: str = "",
+) -> ClientRow:
+    row = ClientRow(code=code, prior_party_uses=prior_party_uses, template=template)
+    row.scores = [(o.observed_on, o.total, o.timepoint) for o in observations]
+    for o in observations:
+        if o.timepoint.startswith(FOLLOW_UP_PREFIX):
+            row.follow_ups[o.timepoint] = o.total
+    picked = pick_baseline(observations, first_medicine_session)
+    if picked is None:
+        return row
+    baseline, row.baseline_source = picked
+    row.baseline, row.baseline_on, row.baseline_band = (
+        baseline.total,
+        baseline.observed_on,
+        baseline.band,
+    )
+    ended = pick_endpoint(observations, baseline)
+    if ended is not None:
+        endpoint, row.endpoint_source = ended
+        row.endpoint, row.endpoint_on = endpoint.total, endpoint.observed_on
+        row.change = row.endpoint - row.baseline
+    categorise(row, definition)
+    return row

@@ -1,0 +1,282 @@
+"""Every read of outcomes goes through here, with the outcomes policy applied.
+
+The cohort rows are read in a constant number of queries whatever the number of clients:
+scores, first medicine sessions, party uses and courses each come in one query over the
+clients the member may see (people.selectors.clients_visible_to).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from holdspace.courses.models import Course, Visit, VisitKind
+from holdspace.measures import library
+from holdspace.measures.definitions import Definition
+from holdspace.measures.models import Score
+from holdspace.people import selectors as people_selectors
+from holdspace.people.models import Client, Membership, Phase
+from holdspace.screening.models import Context, Decision, PriorExperience, ScreeningDecision
+from holdspace.sessions.models import AdverseEvent, MedicineSession, Valence
+
+from . import policies
+from .rows import ClientRow, Observation, build_row, party_use_group
+
+GROUP_BY = ("prior_party_use", "baseline_severity", "template")
+PARTY_CONTEXTS = (Context.PARTY, Context.FESTIVAL)
+PHASE_ORDER = [choice.value for choice in Phase]
+
+
+@dataclass(frozen=True)
+class CohortFilter:
+    instrument: str
+    group_by: str = ""
+    date_from: dt.date | None = None  # course start date, inclusive
+    date_to: dt.date | None = None
+    template: str = ""  # protocol template key
+    phase: str = ""  # phase reached: this phase or any later one
+
+
+def cohort_clients(membership: Membership | None, flt: CohortFilter) -> QuerySet[Client]:
+    """The clients of the cohort: 403 for a role that may not read it."""
+    if not policies.can_view_cohort(membership):
+        raise PermissionDenied(_("Outcomes are for medical leads and researchers."))
+    clients = people_selectors.clients_visible_to(membership)
+    if flt.phase:
+        clients = clients.filter(phase__in=PHASE_ORDER[PHASE_ORDER.index(flt.phase) :])
+    if flt.date_from or flt.date_to or flt.template:
+        courses = Course.objects.all()
+        if flt.date_from:
+            courses = courses.filter(start_date__gte=flt.date_from)
+        if flt.date_to:
+            courses = courses.filter(start_date__lte=flt.date_to)
+        if flt.template:
+            courses = courses.filter(template_key=flt.template)
+        clients = clients.filter(courses__in=courses)
+    return clients.distinct()
+
+
+def first_medicine_sessions(clients: QuerySet[Client]) -> dict[int, dt.date]:
+    rows = (
+        Visit.objects.filter(
+            course__clients__in=clients, kind=VisitKind.MEDICINE_SESSION, cancelled=False
+        )
+        .values("course__clients")
+        .annotate(first=Min("starts_at"))
+    )
+    return {row["course__clients"]: row["first"].date() for row in rows}
+
+
+def party_uses(clients: QuerySet[Client]) -> dict[int, int]:
+    rows = (
+        PriorExperience.objects.filter(client__in=clients, context__in=PARTY_CONTEXTS)
+        .values("client")
+        .annotate(total=Sum("times"))
+    )
+    return {row["client"]: int(row["total"] or 0) for row in rows}
+
+
+def latest_courses(clients: QuerySet[Client]) -> dict[int, dict[str, object]]:
+    """The newest course per client (its template and how it ended)."""
+    found: dict[int, dict[str, object]] = {}
+    rows = (
+        Course.objects.filter(clients__in=clients)
+        .order_by("created_at", "pk")
+        .values(
+            "pk",
+            "clients",
+            "template_key",
+            "template_name",
+            "status",
+            "start_date",
+            "closed_reason",
+        )
+    )
+    for row in rows:
+        found[row["clients"]] = dict(row)
+    return found
+
+
+def adverse_events(clients: QuerySet[Client]) -> dict[int, dict[str, int]]:
+    """Counts per client, the pleasant and abuse-potential ones and serious ones included."""
+    found: dict[int, dict[str, int]] = {}
+    for client_id, valence, serious, special in AdverseEvent.objects.filter(
+        session__client__in=clients
+    ).values_list("session__client", "valence", "serious_criteria", "special_interest"):
+        counts = found.setdefault(
+            client_id, {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
+        )
+        counts["all"] += 1
+        counts["pleasant"] += valence == Valence.PLEASANT
+        counts["abuse_potential"] += "abuse_potential" in (special or [])
+        counts["serious"] += bool(serious)
+    return found
+
+
+def severity_group(row: ClientRow, definition: Definition) -> str:
+    if row.baseline is None:
+        return _("no baseline")
+    if row.baseline_band:
+        return row.baseline_band
+    if row.diagnosis_at_baseline is not None:
+        if row.diagnosis_at_baseline:
+            return _("at or above the provisional diagnosis cut-off")
+        return _("below the provisional diagnosis cut-off")
+    return _("not banded")
+
+
+def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[ClientRow]:
+    """One row per client of the cohort with at least one score on the instrument."""
+    clients = cohort_clients(membership, flt)
+    definition = library.definition_for(
+        membership.clinic_id if membership else None, flt.instrument
+    )
+    sessions = first_medicine_sessions(clients)
+    parties = party_uses(clients)
+    courses = latest_courses(clients)
+    events = adverse_events(clients)
+    observations: dict[tuple[int, str], list[Observation]] = defaultdict(list)
+    scores = (
+        Score.objects.filter(
+            client__in=clients, instrument_code=definition.code, total__isnull=False
+        )
+        .order_by("client_id", "observed_on", "pk")
+        .values_list(
+            "client_id", "client__code", "observed_on", "total", "band",
+            "response__assignment__timepoint",
+        )
+    )  # fmt: skip
+    for client_id, code, observed_on, total, band, timepoint in scores:
+        observations[(client_id, code)].append(
+            Observation(observed_on, float(total or 0), timepoint or "", band or "")
+        )
+    result = []
+    for (client_id, code), seen in observations.items():
+        course = courses.get(client_id, {})
+        row = build_row(
+            code=code,
+            observations=seen,
+            first_medicine_session=sessions.get(client_id),
+            definition=definition,
+            prior_party_uses=parties.get(client_id, 0),
+            template=str(course.get("template_name", "")),
+        )
+        row.adverse_events = events.get(
+            client_id, {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
+        )
+        row.group = group_of(row, flt.group_by, definition)
+        result.append(row)
+    result.sort(key=lambda r: r.code)
+    return result
+
+
+def group_of(row: ClientRow, group_by: str, definition: Definition) -> str:
+    if group_by == "prior_party_use":
+        return party_use_group(row.prior_party_uses)
+    if group_by == "baseline_severity":
+        return severity_group(row, definition)
+    if group_by == "template":
+        return row.template or _("no course")
+    return _("all")
+
+
+FLOW_STEPS = (
+    "screened",
+    "eligible",
+    "started_preparation",
+    "dosed_1",
+    "dosed_2",
+    "dosed_3",
+    "integration_complete",
+    "endpoint_measured",
+)
+IN_PROGRESS = "in_progress"
+
+
+def cohort_flow(clients: QuerySet[Client], rows: list[ClientRow]) -> dict[str, object]:
+    """CONSORT-style counts from screened to endpoint measured, with why people left each step.
+
+    Screened: a signed screening decision or a course. Eligible: the latest decision says
+    eligible. Started preparation: a preparation visit has begun. Dosed n: n medicine sessions
+    started. Integration complete: the course's last integration visit is past. Endpoint
+    measured: the row has an endpoint. A client who stops at a step is counted under the reason
+    their course was closed with, the screening decision that stopped them, or "in progress".
+    """
+    now = timezone.now()
+    ids = dict(clients.values_list("pk", "code"))
+    decisions: dict[int, str] = {}
+    for client_id, decision in (
+        ScreeningDecision.objects.filter(client__in=clients)
+        .order_by("signed_at", "pk")
+        .values_list("client_id", "decision")
+    ):
+        decisions[client_id] = decision
+    courses = latest_courses(clients)
+    preparing = set(
+        Visit.objects.filter(
+            course__clients__in=clients,
+            kind=VisitKind.PREPARATION,
+            cancelled=False,
+            starts_at__lte=now,
+        ).values_list("course__clients", flat=True)
+    )
+    dosed = dict(
+        MedicineSession.objects.filter(client__in=clients, started_at__isnull=False)
+        .values("client")
+        .annotate(n=Count("pk"))
+        .values_list("client", "n")
+    )
+    last_integration = dict(
+        Visit.objects.filter(
+            course__clients__in=clients, kind=VisitKind.INTEGRATION, cancelled=False
+        )
+        .values("course__clients")
+        .annotate(last=Max("starts_at"))
+        .values_list("course__clients", "last")
+    )
+    measured = {row.code for row in rows if row.endpoint is not None}
+    reached = dict.fromkeys(FLOW_STEPS, 0)
+    left: dict[str, dict[str, int]] = {step: {} for step in FLOW_STEPS}
+    for client_id, code in ids.items():
+        course = courses.get(client_id)
+        last = last_integration.get(client_id)
+        conditions = (
+            client_id in decisions or course is not None,
+            decisions.get(client_id) == Decision.ELIGIBLE,
+            client_id in preparing,
+            dosed.get(client_id, 0) >= 1,
+            dosed.get(client_id, 0) >= 2,
+            dosed.get(client_id, 0) >= 3,
+            last is not None and last <= now,
+            code in measured,
+        )
+        for i, step in enumerate(FLOW_STEPS):
+            if not conditions[i]:
+                break
+            reached[step] += 1
+            stops_here = i + 1 < len(FLOW_STEPS) and not conditions[i + 1]
+            if stops_here:
+                reason = str((course or {}).get("closed_reason") or "")
+                if not reason and step == "screened":
+                    reason = decisions.get(client_id, "")
+                reason = reason or IN_PROGRESS
+                left[step][reason] = left[step].get(reason, 0) + 1
+    return {
+        "steps": [{"step": step, "n": reached[step], "left": left[step]} for step in FLOW_STEPS]
+    }
+
+
+def difference_for_user(membership: Membership | None, code: str) -> dict[str, object]:
+    """One client's difference page: 404 outside scope, 403 for a role that may not read it."""
+    from .difference import difference_of
+
+    client = people_selectors.client_for_user(membership, code)
+    if not policies.can_view_difference(membership, client):
+        raise PermissionDenied(_("This page is for the client's care team."))
+    return {"client": client, **difference_of(client)}

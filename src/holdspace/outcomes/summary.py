@@ -1,0 +1,124 @@
+"""The cohort summary, computed only from the per-client rows the clients route returns, so
+anyone holding those rows can reproduce every number here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import groupby
+from typing import Any
+
+from . import model, stats
+from .rows import PARTY_USE_GROUPS, ClientRow
+
+
+def _ci(pair: tuple[float, float] | None) -> list[float] | None:
+    return [pair[0], pair[1]] if pair is not None else None
+
+
+def _proportion(
+    rows: Sequence[ClientRow], test: Callable[[ClientRow], bool | None]
+) -> dict[str, Any]:
+    """k of the rows where the category applies (None means not applicable: left out)."""
+    applicable = [test(r) for r in rows]
+    known = [value for value in applicable if value is not None]
+    p = stats.wilson(sum(1 for value in known if value), len(known))
+    return {"k": p.k, "n": p.n, "percent": p.percent, "ci95": _ci(p.ci95)}
+
+
+def _reliable(direction: str) -> Callable[[ClientRow], bool | None]:
+    def test(row: ClientRow) -> bool | None:
+        return None if row.reliable_change is None else row.reliable_change == direction
+
+    return test
+
+
+def analysed(rows: Sequence[ClientRow]) -> list[ClientRow]:
+    """Rows with both a baseline and an endpoint: the change-score analysis set."""
+    return [r for r in rows if r.baseline is not None and r.endpoint is not None]
+
+
+def group_summary(group: str, rows: Sequence[ClientRow]) -> dict[str, Any]:
+    done = analysed(rows)
+    baselines = [r.baseline for r in done if r.baseline is not None]
+    endpoints = [r.endpoint for r in done if r.endpoint is not None]
+    changes = [r.change for r in done if r.change is not None]
+    base, end, change = (
+        stats.describe(baselines),
+        stats.describe(endpoints),
+        stats.describe(changes),
+    )
+    change_ci = stats.mean_ci(changes)
+    within = stats.within_d_av(baselines, endpoints)
+    return {
+        "group": group,
+        "n": len(done),
+        "n_with_baseline": sum(1 for r in rows if r.baseline is not None),
+        "baseline_mean": base.mean,
+        "baseline_sd": base.sd,
+        "endpoint_mean": end.mean,
+        "endpoint_sd": end.sd,
+        "change_mean": change.mean,
+        "change_sd": change.sd,
+        "change_ci95": _ci(change_ci.ci95),
+        "within_effect": {"type": within.type, "value": within.value, "ci95": _ci(within.ci95)},
+        "response": _proportion(done, lambda r: r.response),
+        "remission": _proportion(done, lambda r: r.remission),
+        "clinically_meaningful": _proportion(done, lambda r: r.clinically_meaningful),
+        "reliable_improvement": _proportion(done, _reliable("improved")),
+        "reliable_deterioration": _proportion(done, _reliable("deteriorated")),
+        # Safety over every client of the group, not only those with an endpoint.
+        "adverse_events": {
+            "clients_with_any": sum(1 for r in rows if r.adverse_events.get("all")),
+            **{
+                kind: sum(r.adverse_events.get(kind, 0) for r in rows)
+                for kind in ("all", "pleasant", "abuse_potential", "serious")
+            },
+        },
+    }
+
+
+def group_order(group_by: str, names: set[str]) -> list[str]:
+    if group_by == "prior_party_use":
+        return [g for g in PARTY_USE_GROUPS if g in names]
+    return sorted(names)
+
+
+def comparisons(grouped: dict[str, list[ClientRow]], order: list[str]) -> list[dict[str, Any]]:
+    """Each group against the first (the reference): difference in mean change (Welch 95%
+    CI) and Hedges' g on change scores, labelled."""
+    if len(order) < 2:
+        return []
+    reference = order[0]
+    ref_changes = [r.change for r in analysed(grouped[reference]) if r.change is not None]
+    found = []
+    for name in order[1:]:
+        changes = [r.change for r in analysed(grouped[name]) if r.change is not None]
+        difference = stats.mean_difference(changes, ref_changes)
+        effect = stats.hedges_g_of(changes, ref_changes)
+        found.append(
+            {
+                "groups": [name, reference],
+                "difference": difference.value,
+                "difference_ci95": _ci(difference.ci95),
+                "effect": {
+                    "type": effect.type,
+                    "on": "change scores",
+                    "value": effect.value,
+                    "ci95": _ci(effect.ci95),
+                },
+            }
+        )
+    return found
+
+
+def summarise(rows: Sequence[ClientRow], *, instrument: str, group_by: str) -> dict[str, Any]:
+    ordered = sorted(rows, key=lambda r: r.group)
+    grouped = {name: list(members) for name, members in groupby(ordered, key=lambda r: r.group)}
+    order = group_order(group_by, set(grouped))
+    return {
+        "instrument": instrument,
+        "group_by": group_by or None,
+        "groups": [group_summary(name, grouped[name]) for name in order],
+        "comparisons": comparisons(grouped, order),
+        "model": model.fit(rows, order),
+    }

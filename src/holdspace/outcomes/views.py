@@ -1,0 +1,188 @@
+"""Outcomes pages: the cohort report (medical leads, researchers) and, for the roles that treat
+a client, the way to each client's difference page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from holdspace.core.http import StaffRequest
+from holdspace.courses import selectors as courses_selectors
+from holdspace.measures import library
+from holdspace.people import selectors as people_selectors
+from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_read
+
+from . import charts, policies, selectors
+from .forms import CohortForm
+from .summary import summarise
+
+DEFAULT_INSTRUMENT = "PCL-5"
+ROWS_SHOWN = 200
+
+PERIOD_LABELS = {
+    "baseline": gettext_lazy("Baseline"),
+    "during course": gettext_lazy("During the course"),
+    "endpoint": gettext_lazy("Endpoint"),
+    "follow_up_6m": gettext_lazy("6-month follow-up"),
+    "follow_up_12m": gettext_lazy("12-month follow-up"),
+}
+SOURCE_LABELS = {
+    "baseline_timepoint": gettext_lazy("baseline timepoint"),
+    "last_before_first_medicine_session": gettext_lazy("last before the first medicine session"),
+    "first_response": gettext_lazy("first response"),
+    "protocol_endpoint": gettext_lazy("protocol endpoint"),
+    "last_response": gettext_lazy("last response"),
+}
+FLOW_LABELS = {
+    "screened": gettext_lazy("Screened"),
+    "eligible": gettext_lazy("Eligible"),
+    "started_preparation": gettext_lazy("Started preparation"),
+    "dosed_1": gettext_lazy("Medicine session 1"),
+    "dosed_2": gettext_lazy("Medicine session 2"),
+    "dosed_3": gettext_lazy("Medicine session 3"),
+    "integration_complete": gettext_lazy("Integration complete"),
+    "endpoint_measured": gettext_lazy("Endpoint measured"),
+}
+LEFT_LABELS = {
+    "completed": gettext_lazy("completed"),
+    "withdrew": gettext_lazy("withdrew"),
+    "lost_to_follow_up": gettext_lazy("lost to follow-up"),
+    "excluded": gettext_lazy("excluded by the medical lead"),
+    "adverse_event": gettext_lazy("adverse event"),
+    "not_eligible": gettext_lazy("not eligible"),
+    "deferred": gettext_lazy("deferred"),
+    "in_progress": gettext_lazy("still in progress"),
+}
+RELIABLE_LABELS = {
+    "improved": gettext_lazy("reliably improved"),
+    "deteriorated": gettext_lazy("reliably deteriorated"),
+    "no reliable change": gettext_lazy("no reliable change"),
+}
+
+
+def home(request: StaffRequest) -> HttpResponse:
+    membership = request.membership
+    if policies.can_view_cohort(membership):
+        return cohort(request)
+    if membership is None or membership.role not in policies.DIFFERENCE_ROLES:
+        raise PermissionDenied
+    clients = people_selectors.clients_visible_to(membership).order_by("code")[:ROWS_SHOWN]
+    return render(request, "outcomes/clients.html", {"clients": clients})
+
+
+def _outcome_instruments(clinic_id: int | None) -> list[str]:
+    found = library.definitions_for(clinic_id)
+    return [code for code, d in found.items() if d.outcomes is not None or d.change is not None]
+
+
+def cohort(request: StaffRequest) -> HttpResponse:
+    membership = request.membership
+    assert membership is not None  # noqa: S101  (can_view_cohort said yes)
+    instruments = _outcome_instruments(membership.clinic_id)
+    templates = {
+        key: template.name
+        for key, template in courses_selectors.templates_available(membership).items()
+    }
+    data = request.GET.copy()
+    data.setdefault("instrument", DEFAULT_INSTRUMENT if DEFAULT_INSTRUMENT in instruments else "")
+    form = CohortForm(data, instruments=instruments, templates=templates)
+    context: dict[str, Any] = {"form": form}
+    if form.is_valid():
+        flt = form.as_filter()
+        rows = selectors.cohort_rows(membership, flt)
+        audit_read(
+            Actor.from_request(request),
+            "outcomes.cohort.list",
+            fields=[flt.instrument, flt.group_by or "all"],
+        )
+        summary = summarise(rows, instrument=flt.instrument, group_by=flt.group_by)
+        summary["flow"] = selectors.cohort_flow(selectors.cohort_clients(membership, flt), rows)
+        context.update(_report(rows, summary))
+        context["instrument"] = flt.instrument
+    return render(request, "outcomes/cohort.html", context)
+
+
+def _report(rows: list[Any], summary: dict[str, Any]) -> dict[str, Any]:
+    model = summary["model"]
+    estimates = [
+        {**e, "period_label": PERIOD_LABELS.get(e["period"], e["period"])}
+        for e in model["estimates"]
+    ]
+    categories = [
+        (
+            g["group"],
+            [
+                g["reliable_improvement"]["percent"] or 0,
+                100
+                - (g["reliable_improvement"]["percent"] or 0)
+                - (g["reliable_deterioration"]["percent"] or 0),
+                g["reliable_deterioration"]["percent"] or 0,
+            ],
+        )
+        for g in summary["groups"]
+        if g["reliable_improvement"]["n"]
+    ]
+    parts = [str(label) for label in RELIABLE_LABELS.values()]
+    shown = rows[:ROWS_SHOWN]
+    flow = [
+        {
+            "label": FLOW_LABELS[step["step"]],
+            "n": step["n"],
+            "left": [(LEFT_LABELS.get(k, k), v) for k, v in sorted(step["left"].items())],
+        }
+        for step in summary["flow"]["steps"]
+    ]
+    return {
+        "flow": flow,
+        "flow_svg": charts.flow([(str(s["label"]), s["n"]) for s in flow], _("Flow")),
+        "summary": summary,
+        "model": model,
+        "estimates": estimates,
+        "rows": [
+            {
+                "row": row,
+                "baseline_source": SOURCE_LABELS.get(row.baseline_source or "", ""),
+                "endpoint_source": SOURCE_LABELS.get(row.endpoint_source or "", ""),
+                "reliable": RELIABLE_LABELS.get(row.reliable_change or "", ""),
+            }
+            for row in shown
+        ],
+        "rows_total": len(rows),
+        "rows_cut": len(rows) > ROWS_SHOWN,
+        "trajectory_svg": charts.trajectories(
+            model,
+            {k: str(v) for k, v in PERIOD_LABELS.items()},
+            _("Estimated mean score (95% CI)"),
+        ),
+        "forest_svg": charts.forest(
+            summary["comparisons"], _("Hedges' g on change scores (95% CI)")
+        ),
+        "categories_svg": charts.stacked(categories, parts, _("Clients (%)")),
+    }
+
+
+def difference(request: StaffRequest, code: str) -> HttpResponse:
+    found = selectors.difference_for_user(request.membership, code)
+    client = found["client"]
+    audit_read(Actor.from_request(request), "outcomes.difference.view", client=client)  # type: ignore[arg-type]
+    columns: list[dict[str, Any]] = found["columns"]  # type: ignore[assignment]
+    factors: dict[str, str] = found["factors"]  # type: ignore[assignment]
+    rows = [
+        {"label": label, "cells": [column["factors"][key] for column in columns]}
+        for key, label in factors.items()
+    ]
+    measures = [
+        {"code": code, "cells": [column["measures"].get(code) for column in columns]}
+        for code in found["acute_instruments"]  # type: ignore[attr-defined]
+    ]
+    return render(
+        request,
+        "outcomes/difference.html",
+        {**found, "rows": rows, "measures": measures},
+    )

@@ -1,0 +1,69 @@
+"""The linear mixed model (random intercept per client): cell means and missing visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from holdspace.outcomes.model import MODEL_TYPE, fit
+from holdspace.outcomes.rows import ClientRow
+
+D = dt.date
+
+
+def client(code: str, group: str, scores: list[float | None]) -> ClientRow:
+    """Baseline on day 1, a mid-course score on day 40, the endpoint on day 120."""
+    days = [D(2026, 1, 1), D(2026, 2, 9), D(2026, 5, 1)]
+    timepoints = ["baseline", "", "end"]
+    row = ClientRow(code=code, group=group)
+    row.scores = [
+        (d, s, t) for d, s, t in zip(days, scores, timepoints, strict=True) if s is not None
+    ]
+    row.baseline_on, row.baseline = days[0], scores[0]
+    if scores[2] is not None:
+        row.endpoint_on, row.endpoint = days[2], scores[2]
+    return row
+
+
+def test_balanced_complete_data_gives_the_cell_means() -> None:
+    # With every client seen at every period, the fixed effects reproduce the raw means:
+    # A baseline (50 + 52 + 48) / 3 = 50, endpoint (30 + 34 + 26) / 3 = 30;
+    # B baseline (49 + 51 + 50) / 3 = 50, endpoint (40 + 42 + 44) / 3 = 42.
+    rows = [
+        client("A1", "A", [50, 40, 30]),
+        client("A2", "A", [52, 45, 34]),
+        client("A3", "A", [48, 36, 26]),
+        client("B1", "B", [49, 47, 40]),
+        client("B2", "B", [51, 44, 42]),
+        client("B3", "B", [50, 46, 44]),
+    ]
+    result = fit(rows, ["A", "B"])
+    assert result["type"] == MODEL_TYPE and "MMRM" not in str(result)
+    means = {(e["group"], e["period"]): e["mean"] for e in result["estimates"]}
+    assert means[("A", "baseline")] == pytest.approx(50, abs=1e-4)
+    assert means[("A", "endpoint")] == pytest.approx(30, abs=1e-4)
+    assert means[("B", "endpoint")] == pytest.approx(42, abs=1e-4)
+    assert means[("A", "during course")] == pytest.approx(40.3333, abs=1e-3)
+    lo, hi = next(
+        e["ci95"] for e in result["estimates"] if e["group"] == "A" and e["period"] == "endpoint"
+    )
+    assert lo < 30 < hi
+
+
+def test_a_client_with_a_missing_endpoint_still_counts() -> None:
+    rows = [
+        client("A1", "A", [50, 40, 30]),
+        client("A2", "A", [52, 45, None]),  # dropped out before the endpoint
+        client("A3", "A", [48, 36, 26]),
+        client("B1", "B", [49, 47, 40]),
+        client("B2", "B", [51, 44, 42]),
+    ]
+    result = fit(rows, ["A", "B"])
+    assert result["n_clients"] == 5
+    assert result["n_observations"] == 14
+
+
+def test_too_few_clients_is_said_not_fitted() -> None:
+    result = fit([client("A1", "A", [50, 40, 30])], ["A"])
+    assert result["estimates"] == [] and "not_fitted" in result
