@@ -1,0 +1,67 @@
+"""`python -m holdspace.regulatory <check>`: the Makefile's regulatory checks and documents.
+
+Each command prints what it wrote and exits 1 with the reasons when its check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from . import PACKAGE_DIR, REPO_DIR, load, modules, out_dir, risks, trace
+
+
+def _report(errors: list[str], ok: str) -> int:
+    for error in errors:
+        print(f"FAIL {error}", file=sys.stderr)
+    if not errors:
+        print(ok)
+    return 1 if errors else 0
+
+
+def cmd_modules(args: argparse.Namespace) -> int:
+    errors = modules.check(load("modules.yaml"), PACKAGE_DIR)
+    return _report(errors, "module map: every package listed")
+
+
+def junit_runs(junit_dir: Path) -> dict[str, list[trace.Case] | None]:
+    runs: dict[str, list[trace.Case] | None] = {}
+    for name, file in (("SQLite", "sqlite.xml"), ("PostgreSQL", "postgres.xml")):
+        path = junit_dir / file
+        runs[name] = trace.read_junit(path) if path.exists() else None
+    return runs
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    requirements, register = load("requirements.yaml"), load("risks.yaml")
+    result = trace.build(requirements, junit_runs(args.junit), set(register["hazards"]))
+    result.errors += risks.check(register, set(requirements["requirements"]))
+    target = out_dir()
+    (target / "trace.md").write_text(trace.to_markdown(result), encoding="utf-8")
+    (target / "trace.csv").write_text(trace.to_csv(result), encoding="utf-8")
+    (target / "risks.md").write_text(risks.to_markdown(register, result), encoding="utf-8")
+    for note in result.notes:
+        print(f"note: {note}")
+    return _report(
+        result.errors, f"trace: {len(result.rows)} requirements, wrote {target}/trace.md"
+    )
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "modules": cmd_modules,
+    "trace": cmd_trace,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m holdspace.regulatory")
+    parser.add_argument("command", choices=sorted(COMMANDS))
+    parser.add_argument("--junit", type=Path, default=REPO_DIR / "var" / "junit")
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
