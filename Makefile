@@ -10,7 +10,7 @@ JUNIT_DIR := $(HOLDSPACE_VAR_DIR)/junit
 junit = $(if $(PYTEST_ARGS),,--junitxml=$(JUNIT_DIR)/$(1).xml)
 
 .PHONY: setup run test test-sqlite test-postgres lint format lock messages bench clean
-.PHONY: trace regulatory-check
+.PHONY: trace regulatory-check soup vulns
 
 setup: $(STAMP)
 
@@ -73,8 +73,16 @@ bench: setup
 
 # Regulatory evidence (docs/regulatory.md). The module map, SOUP and data-category checks are
 # tests in tests/regulatory/; these read the results of the full runs above.
-regulatory-check: trace
+regulatory-check: trace soup vulns
 
 # Traceability matrix from the JUnit XML of the last full SQLite and PostgreSQL runs.
 trace: setup
 	$(BIN)/python -m holdspace.regulatory trace --junit $(JUNIT_DIR)
+
+# SOUP list and CycloneDX SBOM from requirements.lock, soup.yaml and the vendored files.
+soup: setup
+	$(BIN)/python -m holdspace.regulatory soup
+
+# pip-audit over the lock: fails on an unevaluated known vulnerability; offline = NOT CHECKED.
+vulns: setup
+	$(BIN)/python -m holdspace.regulatory vulns

@@ -6,11 +6,12 @@ Each command prints what it wrote and exits 1 with the reasons when its check fa
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import PACKAGE_DIR, REPO_DIR, load, modules, out_dir, risks, trace
+from . import PACKAGE_DIR, REPO_DIR, load, modules, out_dir, risks, soup, trace, vulns
 
 
 def _report(errors: list[str], ok: str) -> int:
@@ -49,9 +50,45 @@ def cmd_trace(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_soup(args: argparse.Namespace) -> int:
+    """Checks soup.yaml against the lock; writes soup.md and the CycloneDX SBOM."""
+    listed = load("soup.yaml")
+    pins = soup.parse_lock((REPO_DIR / "requirements.lock").read_text())
+    direct = soup.direct_runtime(REPO_DIR / "pyproject.toml")
+    errors = soup.check(listed, pins, direct)
+    if errors:
+        return _report(errors, "")
+    runtime = soup.runtime_closure(pins, direct)
+    target = out_dir()
+    (target / "soup.md").write_text(soup.to_markdown(listed, pins, runtime, REPO_DIR))
+    bom = soup.sbom(listed, pins, runtime, REPO_DIR)
+    (target / "sbom.cdx.json").write_text(json.dumps(bom, indent=2))
+    return _report([], f"SOUP: {len(runtime)} runtime packages, wrote soup.md and sbom.cdx.json")
+
+
+def cmd_vulns(args: argparse.Namespace) -> int:
+    """pip-audit over the lock; an offline machine gets NOT CHECKED (see vulns.py)."""
+    audit = vulns.run(REPO_DIR / "requirements.lock")
+    (out_dir() / "vulnerabilities.md").write_text(vulns.to_markdown(audit))
+    if audit.status == vulns.NOT_CHECKED:
+        print(
+            "WARNING: known-vulnerability check NOT CHECKED: "
+            f"{audit.detail}. make release-record will refuse until it runs.",
+            file=sys.stderr,
+        )
+        return 0
+    return _report(
+        [f"unevaluated vulnerability {line} (record an evaluation in soup.yaml)"
+         for line in audit.unevaluated],
+        f"pip-audit: no unevaluated known vulnerability ({len(audit.evaluated)} evaluated)",
+    )  # fmt: skip
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "modules": cmd_modules,
     "trace": cmd_trace,
+    "soup": cmd_soup,
+    "vulns": cmd_vulns,
 }
 
 
