@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import PACKAGE_DIR, REPO_DIR, load, modules, out_dir, risks, soup, trace, vulns
+from . import PACKAGE_DIR, REPO_DIR, content, load, modules, out_dir, risks, soup, trace, vulns
 
 
 def _report(errors: list[str], ok: str) -> int:
@@ -84,11 +84,18 @@ def cmd_vulns(args: argparse.Namespace) -> int:
     )  # fmt: skip
 
 
+def cmd_content(args: argparse.Namespace) -> int:
+    rows = content.register(PACKAGE_DIR / "data")
+    (out_dir() / "clinical-content.md").write_text(content.to_markdown(rows), encoding="utf-8")
+    return _report([], f"clinical content register: {len(rows)} entries")
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "modules": cmd_modules,
     "trace": cmd_trace,
     "soup": cmd_soup,
     "vulns": cmd_vulns,
+    "content": cmd_content,
 }
 
 
