@@ -10,7 +10,7 @@ JUNIT_DIR := $(HOLDSPACE_VAR_DIR)/junit
 junit = $(if $(PYTEST_ARGS),,--junitxml=$(JUNIT_DIR)/$(1).xml)
 
 .PHONY: setup run test test-sqlite test-postgres lint format lock messages bench clean
-.PHONY: trace regulatory-check soup vulns content-register
+.PHONY: trace regulatory-check soup vulns content-register privacy-docs
 
 setup: $(STAMP)
 
@@ -73,7 +73,7 @@ bench: setup
 
 # Regulatory evidence (docs/regulatory.md). The module map, SOUP and data-category checks are
 # tests in tests/regulatory/; these read the results of the full runs above.
-regulatory-check: trace soup vulns content-register
+regulatory-check: trace soup vulns content-register privacy-docs
 
 # Traceability matrix from the JUnit XML of the last full SQLite and PostgreSQL runs.
 trace: setup
@@ -90,3 +90,7 @@ vulns: setup
 # Every rule, threshold and instrument of src/holdspace/data with source, review date, status.
 content-register: setup
 	$(BIN)/python -m holdspace.regulatory content
+
+# DPIA template and record of processing (en, nb) from the model data categories; Normen map.
+privacy-docs: setup
+	$(BIN)/python -m holdspace.regulatory privacy

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from holdspace.audit.selectors import record_access_for_client
 from holdspace.audit.services import audit_record
 from holdspace.core.http import StaffRequest
 from holdspace.courses.models import VisitKind
@@ -89,6 +90,23 @@ def home(request: HttpRequest) -> HttpResponse:
             ).exists(),
         },
     )
+
+
+@require_GET
+def access_log(request: HttpRequest) -> HttpResponse:
+    """Who on the staff opened or changed the client's record, and when (pasientjournalloven
+    § 18). Only the client's own record; this read is audited like any other."""
+    account = _account(request)
+    client = account.client
+    rows = record_access_for_client(client)
+    audit_record(
+        action="portal.access_log.view",
+        actor=account.user,
+        clinic_id=client.clinic_id,
+        client_code=client.code,
+        ip=Actor.from_request(request).ip,
+    )
+    return render(request, "portal/access_log.html", {"rows": rows})
 
 
 @require_POST

@@ -11,7 +11,19 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import PACKAGE_DIR, REPO_DIR, content, load, modules, out_dir, risks, soup, trace, vulns
+from . import (
+    PACKAGE_DIR,
+    REPO_DIR,
+    content,
+    load,
+    modules,
+    out_dir,
+    privacy,
+    risks,
+    soup,
+    trace,
+    vulns,
+)
 
 
 def _report(errors: list[str], ok: str) -> int:
@@ -90,12 +102,27 @@ def cmd_content(args: argparse.Namespace) -> int:
     return _report([], f"clinical content register: {len(rows)} entries")
 
 
+def cmd_privacy(args: argparse.Namespace) -> int:
+    """DPIA and record of processing (en, nb) from data-categories.yaml; the Normen map."""
+    registry, normen = load("data-categories.yaml"), load("normen.yaml")
+    errors = privacy.check_normen(normen, set(load("requirements.yaml")["requirements"]), REPO_DIR)
+    target = out_dir()
+    for lang in ("en", "nb"):
+        (target / f"dpia.{lang}.md").write_text(privacy.dpia(registry, lang), encoding="utf-8")
+        (target / f"ropa.{lang}.md").write_text(privacy.ropa(registry, lang), encoding="utf-8")
+        (target / f"normen.{lang}.md").write_text(
+            privacy.normen_map(normen, lang), encoding="utf-8"
+        )
+    return _report(errors, f"privacy: wrote dpia, ropa and normen (en, nb) to {target}")
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "modules": cmd_modules,
     "trace": cmd_trace,
     "soup": cmd_soup,
     "vulns": cmd_vulns,
     "content": cmd_content,
+    "privacy": cmd_privacy,
 }
 
 
