@@ -64,7 +64,7 @@ def read_junit(path: Path) -> list[Case]:
     return cases
 
 
-def _merge(outcomes: list[str]) -> str:
+def merge(outcomes: list[str]) -> str:
     """One result for a test run with several parameters: any failure fails it."""
     for outcome in (FAILED, PASSED, SKIPPED):
         if outcome in outcomes:
@@ -112,7 +112,7 @@ def build(
                 outcomes.setdefault((rid, case.test, run), []).append(case.outcome)
     errors += [f"{test}: safety test names no requirement" for test in sorted(unmarked_safety)]
     for (rid, name, run), found in outcomes.items():
-        rows[rid].tests.setdefault(name, {})[run] = _merge(found)
+        rows[rid].tests.setdefault(name, {})[run] = merge(found)
     for row in rows.values():
         for by_run in row.tests.values():
             for run in runs:
