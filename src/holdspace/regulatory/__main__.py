@@ -19,6 +19,7 @@ from . import (
     modules,
     out_dir,
     privacy,
+    release,
     risks,
     soup,
     trace,
@@ -116,6 +117,15 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     return _report(errors, f"privacy: wrote dpia, ropa and normen (en, nb) to {target}")
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    """The release record under var/release/<tag>/ (refuses while the evidence does not hold)."""
+    junit = {"SQLite": args.junit / "sqlite.xml", "PostgreSQL": args.junit / "postgres.xml"}
+    audit = vulns.run(REPO_DIR / "requirements.lock")
+    inputs = release.Inputs(junit, audit, allow_unchecked=args.allow_unchecked)
+    folder, problems = release.build(out_dir().parent / "release", inputs)
+    return _report(problems, f"release record: {folder}")
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "modules": cmd_modules,
     "trace": cmd_trace,
@@ -123,6 +133,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "vulns": cmd_vulns,
     "content": cmd_content,
     "privacy": cmd_privacy,
+    "release": cmd_release,
 }
 
 
@@ -130,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m holdspace.regulatory")
     parser.add_argument("command", choices=sorted(COMMANDS))
     parser.add_argument("--junit", type=Path, default=REPO_DIR / "var" / "junit")
+    parser.add_argument(
+        "--allow-unchecked",
+        action="store_true",
+        help="release: record an "
+        "unreachable vulnerability service as an open anomaly instead of refusing",
+    )
     args = parser.parse_args(argv)
     return COMMANDS[args.command](args)
 
