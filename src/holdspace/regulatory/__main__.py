@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import (
@@ -52,6 +53,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
     requirements, register = load("requirements.yaml"), load("risks.yaml")
     result = trace.build(requirements, junit_runs(args.junit), set(register["hazards"]))
     result.errors += risks.check(register, set(requirements["requirements"]))
+    # A skipped PostgreSQL run leaves the previous file: say when each run's results are from.
+    for name, file in (("SQLite", "sqlite.xml"), ("PostgreSQL", "postgres.xml")):
+        if (args.junit / file).exists():
+            when = datetime.fromtimestamp((args.junit / file).stat().st_mtime, UTC)
+            result.notes.append(f"{name} results from {when.isoformat(timespec='seconds')}")
     target = out_dir()
     (target / "trace.md").write_text(trace.to_markdown(result), encoding="utf-8")
     (target / "trace.csv").write_text(trace.to_csv(result), encoding="utf-8")
