@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
 export HOLDSPACE_VAR_DIR ?= $(CURDIR)/var
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# Full runs (no PYTEST_ARGS) leave JUnit XML for `make trace`; focused runs keep the last one.
+JUNIT_DIR := $(HOLDSPACE_VAR_DIR)/junit
+junit = $(if $(PYTEST_ARGS),,--junitxml=$(JUNIT_DIR)/$(1).xml)
 
 .PHONY: setup run test test-sqlite test-postgres lint format lock messages bench clean
+.PHONY: trace regulatory-check soup vulns content-register privacy-docs release-record
 
 setup: $(STAMP)
 
@@ -32,13 +36,14 @@ test: setup lint
 	scripts/ensure-system-packages
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory regulatory-check
 
 test-sqlite: setup
-	HOLDSPACE_ENV=test DATABASE_URL=sqlite:///$(HOLDSPACE_VAR_DIR)/test.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
+	HOLDSPACE_ENV=test DATABASE_URL=sqlite:///$(HOLDSPACE_VAR_DIR)/test.sqlite3 $(BIN)/pytest $(call junit,sqlite) $(PYTEST_ARGS)
 
 test-postgres: setup
 	@if scripts/ensure-postgres; then \
-		HOLDSPACE_ENV=test DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS); \
+		HOLDSPACE_ENV=test DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(call junit,postgres) $(PYTEST_ARGS); \
 	else echo "PostgreSQL run skipped: no server (it is required in CI)."; fi
 
 lint: setup
@@ -66,3 +71,33 @@ clean:
 # Speed figures (printed, never asserted): see bench/.
 bench: setup
 	$(BIN)/python bench/client_list.py
+
+# Regulatory evidence (docs/regulatory.md). The module map, SOUP and data-category checks are
+# tests in tests/regulatory/; these read the results of the full runs above.
+regulatory-check: trace soup vulns content-register privacy-docs
+
+# Traceability matrix from the JUnit XML of the last full SQLite and PostgreSQL runs.
+trace: setup
+	$(BIN)/python -m holdspace.regulatory trace --junit $(JUNIT_DIR)
+
+# SOUP list and CycloneDX SBOM from requirements.lock, soup.yaml and the vendored files.
+soup: setup
+	$(BIN)/python -m holdspace.regulatory soup
+
+# pip-audit over the lock: fails on an unevaluated known vulnerability; offline = NOT CHECKED.
+vulns: setup
+	$(BIN)/python -m holdspace.regulatory vulns
+
+# Every rule, threshold and instrument of src/holdspace/data with source, review date, status.
+content-register: setup
+	$(BIN)/python -m holdspace.regulatory content
+
+# DPIA template and record of processing (en, nb) from the model data categories; Normen map.
+privacy-docs: setup
+	$(BIN)/python -m holdspace.regulatory privacy
+
+# Release record under var/release/<tag>/: run after a full `make test`. It refuses while the
+# trace fails or pip-audit found an unevaluated vulnerability; ALLOW_UNCHECKED=1 records an
+# unreachable vulnerability service as an open anomaly instead of refusing.
+release-record: setup
+	$(BIN)/python -m holdspace.regulatory release --junit $(JUNIT_DIR) $(if $(ALLOW_UNCHECKED),--allow-unchecked)

@@ -342,6 +342,9 @@ if PRODUCTION:
     if env_bool("HOLDSPACE_BEHIND_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Where the site's backups land; `holdspace validate` checks that the newest is recent.
+HOLDSPACE_BACKUP_DIR = env_str("HOLDSPACE_BACKUP_DIR")
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]

@@ -67,12 +67,14 @@ def test_one_client_with_identity_for_the_care_team(clinics, therapist):
     assert event.channel == Channel.API and event.client_code == clinics.client.code
 
 
+@pytest.mark.requirement("REQ-PRV-002")
 def test_researchers_get_no_identity(clinics, researcher):
     body = _get(f"/api/v1/clients/{clinics.client.code}", _token(researcher)).json()
     assert body["identity"] is None
 
 
 @pytest.mark.parametrize("who", ["outsider", "therapist_off_team"])
+@pytest.mark.requirement("REQ-PRV-001")
 def test_outside_the_scope_is_404(clinics, who, request):
     member = request.getfixturevalue(who)
     response = _get(f"/api/v1/clients/{clinics.client.code}", _token(member))

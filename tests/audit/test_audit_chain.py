@@ -58,6 +58,7 @@ def test_verify_command_reports_an_intact_chain(capsys):
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-AUD-001")
 def test_an_altered_row_is_found_and_the_command_fails():
     _first, second, _third = _three_events()
     _tamper(
@@ -70,6 +71,7 @@ def test_an_altered_row_is_found_and_the_command_fails():
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-AUD-001")
 def test_a_removed_row_is_found():
     _first, second, _third = _three_events()
     _tamper("DELETE FROM audit_auditevent WHERE seq = %s", [second.seq])
@@ -78,6 +80,7 @@ def test_a_removed_row_is_found():
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-AUD-001")
 def test_removing_the_newest_rows_is_found():
     _first, _second, third = _three_events()
     _tamper("DELETE FROM audit_auditevent WHERE seq = %s", [third.seq])
@@ -86,6 +89,7 @@ def test_removing_the_newest_rows_is_found():
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-AUD-002")
 def test_the_application_cannot_change_or_delete_a_row():
     event = audit_record(action="test.event")
     event.action = "changed"
@@ -100,6 +104,7 @@ def test_the_application_cannot_change_or_delete_a_row():
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-AUD-002")
 def test_the_database_refuses_an_update_even_in_raw_sql():
     event = audit_record(action="test.event")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
@@ -108,6 +113,7 @@ def test_the_database_refuses_an_update_even_in_raw_sql():
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-AUD-002")
 def test_the_database_refuses_a_delete_even_in_raw_sql():
     if connection.vendor == "sqlite":
         # conftest lifted this trigger so the test runner can empty tables between browser

@@ -66,6 +66,7 @@ def note(course: Course, clinics: Clinics, therapist: Membership) -> Integration
 # Researchers work by code on numbers and statuses: never free-text notes or the journal ------
 
 
+@pytest.mark.requirement("REQ-PRV-002")
 def test_researcher_gets_403_on_integration_pages_with_notes_and_journal(
     note: IntegrationNote, clinics: Clinics, researcher: Membership, therapist: Membership
 ) -> None:
@@ -82,6 +83,7 @@ def test_researcher_gets_403_on_integration_pages_with_notes_and_journal(
         assert JOURNAL_TEXT not in reply.content.decode()
 
 
+@pytest.mark.requirement("REQ-PRV-002")
 def test_researcher_gets_403_on_integration_notes_in_the_api(
     note: IntegrationNote, clinics: Clinics, researcher: Membership, therapist: Membership
 ) -> None:
@@ -95,6 +97,7 @@ def test_researcher_gets_403_on_integration_notes_in_the_api(
         assert NOTE_TEXT not in reply.content.decode()
 
 
+@pytest.mark.requirement("REQ-PRV-002")
 def test_researcher_gets_403_on_the_preparation_page_with_intentions(
     course: Course, clinics: Clinics, researcher: Membership, therapist: Membership
 ) -> None:
@@ -110,6 +113,7 @@ def test_researcher_gets_403_on_the_preparation_page_with_intentions(
     assert "Tom Miller" not in reply.content.decode()
 
 
+@pytest.mark.requirement("REQ-PRV-002")
 def test_researcher_sees_no_medication_names_in_the_washout_plan(
     clinics: Clinics, coordinator: Membership, researcher: Membership
 ) -> None:
@@ -151,6 +155,7 @@ def test_acknowledging_an_alert_does_not_redirect_off_site(
 # An object must belong to the client the URL names ----------------------------------------
 
 
+@pytest.mark.requirement("REQ-PRV-001")
 def test_objects_of_another_client_are_404_through_my_clients_code(
     note: IntegrationNote, course: Course, clinics: Clinics, outsider: Membership
 ) -> None:

@@ -125,6 +125,7 @@ def test_structure_only_instruments_cannot_be_sent(clinics, therapist):
         services.link_issue(by=actor(therapist), assignment=assignment)
 
 
+@pytest.mark.requirement("REQ-MEA-001")
 def test_phq9_item9_through_a_link_raises_an_alert(clinics, therapist):
     _assignment, url = _link(therapist, clinics.client, code="PHQ-9")
     HttpClient().post(url, _form({str(i): 0 for i in range(1, 9)} | {"9": 1}, "submit"))

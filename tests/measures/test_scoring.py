@@ -77,6 +77,7 @@ def test_phq9_band_edges(total, band):
     assert score(d("PHQ-9"), answers).band == band
 
 
+@pytest.mark.requirement("REQ-MEA-001")
 def test_phq9_item9_raises_a_safety_flag_whatever_the_total():
     result = score(d("PHQ-9"), same(9, 0) | {"9": 1})
     assert result.total == 1 and result.band == "minimal"

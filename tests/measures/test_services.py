@@ -87,6 +87,7 @@ def test_score_only_entry_for_bdi2(clinics, therapist):
         )
 
 
+@pytest.mark.requirement("REQ-MEA-001")
 def test_phq9_item9_raises_an_act_alert_at_once(clinics, therapist):
     services.response_record(
         by=actor(therapist), client=clinics.client, instrument_code="PHQ-9", answers=phq9(2, 1)
@@ -96,6 +97,7 @@ def test_phq9_item9_raises_an_act_alert_at_once(clinics, therapist):
     assert AuditEvent.objects.filter(action="measures.safety_alert.raise").exists()
 
 
+@pytest.mark.requirement("REQ-MEA-002")
 def test_clinician_rated_cssrs_moderate_raises_a_watch_alert(clinics, lead):
     services.response_record(
         by=actor(lead), client=clinics.client, instrument_code="C-SSRS", answers={"1": 2}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from holdspace.api.services import api_token_create
 from holdspace.audit.models import AuditEvent
 from holdspace.people.actors import Actor
@@ -31,6 +33,7 @@ def test_without_credentials_401(clinics):
         assert _call("get", f"/api/v1/clients/{clinics.client.code}/{path}").status_code == 401
 
 
+@pytest.mark.requirement("REQ-PRV-001")
 def test_another_clinic_gets_404(clinics, outsider):
     for path in ("intake", "medications", "screening"):
         response = _call("get", f"/api/v1/clients/{clinics.client.code}/{path}", outsider)
@@ -73,6 +76,7 @@ def test_write_and_read_intake(clinics, coordinator):
     assert AuditEvent.objects.filter(action="screening.view", channel="api").exists()
 
 
+@pytest.mark.requirement("REQ-SCR-006")
 def test_bad_intake_is_422_and_nothing_is_half_saved(clinics, coordinator):
     response = _call(
         "patch",

@@ -72,6 +72,7 @@ def test_a_last_use_in_the_future_is_refused(clinics, coordinator):
     assert "last_use" in error.value.message_dict
 
 
+@pytest.mark.requirement("REQ-SCR-003")
 def test_an_unknown_medication_is_refused_until_kept_then_flagged(clinics, coordinator):
     with pytest.raises(ValidationError) as error:
         services.medication_add(by=_by(coordinator), client=clinics.client, name="Zzzolpixx")
@@ -82,6 +83,7 @@ def test_an_unknown_medication_is_refused_until_kept_then_flagged(clinics, coord
     assert row.unmatched and row.name == "Zzzolpixx"
 
 
+@pytest.mark.requirement("REQ-SCR-004")
 def test_a_brand_name_is_recorded_under_its_generic(clinics, coordinator):
     row = services.medication_add(by=_by(coordinator), client=clinics.client, name="Cipralex")
     assert (row.name, row.list_key) == ("escitalopram", "escitalopram")
@@ -120,6 +122,7 @@ def _ssri_client(clinics, coordinator, stopped_days_ago=3):  # type: ignore[no-u
     return clinics.client
 
 
+@pytest.mark.requirement("REQ-SCR-005")
 def test_only_a_medical_lead_signs(clinics, coordinator, therapist):
     client = _ssri_client(clinics, coordinator)
     for member in (coordinator, therapist):
@@ -129,6 +132,7 @@ def test_only_a_medical_lead_signs(clinics, coordinator, therapist):
             )
 
 
+@pytest.mark.requirement("REQ-SCR-005")
 def test_signing_needs_the_leads_password_or_code(clinics, coordinator, lead):
     client = _ssri_client(clinics, coordinator)
     with pytest.raises(ValidationError) as error:

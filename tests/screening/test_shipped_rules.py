@@ -183,6 +183,7 @@ def test_every_shipped_rule_has_a_boundary_case():
 
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))
+@pytest.mark.requirement("REQ-SCR-001")
 def test_rule_fires_on_one_side_of_its_boundary_only(rule_id, clinics, coordinator):
     outcome, fires, holds = CASES[rule_id]
     record(clinics.client, coordinator, fires)
@@ -197,6 +198,7 @@ def test_every_rule_names_a_source_and_a_review_date():
         assert rule.last_reviewed.year >= 2026, rule.id
 
 
+@pytest.mark.requirement("REQ-SCR-002")
 def test_unconfirmed_rules_never_silently_approve():
     for rule in shipped_rules().rules:
         # prior-mdma-use only asks the team to record set and setting (monitor); it is

@@ -148,6 +148,7 @@ def test_api_reports_an_adverse_event(running, therapist):
     assert browser.get(_api(running, "events")).json()[0]["valence"] == "pleasant"
 
 
+@pytest.mark.requirement("REQ-PRV-001")
 def test_api_scoping_others_get_404(running, coordinator, outsider, lead):
     for member in (outsider, coordinator):
         assert signed_in(member).get(_api(running, "timeline")).status_code == 404

@@ -62,6 +62,7 @@ def test_session_cannot_start_without_two_attested_therapists(session, therapist
     assert started.next_reading_due_at is not None
 
 
+@pytest.mark.requirement("REQ-SES-006")
 def test_session_cannot_start_until_a_medical_lead_confirms_the_thresholds(
     session, therapist, co_therapist
 ):
@@ -146,6 +147,7 @@ def test_a_therapist_off_the_care_team_cannot_open_the_session(clinics, visit, t
         ({"taken_at": timezone.now() + dt.timedelta(hours=1)}, "taken_at"),
     ],
 )
+@pytest.mark.requirement("REQ-SES-004")
 def test_impossible_readings_are_refused_beside_the_field_and_nothing_is_stored(
     running, therapist, values, field
 ):
@@ -156,6 +158,7 @@ def test_impossible_readings_are_refused_beside_the_field_and_nothing_is_stored(
     assert VitalReading.objects.count() == before
 
 
+@pytest.mark.requirement("REQ-SES-001")
 def test_a_reading_beyond_act_raises_an_alert_and_shortens_the_next_reading(running, therapist):
     settings = selectors.settings_for(running.clinic_id)
     reading = _reading(running, therapist, heart_rate=130)
@@ -167,6 +170,7 @@ def test_a_reading_beyond_act_raises_an_alert_and_shortens_the_next_reading(runn
     assert due <= dt.timedelta(minutes=settings.vitals_after_alert_minutes + 1)
 
 
+@pytest.mark.requirement("REQ-SES-002")
 def test_a_reading_beyond_watch_raises_a_watch_alert(running, therapist):
     reading = _reading(running, therapist, systolic=165, diastolic=95)
     assert reading.tier == "watch"
@@ -181,6 +185,7 @@ def test_a_reading_within_limits_raises_nothing_and_keeps_the_cadence(running, t
     assert running.next_reading_due_at - timezone.now() > dt.timedelta(minutes=25)
 
 
+@pytest.mark.requirement("REQ-SES-003")
 def test_an_alert_stays_open_until_acknowledged_with_what_was_done(
     running, therapist, co_therapist
 ):
@@ -331,6 +336,7 @@ def test_a_pleasant_event_is_recorded_with_abuse_potential(running, therapist):
     assert not event.serious and event.report_due_at is None
 
 
+@pytest.mark.requirement("REQ-SES-007")
 def test_a_suicidality_event_raises_the_clinics_safety_alert(running, therapist):
     from holdspace.measures.models import SafetyAlert
 
@@ -405,6 +411,7 @@ def test_the_note_is_signed_by_both_therapists_then_locked(running, therapist, c
         services.note_write(by=act(therapist), session=ended, text="Changed")
 
 
+@pytest.mark.requirement("REQ-AUD-003")
 def test_every_write_is_audited_without_its_values(running, therapist):
     _reading(running, therapist, systolic=157, diastolic=91)
     services.event_note(by=act(therapist), session=running, kind="note", text="zebra-moon")

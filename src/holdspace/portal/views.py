@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from holdspace.audit.selectors import record_access_for_client
 from holdspace.core.forms import submit
 from holdspace.core.http import StaffRequest
 from holdspace.courses.models import VisitKind
@@ -83,6 +84,17 @@ def home(request: HttpRequest) -> HttpResponse:
             ).exists(),
         },
     )
+
+
+@require_GET
+def access_log(request: HttpRequest) -> HttpResponse:
+    """Who on the staff opened or changed the client's record, and when (pasientjournalloven
+    § 18). Only the client's own record; this read is audited like any other."""
+    account = _account(request)
+    client = account.client
+    rows = record_access_for_client(client)
+    audit_read(Actor.from_request(request), "portal.access_log.view", client=client)
+    return render(request, "portal/access_log.html", {"rows": rows})
 
 
 @require_POST
