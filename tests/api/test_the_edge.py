@@ -52,6 +52,7 @@ def note(clinics, therapist):  # type: ignore[no-untyped-def]
     )
 
 
+@pytest.mark.requirement("REQ-PRV-002")
 def test_a_researcher_patching_a_note_gets_403_and_no_text(note, clinics, researcher):
     url = f"/api/v1/clients/{clinics.client.code}/integration/notes/{note.pk}"
     before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
@@ -83,6 +84,7 @@ def intake(clinics, coordinator):  # type: ignore[no-untyped-def]
     return clinics.client
 
 
+@pytest.mark.requirement("REQ-SCR-007")
 @pytest.mark.parametrize(
     "body",
     [
@@ -105,6 +107,7 @@ def test_a_malformed_or_partial_put_of_the_intake_changes_nothing(intake, coordi
     assert current.hypertension == "uncontrolled" and current.pregnant is True
 
 
+@pytest.mark.requirement("REQ-SCR-007")
 def test_a_patch_of_the_intake_keeps_every_fact_not_sent(intake, coordinator):
     url = f"/api/v1/clients/{intake.code}/intake"
     answer = _send(signed_in(coordinator), "patch", url, {"medical": {"diabetes": True}})

@@ -250,6 +250,7 @@ def _signed_in(user: User) -> HttpClient:
     return sign_in(HttpClient(), user)
 
 
+@pytest.mark.requirement("REQ-PRV-002")
 @pytest.mark.django_db(transaction=True)
 def test_no_canary_reaches_a_role_that_may_not_read_it():
     arc = build_arc()

@@ -23,6 +23,7 @@ def _post(browser, url, body, key=None):  # type: ignore[no-untyped-def]
     return browser.post(url, json.dumps(body), content_type="application/json", **headers)
 
 
+@pytest.mark.requirement("REQ-SES-005")
 @pytest.mark.parametrize(
     "taken_at",
     [
@@ -48,6 +49,7 @@ def test_a_reading_dated_outside_any_session_is_refused_and_the_monitor_stays_up
     assert browser.get(monitor).status_code == 200
 
 
+@pytest.mark.requirement("REQ-SES-005")
 def test_a_reading_from_before_the_session_started_is_refused(running, therapist):
     before_start = running.started_at - dt.timedelta(minutes=30)
     refused = _post(
