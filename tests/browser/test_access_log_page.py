@@ -10,7 +10,7 @@ from django.urls import reverse
 from holdspace.people.actors import Actor
 from holdspace.portal import services as portal
 
-from ..conftest import signed_in
+from ..conftest import sign_in, signed_in
 from .conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,8 +34,7 @@ def test_the_client_reads_who_opened_their_record(
         by=Actor.command_line(coordinator), client=clinics.client, email="client@example.org"
     )
     TOTP.activate(account.user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
-    browser = HttpClient()
-    browser.force_login(account.user)
+    browser = sign_in(HttpClient(), account.user)
     context = chromium.new_context(viewport=viewport, color_scheme="dark")
     context.add_cookies(
         [{"name": "sessionid", "value": browser.cookies["sessionid"].value, "url": live_server.url}]

@@ -14,7 +14,7 @@ from holdspace.people.actors import Actor
 from holdspace.people.models import Role
 from holdspace.portal import services as portal
 
-from ..conftest import signed_in
+from ..conftest import sign_in, signed_in
 from ..factories import MembershipFactory
 
 
@@ -23,8 +23,7 @@ def _portal_browser(client, by):  # type: ignore[no-untyped-def]
         by=Actor.command_line(by), client=client, email=f"{client.code}@example.org"
     )
     TOTP.activate(account.user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
-    browser = HttpClient()
-    browser.force_login(account.user)
+    browser = sign_in(HttpClient(), account.user)
     return browser, account
 
 

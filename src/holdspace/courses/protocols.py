@@ -182,7 +182,13 @@ class ProtocolTemplate(_Strict):
             ),
         ]
         parts += [(f"doses[{i}]", dose.source, False) for i, dose in enumerate(med.doses)]
-        parts += [(f"measures.{m.instrument}", m.source, m.unconfirmed) for m in self.measures]
+        # An instrument may be listed twice (PCL-5 during the course, and again at follow-up,
+        # each with its own source): the second and later entries carry their position.
+        seen: set[str] = set()
+        for i, m in enumerate(self.measures):
+            where = f"measures.{m.instrument}" + (f"#{i}" if m.instrument in seen else "")
+            seen.add(m.instrument)
+            parts.append((where, m.source, m.unconfirmed))
         return parts
 
     @property

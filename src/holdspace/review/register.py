@@ -206,7 +206,12 @@ def _protocol_rows() -> list[ClinicalRow]:
             if where.startswith("doses["):
                 raw = template.medicine_sessions.doses[int(where[6:-1])]
             elif where.startswith("measures."):
-                raw = next(m for m in template.measures if m.instrument == where[9:])
+                instrument, _hash, position = where[9:].partition("#")
+                raw = (
+                    template.measures[int(position)]
+                    if position
+                    else next(m for m in template.measures if m.instrument == instrument)
+                )
             value = raw.model_dump_json(exclude={"source"}) if raw is not None else ""
             rows.append(
                 ClinicalRow(
