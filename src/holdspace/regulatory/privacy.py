@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-TODO = {"en": "[the clinic completes this]", "nb": "[fylles ut av virksomheten]"}
+# Fields of the template only the clinic can fill in (controller, DPO, its own assessment).
+CLINIC_COMPLETES = {"en": "[the clinic completes this]", "nb": "[fylles ut av virksomheten]"}
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -175,16 +176,16 @@ def dpia(registry: dict[str, Any], lang: str) -> str:
         "",
     ]
     out += _category_table(registry, lang)
-    out += ["", f"## {t['b']}", "", t["b_text"], "", TODO[lang], ""]
-    out += [f"## {t['c']}", "", t["c_text"], "", TODO[lang], ""]
-    out += [f"## {t['d']}", "", t["d_text"], "", TODO[lang], ""]
-    out += [f"## {t['dpo']}", "", TODO[lang], ""]
+    out += ["", f"## {t['b']}", "", t["b_text"], "", CLINIC_COMPLETES[lang], ""]
+    out += [f"## {t['c']}", "", t["c_text"], "", CLINIC_COMPLETES[lang], ""]
+    out += [f"## {t['d']}", "", t["d_text"], "", CLINIC_COMPLETES[lang], ""]
+    out += [f"## {t['dpo']}", "", CLINIC_COMPLETES[lang], ""]
     return "\n".join(out)
 
 
 def ropa(registry: dict[str, Any], lang: str) -> str:
     t = TEXT[lang]
-    out = [f"# {t['ropa']}", "", t["intro"], "", f"- {t['controller']}: {TODO[lang]}"]
+    out = [f"# {t['ropa']}", "", t["intro"], "", f"- {t['controller']}: {CLINIC_COMPLETES[lang]}"]
     out += [f"- {t['purpose']}", f"- {t['recipients']}", f"- {t['security']}", ""]
     out += _category_table(registry, lang)
     return "\n".join(out) + "\n"
