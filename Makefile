@@ -31,19 +31,26 @@ run: setup
 	$(BIN)/holdspace db_worker --no-startup-delay & \
 	$(BIN)/holdspace serve --host 127.0.0.1 --port 8000
 
-# The whole suite on SQLite, then again on PostgreSQL, after lint and type checks.
+# The whole suite on SQLite and on PostgreSQL, after lint and type checks. The two runs are
+# independent (own database, own var directory) and each keeps one core busy, so they run side
+# by side; each one's output is printed whole when both have finished.
 test: setup lint
 	scripts/ensure-system-packages
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	scripts/run-side-by-side $(HOLDSPACE_VAR_DIR)/logs \
+		"$(MAKE) --no-print-directory test-sqlite" \
+		"$(MAKE) --no-print-directory test-postgres"
 	$(MAKE) --no-print-directory regulatory-check
 
 test-sqlite: setup
-	HOLDSPACE_ENV=test DATABASE_URL=sqlite:///$(HOLDSPACE_VAR_DIR)/test.sqlite3 $(BIN)/pytest $(call junit,sqlite) $(PYTEST_ARGS)
+	mkdir -p $(HOLDSPACE_VAR_DIR)/test-sqlite
+	HOLDSPACE_ENV=test HOLDSPACE_VAR_DIR=$(HOLDSPACE_VAR_DIR)/test-sqlite \
+		DATABASE_URL=sqlite:///$(HOLDSPACE_VAR_DIR)/test-sqlite/test.sqlite3 \
+		$(BIN)/pytest $(call junit,sqlite) $(PYTEST_ARGS)
 
 test-postgres: setup
 	@if scripts/ensure-postgres; then \
-		HOLDSPACE_ENV=test DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(call junit,postgres) $(PYTEST_ARGS); \
+		HOLDSPACE_ENV=test HOLDSPACE_VAR_DIR=$(HOLDSPACE_VAR_DIR)/test-postgres \
+		DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(call junit,postgres) $(PYTEST_ARGS); \
 	else echo "PostgreSQL run skipped: no server (it is required in CI)."; fi
 
 lint: setup
