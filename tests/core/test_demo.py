@@ -7,12 +7,16 @@ import sqlite3
 import pyotp
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client as HttpClient
 from django.urls import reverse
 
 from holdspace.audit.services import audit_chain_verify
 from holdspace.core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_build, demo_build_network
+from holdspace.courses.models import Course
+from holdspace.outcomes import selectors
 from holdspace.outcomes.demo import COHORT_SIZE
+from holdspace.outcomes.summary import summarise
 from holdspace.people.models import Client, Clinic, Membership, Phase
 
 from .test_configuration import holdspace
@@ -20,7 +24,7 @@ from .test_configuration import holdspace
 
 @pytest.mark.django_db
 def test_demo_builds_two_clinics_with_every_role_and_forty_clients(capsys):
-    call_command("demo")
+    call_command("demo", "--seed", "1")
     assert set(Clinic.objects.values_list("slug", flat=True)) == {"north", "south"}
     for slug in ("north", "south"):
         logins = set(
@@ -38,10 +42,28 @@ def test_demo_builds_two_clinics_with_every_role_and_forty_clients(capsys):
     assert Client.objects.values("phase").distinct().count() >= 3
     assert audit_chain_verify().ok
     assert "north.demo" in capsys.readouterr().out
+    # One full build (~70 s) serves the outcomes cohort's checks too.
+    _the_cohort_has_60_finished_courses_over_the_party_use_groups()
+
+
+def _the_cohort_has_60_finished_courses_over_the_party_use_groups() -> None:
+    finished = Course.objects.filter(clinic__slug="north", closed_reason="completed").count()
+    assert finished >= 60
+    assert Course.objects.filter(closed_reason__in=["withdrew", "lost_to_follow_up"]).exists()
+    researcher = Membership.objects.get(user__email="researcher@north.demo")
+    flt = selectors.CohortFilter(instrument="PCL-5", group_by="prior_party_use")
+    rows = selectors.cohort_rows(researcher, flt)
+    summary = summarise(rows, instrument="PCL-5", group_by="prior_party_use")
+    assert [g["group"] for g in summary["groups"]] == ["none", "1-9", "10-49", "50+"]
+    assert all(g["n"] >= 15 for g in summary["groups"])
+    assert any(row.follow_ups for row in rows)  # durability columns
+    assert summary["model"]["estimates"]
 
 
 def test_the_same_seed_gives_the_same_clinic(tmp_path):
     """Two fresh databases, the same seed: the same codes, phases, names and care teams."""
+    if connection.vendor != "sqlite":
+        pytest.skip("builds its own SQLite databases: once per `make test` is enough")
 
     def build(name: str) -> list[tuple[str, ...]]:
         env = {"HOLDSPACE_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp_path / name}"}
