@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from holdspace.core.demo import demo_build
 from holdspace.courses.models import Course
 from holdspace.outcomes import selectors
 from holdspace.outcomes.summary import summarise
+from holdspace.people.demo import demo_build
 from holdspace.people.models import Membership
 
 
