@@ -32,8 +32,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from holdspace.core.backup import backup_create, backup_restore, key_generate
-    from holdspace.core.demo import demo_build_network
+    from holdspace.audit.backup import backup_create, backup_restore, key_generate
+    from holdspace.people.demo import demo_build_network
 
     call_command("migrate", verbosity=0)
     demo_build_network(clinics=args.clinics, clients=args.clients)

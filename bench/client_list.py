@@ -38,7 +38,7 @@ def main() -> None:
     from django.test import Client as HttpClient
     from django.urls import reverse
 
-    from holdspace.core.demo import demo_build_network
+    from holdspace.people.demo import demo_build_network
     from holdspace.people.models import Membership, Role
 
     if connection.vendor == "postgresql":

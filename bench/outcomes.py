@@ -44,10 +44,10 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from holdspace.core.demo import demo_build_network
     from holdspace.measures.models import EnteredBy, Response, Score
     from holdspace.outcomes import selectors
     from holdspace.outcomes.summary import summarise
+    from holdspace.people.demo import demo_build_network
     from holdspace.people.models import Client, Membership, Role
 
     if connection.vendor == "postgresql" and "bench" not in str(connection.settings_dict["NAME"]):

@@ -32,7 +32,7 @@ urlpatterns = [
     path("sessions/", include("holdspace.sessions.urls")),
     path("review/", include("holdspace.review.urls")),
     path("outcomes/", include("holdspace.outcomes.urls")),
-    path("audit/", include("holdspace.audit.urls")),
+    path("audit/", include("holdspace.people.audit_urls")),
     path("account/api-tokens/", include("holdspace.api.urls")),
     path("api/v1/", api.urls),
     path("platform-admin/", admin.site.urls),

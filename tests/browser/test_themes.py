@@ -9,11 +9,11 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.urls import reverse
 
-from holdspace.core.demo import DEMO_TOTP_SECRET, demo_build
 from holdspace.courses.models import Course
 from holdspace.measures import services as measures_services
 from holdspace.people import services as people_services
 from holdspace.people.actors import Actor
+from holdspace.people.demo import DEMO_TOTP_SECRET, demo_build
 from holdspace.people.invitations import invitation_token
 from holdspace.people.models import Membership
 from holdspace.portal import services as portal_services

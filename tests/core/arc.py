@@ -19,7 +19,7 @@ from django.apps import apps
 from django.db import models
 from django.utils import timezone
 
-from holdspace.core.demo import demo_build
+from holdspace.people.demo import demo_build
 from holdspace.people.models import Client, Clinic, Membership, Role
 
 from ..factories import MembershipFactory

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from holdspace.audit.backup import BackupError, backup_create, backup_restore, key_generate
 from holdspace.audit.services import audit_chain_seal, audit_chain_verify, audit_record
-from holdspace.core.backup import BackupError, backup_create, backup_restore, key_generate
 from holdspace.people.models import Client
 
 from ..audit.test_audit_chain import _tamper

@@ -12,11 +12,11 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from holdspace.audit.services import audit_chain_verify
-from holdspace.core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_build, demo_build_network
 from holdspace.courses.models import Course
 from holdspace.outcomes import selectors
 from holdspace.outcomes.demo import COHORT_SIZE
 from holdspace.outcomes.summary import summarise
+from holdspace.people.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_build, demo_build_network
 from holdspace.people.models import Client, Clinic, Membership, Phase
 
 from .test_configuration import holdspace

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from holdspace.audit.models import AuditEvent
-from holdspace.core.middleware import IdleTimeoutMiddleware
+from holdspace.people.middleware import IdleTimeoutMiddleware
 
 from ..conftest import sign_in, signed_in
 from ..factories import PASSWORD, TOTP_SECRET, MembershipFactory

@@ -163,7 +163,7 @@ def test_a_response_exports_as_a_valid_questionnaire_response(clinics, therapist
     assert resource["status"] == "completed" and len(resource["item"]) == 9
 
 
-def test_a_lhc_forms_phq9_imports_and_scores_the_same_as_ours(clinics, lead, therapist):
+def test_a_lhc_forms_phq9_imports_and_scores_the_same_as_ours(clinics, lead, therapist, outsider):
     questionnaire = json.loads(FIXTURE.read_text())
     reply = _post(
         _api(lead),
@@ -178,6 +178,10 @@ def test_a_lhc_forms_phq9_imports_and_scores_the_same_as_ours(clinics, lead, the
     api = _api(therapist)
     result = _post(api, "/api/v1/instruments/PHQ-9-LHC/score", {"answers": phq9(7, 2)}).json()
     assert result["total"] == 9
+    # measures.selectors.clinic_instruments_for_user: the clinic's own, never another clinic's.
+    listed = api.get("/api/v1/clinic-instruments").json()
+    assert [row["code"] for row in listed] == ["PHQ-9-LHC"]
+    assert _api(outsider).get("/api/v1/clinic-instruments").json() == []
 
 
 def test_import_refuses_other_roles_and_bad_questionnaires(clinics, lead, therapist):

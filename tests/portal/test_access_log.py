@@ -8,11 +8,11 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from holdspace.audit.models import AuditEvent
-from holdspace.audit.selectors import record_access_for_client
 from holdspace.audit.services import audit_record
 from holdspace.people.actors import Actor
 from holdspace.people.models import Role
 from holdspace.portal import services as portal
+from holdspace.portal.selectors import record_access_for_client
 
 from ..conftest import sign_in, signed_in
 from ..factories import MembershipFactory

@@ -7,8 +7,8 @@ import random
 from django.utils import timezone
 from faker import Faker
 
-from holdspace.core.demo import DEMO_PASSWORD
 from holdspace.core.extensions import DemoContext, demo_extensions
+from holdspace.people.demo import DEMO_PASSWORD
 from holdspace.people.models import Role
 from holdspace.screening import selectors
 from holdspace.screening.demo import demo_screening

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from holdspace.core.http import StaffRequest
 from holdspace.people.actors import Actor
 
-from .models import ApiToken
+from .selectors import api_token_for_user, api_tokens_for_user
 from .services import MAX_TOKEN_DAYS, api_token_create, api_token_revoke
 
 
@@ -45,7 +45,7 @@ def token_list(request: StaffRequest) -> HttpResponse:
             days=form.cleaned_data["days"],
         )
         form = TokenForm()
-    tokens = ApiToken.objects.filter(user=request.user)
+    tokens = api_tokens_for_user(request.user)
     return render(
         request, "api/token_list.html", {"form": form, "tokens": tokens, "new_token": new_token}
     )
@@ -53,9 +53,7 @@ def token_list(request: StaffRequest) -> HttpResponse:
 
 @require_POST
 def token_revoke(request: StaffRequest, pk: int) -> HttpResponse:
-    token = ApiToken.objects.filter(user=request.user, pk=pk).first()
-    if token is None:
-        raise Http404
+    token = api_token_for_user(request.user, pk)
     api_token_revoke(by=Actor.from_request(request), token=token)
     messages.success(request, _("The token was revoked. Anything using it is now refused."))
     return redirect("api_tokens:token_list")

@@ -7,4 +7,4 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (audits sign-ins, sign-outs and failures)
+        from . import checks  # noqa: F401  (registers the audit key check)

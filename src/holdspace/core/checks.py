@@ -38,26 +38,3 @@ def production_safety(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             )
         )
     return errors
-
-
-@register(Tags.security, deploy=False)
-def audit_key_present(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    """The audit chain's key must exist outside the database (AUDIT_KEY_FILE)."""
-    from django.core.exceptions import ImproperlyConfigured
-
-    from holdspace.audit.keys import audit_key
-
-    if not settings.PRODUCTION and not settings.AUDIT_KEY_FILE:
-        return []
-    try:
-        audit_key()
-    except ImproperlyConfigured as error:
-        return [
-            Error(
-                str(error),
-                hint="Set AUDIT_KEY_FILE to a file (mode 600, not in the database) holding "
-                "at least 32 random bytes, e.g. `openssl rand -hex 32 > /etc/holdspace/audit_key`.",
-                id="holdspace.E010",
-            )
-        ]
-    return []

@@ -25,3 +25,8 @@ class ApiRequest(HttpRequest):
     user: User
     membership: Membership
     actor: Actor
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: behind a proxy, the proxy sets it (gunicorn --forwarded-allow-ips).
+    return request.META.get("REMOTE_ADDR") or None

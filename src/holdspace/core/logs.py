@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from .http import client_ip
+
 REDACTED = "[redacted]"
 
 # Path parts that are secrets in themselves: one-time questionnaire links, private calendar
@@ -62,8 +64,6 @@ class AccessLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.monotonic()
         response = self.get_response(request)
-        from holdspace.people.actors import client_ip
-
         access_log.info(
             '%s "%s %s" %s %dms',
             client_ip(request) or "-",

@@ -1,25 +1,15 @@
-"""The shell's guards, in the order they run: signed in, not idle, a clinic member, two factors."""
+"""The shell's guards: no caching of answers, and signed in before anything else. The guards
+that need the member (membership, idle limit, second factor) are in `people.middleware`."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
-from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import add_never_cache_headers
-from django.utils.translation import gettext as _
-
-from holdspace.audit.services import audit_record
-from holdspace.people.actors import client_ip
-from holdspace.people.models import Membership, User
-from holdspace.people.selectors import membership_for_user
 
 API_PREFIX = "/api/"
 
@@ -61,122 +51,3 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if request.path_info.startswith(API_PREFIX):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
-
-
-class MembershipMiddleware:
-    """`request.membership`: the signed-in user's clinic membership, looked up once."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = membership_for_user(request.user)  # type: ignore[attr-defined]
-        return self.get_response(request)
-
-
-class IdleTimeoutMiddleware:
-    """Ends a session after the clinic's idle limit (Clinic.idle_timeout_minutes)."""
-
-    SESSION_KEY = "holdspace_last_activity"
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if isinstance(user, User) and user.is_authenticated:
-            now = time.time()
-            membership = getattr(request, "membership", None)
-            limit = self.idle_limit_seconds(membership)
-            last = request.session.get(self.SESSION_KEY)
-            if isinstance(last, int | float) and now - last > limit:
-                return self.end_session(request, user, membership, limit)
-            request.session[self.SESSION_KEY] = now
-            # The cookie ends with the browser; the server keeps the session for
-            # SESSION_COOKIE_AGE (12 h) and this check ends it after the idle limit. Were the
-            # server to forget it at the limit, a returning user would simply be anonymous
-            # and the time-out would never reach the audit log.
-            request.session.set_expiry(0)
-        return self.get_response(request)
-
-    @staticmethod
-    def idle_limit_seconds(membership: Membership | None) -> int:
-        minutes = (
-            membership.clinic.idle_timeout_minutes
-            if membership is not None
-            else settings.DEFAULT_IDLE_TIMEOUT_MINUTES
-        )
-        return int(minutes) * 60
-
-    def end_session(
-        self, request: HttpRequest, user: User, membership: Membership | None, limit: int
-    ) -> HttpResponse:
-        audit_record(
-            action="auth.idle_timeout",
-            actor=user,
-            clinic_id=membership.clinic_id if membership else None,
-            ip=client_ip(request),
-        )
-        logout(request)
-        if request.path_info.startswith(API_PREFIX):
-            return JsonResponse({"detail": "Your session ended after inactivity."}, status=401)
-        messages.info(
-            request,
-            _("You were signed out after %(minutes)d minutes without activity.")
-            % {"minutes": limit // 60},
-        )
-        return redirect_to_login(request.get_full_path())
-
-
-class SecondFactorRequiredMiddleware:
-    """No clinical data before this session has used a second factor (TOTP or a security key).
-
-    Enrolled is not enough: a session signed in by any route that skipped the second factor
-    (Django's own admin sign-in, for one) is ended and sent back to the sign-in page.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        from allauth.mfa.utils import is_mfa_enabled
-
-        user = request.user
-        path = request.path_info
-        if (
-            not isinstance(user, User)
-            or not user.is_authenticated
-            or path.startswith(ALWAYS_FREE_PREFIXES)
-            or (settings.STATIC_URL and path.startswith(str(settings.STATIC_URL)))
-        ):
-            return self.get_response(request)
-        if not is_mfa_enabled(user):
-            if path.startswith(SECOND_FACTOR_FREE_PREFIXES):
-                return self.get_response(request)
-            if path.startswith(API_PREFIX):
-                return JsonResponse(
-                    {"detail": "Enrol a second factor before using the API."}, status=403
-                )
-            messages.warning(
-                request,
-                _("Set up a second factor before you see any client data. It takes a minute."),
-            )
-            return redirect("mfa_activate_totp")
-        if not session_used_second_factor(request):
-            logout(request)
-            if path.startswith(API_PREFIX):
-                return JsonResponse(
-                    {"detail": "Sign in with your second factor before using the API."},
-                    status=401,
-                )
-            messages.warning(request, _("Sign in with your password and your second factor."))
-            return redirect_to_login(request.get_full_path())
-        return self.get_response(request)
-
-
-def session_used_second_factor(request: HttpRequest) -> bool:
-    """Did this session prove a second factor (at sign-in, or by enrolling one)?"""
-    from allauth.account.authentication import get_authentication_records
-
-    records = get_authentication_records(request, request.user)
-    return any(record.get("method") == "mfa" for record in records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 
@@ -12,7 +13,7 @@ from holdspace.people.actors import Actor
 from holdspace.people.models import CareTeamRole, Client
 
 from . import services
-from .models import VisitKind
+from .models import Course
 from .phase import phase_refresh
 from .protocols import builtin_protocols
 
@@ -21,6 +22,20 @@ COUPLES = "couples-cbct-mdma"
 # Days before today that each demo course started: upcoming, in preparation, between
 # medicine sessions, in integration after the last session, and at follow-up.
 STARTS = [-7, 10, 45, 85, 120]
+
+
+# What the parts of the arc built on courses add to each demo course as it is made
+# (preparation, integration), in order. They register in their AppConfig.ready(), so courses
+# never imports them; the order keeps the demo's random draws, and so its data, the same.
+CourseStep = Callable[[DemoContext, Course, list[Client], int], None]
+_course_steps: list[tuple[int, CourseStep]] = []
+
+
+def register_demo_course_step(order: int, step: CourseStep) -> None:
+    """`step(context, course, clients, days_ago)` runs for each demo course once accepted."""
+    if all(existing is not step for _order, existing in _course_steps):
+        _course_steps.append((order, step))
+        _course_steps.sort(key=lambda pair: pair[0])
 
 
 def demo_phases(context: DemoContext) -> None:
@@ -73,9 +88,8 @@ def demo_courses(context: DemoContext) -> None:
             continue
         services.course_accept(by=lead, course=course, client=clients[0], accept_conflicts=True)
         _demo_untangle(lead, course, clients[0])
-        _demo_preparation(context, course, clients, done=days_ago > 20)
-        if days_ago > 40:
-            _demo_integration(context, course, clients[0])
+        for _order, step in _course_steps:
+            step(context, course, clients, days_ago)
     # Queue the reminders due now, as the hourly `holdspace courses remind` would.
     from .tasks import reminders_enqueue
 
@@ -107,58 +121,3 @@ def _demo_untangle(by: Actor, course, client: Client) -> None:  # type: ignore[n
             except ValidationError:
                 continue
             break
-
-
-def _demo_preparation(context: DemoContext, course, clients, *, done: bool) -> None:  # type: ignore[no-untyped-def]
-    from holdspace.preparation import services as preparation_services
-
-    therapist = Actor.command_line(context.members["therapist"])
-    for client in clients:
-        values = {
-            "intentions": context.fake.sentence(nb_words=12),
-            "music_playlist": "Clinic playlist A (8 h)",
-            "eyeshades": True,
-            "ride_home": context.fake.first_name() + " (friend)",
-        }
-        if done:
-            first_room = course.visits.filter(kind=VisitKind.MEDICINE_SESSION).first()
-            values.update(
-                {
-                    "room": first_room.room if first_room else None,
-                    "overnight_plan": "Stays in the clinic's overnight room",
-                    "overnight_attendant": "Night attendant on duty",
-                    "supportive_touch": "yes",
-                    "agrees_to_stay": True,
-                }
-            )
-        preparation_services.preparation_update(
-            by=therapist, course=course, client=client, **values
-        )
-
-
-def _demo_integration(context: DemoContext, course, client: Client) -> None:  # type: ignore[no-untyped-def]
-    from holdspace.integration import services as integration_services
-
-    therapist = Actor.command_line(context.members["therapist"])
-    visit = course.visits.filter(kind=VisitKind.INTEGRATION).order_by("starts_at").first()
-    note = integration_services.note_create(
-        by=therapist,
-        course=course,
-        client=client,
-        visit=visit,
-        text="Synthetic demo note: talked through the session; sleeping well; plans a walk daily.",
-    )
-    integration_services.note_sign(by=therapist, note=note)
-    session = course.visits.filter(kind=VisitKind.MEDICINE_SESSION).order_by("starts_at").first()
-    for day in range(1, 4):
-        integration_services.check_in_record(
-            by=therapist,
-            course=course,
-            client=client,
-            visit=session,
-            mood=context.rng.randint(4, 8),
-            sleep=context.rng.randint(4, 8),
-            distress=context.rng.randint(1, 5),
-            self_harm_thoughts=False,
-            comment=f"Day {day} phone call (synthetic)",
-        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django.db import models
@@ -215,6 +216,10 @@ class VisitMove(models.Model):
 
     def __str__(self) -> str:
         return f"move of visit {self.visit_id}"
+
+
+def feed_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class CalendarFeed(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -11,13 +12,16 @@ from django.utils import timezone
 from holdspace.people.models import Client, Membership, Role
 from holdspace.people.selectors import clients_visible_to
 
+from . import policies
 from .models import (
+    CalendarFeed,
     ClinicProtocolTemplate,
     Course,
     CourseSettings,
     CourseStatus,
     Room,
     Visit,
+    feed_token_hash,
 )
 from .protocols import ProtocolError, ProtocolTemplate, builtin_protocols, protocol_parse_yaml
 
@@ -138,6 +142,27 @@ def staff_for_calendar(membership: Membership | None, pk: int) -> Membership:
     if found is None:
         raise Http404("No such staff member.")
     return found
+
+
+def calendar_feed_for_user(membership: Membership | None) -> CalendarFeed | None:
+    """The member's own live calendar link, if they have one (403 for a role without
+    calendars)."""
+    if membership is None or not policies.can_see_calendars(membership):
+        raise PermissionDenied
+    return CalendarFeed.objects.filter(membership=membership, revoked_at__isnull=True).first()
+
+
+def calendar_feed_by_token(token: str) -> CalendarFeed | None:
+    """The live feed whose secret is `token` (the token is the credential: no signed-in
+    member), or None when it was revoked, never existed or its owner left the clinic."""
+    feed = (
+        CalendarFeed.objects.filter(token_hash=feed_token_hash(token))
+        .select_related("membership__user")
+        .first()
+    )
+    if feed is None or feed.revoked_at is not None or not feed.membership.is_active:
+        return None
+    return feed
 
 
 def calendar_visits(

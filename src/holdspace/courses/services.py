@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +34,7 @@ from .models import (
     Visit,
     VisitKind,
     VisitMove,
+    feed_token_hash,
 )
 from .phase import phase_refresh
 from .protocols import (
@@ -579,10 +579,6 @@ def course_settings_update(*, by: Actor, **values: Any) -> CourseSettings:
 
 
 # Calendar feeds -------------------------------------------------------------------------------
-
-
-def feed_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def calendar_feed_create(*, by: Actor) -> str:

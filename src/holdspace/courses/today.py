@@ -1,5 +1,6 @@
 """The Today page's course panels: a therapist's visits and check-ins today; a coordinator's
-schedules with conflicts, clients ready for a course and invitations not yet accepted."""
+schedules with conflicts and clients ready for a course (portal invitations not yet accepted
+are the portal's own panel)."""
 
 from __future__ import annotations
 
@@ -68,13 +69,4 @@ def coordinator_panel(request: HttpRequest, membership: Membership) -> dict[str,
         .order_by("code")[:LOOK_AT_MOST]
         if client_eligibility(client).eligible
     ]
-    from holdspace.portal.models import PortalAccount  # the portal builds on courses
-
-    invitations = (
-        PortalAccount.objects.filter(
-            client__clinic_id=membership.clinic_id, is_active=True, user__last_login__isnull=True
-        )
-        .select_related("client")
-        .order_by("created_at")
-    )
-    return {"schedules": schedules, "ready": ready, "invitations": list(invitations[:50])}
+    return {"schedules": schedules, "ready": ready}

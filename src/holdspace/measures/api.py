@@ -22,7 +22,7 @@ from holdspace.people.auditing import audit_read
 
 from . import fhir, library, scoring, selectors, services
 from .definitions import Definition, DefinitionError
-from .models import Assignment, EnteredBy, InstrumentDefinition, Response, Score, summary
+from .models import Assignment, EnteredBy, Response, Score, summary
 
 router = Router(tags=["measures"])
 
@@ -131,8 +131,8 @@ def _instrument_out(d: Definition) -> InstrumentOut:
     summary="Instruments your clinic added (admin or FHIR import)",
 )
 def clinic_instrument_list(request: ApiRequest) -> list[InstrumentOut]:
-    rows = InstrumentDefinition.objects.filter(clinic_id=_clinic_id(request), is_active=True)
-    return [_instrument_out(row.definition()) for row in rows.order_by("code")]
+    rows = selectors.clinic_instruments_for_user(request.membership)
+    return [_instrument_out(row.definition()) for row in rows]
 
 
 @router.post(

@@ -9,6 +9,11 @@ from holdspace.people.models import Client, Membership, Role
 MEASURE_WRITE_ROLES = frozenset({Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR})
 
 
+def can_read_instruments(membership: Membership | None) -> bool:
+    """The clinic's instrument library is its configuration, not client data: every member."""
+    return membership is not None
+
+
 def can_view_measures(membership: Membership | None, client: Client) -> bool:
     return people_policies.can_view_client(membership, client)
 

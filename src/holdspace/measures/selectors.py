@@ -14,9 +14,25 @@ from holdspace.people import selectors as people_selectors
 from holdspace.people.models import Client, Membership, Role
 
 from . import policies
-from .models import Assignment, AssignmentState, Response, SafetyAlert, Score
+from .models import (
+    Assignment,
+    AssignmentState,
+    InstrumentDefinition,
+    Response,
+    SafetyAlert,
+    Score,
+)
 
 OPEN_STATES = (AssignmentState.DUE, AssignmentState.IN_PROGRESS)
+
+
+def clinic_instruments_for_user(membership: Membership | None) -> QuerySet[InstrumentDefinition]:
+    """The instruments the member's clinic added itself (admin or FHIR import), by code."""
+    if membership is None or not policies.can_read_instruments(membership):
+        raise PermissionDenied
+    return InstrumentDefinition.objects.filter(
+        clinic_id=membership.clinic_id, is_active=True
+    ).order_by("code")
 
 
 def assignments_for_client(client: Client) -> QuerySet[Assignment]:

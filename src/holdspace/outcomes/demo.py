@@ -54,10 +54,10 @@ def _code(ctx: DemoContext) -> str:
 def demo_outcomes(ctx: DemoContext) -> None:
     if ctx.clinic.slug != "north" or not ctx.with_cohort:
         return
-    from holdspace.core.demo import DEMO_PASSWORD
     from holdspace.courses import services as courses
     from holdspace.courses.protocols import builtin_protocols
     from holdspace.people import services as people
+    from holdspace.people.demo import DEMO_PASSWORD
     from holdspace.screening import services as screening
 
     coordinator = Actor.command_line(ctx.members["coordinator"])

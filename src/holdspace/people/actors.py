@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from holdspace.audit.models import Channel
+from holdspace.core.http import client_ip as client_ip  # re-exported: callers import it here
 
 from .models import Membership, User
 
@@ -39,8 +40,3 @@ class Actor:
             membership=membership,
             channel=Channel.CLI,
         )
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: behind a proxy, the proxy sets it (gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR") or None

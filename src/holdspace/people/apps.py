@@ -9,7 +9,7 @@ class PeopleConfig(AppConfig):
     def ready(self) -> None:
         from holdspace.core.extensions import TodayPanel, register_today_panel
 
-        from . import today
+        from . import receivers, today  # noqa: F401  (receivers audit sign-ins and sign-outs)
 
         register_today_panel(
             TodayPanel("cohort", 70, "people/_today_cohort.html", today.cohort_panel)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from allauth.account.internal.flows.login import record_authentication
-from allauth.account.models import EmailAddress
 from allauth.account.utils import perform_login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from holdspace.audit.models import Channel
-from holdspace.audit.services import audit_record
+from holdspace.core.http import client_ip
 
-from .invitations import invitation_for, invitation_user
+from .invitations import invitation_accept_password, invitation_for, invitation_user
 
 
 @login_not_required
@@ -30,26 +27,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "people/invitation_invalid.html", status=400)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            # Following the emailed link proves the address is theirs.
-            EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).update(
-                primary=False
-            )
-            EmailAddress.objects.update_or_create(
-                user=user,
-                email=user.email,
-                defaults={"verified": True, "primary": True},
-            )
-            audit_record(
-                action="invitation.accept",
-                actor=user,
-                clinic_id=invitation.clinic.pk,
-                channel=Channel.WEB,
-                ip=request.META.get("REMOTE_ADDR"),
-                target=user,
-                fields=["password", "email_verified"],
-            )
+        invitation_accept_password(
+            form=form, user=user, invitation=invitation, ip=client_ip(request)
+        )
         # Signed in with the password just chosen, so enrolling needs no second password prompt.
         # The password was typed on this very page, so it counts as a fresh authentication.
         record_authentication(

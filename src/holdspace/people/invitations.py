@@ -12,15 +12,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.forms import SetPasswordForm
 from django.core import signing
 from django.core.mail import send_mail
+from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+
+from holdspace.audit.models import Channel
+from holdspace.audit.services import audit_record
 
 from .models import Clinic, Membership, User
 
@@ -104,3 +110,30 @@ def invitation_send(*, request: HttpRequest, user: User, kind: str, invited_by: 
     )
     body = render_to_string(f"people/email/invitation_{kind}.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+
+
+def invitation_accept_password(
+    *, form: SetPasswordForm[User], user: User, invitation: Invitation, ip: str | None
+) -> None:
+    """Save the password chosen through an invitation link and mark the address verified
+    (following the emailed link proves it is theirs), audited in the same transaction. The
+    user has no session yet, so the row names them as the actor."""
+    with transaction.atomic():
+        form.save()
+        EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).update(
+            primary=False
+        )
+        EmailAddress.objects.update_or_create(
+            user=user,
+            email=user.email,
+            defaults={"verified": True, "primary": True},
+        )
+        audit_record(
+            action="invitation.accept",
+            actor=user,
+            clinic_id=invitation.clinic.pk,
+            channel=Channel.WEB,
+            ip=ip,
+            target=user,
+            fields=["password", "email_verified"],
+        )

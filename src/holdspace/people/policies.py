@@ -27,9 +27,21 @@ IDENTITY_ROLES = frozenset({Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR}
 # Roles that open a new client record and assign care teams.
 CLIENT_CREATE_ROLES = frozenset({Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR})
 CARE_TEAM_MANAGE_ROLES = frozenset({Role.MEDICAL_LEAD, Role.COORDINATOR})
+# Roles that may be placed on a client's care team.
+CARE_TEAM_MEMBER_ROLES = frozenset({Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR})
 
 STAFF_ADMIN_ROLES = frozenset({Role.CLINIC_ADMIN})
 AUDIT_READ_ROLES = frozenset({Role.CLINIC_ADMIN})
+
+
+# Parts a role has no use for stay out of its navigation, so no link leads to a 403 or an
+# empty page (a researcher works on codes, scores and findings: no courses or sessions; the
+# medicine session is the care team's and the medical lead's, not the coordinator's).
+NAV_HIDDEN_FOR_ROLE = {Role.RESEARCHER: {"courses", "sessions"}, Role.COORDINATOR: {"sessions"}}
+
+
+def nav_parts_hidden(membership: Membership) -> set[str]:
+    return NAV_HIDDEN_FOR_ROLE.get(Role(membership.role), set())
 
 
 def can_list_clients(membership: Membership | None) -> bool:

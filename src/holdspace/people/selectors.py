@@ -5,8 +5,12 @@ Getters answer 404 to anyone outside the record's scope, so existence is never r
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+
+from holdspace.audit.models import AuditEvent
+from holdspace.audit.selectors import audit_events_of_clinic
 
 from . import policies
 from .models import CareTeamMember, Client, Membership, User
@@ -68,6 +72,30 @@ def care_team_for(client: Client) -> QuerySet[CareTeamMember]:
     return client.care_team.select_related("membership__user").order_by("role", "added_at")
 
 
+def care_team_placement_for_user(
+    membership: Membership | None, code: str, pk: int
+) -> CareTeamMember:
+    """One placement on the care team of a client the member sees (404 otherwise), if the
+    member may change that care team (403 otherwise)."""
+    client = client_for_user(membership, code)
+    if not policies.can_manage_care_team(membership, client):
+        raise PermissionDenied
+    placement = care_team_for(client).filter(pk=pk).first()
+    if placement is None:
+        raise Http404("No such care team member.")
+    return placement
+
+
+def care_team_candidates(membership: Membership, client: Client) -> QuerySet[Membership]:
+    """Active staff of the member's clinic who may join this client's care team and are not
+    on it yet."""
+    return (
+        staff_of_clinic(membership)
+        .filter(is_active=True, role__in=policies.CARE_TEAM_MEMBER_ROLES)
+        .exclude(care_assignments__client=client)
+    )
+
+
 def staff_of_clinic(membership: Membership) -> QuerySet[Membership]:
     """Staff of the member's own clinic (for clinic admins and care-team pickers)."""
     return (
@@ -84,3 +112,14 @@ def staff_member_for_admin(membership: Membership | None, pk: int) -> Membership
     if found is None:
         raise Http404("No such staff member.")
     return found
+
+
+def audit_events_for(
+    membership: Membership | None, *, action: str = "", client_code: str = "", actor: str = ""
+) -> QuerySet[AuditEvent]:
+    """The audit rows of the member's own clinic, newest first (clinic admins only: 403)."""
+    if membership is None or not policies.can_read_audit(membership):
+        raise PermissionDenied
+    return audit_events_of_clinic(
+        membership.clinic_id, action=action, client_code=client_code, actor=actor
+    )

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,7 +25,7 @@ from .forms import (
     StaffUpdateForm,
 )
 from .invitations import invitation_send
-from .models import CareTeamMember, Client, Membership, Role
+from .models import Membership
 
 
 def _membership(request: StaffRequest) -> Membership | None:
@@ -81,7 +80,7 @@ def client_detail(request: StaffRequest, code: str) -> HttpResponse:
     can_manage_team = policies.can_manage_care_team(membership, client)
     team_form = None
     if can_manage_team and membership is not None:
-        team_form = CareTeamAddForm(staff=_team_candidates(membership, client))
+        team_form = CareTeamAddForm(staff=selectors.care_team_candidates(membership, client))
     return render(
         request,
         "people/client_detail.html",
@@ -96,21 +95,13 @@ def client_detail(request: StaffRequest, code: str) -> HttpResponse:
     )
 
 
-def _team_candidates(membership: Membership, client: Client) -> QuerySet[Membership]:
-    return (
-        selectors.staff_of_clinic(membership)
-        .filter(is_active=True, role__in=[Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR])
-        .exclude(care_assignments__client=client)
-    )
-
-
 @require_POST
 def care_team_add(request: StaffRequest, code: str) -> HttpResponse:
     membership = _membership(request)
     client = selectors.client_for_user(membership, code)
     if membership is None or not policies.can_manage_care_team(membership, client):
         raise PermissionDenied
-    form = CareTeamAddForm(request.POST, staff=_team_candidates(membership, client))
+    form = CareTeamAddForm(request.POST, staff=selectors.care_team_candidates(membership, client))
     if form.is_valid():
         done = submit(
             form,
@@ -143,13 +134,10 @@ def care_team_add(request: StaffRequest, code: str) -> HttpResponse:
 @require_POST
 def care_team_remove(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     membership = _membership(request)
-    client = selectors.client_for_user(membership, code)
-    placement = CareTeamMember.objects.filter(client=client, pk=pk).first()
-    if placement is None:
-        raise Http404
+    placement = selectors.care_team_placement_for_user(membership, code, pk)
     services.care_team_remove(by=Actor.from_request(request), placement=placement)
     messages.success(request, _("The care team was updated."))
-    return redirect("people:client_detail", code=client.code)
+    return redirect("people:client_detail", code=placement.client.code)
 
 
 # The clinic admin's pages ------------------------------------------------------------------

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from holdspace.audit.selectors import record_access_for_client
 from holdspace.core.forms import submit
 from holdspace.core.http import StaffRequest
-from holdspace.courses.models import VisitKind
 from holdspace.courses.selectors import check_in_due_today, course_settings, current_course
 from holdspace.integration import services as integration_services
 from holdspace.integration.forms import CheckInForm
@@ -24,23 +20,17 @@ from holdspace.people.selectors import client_for_user
 from holdspace.preparation import services as preparation_services
 from holdspace.preparation.selectors import due_measures, preparation_for
 
-from . import services
+from . import selectors, services
 from .forms import IntentionsForm, InviteForm, JournalForm
 from .models import PortalAccount
 
 
 def _account(request: HttpRequest) -> PortalAccount:
     """The signed-in client's account. Staff (anyone with a membership) are refused."""
-    if getattr(request, "membership", None) is not None:
-        raise PermissionDenied
-    account = (
-        PortalAccount.objects.select_related("client__clinic")
-        .filter(user_id=request.user.pk or 0, is_active=True)
-        .first()
+    return selectors.portal_account_for_user(
+        request.user,  # type: ignore[arg-type]  # signed in: LoginRequiredMiddleware
+        getattr(request, "membership", None),
     )
-    if account is None:
-        raise PermissionDenied
-    return account
 
 
 @require_GET
@@ -54,11 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
     check_in_today = None
     if course is not None:
         check_in_today = check_in_due_today(course)
-        upcoming = list(
-            course.visits.filter(cancelled=False, starts_at__gte=timezone.now())
-            .exclude(kind=VisitKind.CHECK_IN)
-            .order_by("starts_at")[:5]
-        )
+        upcoming = selectors.upcoming_visits(course)
         preparation = preparation_for(course, client)
     audit_read(Actor.from_request(request), "portal.view", client=client)
     return render(
@@ -70,7 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "upcoming": upcoming,
             "preparation": preparation,
             "settings": settings,
-            "journal": client.journal.all()[:10],
+            "journal": selectors.journal_recent(client),
             # What is due in the next two weeks (or overdue), not the whole course's list.
             "due_measures": due_measures(client, within_days=14),
             "journal_form": JournalForm(),
@@ -79,9 +65,7 @@ def home(request: HttpRequest) -> HttpResponse:
             ),
             "check_in_form": CheckInForm(),
             "check_in_today": check_in_today,
-            "checked_in_today": client.check_ins.filter(
-                recorded_at__date=timezone.localdate()
-            ).exists(),
+            "checked_in_today": selectors.checked_in_today(client),
         },
     )
 
@@ -92,7 +76,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
     § 18). Only the client's own record; this read is audited like any other."""
     account = _account(request)
     client = account.client
-    rows = record_access_for_client(client)
+    rows = selectors.record_access_for_client(client)
     audit_read(Actor.from_request(request), "portal.access_log.view", client=client)
     return render(request, "portal/access_log.html", {"rows": rows})
 

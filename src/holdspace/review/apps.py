@@ -8,7 +8,9 @@ class ReviewConfig(AppConfig):
 
     def ready(self) -> None:
         from holdspace.core.extensions import register_banner_source
+        from holdspace.sessions.selectors import register_start_check
 
-        from . import panels
+        from . import panels, selectors
 
         register_banner_source(panels.review_banners)
+        register_start_check("clinical_review", selectors.session_start_blocker)

@@ -12,6 +12,7 @@ from functools import cache
 
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from holdspace.core.sources import Source
 from holdspace.people.models import Membership
@@ -174,6 +175,20 @@ def review_for_user(membership: Membership | None) -> list[tuple[str, str, list[
     ]
 
 
+def review_history_for_user(
+    membership: Membership | None, *, limit: int = 30
+) -> list[ReviewDecision]:
+    """The clinic's latest review decisions, newest first: medical leads of the clinic only."""
+    if not policies.can_review(membership):
+        raise PermissionDenied
+    assert membership is not None  # noqa: S101  (checked by the policy)
+    return list(
+        ReviewDecision.objects.filter(clinic_id=membership.clinic_id).select_related(
+            "decided_by__user"
+        )[:limit]
+    )
+
+
 def first_session_needs_review(session: MedicineSession) -> int:
     """Unconfirmed values that keep a clinic's *first* medicine session from starting (0 once
     any session of the clinic has started)."""
@@ -183,3 +198,20 @@ def first_session_needs_review(session: MedicineSession) -> int:
         .exists()
     )
     return 0 if started_before else unconfirmed_count(session.clinic_id)
+
+
+def session_start_blocker(session: MedicineSession) -> session_selectors.Blocker | None:
+    """The clinic's first medicine session does not start while clinical values are unconfirmed
+    (a medical lead may override it). Registered with sessions in ReviewConfig.ready()."""
+    unreviewed = first_session_needs_review(session)
+    if not unreviewed:
+        return None
+    return session_selectors.Blocker(
+        "clinical_review",
+        _(
+            "The clinic's first medicine session: %(n)d clinical values are still "
+            "unconfirmed (Clinical review)."
+        )
+        % {"n": unreviewed},
+        True,
+    )

@@ -16,16 +16,12 @@ from holdspace.people.actors import Actor
 
 from . import selectors, services
 from .forms import ChangeForm, ConfirmForm
-from .models import ReviewDecision
 
 
 def _context(request: StaffRequest, error_key: str = "", errors: Any = None) -> dict[str, Any]:
     groups = selectors.review_for_user(request.membership)
-    assert request.membership is not None  # noqa: S101  (checked by the selector)
     items = [item for _area, _title, listed in groups for item in listed]
-    history = ReviewDecision.objects.filter(clinic_id=request.membership.clinic_id).select_related(
-        "decided_by__user"
-    )[:30]
+    history = selectors.review_history_for_user(request.membership)
     return {
         "groups": groups,
         "total": len(items),

@@ -48,7 +48,7 @@ def demo_screening(ctx: DemoContext) -> None:
         return
     coordinator = Actor.command_line(ctx.members["coordinator"])
     lead = Actor.command_line(ctx.members["lead"])
-    from holdspace.core.demo import DEMO_PASSWORD
+    from holdspace.people.demo import DEMO_PASSWORD
 
     c = ctx.clients
     today = ctx.today

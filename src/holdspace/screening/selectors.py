@@ -23,7 +23,9 @@ from .models import (
     Medication,
     PriorExperience,
     PsychiatricHistory,
+    RuleOverride,
     ScreeningDecision,
+    SettingOverride,
     VitalsReading,
 )
 
@@ -187,3 +189,26 @@ def medication_for_user(membership: Membership | None, code: str, pk: int) -> Me
     if medication is None:
         raise Http404("No such medication.")
     return medication
+
+
+@dataclass(frozen=True)
+class RuleHistory:
+    """The clinic's latest changes to its screening rules and settings, newest first."""
+
+    rules: list[RuleOverride]
+    settings: list[SettingOverride]
+
+
+def rule_history_for_user(membership: Membership | None, *, limit: int = 20) -> RuleHistory:
+    """What the member's clinic changed in its rules (medical leads only: 403 otherwise)."""
+    if membership is None or not policies.can_manage_rules(membership):
+        raise PermissionDenied
+    clinic_id = membership.clinic_id
+    return RuleHistory(
+        rules=list(
+            RuleOverride.objects.filter(clinic_id=clinic_id).select_related("changed_by")[:limit]
+        ),
+        settings=list(
+            SettingOverride.objects.filter(clinic_id=clinic_id).select_related("changed_by")[:limit]
+        ),
+    )

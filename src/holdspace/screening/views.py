@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,7 +35,6 @@ from .forms import (
     VitalsForm,
 )
 from .medications import medication_list
-from .models import Medication
 from .rules import shipped_rules
 
 STATUS_LABELS = {
@@ -257,10 +256,8 @@ def medications(request: StaffRequest, code: str) -> HttpResponse:
 
 @require_POST
 def medication_update(request: StaffRequest, code: str, pk: int) -> HttpResponse:
-    client = _client(request, code, record=True)
-    medication = Medication.objects.filter(client=client, pk=pk).first()
-    if medication is None:
-        raise Http404
+    medication = selectors.medication_for_user(request.membership, code, pk)
+    client = medication.client
     form = MedicationUpdateForm(request.POST, prefix=str(pk))
     if form.is_valid():
         try:
@@ -337,24 +334,13 @@ def _rules_context(
         if bound is not None and bound_key == key:
             sform = bound
         settings_rows.append((setting, effective.values[key], sform))
-    from .models import RuleOverride, SettingOverride
-
-    history = list(
-        RuleOverride.objects.filter(clinic_id=membership.clinic_id).select_related("changed_by")[
-            :20
-        ]
-    )
-    setting_history = list(
-        SettingOverride.objects.filter(clinic_id=membership.clinic_id).select_related("changed_by")[
-            :20
-        ]
-    )
+    history = selectors.rule_history_for_user(membership)
     return {
         "rows": rows,
         "settings_rows": settings_rows,
         "version": effective.version,
-        "history": history,
-        "setting_history": setting_history,
+        "history": history.rules,
+        "setting_history": history.settings,
     }
 
 

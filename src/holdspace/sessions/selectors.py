@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -49,6 +50,22 @@ def session_client(membership: Membership | None, code: str) -> Client:
     if not policies.can_see_session(membership, client):
         raise Http404("No such client.")
     return client
+
+
+def medicine_visit_for_user(
+    membership: Membership | None, code: str, visit_id: int
+) -> tuple[Client, Visit]:
+    """The client and one of their medicine-session visits, if the member may see the
+    client's sessions (404 otherwise)."""
+    client = session_client(membership, code)
+    visit = (
+        Visit.objects.filter(pk=visit_id, kind=VisitKind.MEDICINE_SESSION, course__clients=client)
+        .select_related("course")
+        .first()
+    )
+    if visit is None:
+        raise Http404("No such visit.")
+    return client, visit
 
 
 def sessions_visible_to(membership: Membership | None) -> QuerySet[MedicineSession]:
@@ -166,6 +183,16 @@ class Blocker:
     overridable: bool
 
 
+# Start checks that apps above sessions add (review: the clinic's first session waits for its
+# clinical review), registered in their AppConfig.ready() so sessions never imports them. Each
+# is keyed by the item a medical lead may override.
+_start_checks: dict[str, Callable[[MedicineSession], Blocker | None]] = {}
+
+
+def register_start_check(item: str, check: Callable[[MedicineSession], Blocker | None]) -> None:
+    _start_checks[item] = check
+
+
 def baseline_reading(session: MedicineSession) -> VitalReading | None:
     return session.vitals.filter(is_baseline=True).order_by("taken_at", "pk").first()
 
@@ -214,22 +241,10 @@ def start_blockers(session: MedicineSession) -> list[Blocker]:
                     True,
                 )
             )
-    if "clinical_review" not in overridden:
-        from holdspace.review.selectors import first_session_needs_review
-
-        unreviewed = first_session_needs_review(session)
-        if unreviewed:
-            blockers.append(
-                Blocker(
-                    "clinical_review",
-                    _(
-                        "The clinic's first medicine session: %(n)d clinical values are still "
-                        "unconfirmed (Clinical review)."
-                    )
-                    % {"n": unreviewed},
-                    True,
-                )
-            )
+    for item, check in _start_checks.items():
+        found = None if item in overridden else check(session)
+        if found is not None:
+            blockers.append(found)
     baseline = baseline_reading(session)
     if "baseline" not in overridden and (baseline is None or baseline.suds is None):
         blockers.append(Blocker("baseline", _("Baseline vital signs and SUDS."), True))

@@ -27,7 +27,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from holdspace.core.http import StaffRequest
-from holdspace.courses.models import Visit, VisitKind
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read, audit_read_throttled
 from holdspace.people.models import Role
@@ -115,12 +114,7 @@ def settings_page(request: StaffRequest) -> HttpResponse:
 
 @require_POST
 def session_open(request: StaffRequest, code: str, visit_id: int) -> HttpResponse:
-    client = selectors.session_client(request.membership, code)
-    visit = Visit.objects.filter(
-        pk=visit_id, kind=VisitKind.MEDICINE_SESSION, course__clients=client
-    ).first()
-    if visit is None:
-        raise Http404("No such visit.")
+    client, visit = selectors.medicine_visit_for_user(request.membership, code, visit_id)
     session = services.session_open(by=Actor.from_request(request), visit=visit, client=client)
     return redirect("sessions:monitor", code=client.code, pk=session.pk)
 

@@ -33,6 +33,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.db import connection, connections
 from django.db.migrations.loader import MigrationLoader
 
+from .models import AuditChainHead
+from .services import audit_chain_seal
+
 FORMAT = 1
 ENCRYPTED_MAGIC = b"HOLDSPACE-BACKUP-FERNET-1\n"
 
@@ -81,8 +84,6 @@ def _fernet(key_file: Path) -> Fernet:
 
 def backup_create(path: Path, *, key_file: Path | None = None) -> dict[str, Any]:
     """Write a backup of the live database to `path`; its manifest."""
-    from holdspace.audit.services import audit_chain_seal
-
     audit_chain_seal()  # the manifest names a head that covers every row so far
     with tempfile.TemporaryDirectory(prefix="holdspace-backup-") as work:
         dump = Path(work) / ("database.sqlite3" if _vendor() == "sqlite" else "database.pgdump")
@@ -117,8 +118,6 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 
 
 def _manifest(dump: Path) -> dict[str, Any]:
-    from holdspace.audit.models import AuditChainHead
-
     head = AuditChainHead.objects.filter(pk=1).first()
     tables = sorted(connection.introspection.table_names())
     with connection.cursor() as cursor:

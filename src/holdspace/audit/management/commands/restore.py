@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from holdspace.core.backup import BackupError, backup_restore
+from holdspace.audit.backup import BackupError, backup_restore
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from holdspace.core.backup import BackupError, backup_create, key_generate
+from holdspace.audit.backup import BackupError, backup_create, key_generate
 
 
 class Command(BaseCommand):

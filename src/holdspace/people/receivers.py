@@ -1,6 +1,7 @@
 """Sign-in events arrive as Django signals; these turn them into audit rows.
 
-Signals are used only here, because authentication has no service of ours to call.
+Signals are used only here, because authentication has no service of ours to call. They live
+in `people` (not `audit`) because the row names the user's clinic, which people knows.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from holdspace.people.actors import client_ip
-from holdspace.people.models import User
-from holdspace.people.selectors import membership_for_user
+from holdspace.audit.services import audit_record
+from holdspace.core.http import client_ip
 
-from .services import audit_record
+from .models import User
+from .selectors import membership_for_user
 
 
 def _clinic_id(user: Any) -> int | None:

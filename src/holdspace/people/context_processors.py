@@ -1,4 +1,6 @@
-"""What every page of the shell needs: the member, their clinic and the arc of care."""
+"""What every page of the shell needs: the member, their clinic and the arc of care.
+
+It lives in `people`, not `core`, because it asks people's policies who sees what."""
 
 from __future__ import annotations
 
@@ -8,10 +10,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from holdspace.people import policies
-from holdspace.people.models import Membership, Role
+from holdspace.core.extensions import banners
 
-from .extensions import banners
+from . import policies
+from .models import Membership
 
 # The navigation follows the arc of care. A part with no url_name has not been built yet:
 # it shows, so people know where it will be, but as plain text rather than a dead link.
@@ -25,11 +27,6 @@ ARC_OF_CARE: list[tuple[str, Any, str | None]] = [
     ("outcomes", _("Outcomes"), "outcomes:home"),
 ]
 
-
-# Parts a role has no use for stay out of its navigation, so no link leads to a 403 or an
-# empty page (a researcher works on codes, scores and findings: no courses or sessions; the
-# medicine session is the care team's and the medical lead's, not the coordinator's).
-HIDDEN_FOR_ROLE = {Role.RESEARCHER: {"courses", "sessions"}, Role.COORDINATOR: {"sessions"}}
 # The clinic admin's own pages, in the navigation rather than only in the name menu.
 ADMIN_NAV: list[tuple[str, Any, str | None]] = [
     ("today", _("Today"), "today"),
@@ -43,7 +40,7 @@ def _navigation(membership: Membership | None) -> list[tuple[str, Any, str | Non
     if membership is None:
         return []
     if policies.can_list_clients(membership):
-        hidden = HIDDEN_FOR_ROLE.get(Role(membership.role), set())
+        hidden = policies.nav_parts_hidden(membership)
         return [item for item in ARC_OF_CARE if item[0] not in hidden]
     if policies.can_manage_staff(membership):
         return [

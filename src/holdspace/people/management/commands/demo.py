@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from holdspace.core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_build, demo_build_network
+from holdspace.people.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_build, demo_build_network
 from holdspace.people.models import Clinic
 
 
