@@ -15,7 +15,9 @@ import pytest
 STRONG_KEY = "k3y-" + "x7Q9mZ2pL5vB8nR4tY6wE1uI0oP3aS" * 2
 
 
-def holdspace(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def holdspace(
+    *args: str, env: dict[str, str], tmp_path: Path, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
     base = {
         k: v
         for k, v in os.environ.items()
@@ -39,7 +41,7 @@ def holdspace(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Com
         env={**base, **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
 

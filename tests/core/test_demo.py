@@ -68,7 +68,7 @@ def test_the_same_seed_gives_the_same_clinic(tmp_path):
     def build(name: str) -> list[tuple[str, ...]]:
         env = {"HOLDSPACE_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp_path / name}"}
         for args in (("migrate", "--no-input"), ("demo", "--seed", "7")):
-            result = holdspace(*args, env=env, tmp_path=tmp_path)
+            result = holdspace(*args, env=env, tmp_path=tmp_path, timeout=900)  # a full demo
             assert result.returncode == 0, result.stderr
         with sqlite3.connect(tmp_path / name) as db:
             return db.execute(
