@@ -67,3 +67,30 @@ def test_a_client_with_a_missing_endpoint_still_counts() -> None:
 def test_too_few_clients_is_said_not_fitted() -> None:
     result = fit([client("A1", "A", [50, 40, 30])], ["A"])
     assert result["estimates"] == [] and "not_fitted" in result
+
+
+def test_a_large_cohort_is_fitted_on_a_fixed_hash_sample() -> None:
+    rows = [client(f"C{i:03}", "A" if i % 2 else "B", [50, 45 - i % 7, 30 + i % 5])
+            for i in range(12)]  # fmt: skip
+    first = fit(rows, ["A", "B"], max_clients=8)
+    assert first["sample"] == {"clients": 8, "of": 12} and first["n_clients"] == 8
+    # The same cohort in another order gives the same sample and the same estimates.
+    again = fit(list(reversed(rows)), ["A", "B"], max_clients=8)
+    assert again["estimates"] == first["estimates"]
+    assert "sample" not in fit(rows, ["A", "B"], max_clients=12)
+
+
+@pytest.mark.django_db
+def test_a_cached_fit_is_reused_only_for_the_same_data() -> None:
+    from unittest import mock
+
+    from holdspace.outcomes import model
+
+    rows = [client(f"C{i}", "A", [50 + i, 40, 30 - i]) for i in range(4)]
+    with mock.patch.object(model, "_fit_table", wraps=model._fit_table) as fitted:
+        one = fit(rows, ["A"], cached=True)
+        two = fit(rows, ["A"], cached=True)
+        assert fitted.call_count == 1 and one == two
+        rows[0].scores[2] = (rows[0].scores[2][0], 12.0, "end")  # new data: a new fit
+        fit(rows, ["A"], cached=True)
+        assert fitted.call_count == 2

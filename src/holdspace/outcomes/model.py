@@ -8,6 +8,7 @@ who missed a visit still contributes the visits they came to; nothing is carried
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 from patsy import build_design_matrices
+from django.core.cache import cache
 from scipy import stats as sps
 
 from .rows import FOLLOW_UP_PREFIX, ClientRow
@@ -24,6 +26,12 @@ from .rows import FOLLOW_UP_PREFIX, ClientRow
 MODEL_TYPE = "linear mixed model, random intercept per client"
 FORMULA = "score ~ C(period) * C(group)"
 BASE_PERIODS = ("baseline", "during course", "endpoint")
+# Bump when the fit or its output changes, so cached results of the old code are not reused.
+MODEL_VERSION = 1
+CACHE_SECONDS = 24 * 3600
+# Pages and the API fit on at most this many clients (see fit); set from bench/outcomes.py so
+# a fit stays well under a second on the 2-core reference machine.
+MAX_CLIENTS = 1000
 
 
 def period_of(row: ClientRow, index: int) -> str:
@@ -62,16 +70,58 @@ def period_order(periods: set[str]) -> list[str]:
     return [p for p in BASE_PERIODS if p in periods] + follow_ups
 
 
-def fit(rows: Sequence[ClientRow], group_order: Sequence[str]) -> dict[str, Any]:
-    """Estimated mean (95% CI) per group and period, or the reason the model was not fitted."""
-    table = long_table(rows)
+def sample(rows: Sequence[ClientRow], limit: int) -> list[ClientRow]:
+    """At most `limit` rows, chosen by a hash of the client code: the same cohort always gives
+    the same sample, and the choice has nothing to do with the scores or the group."""
+    if len(rows) <= limit:
+        return list(rows)
+    ranked = sorted(rows, key=lambda r: hashlib.sha256(r.code.encode()).digest())
+    return ranked[:limit]
+
+
+def fit(
+    rows: Sequence[ClientRow],
+    group_order: Sequence[str],
+    *,
+    max_clients: int | None = None,
+    cached: bool = False,
+) -> dict[str, Any]:
+    """Estimated mean (95% CI) per group and period, or the reason the model was not fitted.
+
+    The fit grows faster than linearly with the number of scores, so a page bounds it:
+    with `max_clients`, a larger cohort is fitted on a fixed hash-chosen sample of that many
+    clients, and the result says so (`sample`). With `cached`, the result is kept in the
+    database cache under a digest of the model's input table (the data version): the same
+    data never fits twice, changed data always fits again.
+    """
     out: dict[str, Any] = {"type": MODEL_TYPE, "formula": FORMULA, "estimates": []}
+    with_baseline = [r for r in rows if r.baseline is not None]
+    chosen = with_baseline if max_clients is None else sample(with_baseline, max_clients)
+    if len(chosen) < len(with_baseline):
+        out["sample"] = {"clients": len(chosen), "of": len(with_baseline)}
+    table = long_table(chosen)
     if table.empty or table["client"].nunique() < 3:
         out["not_fitted"] = "fewer than three clients with scores"
         return out
+    if not cached:
+        return {**out, **_fit_table(table, group_order)}
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes()
+        + "|".join(group_order).encode()
+    ).hexdigest()
+    key = f"outcomes.model.{MODEL_VERSION}.{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = _fit_table(table, group_order)
+        cache.set(key, found, CACHE_SECONDS)
+    return {**out, **found}
+
+
+def _fit_table(table: pd.DataFrame, group_order: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"estimates": []}
     # Periods seen by every group only: a cell with no data cannot be estimated.
     shared = set.intersection(*(set(g["period"]) for _n, g in table.groupby("group")))
-    table = table[table["period"].isin(shared)]
+    table = table[table["period"].isin(shared)].copy()
     periods = period_order(shared)
     groups = [g for g in group_order if g in set(table["group"])]
     table["period"] = pd.Categorical(table["period"], categories=periods)
