@@ -193,9 +193,10 @@ def main() -> None:
         import cProfile
         import pstats
 
-        profiler = cProfile.Profile()
-        profiler.runcall(page)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        for fn in (page, summary):
+            profiler = cProfile.Profile()
+            profiler.runcall(fn)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
 
     summary_ms, raw_ms, simple_ms = timed(summary), timed(raw), timed(simple)
     print(f"rows + summary, no model ({len(rows)} clients): median {summary_ms:8.1f} ms")
