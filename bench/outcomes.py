@@ -182,7 +182,7 @@ def main() -> None:
     half = len(client_ids) // 2
     load(client_ids[:half])
     cache.clear()
-    small_cold, small_queries = page()
+    _small_cold, small_queries = page()
     load(client_ids[half:])
     cache.clear()
     cold, queries = page()

@@ -45,7 +45,7 @@ def test_therapist_fills_an_ebi_about_the_festival(clinics, therapist, festival)
     assert response.retrospective and response.prior_experience == festival
     assert response.assignment is None
     html = browser.get(difference).content.decode()
-    assert "60 <small class=\"muted\">(retrospective)</small>" in html
+    assert '60 <small class="muted">(retrospective)</small>' in html
     data = _api(therapist).get(f"/api/v1/clients/{clinics.client.code}/difference").json()
     prior = data["columns"][0]
     assert prior["measures"]["EBI"] == 60 and prior["measures_retrospective"] is True
@@ -56,17 +56,18 @@ def test_api_attaches_and_refuses(clinics, therapist, festival):
 
     api = _api(therapist)
     url = f"/api/v1/clients/{clinics.client.code}/responses"
+
+    def post(instrument, answers, prior):  # type: ignore[no-untyped-def]
+        body = {"instrument_code": instrument, "answers": answers, "prior_experience": prior}
+        return api.post(url, body, content_type="application/json")
+
     stranger = party(clinics.other_client, 2)
-    refused = api.post(url, {"instrument_code": "EBI", "answers": EBI,
-                             "prior_experience": stranger.pk}, content_type="application/json")  # fmt: skip
+    refused = post("EBI", EBI, stranger.pk)
     assert refused.status_code == 422 and "prior_experience" in refused.json()["errors"]
-    not_acute = api.post(url, {"instrument_code": "PHQ-9", "answers": {str(i): 1 for i in
-                         range(1, 10)}, "prior_experience": festival.pk},
-                         content_type="application/json")  # fmt: skip
+    not_acute = post("PHQ-9", {str(i): 1 for i in range(1, 10)}, festival.pk)
     assert not_acute.status_code == 422 and "instrument_code" in not_acute.json()["errors"]
     assert not Response.objects.filter(client=clinics.client).exists()
-    made = api.post(url, {"instrument_code": "EBI", "answers": EBI,
-                          "prior_experience": festival.pk}, content_type="application/json")  # fmt: skip
+    made = post("EBI", EBI, festival.pk)
     assert made.status_code == 201
     assert made.json()["retrospective"] is True and made.json()["prior_experience"] == festival.pk
 

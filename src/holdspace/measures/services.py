@@ -333,9 +333,7 @@ def _check_retrospective(
     if instrument_code not in RETROSPECTIVE_INSTRUMENTS:
         raise ValidationError(
             {
-                "instrument_code": _(
-                    "Only %(codes)s can be filled in about an earlier experience."
-                )
+                "instrument_code": _("Only %(codes)s can be filled in about an earlier experience.")
                 % {"codes": ", ".join(RETROSPECTIVE_INSTRUMENTS)}
             }
         )

@@ -25,10 +25,10 @@ from holdspace.screening import selectors as screening_selectors
 from holdspace.screening.models import PriorExperience
 
 from . import library, policies, scoring, selectors, services
-from .services import RETROSPECTIVE_INSTRUMENTS
 from .definitions import Definition
 from .forms import SEX_CHOICES, AcknowledgeForm, AssignForm, TotalForm
 from .models import Assignment
+from .services import RETROSPECTIVE_INSTRUMENTS
 
 LINK_MESSAGES = {
     "invalid": gettext_lazy("This link is not valid. Please ask your care team for a new one."),

@@ -91,7 +91,9 @@ def _cached(draw: Callable[..., str]) -> Callable[..., str]:
     return cached
 
 
-def trajectories_figure(model: dict[str, Any], labels: dict[str, str], axis_label: str) -> Figure | None:
+def trajectories_figure(
+    model: dict[str, Any], labels: dict[str, str], axis_label: str
+) -> Figure | None:
     """Estimated mean per group and period with its 95% CI band."""
     periods: Sequence[str] = model.get("periods", [])
     if not model.get("estimates") or not periods:
@@ -143,7 +145,9 @@ def forest(comparisons: Sequence[dict[str, Any]], axis_label: str) -> str:
     return _svg(forest_figure(comparisons, axis_label), axis_label)
 
 
-def stacked_figure(rows: Sequence[tuple[str, list[float]]], parts: Sequence[str], axis_label: str) -> Figure | None:
+def stacked_figure(
+    rows: Sequence[tuple[str, list[float]]], parts: Sequence[str], axis_label: str
+) -> Figure | None:
     """One horizontal bar per group, split into `parts` (percentages adding up to 100)."""
     if not rows:
         return None

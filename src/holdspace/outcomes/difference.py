@@ -67,7 +67,7 @@ def retrospective_scores(client: Client) -> dict[int, dict[str, float]]:
         .order_by("observed_on", "pk")
         .values_list("response__prior_experience", "instrument_code", "total")
     ):
-        found.setdefault(experience_id, {})[code] = total
+        found.setdefault(experience_id, {})[code] = float(total or 0)  # never null: filtered
     return found
 
 

@@ -187,9 +187,9 @@ def random_intercept_reml(
     if n_obs <= p:
         raise ValueError("fewer scores than fixed effects")
     count = np.bincount(clients, minlength=n_clients).astype(float)
-    per_client_cell = np.bincount(
-        clients * n_cells + cell, minlength=n_clients * n_cells
-    ).reshape(n_clients, n_cells)
+    per_client_cell = np.bincount(clients * n_cells + cell, minlength=n_clients * n_cells).reshape(
+        n_clients, n_cells
+    )
     sum_x = per_client_cell @ cells_x  # each client's column sums of X
     sum_y = np.bincount(clients, weights=y, minlength=n_clients)
     per_cell = np.bincount(cell, minlength=n_cells).astype(float)

@@ -149,6 +149,7 @@ def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[Client
             Observation(observed_on, float(total or 0), timepoint or "", band or "")
         )
     no_events = {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
+    everyone = grouping.group_of(ClientRow(code=""), "", definition)
     result = []
     for client_id, seen in observations.items():
         course = courses.get(client_id, {})
@@ -163,7 +164,8 @@ def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[Client
         row.adverse_events = events.get(client_id) or dict(no_events)
         if loaded is not None and factor is not None:
             row.attributes[factor.key] = loaded.get(client_id, "")
-        row.group = grouping.group_of(row, flt.group_by, definition)
+        # Without a factor every row is in one group: its (translated) name is looked up once.
+        row.group = grouping.group_of(row, flt.group_by, definition) if factor else everyone
         result.append(row)
     result.sort(key=lambda r: r.code)
     return result

@@ -5,21 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('measures', '0001_initial_measures'),
-        ('screening', '0002_medical_history_sex'),
+        ("measures", "0001_initial_measures"),
+        ("screening", "0002_medical_history_sex"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='response',
-            name='prior_experience',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='retrospective_responses', to='screening.priorexperience', verbose_name='about the earlier experience'),
+            model_name="response",
+            name="prior_experience",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="retrospective_responses",
+                to="screening.priorexperience",
+                verbose_name="about the earlier experience",
+            ),
         ),
         migrations.AddField(
-            model_name='response',
-            name='retrospective',
-            field=models.BooleanField(default=False, verbose_name='filled in retrospectively'),
+            model_name="response",
+            name="retrospective",
+            field=models.BooleanField(default=False, verbose_name="filled in retrospectively"),
         ),
     ]

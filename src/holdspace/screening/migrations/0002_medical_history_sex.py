@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('screening', '0001_intake_rules_decisions'),
+        ("screening", "0001_intake_rules_decisions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='medicalhistory',
-            name='sex',
-            field=models.CharField(blank=True, choices=[('female', 'Female'), ('male', 'Male'), ('other', 'Other or intersex')], max_length=10, verbose_name='sex'),
+            model_name="medicalhistory",
+            name="sex",
+            field=models.CharField(
+                blank=True,
+                choices=[("female", "Female"), ("male", "Male"), ("other", "Other or intersex")],
+                max_length=10,
+                verbose_name="sex",
+            ),
         ),
     ]
