@@ -144,7 +144,8 @@ def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[Client
             "client_id", "observed_on", "total", "band", "response__assignment__timepoint"
         )
     )  # fmt: skip
-    for client_id, observed_on, total, band, timepoint in scores.iterator(chunk_size=10_000):
+    # One fetch, not a server-side cursor in chunks: fewer round trips (bench/outcomes.py).
+    for client_id, observed_on, total, band, timepoint in scores:
         observations[client_id].append(
             Observation(observed_on, float(total or 0), timepoint or "", band or "")
         )
