@@ -19,6 +19,7 @@ from holdspace.core.schemas import (
     ShortText,
 )
 from holdspace.people.auditing import audit_read
+from holdspace.screening import selectors as screening_selectors
 
 from . import fhir, library, scoring, selectors, services
 from .definitions import Definition, DefinitionError
@@ -80,6 +81,9 @@ class ResponseIn(Schema):
     answers: Answers
     sex: Sex | None = None
     observed_on: LifeDate | None = None
+    # An earlier experience recorded at intake (screening): the response is about it, filled
+    # in retrospectively (EBI, MEQ30 or CEQ only).
+    prior_experience: Id | None = None
 
 
 class ResponseOut(Schema):
@@ -89,6 +93,8 @@ class ResponseOut(Schema):
     answers: dict[str, Any]
     entered_by: str
     submitted_at: dt.datetime | None
+    retrospective: bool
+    prior_experience: int | None
     score: ScoreOut | None
 
 
@@ -263,6 +269,8 @@ def _response_out(response: Response) -> ResponseOut:
         answers=response.answers,
         entered_by=response.entered_by,
         submitted_at=response.submitted_at,
+        retrospective=response.retrospective,
+        prior_experience=response.prior_experience_id,
         score=ScoreOut(**summary(score)) if score is not None else None,
     )
 
@@ -289,6 +297,17 @@ def response_add(
 ) -> Status[ResponseOut | ErrorOut]:
     client = selectors.measures_client_for_user(request.membership, code)
     definition = library.definition_for(client.clinic_id, body.instrument_code)
+    prior = None
+    if body.prior_experience is not None:
+        prior = screening_selectors.experiences_for(client).filter(pk=body.prior_experience).first()
+        if prior is None:
+            return Status(
+                422,
+                ErrorOut(
+                    detail="No such earlier experience for this client.",
+                    errors={"prior_experience": ["No such earlier experience."]},
+                ),
+            )
     try:
         if definition.score_entry_only:
             score = services.score_record_total(
@@ -297,6 +316,7 @@ def response_add(
                 instrument_code=definition.code,
                 total=body.answers.get("total"),
                 observed_on=body.observed_on,
+                prior_experience=prior,
             )
         else:
             score = services.response_record(
@@ -307,6 +327,7 @@ def response_add(
                 sex=body.sex,
                 observed_on=body.observed_on,
                 entered_by=EnteredBy.API,
+                prior_experience=prior,
             )
     except scoring.AnswerError as exc:
         return Status(422, _error(exc))

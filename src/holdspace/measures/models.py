@@ -143,6 +143,17 @@ class Response(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Filled in looking back at an earlier experience recorded at intake (an EBI, MEQ30 or
+    # CEQ about a party, a festival, a ceremony), not about a session of the course.
+    retrospective = models.BooleanField(_("filled in retrospectively"), default=False)
+    prior_experience = models.ForeignKey(
+        "screening.PriorExperience",
+        on_delete=models.PROTECT,
+        related_name="retrospective_responses",
+        null=True,
+        blank=True,
+        verbose_name=_("about the earlier experience"),
+    )
 
     class Meta:
         verbose_name = _("response")

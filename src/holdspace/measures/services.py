@@ -15,11 +15,13 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_write
 from holdspace.people.models import Client
 from holdspace.people.policies import require
+from holdspace.screening.models import PriorExperience
 
 from . import library, policies, scoring
 from .definitions import Definition
@@ -36,6 +38,9 @@ from .models import (
 
 LINK_SALT = "holdspace.measures.link"
 LINK_DAYS = 14  # how long a one-time link stays valid; a new link replaces the old one
+# The acute-experience measures that may be filled in about an earlier experience (issue 11):
+# the same ones filled the day after each medicine session.
+RETROSPECTIVE_INSTRUMENTS = ("EBI", "MEQ30", "CEQ")
 SOURCES = frozenset({"measures", "check-in", "session", "courses", "integration", "preparation"})
 
 
@@ -318,6 +323,22 @@ def response_submit(
     return score
 
 
+def _check_retrospective(
+    client: Client, instrument_code: str, prior_experience: PriorExperience | None
+) -> None:
+    if prior_experience is None:
+        return
+    if prior_experience.client_id != client.pk:
+        raise ValidationError({"prior_experience": _("No such earlier experience.")})
+    if instrument_code not in RETROSPECTIVE_INSTRUMENTS:
+        raise ValidationError(
+            {
+                "instrument_code": _("Only %(codes)s can be filled in about an earlier experience.")
+                % {"codes": ", ".join(RETROSPECTIVE_INSTRUMENTS)}
+            }
+        )
+
+
 def response_record(
     *,
     by: Actor,
@@ -327,16 +348,21 @@ def response_record(
     sex: str | None = None,
     observed_on: dt.date | None = None,
     entered_by: str = EnteredBy.CLINICIAN,
+    prior_experience: PriorExperience | None = None,
 ) -> Score:
-    """A clinician enters a whole response on the client's behalf (or the API does)."""
+    """A clinician enters a whole response on the client's behalf (or the API does).
+
+    With `prior_experience`, the response is about that earlier experience, filled in
+    retrospectively: it is marked so and never completes an assignment of the course."""
     _require_write(by, client)
     definition = _definition(client, instrument_code)
     if definition.score_entry_only:
         raise ValidationError({"instrument_code": "This instrument takes a total score only."})
+    _check_retrospective(client, definition.code, prior_experience)
     result = scoring.score(definition, answers, sex=sex)
     cleaned = scoring.clean_answers(definition, answers)
     with transaction.atomic():
-        assignment = _open_assignment(client, definition.code)
+        assignment = None if prior_experience else _open_assignment(client, definition.code)
         response = Response.objects.create(
             client=client,
             assignment=assignment,
@@ -346,6 +372,8 @@ def response_record(
             entered_by=entered_by,
             entered_by_user=by.user,
             submitted_at=timezone.now(),
+            retrospective=prior_experience is not None,
+            prior_experience=prior_experience,
         )
         _close(assignment)
         score = _score_store(by, response, result, observed_on=observed_on)
@@ -354,7 +382,8 @@ def response_record(
             "measures.response.record",
             client=client,
             target=response,
-            fields=["answers", "submitted_at"],
+            fields=["answers", "submitted_at"]
+            + (["retrospective", "prior_experience"] if prior_experience else []),
         )
     return score
 
@@ -366,13 +395,16 @@ def score_record_total(
     instrument_code: str,
     total: object,
     observed_on: dt.date | None = None,
+    prior_experience: PriorExperience | None = None,
 ) -> Score:
-    """Only a total, for instruments whose text we may not ship (BDI-II)."""
+    """Only a total, for instruments whose text we may not ship (BDI-II). `prior_experience`:
+    as in response_record."""
     _require_write(by, client)
     definition = _definition(client, instrument_code)
+    _check_retrospective(client, definition.code, prior_experience)
     result = scoring.score_from_total(definition, total)
     with transaction.atomic():
-        assignment = _open_assignment(client, definition.code)
+        assignment = None if prior_experience else _open_assignment(client, definition.code)
         response = Response.objects.create(
             client=client,
             assignment=assignment,
@@ -382,6 +414,8 @@ def score_record_total(
             entered_by=EnteredBy.SCORE_ONLY,
             entered_by_user=by.user,
             submitted_at=timezone.now(),
+            retrospective=prior_experience is not None,
+            prior_experience=prior_experience,
         )
         _close(assignment)
         score = _score_store(by, response, result, observed_on=observed_on)
@@ -390,7 +424,7 @@ def score_record_total(
             "measures.score.record",
             client=client,
             target=response,
-            fields=["total"],
+            fields=["total"] + (["retrospective", "prior_experience"] if prior_experience else []),
         )
     return score
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,11 +21,14 @@ from holdspace.people import policies as people_policies
 from holdspace.people import selectors as people_selectors
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
+from holdspace.screening import selectors as screening_selectors
+from holdspace.screening.models import PriorExperience
 
 from . import library, policies, scoring, selectors, services
 from .definitions import Definition
 from .forms import SEX_CHOICES, AcknowledgeForm, AssignForm, TotalForm
 from .models import Assignment
+from .services import RETROSPECTIVE_INSTRUMENTS
 
 LINK_MESSAGES = {
     "invalid": gettext_lazy("This link is not valid. Please ask your care team for a new one."),
@@ -151,6 +154,7 @@ def enter(request: StaffRequest, code: str, instrument: str) -> HttpResponse:
     if not policies.can_write_measures(membership, client):
         raise PermissionDenied
     definition = library.definition_for(client.clinic_id, instrument)
+    prior = _prior_experience(request, client, definition)
     by = Actor.from_request(request)
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -165,11 +169,12 @@ def enter(request: StaffRequest, code: str, instrument: str) -> HttpResponse:
                     instrument_code=definition.code,
                     total=float(total_form.cleaned_data["total"]),
                     observed_on=total_form.cleaned_data["observed_on"],
+                    prior_experience=prior,
                 )
             except scoring.AnswerError as error:
                 total_form.add_error("total", error.message)
             else:
-                return _scored(request, client.code, score)
+                return _scored(request, client.code, score, retrospective=prior is not None)
     elif request.method == "POST":
         values = _posted_answers(request, definition)
         sex = request.POST.get("sex") or None
@@ -182,13 +187,14 @@ def enter(request: StaffRequest, code: str, instrument: str) -> HttpResponse:
                 answers=values,
                 sex=sex if sex in ("female", "male") else None,
                 observed_on=observed_on,
+                prior_experience=prior,
             )
         except scoring.AnswerError as error:
             for link_id in scoring.missing_required(definition, values):
                 errors[link_id] = _("An answer is required.")
             errors.setdefault(error.link_id, error.message)
         else:
-            return _scored(request, client.code, score)
+            return _scored(request, client.code, score, retrospective=prior is not None)
     needs_sex = any(c.sex for c in definition.cut_offs)
     return render(
         request,
@@ -203,9 +209,26 @@ def enter(request: StaffRequest, code: str, instrument: str) -> HttpResponse:
             "sex_choices": SEX_CHOICES,
             "sex": request.POST.get("sex", ""),
             "today": timezone.localdate().isoformat(),
+            "prior": prior,
         },
         status=422 if errors else 200,
     )
+
+
+def _prior_experience(
+    request: HttpRequest, client: Any, definition: Definition
+) -> PriorExperience | None:
+    """`?prior=<id>`: the response is about this earlier experience of the client, filled in
+    retrospectively (an acute-experience measure only). Anything else is not found."""
+    raw = request.GET.get("prior", "")
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 12 or definition.code not in RETROSPECTIVE_INSTRUMENTS:
+        raise Http404
+    found = screening_selectors.experiences_for(client).filter(pk=int(raw)).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def _date_or_none(text: str) -> dt.date | None:
@@ -216,13 +239,18 @@ def _date_or_none(text: str) -> dt.date | None:
     return day if day <= timezone.localdate() else None
 
 
-def _scored(request: HttpRequest, code: str, score: Any) -> HttpResponse:
+def _scored(
+    request: HttpRequest, code: str, score: Any, *, retrospective: bool = False
+) -> HttpResponse:
     band = f" ({score.band})" if score.band else ""
     messages.success(
         request,
         _("%(instrument)s scored %(total)s%(band)s.")
         % {"instrument": score.instrument_code, "total": f"{score.total:g}", "band": band},
     )
+    if retrospective:
+        # Back to where it is shown: beside the medicine sessions' measures.
+        return redirect(reverse("outcomes:difference", args=[code]))
     return redirect(_overview(code))
 
 

@@ -4,16 +4,18 @@ No `from __future__ import annotations` here: it breaks ninja's query resolution
 """
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import field_validator
 
 from holdspace.measures import library
 from holdspace.people.auditing import audit_read
 from holdspace.people.models import Phase
 
-from . import selectors
+from . import model, selectors
+from .grouping import FACTORS
 from .rows import ClientRow
 from .summary import summarise
 
@@ -27,11 +29,19 @@ class ErrorOut(Schema):
 
 class CohortQuery(Schema):
     instrument: str = Field(min_length=1, max_length=40)
-    group_by: Literal["", "prior_party_use", "baseline_severity", "template"] = ""
+    # One of grouping.FACTORS (the registry), checked below so a new factor needs no edit here.
+    group_by: str = Field("", max_length=40)
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     template: str = Field("", max_length=80)
     phase: Phase | None = None
+
+    @field_validator("group_by")
+    @classmethod
+    def known_factor(cls, value: str) -> str:
+        if value and value not in FACTORS:
+            raise ValueError(f"group_by must be one of: {', '.join(FACTORS)}")
+        return value
 
     def as_filter(self) -> selectors.CohortFilter:
         return selectors.CohortFilter(
@@ -97,18 +107,31 @@ def outcome_clients(
     return Status(200, {"items": [row_out(row) for row in _rows(request, query)]})
 
 
+class SummaryQuery(CohortQuery):
+    # The mixed model is the slow part: leave it out with model=false. It is fitted on at most
+    # model.MAX_CLIENTS clients (a fixed hash-chosen sample, reported under model.sample).
+    model: bool = True
+
+
 @router.get(
     "/summary",
     response={200: dict[str, Any], 403: ErrorOut, 422: ErrorOut},
     summary="The cohort summary, computed from the same per-client rows",
 )
 def outcome_summary(
-    request: HttpRequest, query: Query[CohortQuery]
+    request: HttpRequest, query: Query[SummaryQuery]
 ) -> Status[dict[str, Any] | ErrorOut]:
     if not _known_instrument(request, query.instrument):
         return Status(422, ErrorOut(detail="No such instrument.", item="instrument"))
     rows = _rows(request, query)
-    summary = summarise(rows, instrument=query.instrument, group_by=query.group_by)
+    summary = summarise(
+        rows,
+        instrument=query.instrument,
+        group_by=query.group_by,
+        with_model=query.model,
+        model_max_clients=model.MAX_CLIENTS,
+        model_cached=True,
+    )
     clients = selectors.cohort_clients(request.membership, query.as_filter())  # type: ignore[attr-defined]
     summary["flow"] = selectors.cohort_flow(clients, rows)
     return Status(200, summary)

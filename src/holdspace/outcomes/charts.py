@@ -2,15 +2,25 @@
 
 Every plot has a data table beside it in the template; the SVG is a picture of that table.
 `Figure` is used directly (not pyplot), so rendering holds no global state between requests.
+
+Each plot has a builder returning a matplotlib `Figure` (or None when there is nothing to
+draw): `trajectories_figure`, `forest_figure`, `stacked_figure`, `flow_figure`. Pages use the
+str functions of the same name without `_figure` (inline SVG, text kept as text). A PDF report
+calls `svg_bytes(figure, title)`: a standalone SVG document with every glyph drawn as a path
+(no font needed by the PDF renderer) and no external reference (no links, no images).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib as mpl
+from django.core.cache import cache
 from matplotlib.figure import Figure
 
 # Text stays text (smaller, selectable, readable by screen readers that look inside SVG);
@@ -42,7 +52,9 @@ def _figure(width: float, height: float) -> tuple[Figure, Any]:
     return fig, ax
 
 
-def _svg(fig: Figure, title: str) -> str:
+def _svg(fig: Figure | None, title: str) -> str:
+    if fig is None:
+        return ""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Title": title, "Date": None})
     svg = buffer.getvalue()
@@ -50,11 +62,42 @@ def _svg(fig: Figure, title: str) -> str:
     return svg[svg.index("<svg") :]
 
 
-def trajectories(model: dict[str, Any], labels: dict[str, str], axis_label: str) -> str:
+def svg_bytes(fig: Figure, title: str) -> bytes:
+    """A standalone SVG document for a PDF: glyphs as paths, so no font has to be found."""
+    buffer = io.BytesIO()
+    with mpl.rc_context({"svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Title": title, "Date": None})
+    return buffer.getvalue()
+
+
+# Drawing is the slow part of the cohort page (a few hundred ms a plot), and a plot is a pure
+# function of its inputs: the page's SVG is cached under a digest of them (data, labels in the
+# page's language). Bump when the drawing code changes.
+CHART_VERSION = 1
+CACHE_SECONDS = 24 * 3600
+
+
+def _cached(draw: Callable[..., str]) -> Callable[..., str]:
+    @functools.wraps(draw)
+    def cached(*args: Any) -> str:
+        inputs = json.dumps([draw.__name__, CHART_VERSION, args], default=str, sort_keys=True)
+        key = "outcomes.chart." + hashlib.sha256(inputs.encode()).hexdigest()
+        found = cache.get(key)
+        if found is None:
+            found = draw(*args)
+            cache.set(key, found, CACHE_SECONDS)
+        return str(found)
+
+    return cached
+
+
+def trajectories_figure(
+    model: dict[str, Any], labels: dict[str, str], axis_label: str
+) -> Figure | None:
     """Estimated mean per group and period with its 95% CI band."""
     periods: Sequence[str] = model.get("periods", [])
     if not model.get("estimates") or not periods:
-        return ""
+        return None
     fig, ax = _figure(7, 3.6)
     groups = list(dict.fromkeys(e["group"] for e in model["estimates"]))
     for i, group in enumerate(groups):
@@ -70,14 +113,19 @@ def trajectories(model: dict[str, Any], labels: dict[str, str], axis_label: str)
     legend = ax.legend(frameon=False, fontsize="small")
     for text in legend.get_texts():
         text.set_color(INK)
-    return _svg(fig, axis_label)
+    return fig
 
 
-def forest(comparisons: Sequence[dict[str, Any]], axis_label: str) -> str:
+@_cached
+def trajectories(model: dict[str, Any], labels: dict[str, str], axis_label: str) -> str:
+    return _svg(trajectories_figure(model, labels, axis_label), axis_label)
+
+
+def forest_figure(comparisons: Sequence[dict[str, Any]], axis_label: str) -> Figure | None:
     """Hedges' g (95% CI) of each group against the reference group."""
     shown = [c for c in comparisons if c["effect"]["value"] is not None]
     if not shown:
-        return ""
+        return None
     fig, ax = _figure(7, 0.6 + 0.5 * len(shown))
     for y, c in enumerate(reversed(shown)):
         lo, hi = c["effect"]["ci95"]
@@ -89,13 +137,20 @@ def forest(comparisons: Sequence[dict[str, Any]], axis_label: str) -> str:
         [_plain(f"{c['groups'][0]} vs {c['groups'][1]}") for c in reversed(shown)],
     )
     ax.set_xlabel(_plain(axis_label))
-    return _svg(fig, axis_label)
+    return fig
 
 
-def stacked(rows: Sequence[tuple[str, list[float]]], parts: Sequence[str], axis_label: str) -> str:
+@_cached
+def forest(comparisons: Sequence[dict[str, Any]], axis_label: str) -> str:
+    return _svg(forest_figure(comparisons, axis_label), axis_label)
+
+
+def stacked_figure(
+    rows: Sequence[tuple[str, list[float]]], parts: Sequence[str], axis_label: str
+) -> Figure | None:
     """One horizontal bar per group, split into `parts` (percentages adding up to 100)."""
     if not rows:
-        return ""
+        return None
     fig, ax = _figure(7, 0.8 + 0.5 * len(rows))
     names = [_plain(name) for name, _values in rows]
     left = [0.0] * len(rows)
@@ -110,13 +165,18 @@ def stacked(rows: Sequence[tuple[str, list[float]]], parts: Sequence[str], axis_
                        bbox_to_anchor=(0.5, -0.35), ncols=len(parts))  # fmt: skip
     for text in legend.get_texts():
         text.set_color(INK)
-    return _svg(fig, axis_label)
+    return fig
 
 
-def flow(steps: Sequence[tuple[str, int]], axis_label: str) -> str:
+@_cached
+def stacked(rows: Sequence[tuple[str, list[float]]], parts: Sequence[str], axis_label: str) -> str:
+    return _svg(stacked_figure(rows, parts, axis_label), axis_label)
+
+
+def flow_figure(steps: Sequence[tuple[str, int]], axis_label: str) -> Figure | None:
     """The flow from screened to analysed as a column of boxes with the count in each."""
     if not steps:
-        return ""
+        return None
     fig, ax = _figure(5, 0.55 * len(steps) + 0.3)
     ax.set_axis_off()
     n = len(steps)
@@ -129,4 +189,9 @@ def flow(steps: Sequence[tuple[str, int]], axis_label: str) -> str:
                         arrowprops={"arrowstyle": "->", "color": INK})  # fmt: skip
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.6, n - 0.4)
-    return _svg(fig, axis_label)
+    return fig
+
+
+@_cached
+def flow(steps: Sequence[tuple[str, int]], axis_label: str) -> str:
+    return _svg(flow_figure(steps, axis_label), axis_label)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from holdspace.courses import selectors as courses_selectors
 from holdspace.courses.models import Course, VisitKind
 from holdspace.measures.models import Score
+from holdspace.measures.services import RETROSPECTIVE_INSTRUMENTS
 from holdspace.people.models import Client
 from holdspace.preparation.models import Preparation
 from holdspace.screening import selectors as screening_selectors
@@ -34,8 +35,9 @@ FACTORS = {
     "how_it_went": gettext_lazy("How it went"),
     "adverse_events": gettext_lazy("Adverse events"),
 }
-# The acute-experience measures filled the day after each medicine session.
-ACUTE_INSTRUMENTS = ("EBI", "MEQ30", "CEQ")
+# The acute-experience measures filled the day after each medicine session, and the ones that
+# may be filled retrospectively about an earlier experience (the same list, owned by measures).
+ACUTE_INSTRUMENTS = RETROSPECTIVE_INSTRUMENTS
 NOT_RECORDED = "not_recorded"
 LOUD_CONTEXTS = {Context.PARTY, Context.FESTIVAL}
 
@@ -50,11 +52,34 @@ def _yes_no(flag: bool, yes: str, no: str) -> dict[str, str]:
     return _cell("yes", yes) if flag else _cell("no", no)
 
 
-def prior_column(experience: PriorExperience) -> dict[str, Any]:
+def retrospective_scores(client: Client) -> dict[int, dict[str, float]]:
+    """The acute measures filled retrospectively about each earlier experience (the latest
+    response per experience and instrument), in one query."""
+    found: dict[int, dict[str, float]] = {}
+    for experience_id, code, total in (
+        Score.objects.filter(
+            client=client,
+            instrument_code__in=ACUTE_INSTRUMENTS,
+            total__isnull=False,
+            response__retrospective=True,
+            response__prior_experience__isnull=False,
+        )
+        .order_by("observed_on", "pk")
+        .values_list("response__prior_experience", "instrument_code", "total")
+    ):
+        found.setdefault(experience_id, {})[code] = float(total or 0)  # never null: filtered
+    return found
+
+
+def prior_column(
+    experience: PriorExperience, measures: dict[str, float] | None = None
+) -> dict[str, Any]:
     place = experience.get_context_display()
     loud = experience.context in LOUD_CONTEXTS
+    measures = measures or {}
     return {
         "kind": "prior",
+        "experience_id": experience.pk,
         "title": _("%(substance)s, %(place)s")
         % {
             "substance": experience.get_substance_display(),
@@ -80,7 +105,9 @@ def prior_column(experience: PriorExperience) -> dict[str, Any]:
             "how_it_went": _cell(experience.how_it_went, experience.get_how_it_went_display()),
             "adverse_events": _cell(NOT_RECORDED),
         },
-        "measures": {},
+        # Filled in retrospectively, looking back (the sessions' are filled the next day).
+        "measures_retrospective": True,
+        "measures": {code: measures.get(code) for code in ACUTE_INSTRUMENTS},
     }
 
 
@@ -158,6 +185,7 @@ def session_columns(client: Client, course: Course) -> list[dict[str, Any]]:
                         % {"count": len(events), "serious": serious},
                     ),
                 },
+                "measures_retrospective": False,
                 "measures": {
                     code: acute.get((code, f"after_medicine_session_{visit.number}"))
                     for code in ACUTE_INSTRUMENTS
@@ -194,7 +222,11 @@ def plain_summary(prior: list[dict[str, Any]], sessions: list[dict[str, Any]]) -
 
 
 def difference_of(client: Client) -> dict[str, Any]:
-    prior = [prior_column(e) for e in screening_selectors.experiences_for(client)]
+    retrospective = retrospective_scores(client)
+    prior = [
+        prior_column(e, retrospective.get(e.pk))
+        for e in screening_selectors.experiences_for(client)
+    ]
     course = courses_selectors.courses_of_client(client).order_by("-created_at").first()
     sessions = session_columns(client, course) if course is not None else []
     return {

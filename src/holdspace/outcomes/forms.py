@@ -9,14 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from holdspace.people.models import Phase
 
+from .grouping import FACTORS
 from .selectors import CohortFilter
 
-GROUP_BY_CHOICES = [
-    ("", _("No grouping")),
-    ("prior_party_use", _("Prior party use")),
-    ("baseline_severity", _("Baseline severity")),
-    ("template", _("Protocol template")),
-]
+# From the grouping registry: a factor added there appears here.
+GROUP_BY_CHOICES = [("", _("No grouping"))] + [(f.key, f.label) for f in FACTORS.values()]
 
 
 class CohortForm(forms.Form):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from holdspace.measures.definitions import Definition
 
@@ -39,8 +40,9 @@ def party_use_group(uses: int) -> str:
     return "50+"
 
 
-@dataclass(frozen=True)
-class Observation:
+class Observation(NamedTuple):
+    # A named tuple, not a dataclass: the cohort makes one per score (millions at network
+    # scale) and a tuple is several times cheaper to build.
     observed_on: dt.date
     total: float
     timepoint: str = ""
@@ -67,6 +69,8 @@ class ClientRow:
     prior_party_uses: int = 0
     group: str = ""
     template: str = ""
+    # Values of grouping factors read from other apps (grouping.Factor.load), e.g. "sex".
+    attributes: dict[str, str] = field(default_factory=dict)
     follow_ups: dict[str, float] = field(default_factory=dict)
     # Adverse events of the client's medicine sessions: all, pleasant, abuse potential, serious.
     adverse_events: dict[str, int] = field(default_factory=dict)

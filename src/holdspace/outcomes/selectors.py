@@ -18,17 +18,15 @@ from django.utils.translation import gettext as _
 
 from holdspace.courses.models import Course, Visit, VisitKind
 from holdspace.measures import library
-from holdspace.measures.definitions import Definition
 from holdspace.measures.models import Score
 from holdspace.people import selectors as people_selectors
 from holdspace.people.models import Client, Membership, Phase
 from holdspace.screening.models import Context, Decision, PriorExperience, ScreeningDecision
 from holdspace.sessions.models import AdverseEvent, MedicineSession, Valence
 
-from . import policies
-from .rows import ClientRow, Observation, build_row, party_use_group
+from . import grouping, policies
+from .rows import ClientRow, Observation, build_row
 
-GROUP_BY = ("prior_party_use", "baseline_severity", "template")
 PARTY_CONTEXTS = (Context.PARTY, Context.FESTIVAL)
 PHASE_ORDER = [choice.value for choice in Phase]
 
@@ -119,71 +117,59 @@ def adverse_events(clients: QuerySet[Client]) -> dict[int, dict[str, int]]:
     return found
 
 
-def severity_group(row: ClientRow, definition: Definition) -> str:
-    if row.baseline is None:
-        return _("no baseline")
-    if row.baseline_band:
-        return row.baseline_band
-    if row.diagnosis_at_baseline is not None:
-        if row.diagnosis_at_baseline:
-            return _("at or above the provisional diagnosis cut-off")
-        return _("below the provisional diagnosis cut-off")
-    return _("not banded")
-
-
 def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[ClientRow]:
-    """One row per client of the cohort with at least one score on the instrument."""
+    """One row per client of the cohort with at least one score on the instrument.
+
+    A fixed number of set-based queries whatever the number of clients (one per kind of fact,
+    plus one for a grouping factor read from another app); the rows are built in one pass.
+    """
     clients = cohort_clients(membership, flt)
     definition = library.definition_for(
         membership.clinic_id if membership else None, flt.instrument
     )
+    codes = dict(clients.values_list("pk", "code"))
     sessions = first_medicine_sessions(clients)
     parties = party_uses(clients)
     courses = latest_courses(clients)
     events = adverse_events(clients)
-    observations: dict[tuple[int, str], list[Observation]] = defaultdict(list)
+    factor = grouping.FACTORS.get(flt.group_by)
+    loaded = factor.load(clients) if factor is not None and factor.load is not None else None
+    observations: dict[int, list[Observation]] = defaultdict(list)
     scores = (
         Score.objects.filter(
             client__in=clients, instrument_code=definition.code, total__isnull=False
         )
         .order_by("client_id", "observed_on", "pk")
         .values_list(
-            "client_id", "client__code", "observed_on", "total", "band",
-            "response__assignment__timepoint",
+            "client_id", "observed_on", "total", "band", "response__assignment__timepoint"
         )
     )  # fmt: skip
-    for client_id, code, observed_on, total, band, timepoint in scores:
-        observations[(client_id, code)].append(
+    # One fetch, not a server-side cursor in chunks: fewer round trips (bench/outcomes.py).
+    for client_id, observed_on, total, band, timepoint in scores:
+        observations[client_id].append(
             Observation(observed_on, float(total or 0), timepoint or "", band or "")
         )
+    no_events = {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
+    everyone = grouping.group_of(ClientRow(code=""), "", definition)
     result = []
-    for (client_id, code), seen in observations.items():
+    for client_id, seen in observations.items():
         course = courses.get(client_id, {})
         row = build_row(
-            code=code,
+            code=codes[client_id],
             observations=seen,
             first_medicine_session=sessions.get(client_id),
             definition=definition,
             prior_party_uses=parties.get(client_id, 0),
             template=str(course.get("template_name", "")),
         )
-        row.adverse_events = events.get(
-            client_id, {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
-        )
-        row.group = group_of(row, flt.group_by, definition)
+        row.adverse_events = events.get(client_id) or dict(no_events)
+        if loaded is not None and factor is not None:
+            row.attributes[factor.key] = loaded.get(client_id, "")
+        # Without a factor every row is in one group: its (translated) name is looked up once.
+        row.group = grouping.group_of(row, flt.group_by, definition) if factor else everyone
         result.append(row)
     result.sort(key=lambda r: r.code)
     return result
-
-
-def group_of(row: ClientRow, group_by: str, definition: Definition) -> str:
-    if group_by == "prior_party_use":
-        return party_use_group(row.prior_party_uses)
-    if group_by == "baseline_severity":
-        return severity_group(row, definition)
-    if group_by == "template":
-        return row.template or _("no course")
-    return _("all")
 
 
 FLOW_STEPS = (

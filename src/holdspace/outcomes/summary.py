@@ -8,7 +8,8 @@ from itertools import groupby
 from typing import Any
 
 from . import model, stats
-from .rows import PARTY_USE_GROUPS, ClientRow
+from .grouping import SMALL_CELL, group_order
+from .rows import ClientRow
 
 
 def _ci(pair: tuple[float, float] | None) -> list[float] | None:
@@ -52,6 +53,9 @@ def group_summary(group: str, rows: Sequence[ClientRow]) -> dict[str, Any]:
     return {
         "group": group,
         "n": len(done),
+        # Few analysed clients: unstable numbers, and with a factor such as sex, a cell that
+        # may point at a person. Shown with a caution, never hidden silently.
+        "small_cell": len(done) < SMALL_CELL,
         "n_with_baseline": sum(1 for r in rows if r.baseline is not None),
         "baseline_mean": base.mean,
         "baseline_sd": base.sd,
@@ -75,12 +79,6 @@ def group_summary(group: str, rows: Sequence[ClientRow]) -> dict[str, Any]:
             },
         },
     }
-
-
-def group_order(group_by: str, names: set[str]) -> list[str]:
-    if group_by == "prior_party_use":
-        return [g for g in PARTY_USE_GROUPS if g in names]
-    return sorted(names)
 
 
 def comparisons(grouped: dict[str, list[ClientRow]], order: list[str]) -> list[dict[str, Any]]:
@@ -111,7 +109,18 @@ def comparisons(grouped: dict[str, list[ClientRow]], order: list[str]) -> list[d
     return found
 
 
-def summarise(rows: Sequence[ClientRow], *, instrument: str, group_by: str) -> dict[str, Any]:
+def summarise(
+    rows: Sequence[ClientRow],
+    *,
+    instrument: str,
+    group_by: str,
+    with_model: bool = True,
+    model_max_clients: int | None = None,
+    model_cached: bool = False,
+) -> dict[str, Any]:
+    """The summary of the rows. The mixed model is the slow part: `with_model=False` leaves it
+    out (`model` is then None); `model_max_clients` bounds it and `model_cached` keeps the fit
+    in the cache (see model.fit)."""
     ordered = sorted(rows, key=lambda r: r.group)
     grouped = {name: list(members) for name, members in groupby(ordered, key=lambda r: r.group)}
     order = group_order(group_by, set(grouped))
@@ -120,5 +129,7 @@ def summarise(rows: Sequence[ClientRow], *, instrument: str, group_by: str) -> d
         "group_by": group_by or None,
         "groups": [group_summary(name, grouped[name]) for name in order],
         "comparisons": comparisons(grouped, order),
-        "model": model.fit(rows, order),
+        "model": model.fit(rows, order, max_clients=model_max_clients, cached=model_cached)
+        if with_model
+        else None,
     }

@@ -8,18 +8,22 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from holdspace.core.http import StaffRequest
 from holdspace.courses import selectors as courses_selectors
 from holdspace.measures import library
+from holdspace.measures import policies as measures_policies
 from holdspace.people import selectors as people_selectors
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
 
 from . import charts, policies, selectors
+from . import model as model_fit
 from .forms import CohortForm
+from .grouping import SMALL_CELL
 from .summary import summarise
 
 DEFAULT_INSTRUMENT = "PCL-5"
@@ -101,10 +105,17 @@ def cohort(request: StaffRequest) -> HttpResponse:
             "outcomes.cohort.list",
             fields=[flt.instrument, flt.group_by or "all"],
         )
-        summary = summarise(rows, instrument=flt.instrument, group_by=flt.group_by)
+        summary = summarise(
+            rows,
+            instrument=flt.instrument,
+            group_by=flt.group_by,
+            model_max_clients=model_fit.MAX_CLIENTS,
+            model_cached=True,
+        )
         summary["flow"] = selectors.cohort_flow(selectors.cohort_clients(membership, flt), rows)
         context.update(_report(rows, summary))
         context["instrument"] = flt.instrument
+        context["small_cell_limit"] = SMALL_CELL
     return render(request, "outcomes/cohort.html", context)
 
 
@@ -177,8 +188,28 @@ def difference(request: StaffRequest, code: str) -> HttpResponse:
         {"label": label, "cells": [column["factors"][key] for column in columns]}
         for key, label in factors.items()
     ]
+    # A prior experience's acute measures are filled retrospectively: offer the form where
+    # the member may record measures and none is there yet.
+    can_record = measures_policies.can_write_measures(request.membership, client)  # type: ignore[arg-type]
     measures = [
-        {"code": code, "cells": [column["measures"].get(code) for column in columns]}
+        {
+            "code": code,
+            "cells": [
+                {
+                    "value": column["measures"].get(code),
+                    "retrospective": column["measures_retrospective"],
+                    "record_url": (
+                        reverse("measures:enter", args=[client.code, code])  # type: ignore[attr-defined]
+                        + f"?prior={column['experience_id']}"
+                    )
+                    if can_record
+                    and column["kind"] == "prior"
+                    and column["measures"].get(code) is None
+                    else "",
+                }
+                for column in columns
+            ],
+        }
         for code in found["acute_instruments"]  # type: ignore[attr-defined]
     ]
     return render(

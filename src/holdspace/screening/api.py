@@ -29,6 +29,7 @@ Temperature = Annotated[Decimal, Field(ge=0, le=100, max_digits=4, decimal_place
 class MedicalIn(Schema):
     """The whole medical history: every field is required (a PUT replaces the document)."""
 
+    sex: Literal["", "female", "male", "other"] = ""  # "" = not recorded
     hypertension: Hypertension
     arrhythmia: bool
     qtc_value: Qtc | None

@@ -25,6 +25,7 @@ class MedicalHistoryForm(forms.ModelForm):
     class Meta:
         model = MedicalHistory
         fields = [
+            "sex",
             "hypertension",
             "arrhythmia",
             "qtc_value",

@@ -47,6 +47,14 @@ class SuicideRisk(models.TextChoices):
     HIGH = "high", _("High or imminent")
 
 
+class Sex(models.TextChoices):
+    """Sex as recorded for medical purposes (dosing, pregnancy, outcome reports by sex)."""
+
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other or intersex")
+
+
 class _Recorded(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -61,6 +69,8 @@ class _Recorded(models.Model):
 class MedicalHistory(_Recorded):
     """One version of a client's medical history. The latest version is the current one."""
 
+    # Blank means not recorded (histories recorded before the field existed).
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
     hypertension = models.CharField(
         _("hypertension"), max_length=20, choices=Hypertension.choices, default=Hypertension.NONE
     )
