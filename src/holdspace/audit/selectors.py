@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -14,12 +15,26 @@ from .models import AuditEvent
 
 
 def audit_events_for(
-    membership: Membership | None, *, action: str = "", client_code: str = "", actor: str = ""
+    membership: Membership | None,
+    *,
+    action: str = "",
+    client_code: str = "",
+    actor: str = "",
+    since: date | None = None,
+    until: date | None = None,
 ) -> QuerySet[AuditEvent]:
-    """The audit rows of the member's own clinic, newest first (clinic admins only)."""
+    """The audit rows of the member's own clinic, newest first (clinic admins only), from the
+    start of `since` to the end of `until` (the clinic's local days)."""
     if membership is None or not policies.can_read_audit(membership):
         return AuditEvent.objects.none()
     events = AuditEvent.objects.filter(clinic_id=membership.clinic_id)
+    zone = timezone.get_current_timezone()
+    if since is not None:
+        events = events.filter(at__gte=datetime.combine(since, time.min, tzinfo=zone))
+    if until is not None:
+        events = events.filter(
+            at__lt=datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+        )
     if action:
         events = events.filter(action__startswith=action)
     if client_code:

@@ -74,7 +74,7 @@ def screening_index(request: StaffRequest) -> HttpResponse:
 
 def _rule_messages(rule_ids: list[str]) -> list[str]:
     rules = shipped_rules()
-    return [rule.message if (rule := rules.rule(rid)) else rid for rid in rule_ids]
+    return [rule.text if (rule := rules.rule(rid)) else rid for rid in rule_ids]
 
 
 def _screening_context(
