@@ -236,7 +236,7 @@ def medications(request: StaffRequest, code: str) -> HttpResponse:
     rows = []
     for m in selectors.medications_for(client):
         drug = drugs.drugs.get(m.list_key)
-        classes = [drugs.class_labels.get(c, c) for c in drug.classes] if drug else []
+        classes = [drugs.class_text(c) for c in drug.classes] if drug else []
         update = MedicationUpdateForm(
             initial={"dose": m.dose, "stop_date": m.stop_date}, prefix=str(m.pk)
         )
