@@ -33,7 +33,7 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("Who"), required=False, max_length=254)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
             self.add_error("until", _("The end date is before the start date."))
@@ -78,7 +78,10 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
         return HttpResponse(
-            "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+            "; ".join(
+                f"{name}: {' '.join(str(e) for e in errors)}"
+                for name, errors in form.errors.items()
+            ),
             status=422,
             content_type="text/plain; charset=utf-8",
         )

@@ -160,7 +160,7 @@ class CourseSettingsForm(forms.ModelForm):
         return [d.isoformat() for d in sorted(days)]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens is not None and closes is not None and closes <= opens:
             self.add_error("closes_at", _("The clinic must close after it opens."))

@@ -50,7 +50,7 @@ class OpeningHours:
         if not self.within_hours(local.time()):
             return (
                 "outside_opening_hours",
-                _("%(time)s is outside the clinic's opening hours (%(opens)s–%(closes)s).")
+                _("%(time)s is outside the clinic's opening hours (%(opens)s-%(closes)s).")
                 % {
                     "time": local.strftime("%H:%M"),
                     "opens": self.opens.strftime("%H:%M"),
@@ -59,7 +59,9 @@ class OpeningHours:
             )
         return None
 
-    def place(self, kind: str, day: dt.date, time: dt.time) -> tuple[dt.date, dt.time, Phrase | None]:
+    def place(
+        self, kind: str, day: dt.date, time: dt.time
+    ) -> tuple[dt.date, dt.time, Phrase | None]:
         """The first open slot at or after (day, time), and a phrase saying why it moved."""
         new_day, new_time = day, time
         if new_time < self.opens:
@@ -88,7 +90,7 @@ class OpeningHours:
             why = Phrase(
                 gettext_noop(
                     "moved to %(day)s %(time)s: %(was)s is outside opening hours "
-                    "(%(opens)s–%(closes)s)"
+                    "(%(opens)s-%(closes)s)"
                 ),
                 {
                     "day": new_day.isoformat(),

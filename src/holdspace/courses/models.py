@@ -282,6 +282,9 @@ class CourseSettings(models.Model):
         help_text=_("Public holidays and other days the clinic is closed."),
     )
 
+    def __str__(self) -> str:
+        return f"course settings of clinic {self.clinic_id}"
+
     def opening_hours(self) -> OpeningHours:
         return OpeningHours(
             opens=self.opens_at,
@@ -289,6 +292,3 @@ class CourseSettings(models.Model):
             weekdays=frozenset(int(d) for d in self.open_weekdays),
             closed=frozenset(dt.date.fromisoformat(d) for d in self.closed_dates),
         )
-
-    def __str__(self) -> str:
-        return f"course settings of clinic {self.clinic_id}"

@@ -53,7 +53,9 @@ def schedule_propose(
     are counted from where it lands."""
     visits: list[ProposedVisit] = []
 
-    def place(kind: str, day: dt.date, time: dt.time, why: Phrase) -> tuple[dt.date, dt.time, Phrase]:
+    def place(
+        kind: str, day: dt.date, time: dt.time, why: Phrase
+    ) -> tuple[dt.date, dt.time, Phrase]:
         if hours is None:
             return day, time, why
         new_day, new_time, moved = hours.place(kind, day, time)

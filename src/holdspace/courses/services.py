@@ -38,6 +38,7 @@ from .models import (
     VisitMove,
 )
 from .phase import phase_refresh
+from .phrases import Phrase
 from .protocols import (
     PROTOCOL_DIR,
     ProtocolError,
@@ -46,7 +47,6 @@ from .protocols import (
     protocol_parse,
     protocol_parse_yaml,
 )
-from .phrases import Phrase
 from .schedule import ProposedVisit, measure_due_dates, schedule_propose
 
 # What screening says (the screening app is built alongside; imported when called) ----------

@@ -26,10 +26,10 @@ from holdspace.people.selectors import client_for_user
 
 from . import policies, selectors, services
 from .forms import (
+    WEEKDAYS,
     CourseAcceptForm,
     CourseCloseForm,
     CourseCreateForm,
-    WEEKDAYS,
     CourseSettingsForm,
     DosePlanForm,
     RoomForm,

@@ -282,10 +282,8 @@ class Definition(Strict):
 
     def band_text(self, label: str) -> str:
         """A stored band or cut-off label (English) in the reader's language."""
-        for each in [*self.bands, *self.cut_offs]:
-            if each.label == label:
-                return each.text
-        return label
+        named: list[Band | CutOff] = [*self.bands, *self.cut_offs]
+        return next((each.text for each in named if each.label == label), label)
 
     def item(self, link_id: str) -> Item | None:
         return next((item for item in self.items if item.link_id == link_id), None)

@@ -72,7 +72,9 @@ class MedicationList:
 
     def class_text(self, key: str) -> str:
         """A drug class's name in the reader's language ("SSRI"), not its key ("ssri")."""
-        return in_reader_language(self.class_labels.get(key, key), self.class_labels_nb.get(key, ""))
+        return in_reader_language(
+            self.class_labels.get(key, key), self.class_labels_nb.get(key, "")
+        )
 
     def match(self, name: str) -> Drug | None:
         """The drug whose generic or brand name is `name` (or `generic (brands)` as offered).

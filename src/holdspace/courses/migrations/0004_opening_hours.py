@@ -19,7 +19,9 @@ class Migration(migrations.Migration):
             name="closes_at",
             field=models.TimeField(
                 default=datetime.time(18, 0),
-                help_text="Visits start within opening hours; a medicine session may run past closing.",
+                help_text=(
+                    "Visits start within opening hours; a medicine session may run past closing."
+                ),
                 verbose_name="closes at",
             ),
         ),
