@@ -29,6 +29,7 @@ def test_the_audit_log_filters_by_dates(clinics, clinic_admin):
     backwards = browser.get(url, {"since": today.isoformat(), "until": yesterday})
     assert backwards.status_code == 422
     assert "The end date is before the start date." in backwards.content.decode()
+    assert "test.north" not in backwards.content.decode()
 
 
 def test_the_export_is_the_clinic_s_own_rows_and_is_audited(

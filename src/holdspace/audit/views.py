@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from holdspace.people import policies
 from holdspace.people.actors import Actor
 
+from .models import AuditEvent
 from .selectors import audit_events_for
 from .services import audit_record
 
@@ -54,7 +55,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     # Recorded before the page is counted, so the page does not lose its oldest row to it.
     actor = Actor.from_request(request)
     audit_record(action="audit.view", actor=actor.user, clinic_id=actor.clinic_id, ip=actor.ip)
-    events = audit_events_for(membership, **filters)
+    # A refused filter shows no rows rather than every row under a filter that looks applied.
+    events = (
+        audit_events_for(membership, **filters) if not form.errors else AuditEvent.objects.none()
+    )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
