@@ -229,6 +229,9 @@ def test_a_clinic_admin_sets_the_emergency_number_the_portal_shows(
     response = admin.post(
         reverse("courses:course_settings"),
         {
+            "opens_at": "08:00",
+            "closes_at": "18:00",
+            "open_weekdays": ["0", "1", "2", "3", "4", "5", "6"],
             "overnight_stay_required": "on",
             "emergency_number": "112",
             "preparation_material": "Rest well.",

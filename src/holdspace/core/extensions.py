@@ -4,7 +4,9 @@ Each app registers in its AppConfig.ready():
 - a *client panel*: a partial template on the client overview, with its own context;
 - a *banner source*: notices shown on every staff page (e.g. unacknowledged safety alerts);
 - a *demo extension*: what `holdspace demo` adds for that part of the arc;
-- a *Today panel*: what that part of the arc asks of this member today (the landing page).
+- a *Today panel*: what that part of the arc asks of this member today (the landing page);
+- a *settings panel*: that part's clinic settings, summarised on the clinic settings page with
+  a link to where they are edited (a TodayPanel: key, order, template, context).
 """
 
 from __future__ import annotations
@@ -71,6 +73,24 @@ _client_panels: list[ClientPanel] = []
 _banner_sources: list[Callable[[HttpRequest], list[Banner]]] = []
 _demo_extensions: list[tuple[int, Callable[[DemoContext], None]]] = []
 _today_panels: list[TodayPanel] = []
+_settings_panels: list[TodayPanel] = []
+
+
+def register_settings_panel(panel: TodayPanel) -> None:
+    if all(existing.key != panel.key for existing in _settings_panels):
+        _settings_panels.append(panel)
+        _settings_panels.sort(key=lambda p: p.order)
+
+
+def settings_panels(
+    request: HttpRequest, membership: Membership
+) -> list[tuple[str, dict[str, Any]]]:
+    shown = []
+    for panel in _settings_panels:
+        context = panel.context(request, membership)
+        if context is not None:
+            shown.append((panel.template, context))
+    return shown
 
 
 def register_today_panel(panel: TodayPanel) -> None:

@@ -12,6 +12,7 @@ class CoursesConfig(AppConfig):
             TodayPanel,
             register_client_panel,
             register_demo_extension,
+            register_settings_panel,
             register_today_panel,
         )
 
@@ -34,6 +35,9 @@ class CoursesConfig(AppConfig):
         )
         register_today_panel(
             TodayPanel("scheduling", 60, "courses/_today_coordinator.html", today.coordinator_panel)
+        )
+        register_settings_panel(
+            TodayPanel("courses", 20, "courses/_settings_panel.html", views.settings_panel)
         )
         # Last: the demo's phases become the ones its records say (see phase.py).
         register_demo_extension(1000, demo.demo_phases)

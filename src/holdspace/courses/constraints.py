@@ -15,6 +15,8 @@ The checks, each with its `kind`:
 - `in_the_past`: a visit starts before now.
 - `before_washout`: a medicine session falls before the earliest date screening allows
   (`screening.selectors.earliest_medicine_session_date`, the medication washout).
+- `clinic_closed` / `outside_opening_hours`: a visit falls on a day the clinic is closed or
+  starts outside its opening hours (hours.py; checked when `hours` is given).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .hours import OpeningHours
 from .models import Visit, VisitKind
 
 
@@ -79,6 +82,7 @@ def conflicts_for(
     washout_date: dt.date | None = None,
     now: dt.datetime | None = None,
     other_medicine_sessions: Iterable[dt.datetime] = (),
+    hours: OpeningHours | None = None,
 ) -> list[Conflict]:
     """Every conflict of these slots. `other_medicine_sessions`: the course's sessions that are
     not among the slots (for the spacing check)."""
@@ -92,6 +96,9 @@ def conflicts_for(
                     "in_the_past", _("%(v)s would be in the past.") % {"v": slot.label}, slot.label
                 )
             )
+        refused = hours.refusal(slot.kind, slot.starts_at) if hours is not None else None
+        if refused is not None:
+            found.append(Conflict(refused[0], f"{slot.label}: {refused[1]}", slot.label))
         # Within the set itself.
         for other in slots[i + 1 :]:
             if _overlap(slot, other.starts_at, other.ends_at):

@@ -56,6 +56,10 @@ def demo_courses(context: DemoContext) -> None:
     lead = Actor.command_line(context.members["lead"])
     therapists = [context.members["therapist"], context.members["therapist2"]]
     rooms = [services.room_create(by=lead, name=name) for name in ("Linden", "Birch")]
+    # The demo clinic is open around the clock: its medicine session "in progress" began three
+    # hours before the demo is built, whatever the hour (sessions/demo.py), and a clinic's real
+    # opening hours would refuse that move before 11:00 or after 21:00.
+    services.course_settings_update(by=lead, opens_at=dt.time(0, 0), closes_at=dt.time.max)
     eligible = [c for c in context.clients if services.client_eligibility(c).eligible]
     protocols = builtin_protocols()
     plans: list[tuple[str, list[Client], int]] = []

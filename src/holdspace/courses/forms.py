@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -84,15 +85,86 @@ class TemplateEditForm(forms.Form):
     )
 
 
+WEEKDAYS = [
+    ("0", _("Monday")),
+    ("1", _("Tuesday")),
+    ("2", _("Wednesday")),
+    ("3", _("Thursday")),
+    ("4", _("Friday")),
+    ("5", _("Saturday")),
+    ("6", _("Sunday")),
+]
+MAX_CLOSED_DAYS = 366
+
+
 class CourseSettingsForm(forms.ModelForm):
+    opens_at = forms.TimeField(label=_("Opens at"), widget=forms.TimeInput(attrs={"type": "time"}))
+    closes_at = forms.TimeField(
+        label=_("Closes at"),
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=_("Visits start within opening hours; a medicine session may run past closing."),
+    )
+    open_weekdays = forms.TypedMultipleChoiceField(
+        label=_("Open on"),
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    closed_dates = forms.CharField(
+        label=_("Closed days"),
+        required=False,
+        max_length=MAX_CLOSED_DAYS * 11,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "One date a line (YYYY-MM-DD): public holidays and other days the clinic is closed."
+        ),
+    )
+
     class Meta:
         model = CourseSettings
         fields = [
+            "opens_at",
+            "closes_at",
+            "open_weekdays",
+            "closed_dates",
             "records_sessions",
             "overnight_stay_required",
             "emergency_number",
             "preparation_material",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["open_weekdays"] = [str(d) for d in self.instance.open_weekdays]
+            self.initial["closed_dates"] = "\n".join(self.instance.closed_dates)
+
+    def clean_closed_dates(self) -> list[str]:
+        days: set[dt.date] = set()
+        for line in self.cleaned_data["closed_dates"].replace(",", "\n").splitlines():
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                day = dt.date.fromisoformat(text)
+            except ValueError:
+                raise forms.ValidationError(
+                    _("%(text)s is not a date: write one date a line as YYYY-MM-DD.")
+                    % {"text": text[:20]}
+                ) from None
+            if not 2000 <= day.year <= 2100:
+                raise forms.ValidationError(_("%(day)s is out of range.") % {"day": text})
+            days.add(day)
+        if len(days) > MAX_CLOSED_DAYS:
+            raise forms.ValidationError(_("At most 366 closed days."))
+        return [d.isoformat() for d in sorted(days)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens is not None and closes is not None and closes <= opens:
+            self.add_error("closes_at", _("The clinic must close after it opens."))
+        return data
 
 
 class VisitAssignForm(forms.Form):

@@ -9,8 +9,10 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from holdspace.core.clinical_text import in_reader_language
 from holdspace.people.models import Client, Clinic, Membership
 
+from .hours import OpeningHours
 from .phrases import Phrase
 
 
@@ -109,6 +111,12 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template_name} #{self.pk}"
+
+    @property
+    def template_label(self) -> str:
+        """The protocol's name in the reader's language."""
+        nb = self.protocol.get("name_nb", "") if isinstance(self.protocol, dict) else ""
+        return in_reader_language(self.template_name, nb)
 
 
 class CourseTeamMember(models.Model):
@@ -235,6 +243,10 @@ class CalendarFeed(models.Model):
         return f"calendar feed {self.hint}…"
 
 
+def all_weekdays() -> list[int]:
+    return list(range(7))
+
+
 class CourseSettings(models.Model):
     """A clinic's settings for courses, preparation and the portal (defaults reviewed)."""
 
@@ -258,6 +270,30 @@ class CourseSettings(models.Model):
     preparation_material = models.TextField(
         _("preparation material for clients"), blank=True, default=""
     )
+    # Opening hours (courses/hours.py). Reviewed defaults: 08:00-18:00 every day, because the
+    # phase 3 template puts the morning-after integration visit on whatever day follows a
+    # medicine session; a clinic closed at weekends unticks them and the schedule moves.
+    opens_at = models.TimeField(_("opens at"), default=dt.time(8, 0))
+    closes_at = models.TimeField(
+        _("closes at"),
+        default=dt.time(18, 0),
+        help_text=_("Visits start within opening hours; a medicine session may run past closing."),
+    )
+    open_weekdays = models.JSONField(_("open on"), default=all_weekdays)
+    closed_dates = models.JSONField(
+        _("closed days"),
+        default=list,
+        blank=True,
+        help_text=_("Public holidays and other days the clinic is closed."),
+    )
 
     def __str__(self) -> str:
         return f"course settings of clinic {self.clinic_id}"
+
+    def opening_hours(self) -> OpeningHours:
+        return OpeningHours(
+            opens=self.opens_at,
+            closes=self.closes_at,
+            weekdays=frozenset(int(d) for d in self.open_weekdays),
+            closed=frozenset(dt.date.fromisoformat(d) for d in self.closed_dates),
+        )

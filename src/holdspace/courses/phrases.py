@@ -30,6 +30,11 @@ class Phrase:
     def __str__(self) -> str:
         return self.render()
 
+    def followed_by(self, more: Phrase) -> Phrase:
+        """This phrase with `more` as a further sentence after any it already has."""
+        then = more if self.then is None else self.then.followed_by(more)
+        return Phrase(self.msgid, self.params, then=then)
+
     def in_english(self) -> str:
         with translation.override("en"):
             return self.render()

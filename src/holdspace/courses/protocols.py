@@ -16,6 +16,7 @@ import yaml
 from django.core.exceptions import ImproperlyConfigured
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from holdspace.core.clinical_text import in_reader_language
 from holdspace.core.sources import Source, only_weak
 
 PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "data" / "protocols"
@@ -115,6 +116,7 @@ class MeasureAt(_Strict):
 class ProtocolTemplate(_Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str = Field(min_length=3)
+    name_nb: str = ""  # the name in Norwegian Bokmål (core/clinical_text.py)
     description: str = ""
     clients: Literal[1, 2]
     licence: str
@@ -152,6 +154,11 @@ class ProtocolTemplate(_Strict):
                     f"{where}: only secondary or community sources; mark it unconfirmed"
                 )
         return self
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language."""
+        return in_reader_language(self.name, self.name_nb)
 
     def cited_values(self) -> list[tuple[str, str, bool]]:
         """Each sourced part: where it is, its source id, and whether it is marked for review."""

@@ -13,6 +13,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from .hours import OpeningHours
 from .models import VisitKind
 from .phrases import Phrase
 from .protocols import ProtocolTemplate
@@ -44,9 +45,24 @@ def schedule_propose(
     start_date: dt.date,
     washout_date: dt.date | None,
     doses: list[dict[str, Any]] | None = None,
+    hours: OpeningHours | None = None,
 ) -> list[ProposedVisit]:
-    """Every visit of the course, in order. `washout_date` is the earliest medicine session."""
+    """Every visit of the course, in order. `washout_date` is the earliest medicine session.
+    With the clinic's `hours`, a visit that would start outside them or on a closed day moves
+    to the next open slot, and its "why" says so; the visits that follow a medicine session
+    are counted from where it lands."""
     visits: list[ProposedVisit] = []
+
+    def place(
+        kind: str, day: dt.date, time: dt.time, why: Phrase
+    ) -> tuple[dt.date, dt.time, Phrase]:
+        if hours is None:
+            return day, time, why
+        new_day, new_time, moved = hours.place(kind, day, time)
+        if moved is None:
+            return new_day, new_time, why
+        return new_day, new_time, why.followed_by(moved)
+
     prep = protocol.preparation
     day = start_date
     for number in range(1, prep.count + 1):
@@ -61,12 +77,13 @@ def schedule_propose(
                 ),
                 {"days": prep.spacing_days},
             )
+        day, time, why = place(VisitKind.PREPARATION, day, prep.start_time, why)
         visits.append(
             ProposedVisit(
                 kind=VisitKind.PREPARATION,
                 number=number,
                 label=Phrase(gettext_noop("Preparation visit %(n)d"), {"n": number}),
-                starts_at=_at(day, prep.start_time),
+                starts_at=_at(day, time),
                 duration_minutes=prep.duration_minutes,
                 why=why,
                 needs=Phrase(gettext_noop("therapists; quiet room")),
@@ -109,6 +126,9 @@ def schedule_propose(
                 ),
                 {"days": med.spacing_days},
             )
+        session_day, session_time, why = place(
+            VisitKind.MEDICINE_SESSION, session_day, med.start_time, why
+        )
         mg = dose.get("initial_mg")
         extra = dose.get("supplemental_mg")
         dose_text = f"{mg:g} mg" + (f" + {extra:g} mg" if extra else "")
@@ -117,7 +137,7 @@ def schedule_propose(
                 kind=VisitKind.MEDICINE_SESSION,
                 number=number,
                 label=Phrase(gettext_noop("Medicine session %(n)d"), {"n": number}),
-                starts_at=_at(session_day, med.start_time),
+                starts_at=_at(session_day, session_time),
                 duration_minutes=med.duration_minutes,
                 why=why,
                 needs=Phrase(
@@ -141,6 +161,12 @@ def schedule_propose(
                     gettext_noop("%(days)d days after medicine session %(n)d"),
                     {"days": offset, "n": number},
                 )
+            visit_day, visit_time, why = place(
+                VisitKind.INTEGRATION,
+                session_day + dt.timedelta(days=offset),
+                integration.start_time,
+                why,
+            )
             visits.append(
                 ProposedVisit(
                     kind=VisitKind.INTEGRATION,
@@ -149,7 +175,7 @@ def schedule_propose(
                         gettext_noop("Integration visit %(i)d after session %(n)d"),
                         {"i": i, "n": number},
                     ),
-                    starts_at=_at(session_day + dt.timedelta(days=offset), integration.start_time),
+                    starts_at=_at(visit_day, visit_time),
                     duration_minutes=integration.duration_minutes,
                     why=why,
                     needs=Phrase(gettext_noop("therapists; quiet room")),
@@ -158,6 +184,15 @@ def schedule_propose(
             )
         checks = protocol.check_ins_after_each
         for check_day in range(1, checks.days + 1):
+            call_day, call_time, call_why = place(
+                VisitKind.CHECK_IN,
+                session_day + dt.timedelta(days=check_day),
+                checks.start_time,
+                Phrase(
+                    gettext_noop("daily contact for %(days)d days after each medicine session"),
+                    {"days": checks.days},
+                ),
+            )
             visits.append(
                 ProposedVisit(
                     kind=VisitKind.CHECK_IN,
@@ -166,12 +201,9 @@ def schedule_propose(
                         gettext_noop("Check-in day %(d)d after session %(n)d"),
                         {"d": check_day, "n": number},
                     ),
-                    starts_at=_at(session_day + dt.timedelta(days=check_day), checks.start_time),
+                    starts_at=_at(call_day, call_time),
                     duration_minutes=checks.duration_minutes,
-                    why=Phrase(
-                        gettext_noop("daily contact for %(days)d days after each medicine session"),
-                        {"days": checks.days},
-                    ),
+                    why=call_why,
                     needs=Phrase(
                         gettext_noop("a phone call: mood, sleep, distress, thoughts of self-harm")
                     ),
@@ -183,16 +215,20 @@ def schedule_propose(
         previous = session_day
     outcome = protocol.outcome_assessment
     for number, weeks in enumerate(outcome.weeks_after_baseline, start=1):
+        rated_day, rated_time, why = place(
+            VisitKind.OUTCOME_ASSESSMENT,
+            start_date + dt.timedelta(weeks=weeks),
+            outcome.start_time,
+            Phrase(gettext_noop("%(weeks)d weeks after baseline (template)"), {"weeks": weeks}),
+        )
         visits.append(
             ProposedVisit(
                 kind=VisitKind.OUTCOME_ASSESSMENT,
                 number=number,
                 label=Phrase(gettext_noop("Outcome assessment %(n)d"), {"n": number}),
-                starts_at=_at(start_date + dt.timedelta(weeks=weeks), outcome.start_time),
+                starts_at=_at(rated_day, rated_time),
                 duration_minutes=outcome.duration_minutes,
-                why=Phrase(
-                    gettext_noop("%(weeks)d weeks after baseline (template)"), {"weeks": weeks}
-                ),
+                why=why,
                 needs=Phrase(gettext_noop("an independent rater where the site has one")),
                 all_therapists=False,
             )

@@ -12,15 +12,16 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_write
 from holdspace.people.models import CareTeamMember, Client, Membership, Role
 from holdspace.people.policies import require
 
-from . import policies
+from . import policies, selectors
 from .constraints import Conflict, Slot, conflicts_for
+from .hours import OpeningHours
 from .models import (
     CalendarFeed,
     ClinicProtocolTemplate,
@@ -37,6 +38,7 @@ from .models import (
     feed_token_hash,
 )
 from .phase import phase_refresh
+from .phrases import Phrase
 from .protocols import (
     PROTOCOL_DIR,
     ProtocolError,
@@ -170,7 +172,10 @@ def course_create(
     if errors:
         raise ValidationError(errors)
     washout = _course_washout(clients)
-    proposal = schedule_propose(protocol=protocol, start_date=start_date, washout_date=washout)
+    hours = selectors.course_settings(membership.clinic_id).opening_hours()
+    proposal = schedule_propose(
+        protocol=protocol, start_date=start_date, washout_date=washout, hours=hours
+    )
     with transaction.atomic():
         course = Course.objects.create(
             clinic_id=membership.clinic_id,
@@ -190,7 +195,7 @@ def course_create(
             CourseTeamMember.objects.create(
                 course=course, membership=medical_lead, role=CourseTeamRole.MEDICAL_LEAD
             )
-        _visits_create(course, proposal, list(distinct.values()), room)
+        _visits_create(course, proposal, list(distinct.values()), room, hours)
         audit_write(
             by,
             "course.create",
@@ -208,27 +213,123 @@ def course_create(
 
 
 def _visits_create(
-    course: Course, proposal: list[ProposedVisit], therapists: list[Membership], room: Room | None
+    course: Course,
+    proposal: list[ProposedVisit],
+    therapists: list[Membership],
+    room: Room | None,
+    hours: OpeningHours | None = None,
 ) -> None:
-    lead = therapists[:1]
     sessions: dict[int, Visit] = {}
-    # Medicine sessions first, so the visits that follow them can point at them.
-    for item in sorted(proposal, key=lambda p: p.kind != VisitKind.MEDICINE_SESSION):
+    callers = _CheckInCallers(course.clinic_id, proposal, therapists, hours)
+    # Medicine sessions first, so the visits that follow them can point at them; check-ins
+    # last, so each call is put where the team is free.
+    for item in sorted(
+        proposal,
+        key=lambda p: (p.kind != VisitKind.MEDICINE_SESSION, p.kind == VisitKind.CHECK_IN),
+    ):
+        team = therapists if item.all_therapists else therapists[:1]
+        starts_at, why = item.starts_at, item.why
+        if item.kind == VisitKind.CHECK_IN:
+            starts_at, team, why = callers.place(item)
         visit = Visit(
             course=course,
             kind=item.kind,
             number=item.number,
-            starts_at=item.starts_at,
+            starts_at=starts_at,
             duration_minutes=item.duration_minutes,
             room=room if item.in_room else None,
             follows=sessions.get(item.follows) if item.follows is not None else None,
             planned_dose=item.planned_dose,
         )
-        visit.label, visit.why, visit.needs = item.label, item.why, item.needs
+        visit.label, visit.why, visit.needs = item.label, why, item.needs
         visit.save()
-        visit.therapists.set(therapists if item.all_therapists else lead)
+        visit.therapists.set(team)
+        callers.book(team, starts_at, item.duration_minutes)
         if item.kind == VisitKind.MEDICINE_SESSION:
             sessions[item.number] = visit
+
+
+class _CheckInCallers:
+    """Spreads a course's phone check-ins over its therapists and staggers their times.
+
+    Day 1 after a session goes to the first therapist, day 2 to the next, and so on; a call
+    starts at the template's time or, when that therapist is busy then (another course's
+    call, a visit), at the next free step of the call's length before closing, trying the
+    other therapists at each step. Two courses accepted the same week so do not collide.
+    """
+
+    def __init__(
+        self,
+        clinic_id: int,
+        proposal: list[ProposedVisit],
+        therapists: list[Membership],
+        hours: OpeningHours | None,
+    ) -> None:
+        self.therapists = therapists
+        self.hours = hours
+        self.busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
+        calls = [p for p in proposal if p.kind == VisitKind.CHECK_IN]
+        if not calls or not therapists:
+            return
+        first = min(p.starts_at for p in calls) - dt.timedelta(days=1)
+        last = max(p.starts_at for p in calls) + dt.timedelta(days=1)
+        ids = [t.pk for t in therapists]
+        taken = (
+            Visit.objects.filter(
+                course__clinic_id=clinic_id,
+                cancelled=False,
+                starts_at__gte=first,
+                starts_at__lt=last,
+                therapists__in=ids,
+            )
+            .values_list("therapists", "starts_at", "duration_minutes")
+            .distinct()
+        )
+        for member_id, starts_at, minutes in taken:
+            if member_id in ids:
+                self.busy.setdefault(member_id, []).append(
+                    (starts_at, starts_at + dt.timedelta(minutes=minutes))
+                )
+
+    def book(self, team: list[Membership], starts_at: dt.datetime, minutes: int) -> None:
+        for member in team:
+            self.busy.setdefault(member.pk, []).append(
+                (starts_at, starts_at + dt.timedelta(minutes=minutes))
+            )
+
+    def _free(self, member: Membership, starts_at: dt.datetime, minutes: int) -> bool:
+        ends_at = starts_at + dt.timedelta(minutes=minutes)
+        return all(
+            not (starts_at < end and start < ends_at) for start, end in self.busy.get(member.pk, [])
+        )
+
+    def place(self, item: ProposedVisit) -> tuple[dt.datetime, list[Membership], Phrase]:
+        if not self.therapists:
+            return item.starts_at, [], item.why
+        n = len(self.therapists)
+        order = [self.therapists[(item.number - 1 + i) % n] for i in range(n)]
+        step = dt.timedelta(minutes=max(item.duration_minutes, 5))
+        local = timezone.localtime(item.starts_at)
+        closes = self.hours.closes if self.hours is not None else dt.time(20, 0)
+        when = item.starts_at
+        while timezone.localtime(when).date() == local.date() and (
+            timezone.localtime(when).time() < closes
+        ):
+            for member in order:
+                if self._free(member, when, item.duration_minutes):
+                    why = item.why
+                    if when != item.starts_at:
+                        why = why.followed_by(
+                            Phrase(
+                                gettext_noop(
+                                    "(%(time)s: staggered so the care team's calls do not overlap)"
+                                ),
+                                {"time": timezone.localtime(when).strftime("%H:%M")},
+                            )
+                        )
+                    return when, [member], why
+            when += step
+        return item.starts_at, order[:1], item.why
 
 
 def _measures_assign(
@@ -325,6 +426,7 @@ def course_conflicts(course: Course) -> list[Conflict]:
         washout_date=_course_washout(list(course.clients.all())),
         now=now,
         other_medicine_sessions=list(past_sessions),
+        hours=selectors.course_settings(course.clinic_id).opening_hours(),
     )
 
 
@@ -361,6 +463,7 @@ def visit_reschedule(
         if visit.kind == VisitKind.MEDICINE_SESSION
         else None,
         other_medicine_sessions=list(other_sessions),
+        hours=selectors.course_settings(course.clinic_id).opening_hours(),
     )
     if found:
         raise ValidationError({"starts_at": [c.message for c in found]})

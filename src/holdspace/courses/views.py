@@ -26,6 +26,7 @@ from holdspace.people.selectors import client_for_user
 
 from . import policies, selectors, services
 from .forms import (
+    WEEKDAYS,
     CourseAcceptForm,
     CourseCloseForm,
     CourseCreateForm,
@@ -595,7 +596,21 @@ def course_settings(request: StaffRequest) -> HttpResponse:
         )
         messages.success(request, _("Saved."))
         return redirect("courses:course_settings")
-    return render(request, "courses/settings.html", {"form": form})
+    return render(
+        request, "courses/settings.html", {"form": form}, status=422 if form.errors else 200
+    )
+
+
+def settings_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
+    """The clinic settings page's summary of opening hours and course settings."""
+    if not policies.can_set_up_clinic(membership):
+        return None
+    current = selectors.course_settings(membership.clinic_id)
+    names = dict(WEEKDAYS)
+    return {
+        "settings": current,
+        "open_days": [names[str(d)] for d in sorted(current.open_weekdays)],
+    }
 
 
 def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:

@@ -84,10 +84,10 @@ def build_plot(definition: Definition, scores: list[Score], sessions: list[dt.da
     multiplier = definition.scoring.multiplier
     for band in definition.bands[1:]:
         start = band.minimum * (multiplier if band.on == "raw" else 1)
-        plot.band_lines.append((y(start), band.label))
+        plot.band_lines.append((y(start), band.text))
     for cut_off in definition.cut_offs:
         if cut_off.sex is None and cut_off.at_least is not None and cut_off.on == "total":
-            plot.band_lines.append((y(cut_off.at_least), cut_off.label))
+            plot.band_lines.append((y(cut_off.at_least), cut_off.text))
     plot.band_lines = _apart(plot.band_lines)
     plot.session_lines = [(x(d), d) for d in sessions if first <= d <= last]
     plot.y_ticks = [(y(v), f"{v:g}") for v in (low, (low + high) / 2, high)]

@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from holdspace.core.clinical_text import in_reader_language
 from holdspace.core.sources import SourceKind
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "instruments"
@@ -78,18 +79,28 @@ class Band(Strict):
     minimum: float
     maximum: float
     label: str
+    label_nb: str = ""  # Norwegian Bokmål (core/clinical_text.py)
     on: Literal["total", "raw"] = "total"
+
+    @property
+    def text(self) -> str:
+        return in_reader_language(self.label, self.label_nb)
 
 
 class CutOff(Strict):
     """A threshold on the total: `at_least` or `below`. `sex` limits it (AUDIT-C)."""
 
     label: str
+    label_nb: str = ""  # Norwegian Bokmål (core/clinical_text.py)
     flag: str
     at_least: float | None = None
     below: float | None = None
     sex: Literal["female", "male"] | None = None
     on: Literal["total", "raw"] = "total"
+
+    @property
+    def text(self) -> str:
+        return in_reader_language(self.label, self.label_nb)
 
 
 class SubscaleRule(Strict):
@@ -268,6 +279,11 @@ class Definition(Strict):
         if self.score_entry_only and self.total_range is None:
             raise ValueError("total_range: needed when score_entry_only")
         return self
+
+    def band_text(self, label: str) -> str:
+        """A stored band or cut-off label (English) in the reader's language."""
+        named: list[Band | CutOff] = [*self.bands, *self.cut_offs]
+        return next((each.text for each in named if each.label == label), label)
 
     def item(self, link_id: str) -> Item | None:
         return next((item for item in self.items if item.link_id == link_id), None)

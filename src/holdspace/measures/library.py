@@ -27,6 +27,12 @@ def shipped() -> dict[str, Definition]:
     return _shipped
 
 
+def band_text(code: str, label: str) -> str:
+    """A stored score band in the reader's language (the shipped definition's translation)."""
+    definition = shipped().get(code)
+    return definition.band_text(label) if definition is not None and label else label
+
+
 def definitions_for(clinic_id: int | None) -> dict[str, Definition]:
     found = dict(shipped())
     if clinic_id is not None:

@@ -187,6 +187,13 @@ class Score(models.Model):
     def __str__(self) -> str:
         return f"{self.instrument_code} {self.total}"
 
+    @property
+    def band_label(self) -> str:
+        """The band in the reader's language (stored in English, as the definition says)."""
+        from .library import band_text  # library imports this module
+
+        return band_text(self.instrument_code, self.band)
+
 
 class Severity(models.TextChoices):
     WATCH = "watch", _("Watch")

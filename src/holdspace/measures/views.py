@@ -242,7 +242,7 @@ def _date_or_none(text: str) -> dt.date | None:
 def _scored(
     request: HttpRequest, code: str, score: Any, *, retrospective: bool = False
 ) -> HttpResponse:
-    band = f" ({score.band})" if score.band else ""
+    band = f" ({score.band_label})" if score.band else ""
     messages.success(
         request,
         _("%(instrument)s scored %(total)s%(band)s.")

@@ -5,6 +5,8 @@ Getters answer 404 to anyone outside the record's scope, so existence is never r
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -115,11 +117,22 @@ def staff_member_for_admin(membership: Membership | None, pk: int) -> Membership
 
 
 def audit_events_for(
-    membership: Membership | None, *, action: str = "", client_code: str = "", actor: str = ""
+    membership: Membership | None,
+    *,
+    action: str = "",
+    client_code: str = "",
+    actor: str = "",
+    since: date | None = None,
+    until: date | None = None,
 ) -> QuerySet[AuditEvent]:
     """The audit rows of the member's own clinic, newest first (clinic admins only: 403)."""
     if membership is None or not policies.can_read_audit(membership):
         raise PermissionDenied
     return audit_events_of_clinic(
-        membership.clinic_id, action=action, client_code=client_code, actor=actor
+        membership.clinic_id,
+        action=action,
+        client_code=client_code,
+        actor=actor,
+        since=since,
+        until=until,
     )

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.core.extensions import client_panels
+from holdspace.core.extensions import client_panels, settings_panels
 from holdspace.core.forms import submit
 from holdspace.core.http import StaffRequest
 
@@ -211,4 +211,8 @@ def clinic_settings(request: StaffRequest) -> HttpResponse:
         services.clinic_settings_update(by=Actor.from_request(request), **form.cleaned_data)
         messages.success(request, _("Saved."))
         return redirect("clinic:clinic_settings")
-    return render(request, "people/clinic_settings.html", {"form": form, "clinic": admin.clinic})
+    return render(
+        request,
+        "people/clinic_settings.html",
+        {"form": form, "clinic": admin.clinic, "panels": settings_panels(request, admin)},
+    )

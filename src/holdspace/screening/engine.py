@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from holdspace.core.clinical_text import in_reader_language
 from holdspace.people.models import Client, Clinic
 
 from .medications import medication_list
@@ -59,6 +60,11 @@ class Finding:
     unconfirmed: bool
     medication: str = ""
     changed_by_clinic: bool = False
+    message_nb: str = ""  # shown to a Norwegian reader; the signed record keeps the English
+
+    @property
+    def text(self) -> str:
+        return in_reader_language(self.message, self.message_nb)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -187,6 +193,7 @@ def _source(rule: Rule, outcome: str, changed: bool, medication: str = "") -> Fi
         rule_id=rule.id,
         outcome=outcome,
         message=rule.message,
+        message_nb=rule.message_nb,
         citation=rule.source.citation,
         url=rule.source.link,
         unconfirmed=rule.unconfirmed,

@@ -93,7 +93,8 @@ class MedicationForm(forms.Form):
     @staticmethod
     def names() -> list[str]:
         drugs = medication_list().drugs.values()
-        return sorted({d.key for d in drugs} | {b for d in drugs for b in d.brands}, key=str.lower)
+        # The generic names as the reader spells them ("sertralin" in Norwegian), and brands.
+        return sorted({d.name for d in drugs} | {b for d in drugs for b in d.brands}, key=str.lower)
 
 
 class MedicationUpdateForm(forms.Form):

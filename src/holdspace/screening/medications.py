@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import yaml
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from holdspace.core.clinical_text import in_reader_language
 from holdspace.core.sources import Source
 
 from .rules import RulesError
@@ -26,6 +27,7 @@ class Check(BaseModel):
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     generic: str
+    nb: str = ""  # the generic name spelt in Norwegian (core/clinical_text.py)
     brands: list[str] = []
     classes: list[str] = Field(min_length=1)
     atc: str = Field(pattern=r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")
@@ -37,6 +39,7 @@ class _ListFile(BaseModel):
     title: str
     licence: str
     classes: dict[str, str]
+    classes_nb: dict[str, str] = {}  # the class names in Norwegian Bokmål
     sources: list[Source] = Field(min_length=1)
     medications: list[_Entry]
 
@@ -48,10 +51,16 @@ class Drug:
     classes: tuple[str, ...]
     atc: str
     checked: Check | None = None
+    nb: str = ""  # the generic name in Norwegian spelling
+
+    @property
+    def name(self) -> str:
+        """The generic name in the reader's language."""
+        return in_reader_language(self.key, self.nb)
 
     @property
     def label(self) -> str:
-        return f"{self.key} ({', '.join(self.brands)})" if self.brands else self.key
+        return f"{self.name} ({', '.join(self.brands)})" if self.brands else self.name
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,13 @@ class MedicationList:
     drugs: dict[str, Drug]
     by_name: dict[str, Drug]  # every generic and brand name, lower case
     class_labels: dict[str, str]
+    class_labels_nb: dict[str, str] = field(default_factory=dict)
+
+    def class_text(self, key: str) -> str:
+        """A drug class's name in the reader's language ("SSRI"), not its key ("ssri")."""
+        return in_reader_language(
+            self.class_labels.get(key, key), self.class_labels_nb.get(key, "")
+        )
 
     def match(self, name: str) -> Drug | None:
         """The drug whose generic or brand name is `name` (or `generic (brands)` as offered).
@@ -96,7 +112,7 @@ class MedicationList:
         whole = fold(" ".join(words))
 
         def names(drug: Drug) -> list[str]:
-            return [fold(name) for name in (drug.key, *drug.brands)]
+            return [fold(name) for name in (drug.key, drug.nb or drug.key, *drug.brands)]
 
         hits = [d for d in self.drugs.values() if any(whole in n for n in names(d))]
         if not hits:
@@ -174,14 +190,21 @@ def load_medication_list(path: Path) -> MedicationList:
         if unknown:
             raise RulesError(f"{path.name}: {entry.generic}: unknown class {sorted(unknown)}")
         drug = Drug(
-            entry.generic, tuple(entry.brands), tuple(entry.classes), entry.atc, entry.checked
+            entry.generic,
+            tuple(entry.brands),
+            tuple(entry.classes),
+            entry.atc,
+            entry.checked,
+            entry.nb,
         )
         drugs[drug.key] = drug
-        for name in (entry.generic, *entry.brands):
+        # The Norwegian spelling is a name of its own where it differs ("litium", "sertralin").
+        nb_name = [entry.nb] if entry.nb and entry.nb.lower() != entry.generic.lower() else []
+        for name in (entry.generic, *nb_name, *entry.brands):
             if name.lower() in by_name:
                 raise RulesError(f"{path.name}: the name {name!r} is listed twice")
             by_name[name.lower()] = drug
-    return MedicationList(drugs, by_name, parsed.classes)
+    return MedicationList(drugs, by_name, parsed.classes, parsed.classes_nb)
 
 
 @cache

@@ -27,6 +27,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from holdspace.core.clinical_text import in_reader_language
 from holdspace.core.sources import Source, only_weak
 
 OUTCOMES = ("exclude", "medical_review", "taper_washout", "monitor")
@@ -197,6 +198,7 @@ class Setting(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
+    label_nb: str = ""  # the label in Norwegian Bokmål (core/clinical_text.py)
     default: int
     minimum: int
     maximum: int
@@ -209,6 +211,11 @@ class Setting(BaseModel):
     def source(self) -> Source:
         return self.sources[0]
 
+    @property
+    def text(self) -> str:
+        """The label in the reader's language."""
+        return in_reader_language(self.label, self.label_nb)
+
 
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -216,6 +223,7 @@ class Rule(BaseModel):
     condition: Any
     outcome: Outcome
     message: str = Field(min_length=3)
+    message_nb: str = ""  # the message in Norwegian Bokmål (core/clinical_text.py)
     sources: list[Source] = Field(min_length=1)
     last_reviewed: dt.date
     washout_days: int | str | None = None  # a number of days, or a setting key
@@ -231,6 +239,11 @@ class Rule(BaseModel):
     def parsed(self) -> Condition:
         parsed: Condition = self.condition  # parsed by the validator
         return parsed
+
+    @property
+    def text(self) -> str:
+        """The message in the reader's language."""
+        return in_reader_language(self.message, self.message_nb)
 
     @property
     def source(self) -> Source:

@@ -96,7 +96,7 @@ class WashoutPlan:
         """The drug class as the medication list names it ("SSRI"), not its key ("ssri")."""
         from .medications import medication_list
 
-        return medication_list().class_labels.get(self.drug_class, self.drug_class)
+        return medication_list().class_text(self.drug_class)
 
 
 @dataclass(frozen=True)

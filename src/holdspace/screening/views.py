@@ -73,7 +73,7 @@ def screening_index(request: StaffRequest) -> HttpResponse:
 
 def _rule_messages(rule_ids: list[str]) -> list[str]:
     rules = shipped_rules()
-    return [rule.message if (rule := rules.rule(rid)) else rid for rid in rule_ids]
+    return [rule.text if (rule := rules.rule(rid)) else rid for rid in rule_ids]
 
 
 def _screening_context(
@@ -235,7 +235,7 @@ def medications(request: StaffRequest, code: str) -> HttpResponse:
     rows = []
     for m in selectors.medications_for(client):
         drug = drugs.drugs.get(m.list_key)
-        classes = [drugs.class_labels.get(c, c) for c in drug.classes] if drug else []
+        classes = [drugs.class_text(c) for c in drug.classes] if drug else []
         update = MedicationUpdateForm(
             initial={"dose": m.dose, "stop_date": m.stop_date}, prefix=str(m.pk)
         )
