@@ -22,7 +22,8 @@ LAYERS: list[set[str]] = [
     {"core", "formats"},  # the shell: schemas, forms, extension points, middleware of the edge
     {"audit"},  # the append-only log, its chain, backup and restore
     {"people"},  # clinics, staff, roles, clients; the policies and the one read-audit service
-    {"screening", "measures"},  # the arc's first facts: intake, rules, instruments, scores
+    {"screening"},  # the arc's first facts: intake, rules, prior experiences
+    {"measures"},  # instruments and scores (a retrospective response names a prior experience)
     {"courses"},  # episodes of care, visits, calendars
     {"preparation", "integration"},  # before and after the medicine sessions
     {"sessions"},  # the medicine session
