@@ -23,13 +23,18 @@ ARC_OF_CARE: list[tuple[str, Any, str | None]] = [
     ("sessions", _("Sessions"), "sessions:home"),
     ("measures", _("Measures"), "measures:home"),
     ("outcomes", _("Outcomes"), "outcomes:home"),
+    ("exports", _("Exports"), "exports:home"),
 ]
 
 
 # Parts a role has no use for stay out of its navigation, so no link leads to a 403 or an
 # empty page (a researcher works on codes, scores and findings: no courses or sessions; the
 # medicine session is the care team's and the medical lead's, not the coordinator's).
-HIDDEN_FOR_ROLE = {Role.RESEARCHER: {"courses", "sessions"}, Role.COORDINATOR: {"sessions"}}
+HIDDEN_FOR_ROLE = {
+    Role.RESEARCHER: {"courses", "sessions"},
+    Role.COORDINATOR: {"sessions", "exports"},
+    Role.THERAPIST: {"exports"},
+}
 # The clinic admin's own pages, in the navigation rather than only in the name menu.
 ADMIN_NAV: list[tuple[str, Any, str | None]] = [
     ("today", _("Today"), "today"),
