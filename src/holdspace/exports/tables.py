@@ -264,8 +264,9 @@ def small_cells(clients: QuerySet[Client], privacy: Privacy) -> list[tuple[str, 
 
     found: list[tuple[str, str, int]] = []
     checks = [
-        ("adverse_event_term", AdverseEvent.objects.filter(session__client__in=clients),
-         "term", "session__client"),
+        # Only variables the de-identified files carry (the typed AE term is left out).
+        ("adverse_event_severity", AdverseEvent.objects.filter(session__client__in=clients),
+         "severity", "session__client"),
         ("medication", Medication.objects.filter(client__in=clients).exclude(list_key=""),
          "list_key", "client"),
         ("phase", clients, "phase", "pk"),
