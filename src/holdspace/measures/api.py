@@ -4,6 +4,7 @@ No `from __future__ import annotations` here: it breaks ninja's body and query r
 """
 
 import datetime as dt
+import json
 from typing import Annotated, Any, Literal
 
 from ninja import Router, Schema, Status
@@ -333,7 +334,8 @@ def response_add(
 def _response_add_fhir(
     request: ApiRequest, client: Any, body: QuestionnaireResponseIn
 ) -> Status[ResponseOut | ErrorOut]:
-    data = body.model_dump(mode="json")
+    # The whole resource as sent (the schema above checks only what picks the instrument).
+    data = json.loads(request.body)
     definition = fhir.definition_for_canonical(client.clinic_id, body.questionnaire)
     if definition is None:
         detail = "Not an instrument of your clinic (shipped or imported)."

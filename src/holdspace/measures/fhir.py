@@ -388,7 +388,10 @@ def answers_from_response(
         for source in items:
             link = str(source.get("linkId", ""))
             found = source.get("answer") or []
-            if link and link == definition.source_total_link_id and found:
+            is_total = link == definition.source_total_link_id or (
+                bool(definition.loinc_total) and link.strip("/") == definition.loinc_total
+            )
+            if link and is_total and found:
                 value = found[0]
                 for key in ("valueDecimal", "valueInteger"):
                     if key in value:
