@@ -10,19 +10,61 @@ import re
 from collections import Counter
 
 COLUMNS = [
-    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
-    "Choices, Calculations, OR Slider Labels", "Field Note",
-    "Text Validation Type OR Show Slider Number", "Text Validation Min", "Text Validation Max",
-    "Identifier?", "Branching Logic (Show field only if...)", "Required Field?",
-    "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name",
-    "Matrix Ranking?", "Field Annotation",
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
 ]
-FIELD_TYPES = {"text", "notes", "dropdown", "radio", "checkbox", "yesno", "truefalse", "calc",
-               "file", "slider", "descriptive", "sql"}
-VALIDATIONS = {"", "date_ymd", "date_mdy", "date_dmy", "datetime_ymd", "datetime_mdy",
-               "datetime_dmy", "datetime_seconds_ymd", "datetime_seconds_mdy",
-               "datetime_seconds_dmy", "time", "time_mm_ss", "integer", "number", "number_1dp",
-               "number_2dp", "email", "phone", "alpha_only", "zipcode"}
+FIELD_TYPES = {
+    "text",
+    "notes",
+    "dropdown",
+    "radio",
+    "checkbox",
+    "yesno",
+    "truefalse",
+    "calc",
+    "file",
+    "slider",
+    "descriptive",
+    "sql",
+}
+VALIDATIONS = {
+    "",
+    "date_ymd",
+    "date_mdy",
+    "date_dmy",
+    "datetime_ymd",
+    "datetime_mdy",
+    "datetime_dmy",
+    "datetime_seconds_ymd",
+    "datetime_seconds_mdy",
+    "datetime_seconds_dmy",
+    "time",
+    "time_mm_ss",
+    "integer",
+    "number",
+    "number_1dp",
+    "number_2dp",
+    "email",
+    "phone",
+    "alpha_only",
+    "zipcode",
+}
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 CHOICE_CODE = re.compile(r"^-?[A-Za-z0-9_]+$")
 EVENT = re.compile(r"^[a-z][a-z0-9_]*_arm_\d+$")
@@ -34,8 +76,13 @@ FORMATS = {
     "number": re.compile(r"^-?\d+(\.\d+)?$"),
     "email": re.compile(r"^[^@\s]+@[^@\s]+$"),
 }
-RESERVED = {"redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
-            "redcap_data_access_group", "redcap_survey_identifier"}
+RESERVED = {
+    "redcap_event_name",
+    "redcap_repeat_instrument",
+    "redcap_repeat_instance",
+    "redcap_data_access_group",
+    "redcap_survey_identifier",
+}
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -118,8 +165,12 @@ def check_records(
     rows = _rows(text)
     header, body = rows[0], rows[1:]
     forms: list[str] = []
-    expected = ["record_id", "redcap_event_name", "redcap_repeat_instrument",
-                "redcap_repeat_instance"]
+    expected = [
+        "record_id",
+        "redcap_event_name",
+        "redcap_repeat_instrument",
+        "redcap_repeat_instance",
+    ]
     by_name = {f["Variable / Field Name"]: f for f in fields}
     for f in fields:
         if f["Form Name"] not in forms:
@@ -136,15 +187,18 @@ def check_records(
             expected.append(name)
     expected.append(f"{forms[-1]}_complete")
     if header != expected:
-        problems.append("records header: not record_id, event, repeat columns, then each "
-                        "form's fields and <form>_complete in dictionary order")
+        problems.append(
+            "records header: not record_id, event, repeat columns, then each "
+            "form's fields and <form>_complete in dictionary order"
+        )
         return problems
     seen: set[tuple[str, str, str, str]] = set()
     form_of = {}
     for column in header[4:]:
         base = column.split("___")[0]
-        form_of[column] = (by_name[base]["Form Name"] if base in by_name
-                           else column.removesuffix("_complete"))
+        form_of[column] = (
+            by_name[base]["Form Name"] if base in by_name else column.removesuffix("_complete")
+        )
     for number, row in enumerate(body, start=2):
         values = dict(zip(header, row, strict=True))
         record, event = values["record_id"], values["redcap_event_name"]
@@ -185,8 +239,10 @@ def check_records(
             f = by_name[column]
             kind = f["Field Type"]
             if kind in {"radio", "dropdown"}:
-                codes = {p.split(",")[0].strip() for p in
-                         f["Choices, Calculations, OR Slider Labels"].split("|")}
+                codes = {
+                    p.split(",")[0].strip()
+                    for p in f["Choices, Calculations, OR Slider Labels"].split("|")
+                }
                 if value not in codes:
                     problems.append(f"row {number}: {column}={value!r} is not a choice code")
             elif kind in {"yesno", "truefalse"}:

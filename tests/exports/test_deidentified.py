@@ -27,7 +27,10 @@ PHONE = "+47 99 88 77 66"
 
 def _plant() -> None:
     ClientIdentity.objects.update(
-        given_name="Zebediah", family_name="Quartermaine", email=EMAIL, phone=PHONE,
+        given_name="Zebediah",
+        family_name="Quartermaine",
+        email=EMAIL,
+        phone=PHONE,
         birth_date=dt.date(1930, 5, 17),
     )
     User.objects.update(first_name="Zebediah", last_name="Quartermaine")
@@ -69,7 +72,9 @@ def _shifts(member: Membership) -> dict[str, set[int]]:
     return shifts
 
 
-def test_deidentified_export_has_no_planted_identifier_and_shifts_dates(record, researcher, lead) -> None:  # type: ignore[no-untyped-def]
+def test_deidentified_export_has_no_planted_identifier_and_shifts_dates(
+    record, researcher, lead
+) -> None:  # type: ignore[no-untyped-def]
     _plant()
     codes = list(Client.objects.filter(clinic=researcher.clinic).values_list("code", flat=True))
     for fmt in ("fhir", "csv", "redcap", "parquet"):

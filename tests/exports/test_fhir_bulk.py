@@ -78,13 +78,24 @@ def test_bulk_export_end_to_end_as_a_client_reads_it(record, researcher, outside
     token = _token(researcher)
     manifest, resources = _run_export(token, "/api/v1/fhir/$export")
 
-    expected = {"Patient", "Questionnaire", "QuestionnaireResponse", "Observation",
-                "MedicationStatement", "AdverseEvent", "Encounter", "CarePlan", "Procedure",
-                "Consent"}
+    expected = {
+        "Patient",
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "Observation",
+        "MedicationStatement",
+        "AdverseEvent",
+        "Encounter",
+        "CarePlan",
+        "Procedure",
+        "Consent",
+    }
     assert expected == set(resources), set(resources)
     # Free text stays out of a pseudonymous export: the medication by its list key only.
     assert all("Sertraline" not in json.dumps(m) for m in resources["MedicationStatement"])
-    clinic_codes = set(Client.objects.filter(clinic=researcher.clinic).values_list("code", flat=True))
+    clinic_codes = set(
+        Client.objects.filter(clinic=researcher.clinic).values_list("code", flat=True)
+    )
     assert {p["id"] for p in resources["Patient"]} == clinic_codes
     # Pseudonymous: no names, no birth dates, no contact.
     for patient in resources["Patient"]:
@@ -124,9 +135,12 @@ def test_bulk_export_end_to_end_as_a_client_reads_it(record, researcher, outside
     assert [p["id"] for p in changed["Patient"]] == [client.code]
 
     # DELETE: the status URL is then 404 and the files are gone.
-    assert HttpClient().delete(
-        f"/api/v1/fhir/bulkstatus/{job.pk}", headers={"Authorization": f"Bearer {token}"}
-    ).status_code == 202
+    assert (
+        HttpClient()
+        .delete(f"/api/v1/fhir/bulkstatus/{job.pk}", headers={"Authorization": f"Bearer {token}"})
+        .status_code
+        == 202
+    )
     assert _get(f"/api/v1/fhir/bulkstatus/{job.pk}", token).status_code == 404
     assert _get(manifest["output"][0]["url"], token).status_code == 404
 

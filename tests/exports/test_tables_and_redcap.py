@@ -11,10 +11,10 @@ from django.test import Client as HttpClient
 
 from holdspace.exports.models import ExportJob, ExportStatus
 from holdspace.exports.services import export_start, job_directory
+from holdspace.measures.models import Response
 from holdspace.people.actors import Actor
 from holdspace.people.models import Client, Membership
 from holdspace.sessions.models import AdverseEvent, VitalReading
-from holdspace.measures.models import Response
 
 from .redcap_rules import check_dictionary, check_records
 
@@ -38,28 +38,42 @@ def test_redcap_csv_and_parquet_exports_round_trip(record, researcher) -> None: 
     job = _export(researcher, "redcap")
     folder = job_directory(job)
     names = {f["name"] for f in job.files}
-    assert {"data_dictionary.csv", "records.csv", "events.csv", "instrument_event_mapping.csv",
-            "repeating_forms_events.csv", "README.txt"} <= names
+    assert {
+        "data_dictionary.csv",
+        "records.csv",
+        "events.csv",
+        "instrument_event_mapping.csv",
+        "repeating_forms_events.csv",
+        "README.txt",
+    } <= names
     problems, fields = check_dictionary((folder / "data_dictionary.csv").read_text())
     assert problems == []
     events = {r["unique_event_name"] for r in _csv((folder / "events.csv").read_text())}
-    mapping = {(r["unique_event_name"], r["form"])
-               for r in _csv((folder / "instrument_event_mapping.csv").read_text())}
-    repeating = {(r["event_name"], r["form_name"])
-                 for r in _csv((folder / "repeating_forms_events.csv").read_text())}
+    mapping = {
+        (r["unique_event_name"], r["form"])
+        for r in _csv((folder / "instrument_event_mapping.csv").read_text())
+    }
+    repeating = {
+        (r["event_name"], r["form_name"])
+        for r in _csv((folder / "repeating_forms_events.csv").read_text())
+    }
     records_text = (folder / "records.csv").read_text()
-    assert check_records(records_text, fields, events=events, mapping=mapping,
-                         repeating=repeating) == []
+    assert (
+        check_records(records_text, fields, events=events, mapping=mapping, repeating=repeating)
+        == []
+    )
     records = _csv(records_text)
     enrolled = [r for r in records if r["redcap_event_name"] == "enrolment_arm_1"]
     assert {r["record_id"] for r in enrolled} == set(clinic_clients.values_list("code", flat=True))
     vitals = [r for r in records if r["redcap_repeat_instrument"] == "vitals"]
     assert len(vitals) == VitalReading.objects.filter(session__client__in=clinic_clients).count()
     events_rows = [r for r in records if r["redcap_repeat_instrument"] == "adverse_event"]
-    assert len(events_rows) == AdverseEvent.objects.filter(
-        session__client__in=clinic_clients).count()
-    answered = [r for r in records if r["redcap_repeat_instrument"]
-                not in ("", "vitals", "adverse_event")]
+    assert (
+        len(events_rows) == AdverseEvent.objects.filter(session__client__in=clinic_clients).count()
+    )
+    answered = [
+        r for r in records if r["redcap_repeat_instrument"] not in ("", "vitals", "adverse_event")
+    ]
     assert len(answered) == Response.objects.filter(client__in=clinic_clients).count()
     # The dictionary flags no identifier in a pseudonymous export; names never appear.
     assert all(f["Identifier?"] == "" for f in fields)

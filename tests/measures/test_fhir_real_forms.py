@@ -35,8 +35,12 @@ def _nested(form: dict[str, Any]) -> dict[str, Any]:
     nested = copy.deepcopy(form)
     questions, rest = nested["item"][:9], nested["item"][9:]
     nested["item"] = [
-        {"linkId": "/outer", "type": "group", "text": "Over the last two weeks",
-         "item": [{"linkId": "/inner", "type": "group", "item": questions}]},
+        {
+            "linkId": "/outer",
+            "type": "group",
+            "text": "Over the last two weeks",
+            "item": [{"linkId": "/inner", "type": "group", "item": questions}],
+        },
         {"linkId": "/intro", "type": "display", "text": "Thank you."},
         *rest,
     ]
@@ -47,13 +51,30 @@ def _value_set(form: dict[str, Any]) -> dict[str, Any]:
     """The weighted options moved to a contained ValueSet named by answerValueSet."""
     shaped = copy.deepcopy(form)
     first = shaped["item"][0]["answerOption"]
-    shaped["contained"] = [{
-        "resourceType": "ValueSet", "id": "phq-answers", "status": "active",
-        "compose": {"include": [{"system": "http://loinc.org", "concept": [
-            {"code": o["valueCoding"]["code"], "display": o["valueCoding"]["display"],
-             "extension": [e for e in o["extension"] if e["url"].endswith("ordinalValue")]}
-            for o in first]}]},
-    }]
+    shaped["contained"] = [
+        {
+            "resourceType": "ValueSet",
+            "id": "phq-answers",
+            "status": "active",
+            "compose": {
+                "include": [
+                    {
+                        "system": "http://loinc.org",
+                        "concept": [
+                            {
+                                "code": o["valueCoding"]["code"],
+                                "display": o["valueCoding"]["display"],
+                                "extension": [
+                                    e for e in o["extension"] if e["url"].endswith("ordinalValue")
+                                ],
+                            }
+                            for o in first
+                        ],
+                    }
+                ]
+            },
+        }
+    ]
     for item in shaped["item"][:9]:
         del item["answerOption"]
         item["answerValueSet"] = "#phq-answers"
@@ -62,8 +83,11 @@ def _value_set(form: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("shape", ["flat", "nested", "value_set"])
 def test_each_shape_scores_as_the_shipped_phq9(shape: str) -> None:
-    form = {"flat": _form, "nested": lambda: _nested(_form()),
-            "value_set": lambda: _value_set(_form())}[shape]()
+    form = {
+        "flat": _form,
+        "nested": lambda: _nested(_form()),
+        "value_set": lambda: _value_set(_form()),
+    }[shape]()
     definition, report = questionnaire_import(form, code="PHQ-9-LHC")
     actions = {r["linkId"]: r["action"] for r in report}
     assert actions["/69722-7"] == "kept, not scored"
@@ -82,11 +106,11 @@ def test_each_shape_scores_as_the_shipped_phq9(shape: str) -> None:
 def test_what_cannot_be_scored_is_refused_by_item() -> None:
     outside = _value_set(_form())
     del outside["contained"]
-    with pytest.raises(DefinitionError, match="/44250-9.*answerValueSet"):
+    with pytest.raises(DefinitionError, match=r"/44250-9.*answerValueSet"):
         questionnaire_import(outside, code="X")
     mixed = _form()
     del mixed["item"][0]["answerOption"][1]["extension"][1]
-    with pytest.raises(DefinitionError, match="/44250-9.*some options"):
+    with pytest.raises(DefinitionError, match=r"/44250-9.*some options"):
         questionnaire_import(mixed, code="X")
     unweighted = _form()
     for item in unweighted["item"]:
@@ -103,11 +127,26 @@ def _response(answers: list[int], total: float, canonical: str) -> dict[str, Any
         option = item["answerOption"][value]
         items.append({"linkId": item["linkId"], "answer": [{"valueCoding": option["valueCoding"]}]})
     items.append({"linkId": "/44261-6", "answer": [{"valueDecimal": total}]})
-    items.append({"linkId": "/69722-7", "answer": [{"valueCoding": {
-        "system": "http://loinc.org", "code": "LA6571-9", "display": "Somewhat difficult"}}]})
-    return {"resourceType": "QuestionnaireResponse", "status": "completed",
-            "questionnaire": canonical,
-            "item": [{"linkId": "/outer", "item": items}]}
+    items.append(
+        {
+            "linkId": "/69722-7",
+            "answer": [
+                {
+                    "valueCoding": {
+                        "system": "http://loinc.org",
+                        "code": "LA6571-9",
+                        "display": "Somewhat difficult",
+                    }
+                }
+            ],
+        }
+    )
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "status": "completed",
+        "questionnaire": canonical,
+        "item": [{"linkId": "/outer", "item": items}],
+    }
 
 
 def test_post_a_fhir_questionnaire_response(clinics, lead, therapist) -> None:  # type: ignore[no-untyped-def]
@@ -115,8 +154,11 @@ def test_post_a_fhir_questionnaire_response(clinics, lead, therapist) -> None:  
         _row, raw = api_token_create(by=Actor.command_line(member), user=member.user, name="t")
         return HttpClient(headers={"Authorization": f"Bearer {raw}"})
 
-    imported = api(lead).post("/api/v1/clinic-instruments", json.dumps(
-        {"code": "PHQ-9-LHC", "questionnaire": _form()}), content_type="application/json")
+    imported = api(lead).post(
+        "/api/v1/clinic-instruments",
+        json.dumps({"code": "PHQ-9-LHC", "questionnaire": _form()}),
+        content_type="application/json",
+    )
     assert imported.status_code == 201
     items = {r["linkId"]: r["action"] for r in imported.json()["items"]}
     assert items["/69722-7"] == "kept, not scored"
@@ -133,15 +175,23 @@ def test_post_a_fhir_questionnaire_response(clinics, lead, therapist) -> None:  
 
     # The same answers to the shipped PHQ-9 (its canonical URL) score the same; a form
     # total that disagrees is reported, ours kept.
-    shipped = _response(answers, total=12, canonical="https://holdspace.org/fhir/Questionnaire/PHQ-9")
+    shipped = _response(
+        answers, total=12, canonical="https://holdspace.org/fhir/Questionnaire/PHQ-9"
+    )
     reply = api(therapist).post(url, json.dumps(shipped), content_type="application/json")
     assert reply.status_code == 201, reply.content
     assert reply.json()["score"]["total"] == 10
     assert "12" in reply.json()["notes"][0]
 
-    unknown = api(therapist).post(url, json.dumps(_response(answers, 10, "https://x.example/q")),
-                                  content_type="application/json")
+    unknown = api(therapist).post(
+        url,
+        json.dumps(_response(answers, 10, "https://x.example/q")),
+        content_type="application/json",
+    )
     assert unknown.status_code == 422 and "questionnaire" in unknown.json()["errors"]
-    outsider = api(therapist).post(f"/api/v1/clients/{clinics.south_client.code}/responses",
-                                   json.dumps(body), content_type="application/json")
+    outsider = api(therapist).post(
+        f"/api/v1/clients/{clinics.south_client.code}/responses",
+        json.dumps(body),
+        content_type="application/json",
+    )
     assert outsider.status_code == 404

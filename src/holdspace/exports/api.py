@@ -62,9 +62,11 @@ def _kick_off(
     unknown = [t for t in types if t not in SOURCES]
     if unknown:
         return _refuse("_type", "Not a type this server exports: " + ", ".join(unknown[:10]))
-    if selectors.jobs_for_user(request.membership).filter(
-        status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
-    ).exists():
+    if (
+        selectors.jobs_for_user(request.membership)
+        .filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
+        .exists()
+    ):
         response = JsonResponse(
             {"detail": "An export of yours is still running: wait for it.", "errors": {}},
             status=429,
@@ -81,56 +83,82 @@ def _kick_off(
         profile=profile,
         request_url=request.build_absolute_uri(),
     )
-    response = HttpResponse(status=202)
-    response["Content-Location"] = request.build_absolute_uri(
+    accepted = HttpResponse(status=202)
+    accepted["Content-Location"] = request.build_absolute_uri(
         reverse("api:fhir_export_status", kwargs={"job_id": job.pk})
     )
-    return response
+    return accepted
 
 
 Profile = Literal["pseudonymous", "deidentified", "identified"]
+# The kick-off's query parameters, as the IG names them (shared by the three levels).
+TYPE = Query("", alias="_type", max_length=500)
+SINCE = Query(None, alias="_since")
+OUTPUT_FORMAT = Query("", alias="_outputFormat", max_length=100)
+PROFILE = Query("pseudonymous")
 
 
 @router.get("/$export", url_name="fhir_export_system", response={202: None})
 def export_system(
     request: ApiRequest,
-    type_: str = Query("", alias="_type", max_length=500),
-    since: dt.datetime | None = Query(None, alias="_since"),
-    output_format: str = Query("", alias="_outputFormat", max_length=100),
-    profile: Profile = Query("pseudonymous"),
+    type_: str = TYPE,
+    since: dt.datetime | None = SINCE,
+    output_format: str = OUTPUT_FORMAT,
+    profile: Profile = PROFILE,
 ) -> HttpResponse:
     """Kick off an export of everything the caller may export."""
-    return _kick_off(request, level=ExportLevel.SYSTEM, group="", type_=type_, since=since,
-                     output_format=output_format, profile=profile)
+    return _kick_off(
+        request,
+        level=ExportLevel.SYSTEM,
+        group="",
+        type_=type_,
+        since=since,
+        output_format=output_format,
+        profile=profile,
+    )
 
 
 @router.get("/Patient/$export", url_name="fhir_export_patient", response={202: None})
 def export_patients(
     request: ApiRequest,
-    type_: str = Query("", alias="_type", max_length=500),
-    since: dt.datetime | None = Query(None, alias="_since"),
-    output_format: str = Query("", alias="_outputFormat", max_length=100),
-    profile: Profile = Query("pseudonymous"),
+    type_: str = TYPE,
+    since: dt.datetime | None = SINCE,
+    output_format: str = OUTPUT_FORMAT,
+    profile: Profile = PROFILE,
 ) -> HttpResponse:
     """Kick off an export of every client the caller may export."""
-    return _kick_off(request, level=ExportLevel.PATIENT, group="", type_=type_, since=since,
-                     output_format=output_format, profile=profile)
+    return _kick_off(
+        request,
+        level=ExportLevel.PATIENT,
+        group="",
+        type_=type_,
+        since=since,
+        output_format=output_format,
+        profile=profile,
+    )
 
 
 @router.get("/Group/{group_id}/$export", url_name="fhir_export_group", response={202: None})
 def export_group(
     request: ApiRequest,
     group_id: str,
-    type_: str = Query("", alias="_type", max_length=500),
-    since: dt.datetime | None = Query(None, alias="_since"),
-    output_format: str = Query("", alias="_outputFormat", max_length=100),
-    profile: Profile = Query("pseudonymous"),
+    type_: str = TYPE,
+    since: dt.datetime | None = SINCE,
+    output_format: str = OUTPUT_FORMAT,
+    profile: Profile = PROFILE,
 ) -> HttpResponse:
     """Kick off an export of one group: `clinic-<slug>` (or a study cohort, `study-<id>`)."""
     if len(group_id) > 64:
         raise Http404
-    return _kick_off(request, level=ExportLevel.GROUP, group=group_id, type_=type_,
-                     since=since, output_format=output_format, profile=profile)
+    return _kick_off(
+        request,
+        level=ExportLevel.GROUP,
+        group=group_id,
+        type_=type_,
+        since=since,
+        output_format=output_format,
+        profile=profile,
+    )
 
 
 def manifest(request: HttpRequest, job: ExportJob) -> dict[str, object]:

@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-
 from typing import TypeVar
 
 from .models import ExportProfile

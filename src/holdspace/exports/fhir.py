@@ -32,6 +32,14 @@ HS = "https://holdspace.org/fhir/CodeSystem/"
 AGE_GROUP_EXTENSION = "https://holdspace.org/fhir/StructureDefinition/age-group"
 
 Resource = dict[str, Any]
+
+
+def stream(rows: QuerySet[Any], *fields: str) -> Iterator[dict[str, Any]]:
+    """The rows' fields as plain dicts, fetched in chunks (flat memory)."""
+    found: Iterator[dict[str, Any]] = rows.values(*fields).iterator(chunk_size=CHUNK)
+    return found
+
+
 Source = Callable[[QuerySet[Client], dt.datetime | None, Privacy, int], Iterator[Resource]]
 
 
@@ -53,14 +61,18 @@ def patients(
             "identity__email",
             "identity__phone",
         ]
-    for row in rows.values(*fields).iterator(chunk_size=CHUNK):
+    for row in stream(rows, *fields):
         code = row["code"]
         subject = privacy.subject(code)
         resource: Resource = {
             "resourceType": "Patient",
             "id": subject,
-            "identifier": [{"system": CODE_SYSTEM + ("/research" if privacy.deidentified else ""),
-                            "value": subject}],
+            "identifier": [
+                {
+                    "system": CODE_SYSTEM + ("/research" if privacy.deidentified else ""),
+                    "value": subject,
+                }
+            ],
         }
         birth, group = privacy.birth(row["identity__birth_date"])
         if birth:
@@ -97,11 +109,17 @@ def questionnaire_responses(
     rows = Response.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         rows = rows.filter(updated_at__gte=since)
-    values = rows.values(
-        "pk", "client__code", "instrument_code", "definition_version", "answers",
-        "submitted_at", "updated_at",
+    values = stream(
+        rows,
+        "pk",
+        "client__code",
+        "instrument_code",
+        "definition_version",
+        "answers",
+        "submitted_at",
+        "updated_at",
     )
-    for row in values.iterator(chunk_size=CHUNK):
+    for row in values:
         definition = definitions.get(row["instrument_code"])
         if definition is None:
             continue  # an instrument the clinic no longer has: nothing to interpret it with
@@ -138,9 +156,15 @@ def observations(
     if since is not None:
         readings = readings.filter(recorded_at__gte=since)
     for row in readings.values(
-        "pk", "session__client__code", "taken_at", "systolic", "diastolic", "heart_rate",
-        "temperature", "spo2",
-    ).iterator(chunk_size=CHUNK):
+        "pk",
+        "session__client__code",
+        "taken_at",
+        "systolic",
+        "diastolic",
+        "heart_rate",
+        "temperature",
+        "spo2",
+    ):
         code = row["session__client__code"]
         for suffix, fields in sessions_fhir.vital_observations_data(
             subject=_patient_ref(privacy, code),
@@ -156,30 +180,37 @@ def observations(
     scores = Score.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         scores = scores.filter(scored_at__gte=since)
-    for row in scores.values(
-        "pk", "response_id", "client__code", "instrument_code", "total", "band", "observed_on"
-    ).iterator(chunk_size=CHUNK):
-        if row["total"] is None:
+    for score in stream(
+        scores,
+        "pk",
+        "response_id",
+        "client__code",
+        "instrument_code",
+        "total",
+        "band",
+        "observed_on",
+    ):
+        if score["total"] is None:
             continue
-        code = row["client__code"]
-        definition = definitions.get(row["instrument_code"])
-        coding = [{"system": HS + "instrument-total", "code": row["instrument_code"]}]
+        code = score["client__code"]
+        definition = definitions.get(score["instrument_code"])
+        coding = [{"system": HS + "instrument-total", "code": score["instrument_code"]}]
         resource: Resource = {
             "resourceType": "Observation",
-            "id": f"score-{row['pk']}",
+            "id": f"score-{score['pk']}",
             "status": "final",
             "category": [SURVEY],
             "code": {
                 "coding": coding,
-                "text": f"{definition.name if definition else row['instrument_code']} total",
+                "text": f"{definition.name if definition else score['instrument_code']} total",
             },
             "subject": _patient_ref(privacy, code),
-            "effectiveDateTime": privacy.when(code, row["observed_on"]),
-            "valueQuantity": {"value": row["total"], "unit": "{score}"},
-            "derivedFrom": [{"reference": f"QuestionnaireResponse/qr-{row['response_id']}"}],
+            "effectiveDateTime": privacy.when(code, score["observed_on"]),
+            "valueQuantity": {"value": score["total"], "unit": "{score}"},
+            "derivedFrom": [{"reference": f"QuestionnaireResponse/qr-{score['response_id']}"}],
         }
-        if row["band"]:
-            resource["interpretation"] = [{"text": row["band"]}]
+        if score["band"]:
+            resource["interpretation"] = [{"text": score["band"]}]
         yield resource
 
 
@@ -191,9 +222,9 @@ def medication_statements(
     rows = Medication.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         rows = rows.filter(updated_at__gte=since)
-    for row in rows.values(
-        "pk", "client__code", "name", "list_key", "dose", "start_date", "stop_date"
-    ).iterator(chunk_size=CHUNK):
+    for row in stream(
+        rows, "pk", "client__code", "name", "list_key", "dose", "start_date", "stop_date"
+    ):
         code = row["client__code"]
         if privacy.identified:
             medication: Resource = {"text": row["name"]}
@@ -237,10 +268,19 @@ def adverse_events(
     rows = AdverseEvent.objects.filter(session__client__in=clients).order_by("pk")
     if since is not None:
         rows = rows.filter(reported_at__gte=since)
-    for row in rows.values(
-        "pk", "session_id", "session__client__code", "term", "onset_at", "severity",
-        "serious_criteria", "relatedness", "outcome", "reported_at",
-    ).iterator(chunk_size=CHUNK):
+    for row in stream(
+        rows,
+        "pk",
+        "session_id",
+        "session__client__code",
+        "term",
+        "onset_at",
+        "severity",
+        "serious_criteria",
+        "relatedness",
+        "outcome",
+        "reported_at",
+    ):
         code = row["session__client__code"]
         serious = bool(row["serious_criteria"])
         resource: Resource = {
@@ -260,18 +300,21 @@ def adverse_events(
                     }
                 ]
             },
-            "suspectEntity": [{"instance": {"reference": f"Procedure/session-{row['session_id']}"},
-                               "causality": [{"assessment": {"text": row["relatedness"]}}]}],
+            "suspectEntity": [
+                {
+                    "instance": {"reference": f"Procedure/session-{row['session_id']}"},
+                    "causality": [{"assessment": {"text": row["relatedness"]}}],
+                }
+            ],
         }
         if row["severity"] in ("mild", "moderate", "severe"):
-            resource["severity"] = {
-                "coding": [{"system": AE_SEVERITY, "code": row["severity"]}]
-            }
+            resource["severity"] = {"coding": [{"system": AE_SEVERITY, "code": row["severity"]}]}
         else:
             resource["severity"] = {"text": row["severity"]}
         if row["outcome"] in OUTCOMES:
-            resource["outcome"] = {"coding": [{"system": AE_OUTCOME,
-                                               "code": OUTCOMES[row["outcome"]]}]}
+            resource["outcome"] = {
+                "coding": [{"system": AE_OUTCOME, "code": OUTCOMES[row["outcome"]]}]
+            }
         yield resource
 
 
@@ -286,10 +329,17 @@ def encounters(
     if since is not None:
         rows = rows.filter(Q(starts_at__gte=since) | Q(moves__at__gte=since)).distinct()
     now = dt.datetime.now(tz=dt.UTC)
-    for row in rows.values(
-        "pk", "course__clients__code", "course__clients__pk", "kind", "number", "starts_at",
-        "duration_minutes", "cancelled",
-    ).iterator(chunk_size=CHUNK):
+    for row in stream(
+        rows,
+        "pk",
+        "course__clients__code",
+        "course__clients__pk",
+        "kind",
+        "number",
+        "starts_at",
+        "duration_minutes",
+        "cancelled",
+    ):
         code = row["course__clients__code"]
         end = row["starts_at"] + dt.timedelta(minutes=row["duration_minutes"])
         status = "cancelled" if row["cancelled"] else ("finished" if end < now else "planned")
@@ -298,8 +348,12 @@ def encounters(
             "id": f"visit-{row['pk']}-{row['course__clients__pk']}",
             "status": status,
             "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
-            "type": [{"coding": [{"system": HS + "visit-kind", "code": row["kind"]}],
-                      "text": f"{row['kind']} {row['number']}"}],
+            "type": [
+                {
+                    "coding": [{"system": HS + "visit-kind", "code": row["kind"]}],
+                    "text": f"{row['kind']} {row['number']}",
+                }
+            ],
             "subject": _patient_ref(privacy, code),
             "period": {
                 "start": privacy.when(code, row["starts_at"]),
@@ -320,10 +374,18 @@ def care_plans(
         rows = rows.filter(
             Q(created_at__gte=since) | Q(accepted_at__gte=since) | Q(closed_at__gte=since)
         )
-    for row in rows.values(
-        "pk", "clients__code", "clients__pk", "status", "template_key", "template_name",
-        "start_date", "closed_at", "closed_reason",
-    ).iterator(chunk_size=CHUNK):
+    for row in stream(
+        rows,
+        "pk",
+        "clients__code",
+        "clients__pk",
+        "status",
+        "template_key",
+        "template_name",
+        "start_date",
+        "closed_at",
+        "closed_reason",
+    ):
         code = row["clients__code"]
         period = {"start": privacy.when(code, row["start_date"])}
         if row["closed_at"]:
@@ -343,7 +405,7 @@ def care_plans(
         yield resource
 
 
-PROCEDURE_STATUS = {
+PROCEDURE_STATUS: dict[str, str] = {
     SessionStatus.PREPARING: "preparation",
     SessionStatus.RUNNING: "in-progress",
     SessionStatus.ENDED: "completed",
@@ -357,16 +419,18 @@ def procedures(
     rows = MedicineSession.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         rows = rows.filter(updated_at__gte=since)
-    for row in rows.values(
-        "pk", "client__code", "client__pk", "visit_id", "status", "started_at", "ended_at"
-    ).iterator(chunk_size=CHUNK):
+    for row in stream(
+        rows, "pk", "client__code", "client__pk", "visit_id", "status", "started_at", "ended_at"
+    ):
         code = row["client__code"]
         resource: Resource = {
             "resourceType": "Procedure",
             "id": f"session-{row['pk']}",
             "status": PROCEDURE_STATUS.get(row["status"], "unknown"),
-            "code": {"coding": [{"system": HS + "procedure", "code": "mdma-medicine-session"}],
-                     "text": "MDMA-assisted therapy medicine session"},
+            "code": {
+                "coding": [{"system": HS + "procedure", "code": "mdma-medicine-session"}],
+                "text": "MDMA-assisted therapy medicine session",
+            },
             "subject": _patient_ref(privacy, code),
             "encounter": {"reference": f"Encounter/visit-{row['visit_id']}-{row['client__pk']}"},
         }
@@ -392,9 +456,9 @@ def consents(
     rows = Preparation.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         rows = rows.filter(updated_at__gte=since)
-    for row in rows.values(
-        "pk", "client__code", "supportive_touch", "recording_consent", "updated_at"
-    ).iterator(chunk_size=CHUNK):
+    for row in stream(
+        rows, "pk", "client__code", "supportive_touch", "recording_consent", "updated_at"
+    ):
         code = row["client__code"]
         for field, key, text in CONSENTS:
             if row[field] not in ("yes", "no"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -20,11 +20,11 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args: Any, membership: Membership, groups: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["group"].choices = [
+        cast(forms.ChoiceField, self.fields["group"]).choices = [
             ("", _("Everyone you may export")),
             *[(g, g) for g in groups],
         ]
-        self.fields["profile"].choices = [
+        cast(forms.ChoiceField, self.fields["profile"]).choices = [
             (value, label)
             for value, label in ExportProfile.choices
             if policies.can_export_profile(membership, value)

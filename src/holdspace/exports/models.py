@@ -85,8 +85,8 @@ class ExportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     # [{"type": "Patient", "name": "Patient.ndjson", "count": 12, "bytes": 3456}]
-    files: models.JSONField[list[dict[str, object]], list[dict[str, object]]] = (
-        models.JSONField(default=list)
+    files: models.JSONField[list[dict[str, object]], list[dict[str, object]]] = models.JSONField(
+        default=list
     )
     # Error messages for the manifest; never clinical content.
     errors: models.JSONField[list[str], list[str]] = models.JSONField(default=list)

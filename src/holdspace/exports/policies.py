@@ -20,9 +20,8 @@ def can_export(membership: Membership | None) -> bool:
 
 
 def can_export_profile(membership: Membership | None, profile: str) -> bool:
-    if not can_export(membership):
+    if membership is None or not can_export(membership):
         return False
-    assert membership is not None
     if profile == ExportProfile.IDENTIFIED:
         return membership.role in IDENTIFIED_EXPORT_ROLES
     return profile in (ExportProfile.PSEUDONYMOUS, ExportProfile.DEIDENTIFIED)

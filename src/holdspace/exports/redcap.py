@@ -53,8 +53,12 @@ DICTIONARY_COLUMNS = [
     "Matrix Ranking?",
     "Field Annotation",
 ]
-RECORD_COLUMNS = ["record_id", "redcap_event_name", "redcap_repeat_instrument",
-                  "redcap_repeat_instance"]
+RECORD_COLUMNS = [
+    "record_id",
+    "redcap_event_name",
+    "redcap_repeat_instrument",
+    "redcap_repeat_instance",
+]
 ENROLMENT_EVENT = "enrolment_arm_1"
 SESSIONS_EVENT = "sessions_arm_1"
 UNSCHEDULED = "unscheduled"
@@ -87,9 +91,26 @@ class Field:
 
     def dictionary_row(self) -> list[str]:
         choices = " | ".join(f"{code}, {label}" for code, label in self.choices)
-        return [self.name, self.form, "", self.type, self.label, choices, self.note,
-                self.validation, self.minimum, self.maximum, "y" if self.identifier else "",
-                "", "", "", "", "", "", self.annotation]
+        return [
+            self.name,
+            self.form,
+            "",
+            self.type,
+            self.label,
+            choices,
+            self.note,
+            self.validation,
+            self.minimum,
+            self.maximum,
+            "y" if self.identifier else "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            self.annotation,
+        ]
 
     def columns(self) -> list[str]:
         if self.type == "checkbox":
@@ -134,15 +155,17 @@ def _instrument(definition: Definition, used: set[str]) -> Instrument:
                 for index, o in enumerate(item.options, start=1)
             }
             codes[item.link_id] = mapping
-            choices = _choices([(mapping[o.value], o.label or f"{o.value:g}")
-                                for o in item.options])
+            choices = _choices(
+                [(mapping[o.value], o.label or f"{o.value:g}") for o in item.options]
+            )
             note = "" if integral else "Raw codes are the options' positions."
             fields[item.link_id] = Field(name, form, "radio", label, choices, note=note)
         elif item.type == "yes-no":
             fields[item.link_id] = Field(name, form, "yesno", label)
         elif item.type == "scale-0-100":
-            fields[item.link_id] = Field(name, form, "text", label, validation="integer",
-                                         minimum="0", maximum="100")
+            fields[item.link_id] = Field(
+                name, form, "text", label, validation="integer", minimum="0", maximum="100"
+            )
         else:
             fields[item.link_id] = Field(name, form, "text", label, validation="number")
     return Instrument(definition, form, fields, codes)
@@ -170,23 +193,40 @@ def event_name(label: str, used: set[str]) -> str:
 def project(clients: QuerySet[Client], privacy: Privacy, clinic_id: int) -> Project:
     enrol = [
         Field("record_id", "enrolment", "text", "Record ID"),
-        Field("phase", "enrolment", "radio", "Phase of care",
-              _choices([(str(i), str(label)) for i, (_v, label) in
-                        enumerate(Phase.choices, start=1)])),
+        Field(
+            "phase",
+            "enrolment",
+            "radio",
+            "Phase of care",
+            _choices(
+                [(str(i), str(label)) for i, (_v, label) in enumerate(Phase.choices, start=1)]
+            ),
+        ),
     ]
     if privacy.identified:
         enrol += [
             Field("given_name", "enrolment", "text", "Given name", identifier=True),
             Field("family_name", "enrolment", "text", "Family name", identifier=True),
-            Field("birth_date", "enrolment", "text", "Birth date", validation="date_ymd",
-                  identifier=True),
+            Field(
+                "birth_date",
+                "enrolment",
+                "text",
+                "Birth date",
+                validation="date_ymd",
+                identifier=True,
+            ),
             Field("email", "enrolment", "text", "Email", validation="email", identifier=True),
             Field("phone", "enrolment", "text", "Phone", identifier=True),
         ]
     elif privacy.deidentified:
         enrol += [
-            Field("birth_year", "enrolment", "text", "Birth year (empty when 90 or older)",
-                  validation="integer"),
+            Field(
+                "birth_year",
+                "enrolment",
+                "text",
+                "Birth year (empty when 90 or older)",
+                validation="integer",
+            ),
             Field("age_group", "enrolment", "text", "Age group (90+ when over 89)"),
         ]
     used_events = {ENROLMENT_EVENT, SESSIONS_EVENT}
@@ -206,40 +246,109 @@ def project(clients: QuerySet[Client], privacy: Privacy, clinic_id: int) -> Proj
         instrument = _instrument(definition, used_forms)
         instruments[code] = instrument
         extra = [
-            Field(machine_name(f"{instrument.form}_date"), instrument.form, "text",
-                  "Date answered", validation="date_ymd"),
-            Field(machine_name(f"{instrument.form}_total"), instrument.form, "text",
-                  "Total score (computed by Holdspace)", validation="number",
-                  annotation="@READONLY"),
+            Field(
+                machine_name(f"{instrument.form}_date"),
+                instrument.form,
+                "text",
+                "Date answered",
+                validation="date_ymd",
+            ),
+            Field(
+                machine_name(f"{instrument.form}_total"),
+                instrument.form,
+                "text",
+                "Total score (computed by Holdspace)",
+                validation="number",
+                annotation="@READONLY",
+            ),
         ]
-        forms.append(Form(instrument.form, [*instrument.fields.values(), *extra],
-                          repeating=True, events=list(events.values())))
+        forms.append(
+            Form(
+                instrument.form,
+                [*instrument.fields.values(), *extra],
+                repeating=True,
+                events=list(events.values()),
+            )
+        )
     rules = session_rules()
     criteria = [(machine_name(c.key, 20), c.label) for c in rules.adverse_events.serious_criteria]
-    forms.append(Form("vitals", [
-        Field("vitals_session", "vitals", "text", "Medicine session (id)", validation="integer"),
-        Field("vitals_time", "vitals", "text", "Time taken", validation="datetime_seconds_ymd"),
-        Field("vitals_systolic", "vitals", "text", "Systolic (mmHg)", validation="integer"),
-        Field("vitals_diastolic", "vitals", "text", "Diastolic (mmHg)", validation="integer"),
-        Field("vitals_heart_rate", "vitals", "text", "Heart rate (/min)", validation="integer"),
-        Field("vitals_temp", "vitals", "text", "Temperature (C)", validation="number"),
-        Field("vitals_spo2", "vitals", "text", "SpO2 (%)", validation="integer"),
-    ], repeating=True, events=[SESSIONS_EVENT]))
-    forms.append(Form("adverse_event", [
-        Field("ae_session", "adverse_event", "text", "Medicine session (id)",
-              validation="integer"),
-        Field("ae_term", "adverse_event", "text", "Term"),
-        Field("ae_onset", "adverse_event", "text", "Onset", validation="datetime_seconds_ymd"),
-        Field("ae_severity", "adverse_event", "radio", "Severity",
-              _choices(_coded(Severity.choices))),
-        Field("ae_serious", "adverse_event", "yesno", "Serious"),
-        Field("ae_criteria", "adverse_event", "checkbox", "Serious criteria",
-              _choices(criteria)),
-        Field("ae_relatedness", "adverse_event", "radio", "Relatedness",
-              _choices(_coded(Relatedness.choices))),
-        Field("ae_outcome", "adverse_event", "radio", "Outcome",
-              _choices(_coded(Outcome.choices))),
-    ], repeating=True, events=[SESSIONS_EVENT]))
+    forms.append(
+        Form(
+            "vitals",
+            [
+                Field(
+                    "vitals_session",
+                    "vitals",
+                    "text",
+                    "Medicine session (id)",
+                    validation="integer",
+                ),
+                Field(
+                    "vitals_time", "vitals", "text", "Time taken", validation="datetime_seconds_ymd"
+                ),
+                Field("vitals_systolic", "vitals", "text", "Systolic (mmHg)", validation="integer"),
+                Field(
+                    "vitals_diastolic", "vitals", "text", "Diastolic (mmHg)", validation="integer"
+                ),
+                Field(
+                    "vitals_heart_rate", "vitals", "text", "Heart rate (/min)", validation="integer"
+                ),
+                Field("vitals_temp", "vitals", "text", "Temperature (C)", validation="number"),
+                Field("vitals_spo2", "vitals", "text", "SpO2 (%)", validation="integer"),
+            ],
+            repeating=True,
+            events=[SESSIONS_EVENT],
+        )
+    )
+    forms.append(
+        Form(
+            "adverse_event",
+            [
+                Field(
+                    "ae_session",
+                    "adverse_event",
+                    "text",
+                    "Medicine session (id)",
+                    validation="integer",
+                ),
+                Field("ae_term", "adverse_event", "text", "Term"),
+                Field(
+                    "ae_onset", "adverse_event", "text", "Onset", validation="datetime_seconds_ymd"
+                ),
+                Field(
+                    "ae_severity",
+                    "adverse_event",
+                    "radio",
+                    "Severity",
+                    _choices(_coded(Severity.choices)),
+                ),
+                Field("ae_serious", "adverse_event", "yesno", "Serious"),
+                Field(
+                    "ae_criteria",
+                    "adverse_event",
+                    "checkbox",
+                    "Serious criteria",
+                    _choices(criteria),
+                ),
+                Field(
+                    "ae_relatedness",
+                    "adverse_event",
+                    "radio",
+                    "Relatedness",
+                    _choices(_coded(Relatedness.choices)),
+                ),
+                Field(
+                    "ae_outcome",
+                    "adverse_event",
+                    "radio",
+                    "Outcome",
+                    _choices(_coded(Outcome.choices)),
+                ),
+            ],
+            repeating=True,
+            events=[SESSIONS_EVENT],
+        )
+    )
     return Project(forms, instruments, events)
 
 
@@ -272,8 +381,12 @@ def records(clients: QuerySet[Client], privacy: Privacy, proj: Project) -> Itera
     phases = [key for key, _label in Phase.choices]
     fields = ["code", "phase", "identity__birth_date"]
     if privacy.identified:
-        fields += ["identity__given_name", "identity__family_name", "identity__email",
-                   "identity__phone"]
+        fields += [
+            "identity__given_name",
+            "identity__family_name",
+            "identity__email",
+            "identity__phone",
+        ]
     for row in clients.order_by("pk").values(*fields).iterator(chunk_size=CHUNK):
         code = row["code"]
         out: dict[str, Any] = {
@@ -284,9 +397,13 @@ def records(clients: QuerySet[Client], privacy: Privacy, proj: Project) -> Itera
         }
         birth, group = privacy.birth(row["identity__birth_date"])
         if privacy.identified:
-            out.update(given_name=row["identity__given_name"] or "",
-                       family_name=row["identity__family_name"] or "", birth_date=birth or "",
-                       email=row["identity__email"] or "", phone=row["identity__phone"] or "")
+            out.update(
+                given_name=row["identity__given_name"] or "",
+                family_name=row["identity__family_name"] or "",
+                birth_date=birth or "",
+                email=row["identity__email"] or "",
+                phone=row["identity__phone"] or "",
+            )
         elif privacy.deidentified:
             out.update(birth_year=birth or "", age_group=group or "")
         yield out
@@ -305,8 +422,13 @@ def records(clients: QuerySet[Client], privacy: Privacy, proj: Project) -> Itera
 
     responses = Response.objects.filter(client__in=clients).order_by("client_id", "pk")
     for row in responses.values(
-        "client__code", "instrument_code", "assignment__timepoint", "answers", "submitted_at",
-        "updated_at", "score__total",
+        "client__code",
+        "instrument_code",
+        "assignment__timepoint",
+        "answers",
+        "submitted_at",
+        "updated_at",
+        "score__total",
     ).iterator(chunk_size=CHUNK):
         instrument = proj.instruments.get(row["instrument_code"])
         if instrument is None:
@@ -344,8 +466,14 @@ def records(clients: QuerySet[Client], privacy: Privacy, proj: Project) -> Itera
         "session__client_id", "pk"
     )
     for row in vitals.values(
-        "session__client__code", "session_id", "taken_at", "systolic", "diastolic",
-        "heart_rate", "temperature", "spo2",
+        "session__client__code",
+        "session_id",
+        "taken_at",
+        "systolic",
+        "diastolic",
+        "heart_rate",
+        "temperature",
+        "spo2",
     ).iterator(chunk_size=CHUNK):
         code = row["session__client__code"]
         record = privacy.subject(code)
@@ -369,8 +497,14 @@ def records(clients: QuerySet[Client], privacy: Privacy, proj: Project) -> Itera
         "session__client_id", "pk"
     )
     for row in events.values(
-        "session__client__code", "session_id", "term", "onset_at", "severity",
-        "serious_criteria", "relatedness", "outcome",
+        "session__client__code",
+        "session_id",
+        "term",
+        "onset_at",
+        "severity",
+        "serious_criteria",
+        "relatedness",
+        "outcome",
     ).iterator(chunk_size=CHUNK):
         code = row["session__client__code"]
         record = privacy.subject(code)
@@ -419,13 +553,16 @@ def write_redcap(
             writer.writerow([name.removesuffix("_arm_1"), 1, name])
     written.append(("events.csv", "redcap_events", len(all_events)))
     mapping = [(1, event, form.name) for form in proj.forms for event in form.events]
-    with (directory / "instrument_event_mapping.csv").open("w", encoding="utf-8", newline="") as out:
+    with (directory / "instrument_event_mapping.csv").open(
+        "w", encoding="utf-8", newline=""
+    ) as out:
         writer = csv.writer(out)
         writer.writerow(["arm_num", "unique_event_name", "form"])
         writer.writerows(mapping)
     written.append(("instrument_event_mapping.csv", "redcap_mapping", len(mapping)))
-    repeating = [(event, form.name) for form in proj.forms if form.repeating
-                 for event in form.events]
+    repeating = [
+        (event, form.name) for form in proj.forms if form.repeating for event in form.events
+    ]
     with (directory / "repeating_forms_events.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["event_name", "form_name", "custom_form_label"])
@@ -433,11 +570,11 @@ def write_redcap(
     written.append(("repeating_forms_events.csv", "redcap_repeating", len(repeating)))
     columns = header(proj)
     with (directory / "records.csv").open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=columns, restval="", extrasaction="raise")
-        writer.writeheader()
+        rows = csv.DictWriter(out, fieldnames=columns, restval="", extrasaction="raise")
+        rows.writeheader()
         count = 0
         for row in records(clients, privacy, proj):
-            writer.writerow(row)
+            rows.writerow(row)
             count += 1
             if count % 5000 == 0:
                 tick()

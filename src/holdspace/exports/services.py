@@ -17,12 +17,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_write
-from holdspace.people.models import Clinic, Membership
+from holdspace.people.models import Client, Clinic
 from holdspace.people.policies import require
 
 from . import policies
@@ -72,8 +73,13 @@ def export_start(
     chosen = list(dict.fromkeys(types))
     unknown = [t for t in chosen if t not in SOURCES]
     if unknown:
-        raise ValidationError({"_type": [_("Not a type this server exports: %(types)s")
-                                         % {"types": ", ".join(unknown)}]})
+        raise ValidationError(
+            {
+                "_type": [
+                    _("Not a type this server exports: %(types)s") % {"types": ", ".join(unknown)}
+                ]
+            }
+        )
     if format not in ExportFormat.values:
         raise ValidationError({"format": [_("Not a known export format.")]})
     export_clients(membership, group)  # 404 before anything is stored
@@ -94,8 +100,12 @@ def export_start(
             by,
             "export.start",
             target=job,
-            fields=[f"format:{format}", f"profile:{profile}", f"group:{group or 'all'}",
-                    *[f"type:{t}" for t in chosen or SOURCES]],
+            fields=[
+                f"format:{format}",
+                f"profile:{profile}",
+                f"group:{group or 'all'}",
+                *[f"type:{t}" for t in chosen or SOURCES],
+            ],
         )
     if run:
         from .tasks import export_run_task
@@ -170,8 +180,10 @@ _hooks: dict[int, ProgressHook] = {}
 
 def _progress(job: ExportJob, percent: int) -> None:
     """Write progress; raise Cancelled when someone cancelled meanwhile."""
-    updated = ExportJob.objects.filter(pk=job.pk).exclude(status=ExportStatus.CANCELLED).update(
-        progress=min(99, percent)
+    updated = (
+        ExportJob.objects.filter(pk=job.pk)
+        .exclude(status=ExportStatus.CANCELLED)
+        .update(progress=min(99, percent))
     )
     if not updated:
         raise Cancelled
@@ -246,16 +258,13 @@ def _privacy(job: ExportJob) -> Privacy:
     )
 
 
-def _clients(job: ExportJob) -> object:
-    membership: Membership = job.requested_by
-    clients = export_clients(membership, job.group)
-    return clients
+def _clients(job: ExportJob) -> QuerySet[Client]:
+    return export_clients(job.requested_by, job.group)
 
 
 def _write_fhir(job: ExportJob, directory: Path) -> list[dict[str, object]]:
     privacy = _privacy(job)
     clients = _clients(job)
-    assert hasattr(clients, "filter")
     types = job.types or list(SOURCES)
     files: list[dict[str, object]] = []
     written = 0
@@ -264,7 +273,7 @@ def _write_fhir(job: ExportJob, directory: Path) -> list[dict[str, object]]:
         count = 0
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         with (directory / name).open("w", encoding="utf-8") as out:
-            for resource in SOURCES[resource_type](clients, job.since, privacy, job.clinic_id):  # type: ignore[arg-type]
+            for resource in SOURCES[resource_type](clients, job.since, privacy, job.clinic_id):
                 out.write(dumps(resource))
                 out.write("\n")
                 count += 1
@@ -273,9 +282,14 @@ def _write_fhir(job: ExportJob, directory: Path) -> list[dict[str, object]]:
                     _progress(job, int(100 * index / len(types)))
         _progress(job, int(100 * (index + 1) / len(types)))
         if count:
-            files.append({"type": resource_type, "name": name, "count": count,
-                          "bytes": (directory / name).stat().st_size})
+            files.append(
+                {
+                    "type": resource_type,
+                    "name": name,
+                    "count": count,
+                    "bytes": (directory / name).stat().st_size,
+                }
+            )
         else:
             (directory / name).unlink()
     return files
-

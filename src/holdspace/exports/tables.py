@@ -23,7 +23,7 @@ from holdspace.people.models import Client
 from holdspace.screening.models import Medication
 from holdspace.sessions.models import AdverseEvent, MedicineSession, VitalReading
 
-from .deid import RECIPE, SMALL_CELL, Privacy
+from .deid import MAX_AGE, RECIPE, SMALL_CELL, Privacy
 from .models import ExportFormat, ExportJob
 
 CHUNK = 2000
@@ -45,8 +45,13 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
 def _client_columns(privacy: Privacy) -> Columns:
     columns = [("record_id", "str"), ("phase", "str")]
     if privacy.identified:
-        columns += [("given_name", "str"), ("family_name", "str"), ("birth_date", "str"),
-                    ("email", "str"), ("phone", "str")]
+        columns += [
+            ("given_name", "str"),
+            ("family_name", "str"),
+            ("birth_date", "str"),
+            ("email", "str"),
+            ("phone", "str"),
+        ]
     elif privacy.deidentified:
         columns += [("birth_year", "str"), ("age_group", "str")]
     return columns
@@ -55,15 +60,24 @@ def _client_columns(privacy: Privacy) -> Columns:
 def _client_rows(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
     fields = ["code", "phase", "identity__birth_date"]
     if privacy.identified:
-        fields += ["identity__given_name", "identity__family_name", "identity__email",
-                   "identity__phone"]
+        fields += [
+            "identity__given_name",
+            "identity__family_name",
+            "identity__email",
+            "identity__phone",
+        ]
     for row in clients.order_by("pk").values(*fields).iterator(chunk_size=CHUNK):
         code = row["code"]
         out: list[Any] = [privacy.subject(code), row["phase"]]
         birth, group = privacy.birth(row["identity__birth_date"])
         if privacy.identified:
-            out += [row["identity__given_name"] or "", row["identity__family_name"] or "",
-                    birth or "", row["identity__email"] or "", row["identity__phone"] or ""]
+            out += [
+                row["identity__given_name"] or "",
+                row["identity__family_name"] or "",
+                birth or "",
+                row["identity__email"] or "",
+                row["identity__phone"] or "",
+            ]
         elif privacy.deidentified:
             out += [birth or "", group or ""]
         yield tuple(out)
@@ -75,22 +89,40 @@ def _scores(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
         "client__code", "response_id", "instrument_code", "total", "band", "observed_on"
     ).iterator(chunk_size=CHUNK):
         code = row["client__code"]
-        yield (privacy.subject(code), row["response_id"], row["instrument_code"], row["total"],
-               row["band"], privacy.shifted(code, row["observed_on"]))
+        yield (
+            privacy.subject(code),
+            row["response_id"],
+            row["instrument_code"],
+            row["total"],
+            row["band"],
+            privacy.shifted(code, row["observed_on"]),
+        )
 
 
 def _responses(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
     rows = Response.objects.filter(client__in=clients).order_by("client_id", "pk")
     for row in rows.values(
-        "pk", "client__code", "instrument_code", "definition_version", "assignment__timepoint",
-        "submitted_at", "answers",
+        "pk",
+        "client__code",
+        "instrument_code",
+        "definition_version",
+        "assignment__timepoint",
+        "submitted_at",
+        "answers",
     ).iterator(chunk_size=CHUNK):
         code = row["client__code"]
         submitted = privacy.shifted(code, _local(row["submitted_at"]))
         for item, value in sorted(row["answers"].items()):
-            yield (privacy.subject(code), row["pk"], row["instrument_code"],
-                   row["definition_version"], row["assignment__timepoint"] or "", submitted,
-                   str(item), float(value) if value is not None else None)
+            yield (
+                privacy.subject(code),
+                row["pk"],
+                row["instrument_code"],
+                row["definition_version"],
+                row["assignment__timepoint"] or "",
+                submitted,
+                str(item),
+                float(value) if value is not None else None,
+            )
 
 
 def _vitals(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
@@ -98,14 +130,30 @@ def _vitals(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
         "session__client_id", "pk"
     )
     for row in rows.values(
-        "session__client__code", "session_id", "taken_at", "systolic", "diastolic",
-        "heart_rate", "temperature", "spo2", "suds", "is_baseline",
+        "session__client__code",
+        "session_id",
+        "taken_at",
+        "systolic",
+        "diastolic",
+        "heart_rate",
+        "temperature",
+        "spo2",
+        "suds",
+        "is_baseline",
     ).iterator(chunk_size=CHUNK):
         code = row["session__client__code"]
-        yield (privacy.subject(code), row["session_id"],
-               privacy.shifted(code, _local(row["taken_at"])), row["systolic"],
-               row["diastolic"], row["heart_rate"], float(row["temperature"]), row["spo2"],
-               row["suds"], row["is_baseline"])
+        yield (
+            privacy.subject(code),
+            row["session_id"],
+            privacy.shifted(code, _local(row["taken_at"])),
+            row["systolic"],
+            row["diastolic"],
+            row["heart_rate"],
+            float(row["temperature"]),
+            row["spo2"],
+            row["suds"],
+            row["is_baseline"],
+        )
 
 
 def _adverse_events(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
@@ -113,50 +161,83 @@ def _adverse_events(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row
         "session__client_id", "pk"
     )
     for row in rows.values(
-        "session__client__code", "session_id", "term", "onset_at", "severity",
-        "serious_criteria", "relatedness", "outcome",
+        "session__client__code",
+        "session_id",
+        "term",
+        "onset_at",
+        "severity",
+        "serious_criteria",
+        "relatedness",
+        "outcome",
     ).iterator(chunk_size=CHUNK):
         code = row["session__client__code"]
         term = "" if privacy.deidentified else row["term"]  # typed by staff: free text
-        yield (privacy.subject(code), row["session_id"], term,
-               privacy.shifted(code, _local(row["onset_at"])), row["severity"],
-               bool(row["serious_criteria"]), " ".join(row["serious_criteria"] or []),
-               row["relatedness"], row["outcome"])
+        yield (
+            privacy.subject(code),
+            row["session_id"],
+            term,
+            privacy.shifted(code, _local(row["onset_at"])),
+            row["severity"],
+            bool(row["serious_criteria"]),
+            " ".join(row["serious_criteria"] or []),
+            row["relatedness"],
+            row["outcome"],
+        )
 
 
 def _medications(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
     rows = Medication.objects.filter(client__in=clients).order_by("client_id", "pk")
-    for row in rows.values(
-        "client__code", "name", "list_key", "start_date", "stop_date"
-    ).iterator(chunk_size=CHUNK):
+    for row in rows.values("client__code", "name", "list_key", "start_date", "stop_date").iterator(
+        chunk_size=CHUNK
+    ):
         code = row["client__code"]
         # The name a person typed is free text: only identified exports carry it.
         name = row["name"] if privacy.identified else ""
-        yield (privacy.subject(code), row["list_key"], name,
-               privacy.shifted(code, row["start_date"]), privacy.shifted(code, row["stop_date"]))
+        yield (
+            privacy.subject(code),
+            row["list_key"],
+            name,
+            privacy.shifted(code, row["start_date"]),
+            privacy.shifted(code, row["stop_date"]),
+        )
 
 
 def _visits(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
     rows = Visit.objects.filter(course__clients__in=clients).order_by("pk")
     for row in rows.values(
-        "course__clients__code", "course_id", "kind", "number", "starts_at", "duration_minutes",
+        "course__clients__code",
+        "course_id",
+        "kind",
+        "number",
+        "starts_at",
+        "duration_minutes",
         "cancelled",
     ).iterator(chunk_size=CHUNK):
         code = row["course__clients__code"]
-        yield (privacy.subject(code), row["course_id"], row["kind"], row["number"],
-               privacy.shifted(code, _local(row["starts_at"])), row["duration_minutes"],
-               row["cancelled"])
+        yield (
+            privacy.subject(code),
+            row["course_id"],
+            row["kind"],
+            row["number"],
+            privacy.shifted(code, _local(row["starts_at"])),
+            row["duration_minutes"],
+            row["cancelled"],
+        )
 
 
 def _sessions(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
     rows = MedicineSession.objects.filter(client__in=clients).order_by("client_id", "pk")
-    for row in rows.values(
-        "client__code", "pk", "status", "started_at", "ended_at"
-    ).iterator(chunk_size=CHUNK):
+    for row in rows.values("client__code", "pk", "status", "started_at", "ended_at").iterator(
+        chunk_size=CHUNK
+    ):
         code = row["client__code"]
-        yield (privacy.subject(code), row["pk"], row["status"],
-               privacy.shifted(code, _local(row["started_at"])),
-               privacy.shifted(code, _local(row["ended_at"])))
+        yield (
+            privacy.subject(code),
+            row["pk"],
+            row["status"],
+            privacy.shifted(code, _local(row["started_at"])),
+            privacy.shifted(code, _local(row["ended_at"])),
+        )
 
 
 def _fixed(columns: Columns) -> Callable[[Privacy], Columns]:
@@ -165,29 +246,112 @@ def _fixed(columns: Columns) -> Callable[[Privacy], Columns]:
 
 TABLES = [
     Table("clients", _client_columns, _client_rows),
-    Table("scores", _fixed([("record_id", "str"), ("response_id", "int"), ("instrument", "str"),
-                            ("total", "float"), ("band", "str"), ("observed_on", "date")]),
-          _scores),
-    Table("responses", _fixed([("record_id", "str"), ("response_id", "int"),
-                               ("instrument", "str"), ("version", "str"),
-                               ("timepoint", "str"), ("submitted_at", "datetime"),
-                               ("item", "str"), ("value", "float")]), _responses),
-    Table("vitals", _fixed([("record_id", "str"), ("session_id", "int"),
-                            ("taken_at", "datetime"), ("systolic", "int"), ("diastolic", "int"),
-                            ("heart_rate", "int"), ("temperature_c", "float"), ("spo2", "int"),
-                            ("suds", "int"), ("is_baseline", "bool")]), _vitals),
-    Table("adverse_events", _fixed([("record_id", "str"), ("session_id", "int"),
-                                    ("term", "str"), ("onset_at", "datetime"),
-                                    ("severity", "str"), ("serious", "bool"),
-                                    ("serious_criteria", "str"), ("relatedness", "str"),
-                                    ("outcome", "str")]), _adverse_events),
-    Table("medications", _fixed([("record_id", "str"), ("list_key", "str"), ("name", "str"),
-                                 ("start_date", "date"), ("stop_date", "date")]), _medications),
-    Table("visits", _fixed([("record_id", "str"), ("course_id", "int"), ("kind", "str"),
-                            ("number", "int"), ("starts_at", "datetime"),
-                            ("duration_minutes", "int"), ("cancelled", "bool")]), _visits),
-    Table("sessions", _fixed([("record_id", "str"), ("session_id", "int"), ("status", "str"),
-                              ("started_at", "datetime"), ("ended_at", "datetime")]), _sessions),
+    Table(
+        "scores",
+        _fixed(
+            [
+                ("record_id", "str"),
+                ("response_id", "int"),
+                ("instrument", "str"),
+                ("total", "float"),
+                ("band", "str"),
+                ("observed_on", "date"),
+            ]
+        ),
+        _scores,
+    ),
+    Table(
+        "responses",
+        _fixed(
+            [
+                ("record_id", "str"),
+                ("response_id", "int"),
+                ("instrument", "str"),
+                ("version", "str"),
+                ("timepoint", "str"),
+                ("submitted_at", "datetime"),
+                ("item", "str"),
+                ("value", "float"),
+            ]
+        ),
+        _responses,
+    ),
+    Table(
+        "vitals",
+        _fixed(
+            [
+                ("record_id", "str"),
+                ("session_id", "int"),
+                ("taken_at", "datetime"),
+                ("systolic", "int"),
+                ("diastolic", "int"),
+                ("heart_rate", "int"),
+                ("temperature_c", "float"),
+                ("spo2", "int"),
+                ("suds", "int"),
+                ("is_baseline", "bool"),
+            ]
+        ),
+        _vitals,
+    ),
+    Table(
+        "adverse_events",
+        _fixed(
+            [
+                ("record_id", "str"),
+                ("session_id", "int"),
+                ("term", "str"),
+                ("onset_at", "datetime"),
+                ("severity", "str"),
+                ("serious", "bool"),
+                ("serious_criteria", "str"),
+                ("relatedness", "str"),
+                ("outcome", "str"),
+            ]
+        ),
+        _adverse_events,
+    ),
+    Table(
+        "medications",
+        _fixed(
+            [
+                ("record_id", "str"),
+                ("list_key", "str"),
+                ("name", "str"),
+                ("start_date", "date"),
+                ("stop_date", "date"),
+            ]
+        ),
+        _medications,
+    ),
+    Table(
+        "visits",
+        _fixed(
+            [
+                ("record_id", "str"),
+                ("course_id", "int"),
+                ("kind", "str"),
+                ("number", "int"),
+                ("starts_at", "datetime"),
+                ("duration_minutes", "int"),
+                ("cancelled", "bool"),
+            ]
+        ),
+        _visits,
+    ),
+    Table(
+        "sessions",
+        _fixed(
+            [
+                ("record_id", "str"),
+                ("session_id", "int"),
+                ("status", "str"),
+                ("started_at", "datetime"),
+                ("ended_at", "datetime"),
+            ]
+        ),
+        _sessions,
+    ),
 ]
 
 
@@ -238,8 +402,10 @@ def _write_parquet(
         def flush() -> None:
             arrays = [
                 pa.array(
-                    [r[i].replace(tzinfo=None) if isinstance(r[i], dt.datetime) else r[i]
-                     for r in batch],
+                    [
+                        r[i].replace(tzinfo=None) if isinstance(r[i], dt.datetime) else r[i]
+                        for r in batch
+                    ],
                     type=schema.field(i).type,
                 )
                 for i in range(len(columns))
@@ -265,10 +431,18 @@ def small_cells(clients: QuerySet[Client], privacy: Privacy) -> list[tuple[str, 
     found: list[tuple[str, str, int]] = []
     checks = [
         # Only variables the de-identified files carry (the typed AE term is left out).
-        ("adverse_event_severity", AdverseEvent.objects.filter(session__client__in=clients),
-         "severity", "session__client"),
-        ("medication", Medication.objects.filter(client__in=clients).exclude(list_key=""),
-         "list_key", "client"),
+        (
+            "adverse_event_severity",
+            AdverseEvent.objects.filter(session__client__in=clients),
+            "severity",
+            "session__client",
+        ),
+        (
+            "medication",
+            Medication.objects.filter(client__in=clients).exclude(list_key=""),
+            "list_key",
+            "client",
+        ),
         ("phase", clients, "phase", "pk"),
     ]
     for variable, queryset, field, who in checks:
@@ -276,8 +450,9 @@ def small_cells(clients: QuerySet[Client], privacy: Privacy) -> list[tuple[str, 
             queryset.values(field).annotate(n=Count(who, distinct=True)).filter(n__lt=SMALL_CELL)
         ):
             found.append((variable, str(row[field]), int(row["n"])))
-    groups = [r for r in _client_rows(clients, privacy)] if privacy.deidentified else []
-    old = sum(1 for r in groups if r[-1])
+    # Born on or before this day: over 89 today (a day early at most, on the safe side).
+    cutoff = privacy.today.replace(year=privacy.today.year - MAX_AGE - 1)
+    old = clients.filter(identity__birth_date__lte=cutoff).count() if privacy.deidentified else 0
     if 0 < old < SMALL_CELL:
         found.append(("age_group", "90+", old))
     return found
@@ -312,14 +487,16 @@ def write_tables(
     files: list[dict[str, object]] = []
 
     def add(name: str, kind: str, count: int) -> None:
-        files.append({"type": kind, "name": name, "count": count,
-                      "bytes": (directory / name).stat().st_size})
+        files.append(
+            {"type": kind, "name": name, "count": count, "bytes": (directory / name).stat().st_size}
+        )
 
     if job.format == ExportFormat.REDCAP:
         from .redcap import write_redcap
 
-        for name, kind, count in write_redcap(directory, clients, privacy, job.clinic_id,
-                                              lambda: progress(job, 50)):
+        for name, kind, count in write_redcap(
+            directory, clients, privacy, job.clinic_id, lambda: progress(job, 50)
+        ):
             add(name, kind, count)
     else:
         for index, table in enumerate(TABLES):

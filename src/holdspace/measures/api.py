@@ -88,7 +88,7 @@ class QuestionnaireResponseIn(Schema):
     `questionnaire`); validated in full by fhir.resources before it is read."""
 
     model_config = ConfigDict(extra="allow")
-    resourceType: Literal["QuestionnaireResponse"]  # noqa: N815  (FHIR's spelling)
+    resourceType: Literal["QuestionnaireResponse"]
     questionnaire: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 

@@ -184,8 +184,11 @@ def _flatten(items: list[dict[str, Any]], report: list[dict[str, str]]) -> list[
     for source in items:
         if source.get("type") == "group":
             report.append(
-                {"linkId": str(source.get("linkId")), "action": "group",
-                 "detail": "A group: its questions were read in order."}
+                {
+                    "linkId": str(source.get("linkId")),
+                    "action": "group",
+                    "detail": "A group: its questions were read in order.",
+                }
             )
             found += _flatten(source.get("item") or [], report)
         else:
@@ -377,7 +380,8 @@ def answers_from_response(
     try:
         QuestionnaireResponse.model_validate(data)
     except ValueError as exc:
-        raise ResponseError("questionnaireResponse", f"not valid FHIR R4: {str(exc)[:200]}")
+        message = f"not valid FHIR R4: {str(exc)[:200]}"
+        raise ResponseError("questionnaireResponse", message) from exc
     by_loinc = {item.loinc: item.link_id for item in definition.items if item.loinc}
     known = {item.link_id for item in definition.items}
     answers: dict[str, float] = {}

@@ -111,9 +111,7 @@ def reading_observations(reading: VitalReading) -> list[Observation]:
         temperature=float(reading.temperature),
         spo2=reading.spo2,
     )
-    return [
-        Observation(id=f"hs-vital-{reading.pk}-{suffix}", **fields) for suffix, fields in rows
-    ]
+    return [Observation(id=f"hs-vital-{reading.pk}-{suffix}", **fields) for suffix, fields in rows]
 
 
 def reading_bundle(reading: VitalReading) -> dict[str, Any]:
