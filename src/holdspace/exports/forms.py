@@ -15,7 +15,7 @@ from .models import ExportFormat, ExportProfile
 
 class ExportForm(forms.Form):
     format = forms.ChoiceField(label=_("Format"), choices=ExportFormat.choices)
-    group = forms.ChoiceField(label=_("Clients"))
+    group = forms.ChoiceField(label=_("Clients"), required=False)
     profile = forms.ChoiceField(label=_("Identifiability"))
 
     def __init__(self, *args: Any, membership: Membership, groups: list[str], **kwargs: Any):

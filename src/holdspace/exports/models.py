@@ -66,6 +66,18 @@ class ExportStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# For the list of exports, where the long labels do not fit on a tablet.
+SHORT_LABELS = {
+    ExportFormat.FHIR: "FHIR",
+    ExportFormat.REDCAP: "REDCap",
+    ExportFormat.CSV: "CSV",
+    ExportFormat.PARQUET: "Parquet",
+    ExportProfile.PSEUDONYMOUS: _("Pseudonymous"),
+    ExportProfile.DEIDENTIFIED: _("De-identified"),
+    ExportProfile.IDENTIFIED: _("Identified"),
+}
+
+
 class ExportJob(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
@@ -101,6 +113,14 @@ class ExportJob(models.Model):
     @property
     def total_bytes(self) -> int:
         return sum(int(f.get("bytes", 0)) for f in self.files)  # type: ignore[call-overload]
+
+    @property
+    def format_short(self) -> str:
+        return str(SHORT_LABELS.get(self.format, self.format))
+
+    @property
+    def profile_short(self) -> str:
+        return str(SHORT_LABELS.get(self.profile, self.profile))
 
     @property
     def is_finished(self) -> bool:
