@@ -29,3 +29,9 @@ class ExportForm(forms.Form):
             for value, label in ExportProfile.choices
             if policies.can_export_profile(membership, value)
         ]
+
+
+class ExportSettingsForm(forms.Form):
+    files_expire_hours = forms.IntegerField(
+        label=_("Export files are kept for (hours)"), min_value=1, max_value=24 * 30
+    )

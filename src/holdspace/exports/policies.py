@@ -35,3 +35,8 @@ def can_see_job(membership: Membership | None, job: ExportJob) -> bool:
         and job.clinic_id == membership.clinic_id
         and job.requested_by_id == membership.pk
     )
+
+
+def can_manage_export_settings(membership: Membership | None) -> bool:
+    """How long files are kept, and re-keying the de-identification secret."""
+    return membership is not None and membership.role == Role.MEDICAL_LEAD

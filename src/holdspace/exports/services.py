@@ -36,6 +36,7 @@ from .models import (
     ExportProfile,
     ExportSettings,
     ExportStatus,
+    new_secret,
 )
 from .selectors import export_clients
 
@@ -153,16 +154,25 @@ def exports_purge(*, now: dt.datetime | None = None) -> int:
     return count
 
 
+def export_settings_update(*, by: Actor, files_expire_hours: int) -> ExportSettings:
+    """Set how long export files are kept (1 hour to 30 days). Medical leads only."""
+    membership = require(by, policies.can_manage_export_settings)
+    if not 1 <= files_expire_hours <= 24 * 30:
+        raise ValidationError({"files_expire_hours": [_("Between 1 and 720 hours.")]})
+    with transaction.atomic():
+        found = export_settings(membership.clinic_id)
+        found.files_expire_hours = files_expire_hours
+        found.save(update_fields=["files_expire_hours"])
+        audit_write(by, "export.settings", target=found, fields=["files_expire_hours"])
+    return found
+
+
 def export_rekey(*, by: Actor) -> ExportSettings:
     """Give the clinic a new de-identification secret: every date shift and research id
     changes from the next export on. Medical leads only."""
-    from holdspace.people.models import Role
-
-    membership = require(by, lambda m: m.role == Role.MEDICAL_LEAD)
+    membership = require(by, policies.can_manage_export_settings)
     with transaction.atomic():
         found = export_settings(membership.clinic_id)
-        from .models import new_secret
-
         found.deid_secret = new_secret()
         found.rekeyed_at = timezone.now()
         found.save(update_fields=["deid_secret", "rekeyed_at"])

@@ -14,7 +14,7 @@ from holdspace.core.http import StaffRequest
 from holdspace.people.actors import Actor
 
 from . import policies, selectors, services
-from .forms import ExportForm
+from .forms import ExportForm, ExportSettingsForm
 from .models import ExportStatus
 
 JOBS_SHOWN = 50
@@ -27,10 +27,19 @@ def _membership(request: StaffRequest):  # type: ignore[no-untyped-def]
     return membership
 
 
-def _context(request: StaffRequest, form: ExportForm | None = None) -> dict[str, object]:
+def _context(
+    request: StaffRequest,
+    form: ExportForm | None = None,
+    settings_form: ExportSettingsForm | None = None,
+) -> dict[str, object]:
     membership = _membership(request)
     jobs = list(selectors.jobs_for_user(membership)[:JOBS_SHOWN])
+    current = services.export_settings(membership.clinic_id)
     return {
+        "settings_form": settings_form
+        or ExportSettingsForm(initial={"files_expire_hours": current.files_expire_hours}),
+        "export_settings": current,
+        "can_manage_settings": policies.can_manage_export_settings(membership),
         "form": form
         or ExportForm(membership=membership, groups=selectors.group_ids_for(membership)),
         "jobs": jobs,
@@ -89,3 +98,29 @@ def download(request: StaffRequest, pk: int, name: str) -> FileResponse:
     except FileNotFoundError as exc:
         raise Http404 from exc
     return FileResponse(path.open("rb"), as_attachment=True, filename=f"export-{job.pk}-{name}")
+
+
+@require_POST
+def settings_update(request: StaffRequest) -> HttpResponse:
+    if not policies.can_manage_export_settings(_membership(request)):
+        raise PermissionDenied
+    form = ExportSettingsForm(request.POST)
+    if form.is_valid():
+        services.export_settings_update(
+            by=Actor.from_request(request),
+            files_expire_hours=form.cleaned_data["files_expire_hours"],
+        )
+        messages.success(request, _("Export settings saved."))
+        return redirect("exports:home")
+    return render(request, "exports/home.html", _context(request, settings_form=form), status=422)
+
+
+@require_POST
+def rekey(request: StaffRequest) -> HttpResponse:
+    if not policies.can_manage_export_settings(_membership(request)):
+        raise PermissionDenied
+    services.export_rekey(by=Actor.from_request(request))
+    messages.success(
+        request, _("New de-identification key: every date shift and research id changes.")
+    )
+    return redirect("exports:home")
