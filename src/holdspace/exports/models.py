@@ -67,7 +67,7 @@ class ExportStatus(models.TextChoices):
 
 
 # For the list of exports, where the long labels do not fit on a tablet.
-SHORT_LABELS = {
+SHORT_LABELS: dict[str, object] = {
     ExportFormat.FHIR: "FHIR",
     ExportFormat.REDCAP: "REDCap",
     ExportFormat.CSV: "CSV",
