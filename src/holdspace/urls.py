@@ -32,6 +32,7 @@ urlpatterns = [
     path("sessions/", include("holdspace.sessions.urls")),
     path("review/", include("holdspace.review.urls")),
     path("outcomes/", include("holdspace.outcomes.urls")),
+    path("exports/", include("holdspace.exports.urls")),
     path("audit/", include("holdspace.people.audit_urls")),
     path("account/api-tokens/", include("holdspace.api.urls")),
     path("api/v1/", api.urls),

@@ -103,8 +103,19 @@ def build_arc() -> Arc:
         .pk,
         "response_id": response.pk,
         "instrument_code": response.instrument_code,
+        "group_id": f"clinic-{clinic.slug}",
+        # A finished FHIR Bulk export of the lead's (the API walk signs in as the lead).
+        "job_id": _bulk_export(staff["lead"]).pk,
+        "name": "Patient.ndjson",
     }
     return Arc(clinic=clinic, client=client, staff=staff, ids=ids)
+
+
+def _bulk_export(lead: Membership) -> Any:
+    from holdspace.exports.services import export_start
+    from holdspace.people.actors import Actor
+
+    return export_start(by=Actor.command_line(lead), format="fhir", types=["Patient"])
 
 
 def _clone_for(model_label: str, lookup: str, target: Any, **changes: Any) -> None:

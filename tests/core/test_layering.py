@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"courses"},  # episodes of care, visits, calendars
     {"preparation", "integration"},  # before and after the medicine sessions
     {"sessions"},  # the medicine session
-    {"review", "outcomes", "portal"},  # over the arc: the clinical register, results, client
+    {"review", "outcomes", "portal", "exports"},  # over the arc: register, results, client, exports
     {"api"},  # the REST API over every app
     {"regulatory"},  # evidence generated from the whole product
 ]

@@ -22,6 +22,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from holdspace.core.schemas import ErrorOut
 from holdspace.courses.api import client_router as client_courses_router
 from holdspace.courses.api import router as courses_router
+from holdspace.exports.api import router as exports_router
 from holdspace.integration.api import router as integration_router
 from holdspace.measures.api import router as measures_router
 from holdspace.outcomes.api import clients_router as outcomes_clients_router
@@ -93,6 +94,7 @@ api.add_router("/courses", courses_router)
 api.add_router("/sessions", sessions_router)
 api.add_router("/outcomes", outcomes_router)
 api.add_router("/clients", outcomes_clients_router)
+api.add_router("/fhir", exports_router)
 
 
 def refusal(

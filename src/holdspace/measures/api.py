@@ -4,10 +4,11 @@ No `from __future__ import annotations` here: it breaks ninja's body and query r
 """
 
 import datetime as dt
+import json
 from typing import Annotated, Any, Literal
 
 from ninja import Router, Schema, Status
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from holdspace.core.http import ApiRequest
 from holdspace.core.schemas import (
@@ -86,7 +87,18 @@ class ResponseIn(Schema):
     prior_experience: Id | None = None
 
 
+class QuestionnaireResponseIn(Schema):
+    """A FHIR R4 QuestionnaireResponse for a shipped or imported instrument (its canonical in
+    `questionnaire`); validated in full by fhir.resources before it is read."""
+
+    model_config = ConfigDict(extra="allow")
+    resourceType: Literal["QuestionnaireResponse"]
+    questionnaire: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
 class ResponseOut(Schema):
+    # What the import noticed, e.g. the form's own total differs from ours.
+    notes: list[str] = []
     id: int
     instrument_code: str
     definition_version: str
@@ -156,7 +168,9 @@ def instrument_import(request: ApiRequest, body: ImportIn) -> Status[Any]:
         )
     except DefinitionError as exc:
         return Status(422, ErrorOut(detail=str(exc), errors={"questionnaire": [str(exc)]}))
-    return Status(201, {"code": row.code, "version": row.version})
+    # What was done with each item of the form (scored, kept unscored, left out, group).
+    _definition, report = fhir.questionnaire_import(body.questionnaire, code=row.code)
+    return Status(201, {"code": row.code, "version": row.version, "items": report})
 
 
 @router.get(
@@ -293,9 +307,13 @@ def response_list(request: ApiRequest, code: ClientCode) -> list[ResponseOut]:
     summary="Record a complete response for a client (scored at once)",
 )
 def response_add(
-    request: ApiRequest, code: ClientCode, body: ResponseIn
+    request: ApiRequest, code: ClientCode, body: ResponseIn | QuestionnaireResponseIn
 ) -> Status[ResponseOut | ErrorOut]:
+    """Either Holdspace's own shape (instrument_code and answers by link id), or a FHIR
+    QuestionnaireResponse, scored the same way."""
     client = selectors.measures_client_for_user(request.membership, code)
+    if isinstance(body, QuestionnaireResponseIn):
+        return _response_add_fhir(request, client, body)
     definition = library.definition_for(client.clinic_id, body.instrument_code)
     prior = None
     if body.prior_experience is not None:
@@ -332,6 +350,37 @@ def response_add(
     except scoring.AnswerError as exc:
         return Status(422, _error(exc))
     return Status(201, _response_out(score.response))
+
+
+def _response_add_fhir(
+    request: ApiRequest, client: Any, body: QuestionnaireResponseIn
+) -> Status[ResponseOut | ErrorOut]:
+    # The whole resource as sent (the schema above checks only what picks the instrument).
+    data = json.loads(request.body)
+    definition = fhir.definition_for_canonical(client.clinic_id, body.questionnaire)
+    if definition is None:
+        detail = "Not an instrument of your clinic (shipped or imported)."
+        return Status(422, ErrorOut(detail=detail, errors={"questionnaire": [detail]}))
+    try:
+        answers, their_total = fhir.answers_from_response(data, definition)
+        score = services.response_record(
+            by=request.actor,
+            client=client,
+            instrument_code=definition.code,
+            answers=answers,
+            entered_by=EnteredBy.API,
+        )
+    except fhir.ResponseError as exc:
+        return Status(422, ErrorOut(detail=str(exc), errors={exc.field: [str(exc)]}))
+    except scoring.AnswerError as exc:
+        return Status(422, _error(exc))
+    out = _response_out(score.response)
+    if their_total is not None and score.total is not None and their_total != score.total:
+        out.notes = [
+            f"The form's own total ({their_total:g}) differs from the total scored by "
+            f"Holdspace ({score.total:g}); Holdspace's is kept."
+        ]
+    return Status(201, out)
 
 
 @router.get(

@@ -253,6 +253,11 @@ class Definition(Strict):
     outcomes: OutcomeRules | None = None
     safety: list[SafetyRule] = []
     notes: list[str] = []
+    # Imported FHIR Questionnaires: the form's own linkIds (theirs -> ours), and the linkId of
+    # the form's calculated total, so a QuestionnaireResponse can be read and its total checked.
+    source_link_ids: dict[str, str] = {}
+    source_total_link_id: str = ""
+    source_url: str = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> Definition:

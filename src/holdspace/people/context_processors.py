@@ -25,6 +25,7 @@ ARC_OF_CARE: list[tuple[str, Any, str | None]] = [
     ("sessions", _("Sessions"), "sessions:home"),
     ("measures", _("Measures"), "measures:home"),
     ("outcomes", _("Outcomes"), "outcomes:home"),
+    ("exports", _("Exports"), "exports:home"),
 ]
 
 # The clinic admin's own pages, in the navigation rather than only in the name menu.

@@ -37,7 +37,11 @@ AUDIT_READ_ROLES = frozenset({Role.CLINIC_ADMIN})
 # Parts a role has no use for stay out of its navigation, so no link leads to a 403 or an
 # empty page (a researcher works on codes, scores and findings: no courses or sessions; the
 # medicine session is the care team's and the medical lead's, not the coordinator's).
-NAV_HIDDEN_FOR_ROLE = {Role.RESEARCHER: {"courses", "sessions"}, Role.COORDINATOR: {"sessions"}}
+NAV_HIDDEN_FOR_ROLE = {
+    Role.RESEARCHER: {"courses", "sessions"},
+    Role.COORDINATOR: {"sessions", "exports"},
+    Role.THERAPIST: {"exports"},
+}
 
 
 def nav_parts_hidden(membership: Membership) -> set[str]:

@@ -34,16 +34,24 @@ def _quantity(value: float, unit: str, code: str) -> dict[str, Any]:
     return {"value": value, "unit": unit, "system": UCUM, "code": code}
 
 
-def reading_observations(reading: VitalReading) -> list[Observation]:
+def vital_observations_data(
+    *,
+    subject: dict[str, Any],
+    taken_at: str,
+    systolic: int,
+    diastolic: int,
+    heart_rate: int,
+    temperature: float,
+    spo2: int | None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """One reading's Observations as (suffix, fields) pairs of plain data: shared by the
+    per-reading Bundle and the bulk export, which streams without building models."""
     loinc = session_rules().loinc
-    subject = {
-        "identifier": {"system": "urn:holdspace:client-code", "value": reading.session.client.code}
-    }
     base: dict[str, Any] = {
         "status": "final",
         "category": [CATEGORY],
         "subject": subject,
-        "effectiveDateTime": reading.taken_at.isoformat(),
+        "effectiveDateTime": taken_at,
     }
     rows: list[tuple[str, dict[str, Any]]] = [
         (
@@ -53,11 +61,11 @@ def reading_observations(reading: VitalReading) -> list[Observation]:
                 "component": [
                     {
                         "code": _code(loinc.systolic, "Systolic blood pressure"),
-                        "valueQuantity": _quantity(reading.systolic, "mmHg", "mm[Hg]"),
+                        "valueQuantity": _quantity(systolic, "mmHg", "mm[Hg]"),
                     },
                     {
                         "code": _code(loinc.diastolic, "Diastolic blood pressure"),
-                        "valueQuantity": _quantity(reading.diastolic, "mmHg", "mm[Hg]"),
+                        "valueQuantity": _quantity(diastolic, "mmHg", "mm[Hg]"),
                     },
                 ],
             },
@@ -66,31 +74,44 @@ def reading_observations(reading: VitalReading) -> list[Observation]:
             "hr",
             {
                 "code": _code(loinc.heart_rate, "Heart rate"),
-                "valueQuantity": _quantity(reading.heart_rate, "beats/minute", "/min"),
+                "valueQuantity": _quantity(heart_rate, "beats/minute", "/min"),
             },
         ),
         (
             "temp",
             {
                 "code": _code(loinc.temperature, "Body temperature"),
-                "valueQuantity": _quantity(float(reading.temperature), "C", "Cel"),
+                "valueQuantity": _quantity(float(temperature), "C", "Cel"),
             },
         ),
     ]
-    if reading.spo2 is not None:
+    if spo2 is not None:
         rows.append(
             (
                 "spo2",
                 {
                     "code": _code(loinc.spo2, "Oxygen saturation in Arterial blood"),
-                    "valueQuantity": _quantity(reading.spo2, "%", "%"),
+                    "valueQuantity": _quantity(spo2, "%", "%"),
                 },
             )
         )
-    return [
-        Observation(id=f"hs-vital-{reading.pk}-{suffix}", **base, **fields)
-        for suffix, fields in rows
-    ]
+    return [(suffix, base | fields) for suffix, fields in rows]
+
+
+def reading_observations(reading: VitalReading) -> list[Observation]:
+    subject = {
+        "identifier": {"system": "urn:holdspace:client-code", "value": reading.session.client.code}
+    }
+    rows = vital_observations_data(
+        subject=subject,
+        taken_at=reading.taken_at.isoformat(),
+        systolic=reading.systolic,
+        diastolic=reading.diastolic,
+        heart_rate=reading.heart_rate,
+        temperature=float(reading.temperature),
+        spo2=reading.spo2,
+    )
+    return [Observation(id=f"hs-vital-{reading.pk}-{suffix}", **fields) for suffix, fields in rows]
 
 
 def reading_bundle(reading: VitalReading) -> dict[str, Any]:

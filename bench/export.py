@@ -1,0 +1,167 @@
+"""Benchmark: the FHIR Bulk Data export (NDJSON) of a large clinic, against a raw dump of the
+same rows, and its memory at 10k and at 50k clients.
+
+Builds one clinic (`--clients`, 50,000 at `--scale network`) with a PHQ-9 response and score
+per client (three resources each: Patient, QuestionnaireResponse, Observation), then prints:
+resources per second of `export_run` (the code a kick-off runs), the time of a raw dump of the
+same rows (`COPY ... TO STDOUT` on PostgreSQL, a plain cursor read on SQLite), their ratio, and
+the peak RSS of an export of the first 10,000 clients beside that of all of them (flat memory
+means the two are close). Run `.venv/bin/python bench/export.py [--scale network]`; uses a
+throw-away SQLite file unless DATABASE_URL is set (then it must be a throw-away database
+named *bench*).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak() -> None:
+    # Linux: writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS.
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--scale", choices=["small", "network"], default="small")
+    args = parser.parse_args()
+    clients = 50_000 if args.scale == "network" else args.clients
+
+    workdir = Path(tempfile.mkdtemp(prefix="holdspace-bench-"))
+    os.environ.setdefault("HOLDSPACE_ENV", "test")
+    os.environ.setdefault("HOLDSPACE_VAR_DIR", str(workdir))
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "holdspace.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from holdspace.core.demo import demo_build_network
+    from holdspace.exports import selectors
+    from holdspace.exports.models import ExportStatus
+    from holdspace.exports.services import export_run, export_start
+    from holdspace.measures import library
+    from holdspace.measures.models import EnteredBy, Response, Score
+    from holdspace.people.actors import Actor
+    from holdspace.people.models import Client, Membership, Role
+
+    if connection.vendor == "postgresql" and "bench" not in str(connection.settings_dict["NAME"]):
+        sys.exit("Point DATABASE_URL at a throw-away database named *bench*: this fills it.")
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    demo_build_network(clinics=1, clients=clients)
+    phq9 = library.shipped()["PHQ-9"]
+    now = timezone.now()
+    ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+    for chunk in range(0, len(ids), 5000):
+        batch = ids[chunk : chunk + 5000]
+        made = Response.objects.bulk_create(
+            Response(
+                client_id=pk,
+                instrument_code="PHQ-9",
+                definition_version=phq9.version,
+                answers={str(i): (pk + i) % 4 for i in range(1, 10)},
+                entered_by=EnteredBy.CLINICIAN,
+                submitted_at=now,
+            )
+            for pk in batch
+        )
+        Score.objects.bulk_create(
+            Score(
+                response=r,
+                client_id=r.client_id,
+                instrument_code="PHQ-9",
+                definition_version=phq9.version,
+                total=float(sum(r.answers.values())),
+                scored_at=now,
+                observed_on=now.date(),
+            )
+            for r in made
+        )
+    print(
+        f"{len(ids)} clients loaded in {time.perf_counter() - started:.1f} s ({connection.vendor})"
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh planner statistics after the bulk load
+
+    member = Membership.objects.filter(role=Role.RESEARCHER).order_by("pk").first()
+    assert member is not None
+    last_of_10k = ids[min(10_000, len(ids)) - 1]
+    selectors.register_group("bench", lambda m, rest: Client.objects.filter(pk__lte=last_of_10k))
+    types = ["Patient", "QuestionnaireResponse", "Observation"]
+
+    def run(group: str) -> tuple[float, int, float]:
+        reset_peak()
+        job = export_start(
+            by=Actor.command_line(member), format="fhir", group=group, types=types, run=False
+        )
+        t0 = time.perf_counter()
+        job = export_run(job.pk)
+        seconds = time.perf_counter() - t0
+        assert job.status == ExportStatus.DONE, job.errors
+        count = sum(int(f["count"]) for f in job.files)  # type: ignore[call-overload]
+        return seconds, count, peak_rss_mb()
+
+    small_s, small_n, small_rss = run("bench-10k")
+    full_s, full_n, full_rss = run("")
+    print(f"export of the first 10k clients: {small_n} resources in {small_s:.1f} s")
+    print(
+        f"export of {len(ids)} clients: {full_n} resources in {full_s:.1f} s "
+        f"= {full_n / full_s:,.0f} resources/s, peak RSS {full_rss:.0f} MB"
+    )
+
+    queries = [
+        "SELECT c.id, c.code FROM people_client c WHERE c.clinic_id = %s ORDER BY c.id",
+        "SELECT r.id, c.code, r.instrument_code, r.definition_version, r.answers, "
+        "r.submitted_at FROM measures_response r JOIN people_client c ON c.id = r.client_id "
+        "WHERE c.clinic_id = %s ORDER BY r.id",
+        "SELECT s.id, s.response_id, c.code, s.instrument_code, s.total, s.band, s.observed_on "
+        "FROM measures_score s JOIN people_client c ON c.id = s.client_id "
+        "WHERE c.clinic_id = %s ORDER BY s.id",
+    ]
+    t0 = time.perf_counter()
+    with (workdir / "raw.out").open("wb") as out:
+        if connection.vendor == "postgresql":
+            raw = connection.connection
+            if raw is None:
+                connection.ensure_connection()
+                raw = connection.connection
+            with raw.cursor() as cursor:
+                for sql in queries:
+                    literal = sql.replace("%s", str(int(member.clinic_id)))
+                    with cursor.copy(f"COPY ({literal}) TO STDOUT") as copy:
+                        for data in copy:
+                            out.write(data)
+        else:
+            with connection.cursor() as cursor:
+                for sql in queries:
+                    cursor.execute(sql, [member.clinic_id])
+                    while rows := cursor.fetchmany(5000):
+                        out.write(repr(rows).encode())
+    raw_s = time.perf_counter() - t0
+    print(f"raw dump of the same rows: {raw_s:.2f} s")
+    print(f"ratio export / raw: {full_s / raw_s:.1f}x (target: within 2x, and >= 20,000/s)")
+    print(f"RSS 10k vs {len(ids)} clients: {small_rss:.0f} MB vs {full_rss:.0f} MB (target: flat)")
+
+
+if __name__ == "__main__":
+    main()

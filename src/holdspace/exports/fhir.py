@@ -1,0 +1,491 @@
+"""The resources of a FHIR Bulk Data export, one generator per type, streaming rows from the
+database with `.iterator()` as plain dicts (no whole table in memory, no model per row).
+
+Resources are FHIR R4 (fhir.resources' R4B models validate them; the resources used here did
+not change between R4 and R4B). Every resource points at its Patient by `Patient/<id>`, where
+the id is the client code, or the research id in a de-identified export.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from holdspace.courses.models import Course, Visit
+from holdspace.measures import fhir as measures_fhir
+from holdspace.measures import library
+from holdspace.measures.models import Response, Score
+from holdspace.people.models import Client
+from holdspace.preparation.models import Preparation
+from holdspace.screening.models import Medication
+from holdspace.sessions import fhir as sessions_fhir
+from holdspace.sessions.models import AdverseEvent, MedicineSession, SessionStatus, VitalReading
+
+from .deid import Privacy
+
+CHUNK = 2000
+CODE_SYSTEM = "https://holdspace.org/client-code"
+HS = "https://holdspace.org/fhir/CodeSystem/"
+AGE_GROUP_EXTENSION = "https://holdspace.org/fhir/StructureDefinition/age-group"
+
+Resource = dict[str, Any]
+
+
+def stream(rows: QuerySet[Any], *fields: str) -> Iterator[dict[str, Any]]:
+    """The rows' fields as plain dicts, fetched in chunks (flat memory)."""
+    found: Iterator[dict[str, Any]] = rows.values(*fields).iterator(chunk_size=CHUNK)
+    return found
+
+
+Source = Callable[[QuerySet[Client], dt.datetime | None, Privacy, int], Iterator[Resource]]
+
+
+def _patient_ref(privacy: Privacy, code: str) -> dict[str, str]:
+    return {"reference": f"Patient/{privacy.subject(code)}"}
+
+
+def patients(
+    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+) -> Iterator[Resource]:
+    rows = clients.order_by("pk")
+    if since is not None:
+        rows = rows.filter(updated_at__gte=since)
+    fields = ["code", "identity__birth_date"]
+    if privacy.identified:
+        fields += [
+            "identity__given_name",
+            "identity__family_name",
+            "identity__email",
+            "identity__phone",
+        ]
+    for row in stream(rows, *fields):
+        code = row["code"]
+        subject = privacy.subject(code)
+        resource: Resource = {
+            "resourceType": "Patient",
+            "id": subject,
+            "identifier": [
+                {
+                    "system": CODE_SYSTEM + ("/research" if privacy.deidentified else ""),
+                    "value": subject,
+                }
+            ],
+        }
+        birth, group = privacy.birth(row["identity__birth_date"])
+        if birth:
+            resource["birthDate"] = birth
+        if group:
+            resource["extension"] = [{"url": AGE_GROUP_EXTENSION, "valueString": group}]
+        if privacy.identified and row.get("identity__family_name"):
+            resource["name"] = [
+                {"family": row["identity__family_name"], "given": [row["identity__given_name"]]}
+            ]
+            telecom = []
+            if row["identity__email"]:
+                telecom.append({"system": "email", "value": row["identity__email"]})
+            if row["identity__phone"]:
+                telecom.append({"system": "phone", "value": row["identity__phone"]})
+            if telecom:
+                resource["telecom"] = telecom
+        yield resource
+
+
+def questionnaires(
+    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+) -> Iterator[Resource]:
+    for code, definition in sorted(library.definitions_for(clinic_id).items()):
+        resource = measures_fhir.questionnaire(definition)
+        resource["id"] = "".join(ch for ch in code if ch.isalnum() or ch in "-.")[:64]
+        yield resource
+
+
+def questionnaire_responses(
+    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+) -> Iterator[Resource]:
+    definitions = library.definitions_for(clinic_id)
+    rows = Response.objects.filter(client__in=clients).order_by("pk")
+    if since is not None:
+        rows = rows.filter(updated_at__gte=since)
+    values = stream(
+        rows,
+        "pk",
+        "client__code",
+        "instrument_code",
+        "definition_version",
+        "answers",
+        "submitted_at",
+        "updated_at",
+    )
+    for row in values:
+        definition = definitions.get(row["instrument_code"])
+        if definition is None:
+            continue  # an instrument the clinic no longer has: nothing to interpret it with
+        code = row["client__code"]
+        yield {
+            "resourceType": "QuestionnaireResponse",
+            "id": f"qr-{row['pk']}",
+            "questionnaire": measures_fhir.questionnaire_reference(
+                definition, row["definition_version"]
+            ),
+            "status": "completed" if row["submitted_at"] else "in-progress",
+            "subject": _patient_ref(privacy, code),
+            "authored": privacy.when(code, row["submitted_at"] or row["updated_at"]),
+            "item": measures_fhir.response_items(row["answers"], definition),
+        }
+
+
+SURVEY = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "survey",
+            "display": "Survey",
+        }
+    ]
+}
+
+
+def observations(
+    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+) -> Iterator[Resource]:
+    """Vital signs during medicine sessions (LOINC, UCUM), then instrument totals."""
+    readings = VitalReading.objects.filter(session__client__in=clients).order_by("pk")
+    if since is not None:
+        readings = readings.filter(recorded_at__gte=since)
+    for row in readings.values(
+        "pk",
+        "session__client__code",
+        "taken_at",
+        "systolic",
+        "diastolic",
+        "heart_rate",
+        "temperature",
+        "spo2",
+    ):
+        code = row["session__client__code"]
+        for suffix, fields in sessions_fhir.vital_observations_data(
+            subject=_patient_ref(privacy, code),
+            taken_at=privacy.when(code, row["taken_at"]) or "",
+            systolic=row["systolic"],
+            diastolic=row["diastolic"],
+            heart_rate=row["heart_rate"],
+            temperature=float(row["temperature"]),
+            spo2=row["spo2"],
+        ):
+            yield {"resourceType": "Observation", "id": f"vital-{row['pk']}-{suffix}", **fields}
+    definitions = library.definitions_for(clinic_id)
+    scores = Score.objects.filter(client__in=clients).order_by("pk")
+    if since is not None:
+        scores = scores.filter(scored_at__gte=since)
+    for score in stream(
+        scores,
+        "pk",
+        "response_id",
+        "client__code",
+        "instrument_code",
+        "total",
+        "band",
+        "observed_on",
+    ):
+        if score["total"] is None:
+            continue
+        code = score["client__code"]
+        definition = definitions.get(score["instrument_code"])
+        coding = [{"system": HS + "instrument-total", "code": score["instrument_code"]}]
+        resource: Resource = {
+            "resourceType": "Observation",
+            "id": f"score-{score['pk']}",
+            "status": "final",
+            "category": [SURVEY],
+            "code": {
+                "coding": coding,
+                "text": f"{definition.name if definition else score['instrument_code']} total",
+            },
+            "subject": _patient_ref(privacy, code),
+            "effectiveDateTime": privacy.when(code, score["observed_on"]),
+            "valueQuantity": {"value": score["total"], "unit": "{score}"},
+            "derivedFrom": [{"reference": f"QuestionnaireResponse/qr-{score['response_id']}"}],
+        }
+        if score["band"]:
+            resource["interpretation"] = [{"text": score["band"]}]
+        yield resource
+
+
+def medication_statements(
+    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+) -> Iterator[Resource]:
+    """Current and recent medication from screening. The name a person typed is free text:
+    only an identified export carries it; the others carry the medication list's key."""
+    rows = Medication.objects.filter(client__in=clients).order_by("pk")
+    if since is not None:
+        rows = rows.filter(updated_at__gte=since)
+    for row in stream(
+        rows, "pk", "client__code", "name", "list_key", "dose", "start_date", "stop_date"
+    ):
+        code = row["client__code"]
+        if privacy.identified:
+            medication: Resource = {"text": row["name"]}
+        elif row["list_key"]:
+            medication = {"coding": [{"system": HS + "medication", "code": row["list_key"]}]}
+        else:
+            medication = {"text": "unlisted medication"}
+        resource: Resource = {
+            "resourceType": "MedicationStatement",
+            "id": f"med-{row['pk']}",
+            "status": "completed" if row["stop_date"] else "active",
+            "medicationCodeableConcept": medication,
+            "subject": _patient_ref(privacy, code),
+        }
+        period = {
+            key: privacy.when(code, row[field])
+            for key, field in (("start", "start_date"), ("end", "stop_date"))
+            if row[field]
+        }
+        if period:
+            resource["effectivePeriod"] = period
+        if privacy.identified and row["dose"]:
+            resource["dosage"] = [{"text": row["dose"]}]
+        yield resource
+
+
+AE_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+AE_SERIOUS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
+AE_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
+OUTCOMES = {
+    "ongoing": "ongoing",
+    "resolved": "resolved",
+    "resolved_sequelae": "resolvedWithSequelae",
+    "fatal": "fatal",
+}
+
+
+def adverse_events(
+    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+) -> Iterator[Resource]:
+    rows = AdverseEvent.objects.filter(session__client__in=clients).order_by("pk")
+    if since is not None:
+        rows = rows.filter(reported_at__gte=since)
+    for row in stream(
+        rows,
+        "pk",
+        "session_id",
+        "session__client__code",
+        "term",
+        "onset_at",
+        "severity",
+        "serious_criteria",
+        "relatedness",
+        "outcome",
+        "reported_at",
+    ):
+        code = row["session__client__code"]
+        serious = bool(row["serious_criteria"])
+        resource: Resource = {
+            "resourceType": "AdverseEvent",
+            "id": f"ae-{row['pk']}",
+            "actuality": "actual",
+            # The term is typed by staff: a de-identified export leaves it out.
+            "event": {"text": "adverse event" if privacy.deidentified else row["term"]},
+            "subject": _patient_ref(privacy, code),
+            "date": privacy.when(code, row["onset_at"]),
+            "recordedDate": privacy.when(code, row["reported_at"]),
+            "seriousness": {
+                "coding": [
+                    {
+                        "system": AE_SERIOUS,
+                        "code": "serious" if serious else "non-serious",
+                    }
+                ]
+            },
+            "suspectEntity": [
+                {
+                    "instance": {"reference": f"Procedure/session-{row['session_id']}"},
+                    "causality": [{"assessment": {"text": row["relatedness"]}}],
+                }
+            ],
+        }
+        if row["severity"] in ("mild", "moderate", "severe"):
+            resource["severity"] = {"coding": [{"system": AE_SEVERITY, "code": row["severity"]}]}
+        else:
+            resource["severity"] = {"text": row["severity"]}
+        if row["outcome"] in OUTCOMES:
+            resource["outcome"] = {
+                "coding": [{"system": AE_OUTCOME, "code": OUTCOMES[row["outcome"]]}]
+            }
+        yield resource
+
+
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+
+
+def encounters(
+    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+) -> Iterator[Resource]:
+    """Visits of each client's courses (a couple's visit is one Encounter per client)."""
+    rows = Visit.objects.filter(course__clients__in=clients).order_by("pk")
+    if since is not None:
+        rows = rows.filter(Q(starts_at__gte=since) | Q(moves__at__gte=since)).distinct()
+    now = dt.datetime.now(tz=dt.UTC)
+    for row in stream(
+        rows,
+        "pk",
+        "course__clients__code",
+        "course__clients__pk",
+        "kind",
+        "number",
+        "starts_at",
+        "duration_minutes",
+        "cancelled",
+    ):
+        code = row["course__clients__code"]
+        end = row["starts_at"] + dt.timedelta(minutes=row["duration_minutes"])
+        status = "cancelled" if row["cancelled"] else ("finished" if end < now else "planned")
+        yield {
+            "resourceType": "Encounter",
+            "id": f"visit-{row['pk']}-{row['course__clients__pk']}",
+            "status": status,
+            "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
+            "type": [
+                {
+                    "coding": [{"system": HS + "visit-kind", "code": row["kind"]}],
+                    "text": f"{row['kind']} {row['number']}",
+                }
+            ],
+            "subject": _patient_ref(privacy, code),
+            "period": {
+                "start": privacy.when(code, row["starts_at"]),
+                "end": privacy.when(code, end),
+            },
+        }
+
+
+CARE_PLAN_STATUS = {"proposed": "draft", "active": "active", "closed": "completed"}
+
+
+def care_plans(
+    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+) -> Iterator[Resource]:
+    """Each course, once per client on it."""
+    rows = Course.objects.filter(clients__in=clients).order_by("pk")
+    if since is not None:
+        rows = rows.filter(
+            Q(created_at__gte=since) | Q(accepted_at__gte=since) | Q(closed_at__gte=since)
+        )
+    for row in stream(
+        rows,
+        "pk",
+        "clients__code",
+        "clients__pk",
+        "status",
+        "template_key",
+        "template_name",
+        "start_date",
+        "closed_at",
+        "closed_reason",
+    ):
+        code = row["clients__code"]
+        period = {"start": privacy.when(code, row["start_date"])}
+        if row["closed_at"]:
+            period["end"] = privacy.when(code, row["closed_at"])
+        resource: Resource = {
+            "resourceType": "CarePlan",
+            "id": f"course-{row['pk']}-{row['clients__pk']}",
+            "status": CARE_PLAN_STATUS.get(row["status"], "unknown"),
+            "intent": "plan",
+            "title": row["template_name"],
+            "category": [{"coding": [{"system": HS + "protocol", "code": row["template_key"]}]}],
+            "subject": _patient_ref(privacy, code),
+            "period": period,
+        }
+        if row["closed_reason"]:
+            resource["note"] = [{"text": f"closed: {row['closed_reason']}"}]
+        yield resource
+
+
+PROCEDURE_STATUS: dict[str, str] = {
+    SessionStatus.PREPARING: "preparation",
+    SessionStatus.RUNNING: "in-progress",
+    SessionStatus.ENDED: "completed",
+}
+
+
+def procedures(
+    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+) -> Iterator[Resource]:
+    """Each medicine session."""
+    rows = MedicineSession.objects.filter(client__in=clients).order_by("pk")
+    if since is not None:
+        rows = rows.filter(updated_at__gte=since)
+    for row in stream(
+        rows, "pk", "client__code", "client__pk", "visit_id", "status", "started_at", "ended_at"
+    ):
+        code = row["client__code"]
+        resource: Resource = {
+            "resourceType": "Procedure",
+            "id": f"session-{row['pk']}",
+            "status": PROCEDURE_STATUS.get(row["status"], "unknown"),
+            "code": {
+                "coding": [{"system": HS + "procedure", "code": "mdma-medicine-session"}],
+                "text": "MDMA-assisted therapy medicine session",
+            },
+            "subject": _patient_ref(privacy, code),
+            "encounter": {"reference": f"Encounter/visit-{row['visit_id']}-{row['client__pk']}"},
+        }
+        if row["started_at"]:
+            period = {"start": privacy.when(code, row["started_at"])}
+            if row["ended_at"]:
+                period["end"] = privacy.when(code, row["ended_at"])
+            resource["performedPeriod"] = period
+        yield resource
+
+
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+CONSENTS = (
+    ("supportive_touch", "supportive-touch", "Supportive touch during sessions"),
+    ("recording_consent", "session-recording", "Recording of medicine sessions"),
+)
+
+
+def consents(
+    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+) -> Iterator[Resource]:
+    """Consents recorded in preparation (supportive touch, recording), when answered."""
+    rows = Preparation.objects.filter(client__in=clients).order_by("pk")
+    if since is not None:
+        rows = rows.filter(updated_at__gte=since)
+    for row in stream(
+        rows, "pk", "client__code", "supportive_touch", "recording_consent", "updated_at"
+    ):
+        code = row["client__code"]
+        for field, key, text in CONSENTS:
+            if row[field] not in ("yes", "no"):
+                continue
+            yield {
+                "resourceType": "Consent",
+                "id": f"consent-{row['pk']}-{key}",
+                "status": "active",
+                "scope": {"coding": [{"system": CONSENT_SCOPE, "code": "treatment"}]},
+                "category": [{"coding": [{"system": HS + "consent", "code": key}], "text": text}],
+                "patient": _patient_ref(privacy, code),
+                "dateTime": privacy.when(code, row["updated_at"]),
+                "policyRule": {"text": "Consent recorded in the clinic's preparation checklist"},
+                "provision": {"type": "permit" if row[field] == "yes" else "deny"},
+            }
+
+
+# Every type the export can write, in the order written.
+SOURCES: dict[str, Source] = {
+    "Patient": patients,
+    "Questionnaire": questionnaires,
+    "QuestionnaireResponse": questionnaire_responses,
+    "Observation": observations,
+    "MedicationStatement": medication_statements,
+    "AdverseEvent": adverse_events,
+    "Encounter": encounters,
+    "CarePlan": care_plans,
+    "Procedure": procedures,
+    "Consent": consents,
+}

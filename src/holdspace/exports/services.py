@@ -1,0 +1,305 @@
+"""Every change to exports: start, run, cancel, purge, re-key. Keyword-only, each checks the
+policy and writes its audit row in the same transaction.
+
+An export is audited once when started (who, which clients, which types, which profile) and
+once per file downloaded; the rows exported are not each logged (a network export holds
+millions), the audit row names the scope instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from holdspace.people.actors import Actor
+from holdspace.people.auditing import audit_write
+from holdspace.people.models import Client, Clinic
+from holdspace.people.policies import require
+
+from . import policies
+from .deid import Privacy
+from .fhir import SOURCES
+from .models import (
+    ExportFormat,
+    ExportJob,
+    ExportLevel,
+    ExportProfile,
+    ExportSettings,
+    ExportStatus,
+    new_secret,
+)
+from .selectors import export_clients
+
+# How often a running export writes its progress and looks for a cancel (resources).
+CHECK_EVERY = 5000
+
+
+def export_settings(clinic: Clinic | int) -> ExportSettings:
+    clinic_id = clinic if isinstance(clinic, int) else clinic.pk
+    found, _created = ExportSettings.objects.get_or_create(clinic_id=clinic_id)
+    return found
+
+
+def job_directory(job: ExportJob) -> Path:
+    return Path(settings.VAR_DIR) / "exports" / str(job.pk)
+
+
+def export_start(
+    *,
+    by: Actor,
+    format: str,
+    level: str = ExportLevel.SYSTEM,
+    group: str = "",
+    types: Iterable[str] = (),
+    since: dt.datetime | None = None,
+    profile: str = ExportProfile.PSEUDONYMOUS,
+    request_url: str = "",
+    run: bool = True,
+) -> ExportJob:
+    """Queue an export and hand it to the background worker. Refuses an unknown type (422),
+    a profile the role may not have (403) and a group outside scope (404)."""
+    membership = require(by, policies.can_export)
+    if not policies.can_export_profile(membership, profile):
+        raise PermissionDenied(_("Your role may export pseudonymous or de-identified data only."))
+    chosen = list(dict.fromkeys(types))
+    unknown = [t for t in chosen if t not in SOURCES]
+    if unknown:
+        raise ValidationError(
+            {
+                "_type": [
+                    _("Not a type this server exports: %(types)s") % {"types": ", ".join(unknown)}
+                ]
+            }
+        )
+    if format not in ExportFormat.values:
+        raise ValidationError({"format": [_("Not a known export format.")]})
+    export_clients(membership, group)  # 404 before anything is stored
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            clinic_id=membership.clinic_id,
+            requested_by=membership,
+            format=format,
+            level=level,
+            group=group,
+            types=chosen,
+            since=since,
+            profile=profile,
+            request_url=request_url[:1000],
+            transaction_time=timezone.now(),
+        )
+        audit_write(
+            by,
+            "export.start",
+            target=job,
+            fields=[
+                f"format:{format}",
+                f"profile:{profile}",
+                f"group:{group or 'all'}",
+                *[f"type:{t}" for t in chosen or SOURCES],
+            ],
+        )
+    if run:
+        from .tasks import export_run_task
+
+        export_run_task.enqueue(job.pk)
+    return job
+
+
+def export_cancel(*, by: Actor, job: ExportJob) -> ExportJob:
+    """Cancel a running export, or say that a finished one is no longer needed: its files go."""
+    require(by, policies.can_see_job, job)
+    with transaction.atomic():
+        job.status = ExportStatus.CANCELLED
+        job.finished_at = job.finished_at or timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+        audit_write(by, "export.cancel", target=job)
+    shutil.rmtree(job_directory(job), ignore_errors=True)
+    return job
+
+
+def export_file_read(*, by: Actor, job: ExportJob, name: str) -> Path:
+    """The path of one finished file, audited; 404-worthy None when it is not one of the
+    job's files or has expired."""
+    require(by, policies.can_see_job, job)
+    names = {str(f["name"]) for f in job.files}
+    expired = job.expires_at is not None and job.expires_at <= timezone.now()
+    path = job_directory(job) / name
+    if job.status != ExportStatus.DONE or name not in names or expired or not path.is_file():
+        raise FileNotFoundError(name)
+    with transaction.atomic():
+        audit_write(by, "export.download", target=job, fields=[name])
+    return path
+
+
+def exports_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the files of every expired export (run by the worker before each export, and
+    by `holdspace export purge`)."""
+    now = now or timezone.now()
+    count = 0
+    for job in ExportJob.objects.filter(expires_at__lte=now, status=ExportStatus.DONE):
+        shutil.rmtree(job_directory(job), ignore_errors=True)
+        job.files = []
+        job.save(update_fields=["files"])
+        count += 1
+    return count
+
+
+def export_settings_update(*, by: Actor, files_expire_hours: int) -> ExportSettings:
+    """Set how long export files are kept (1 hour to 30 days). Medical leads only."""
+    membership = require(by, policies.can_manage_export_settings)
+    if not 1 <= files_expire_hours <= 24 * 30:
+        raise ValidationError({"files_expire_hours": [_("Between 1 and 720 hours.")]})
+    with transaction.atomic():
+        found = export_settings(membership.clinic_id)
+        found.files_expire_hours = files_expire_hours
+        found.save(update_fields=["files_expire_hours"])
+        audit_write(by, "export.settings", target=found, fields=["files_expire_hours"])
+    return found
+
+
+def export_rekey(*, by: Actor) -> ExportSettings:
+    """Give the clinic a new de-identification secret: every date shift and research id
+    changes from the next export on. Medical leads only."""
+    membership = require(by, policies.can_manage_export_settings)
+    with transaction.atomic():
+        found = export_settings(membership.clinic_id)
+        found.deid_secret = new_secret()
+        found.rekeyed_at = timezone.now()
+        found.save(update_fields=["deid_secret", "rekeyed_at"])
+        audit_write(by, "export.rekey", target=found)
+    return found
+
+
+class Cancelled(Exception):
+    pass
+
+
+ProgressHook = Callable[[int], None]
+_hooks: dict[int, ProgressHook] = {}
+
+
+def _progress(job: ExportJob, percent: int) -> None:
+    """Write progress; raise Cancelled when someone cancelled meanwhile."""
+    updated = (
+        ExportJob.objects.filter(pk=job.pk)
+        .exclude(status=ExportStatus.CANCELLED)
+        .update(progress=min(99, percent))
+    )
+    if not updated:
+        raise Cancelled
+    hook = _hooks.get(job.pk)
+    if hook is not None:
+        hook(percent)
+
+
+def export_run(job_id: int, *, on_progress: ProgressHook | None = None) -> ExportJob:
+    """Do the work of one export (called by the background task, or by `holdspace export`
+    with a progress hook)."""
+    if on_progress is not None:
+        _hooks[job_id] = on_progress
+    try:
+        return _export_run(job_id)
+    finally:
+        _hooks.pop(job_id, None)
+
+
+def _export_run(job_id: int) -> ExportJob:
+    exports_purge()
+    job = ExportJob.objects.select_related("requested_by__clinic", "clinic").get(pk=job_id)
+    if job.status != ExportStatus.QUEUED:
+        return job
+    job.status = ExportStatus.RUNNING
+    job.save(update_fields=["status"])
+    directory = job_directory(job)
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        if job.format == ExportFormat.FHIR:
+            files = _write_fhir(job, directory)
+        else:
+            from .tables import write_tables
+
+            files = write_tables(job, directory, _privacy(job), _clients(job), _progress)
+    except Cancelled:
+        shutil.rmtree(directory, ignore_errors=True)
+        job.refresh_from_db()
+        return job
+    except Exception as exc:
+        # Say what failed without clinical content; the operator's log has the traceback.
+        job.status = ExportStatus.FAILED
+        job.errors = [f"The export failed ({type(exc).__name__})."]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "errors", "finished_at"])
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    hours = export_settings(job.clinic_id).files_expire_hours
+    job.files = files
+    job.finished_at = timezone.now()
+    job.expires_at = job.finished_at + dt.timedelta(hours=hours)
+    job.progress = 100
+    job.status = ExportStatus.DONE
+    updated = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
+        files=files,
+        finished_at=job.finished_at,
+        expires_at=job.expires_at,
+        progress=100,
+        status=ExportStatus.DONE,
+    )
+    if not updated:  # cancelled at the last moment
+        shutil.rmtree(directory, ignore_errors=True)
+        job.refresh_from_db()
+    return job
+
+
+def _privacy(job: ExportJob) -> Privacy:
+    return Privacy(
+        profile=job.profile,
+        secret=export_settings(job.clinic_id).deid_secret,
+        today=timezone.localdate(),
+    )
+
+
+def _clients(job: ExportJob) -> QuerySet[Client]:
+    return export_clients(job.requested_by, job.group)
+
+
+def _write_fhir(job: ExportJob, directory: Path) -> list[dict[str, object]]:
+    privacy = _privacy(job)
+    clients = _clients(job)
+    types = job.types or list(SOURCES)
+    files: list[dict[str, object]] = []
+    written = 0
+    for index, resource_type in enumerate(types):
+        name = f"{resource_type}.ndjson"
+        count = 0
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        with (directory / name).open("w", encoding="utf-8") as out:
+            for resource in SOURCES[resource_type](clients, job.since, privacy, job.clinic_id):
+                out.write(dumps(resource))
+                out.write("\n")
+                count += 1
+                written += 1
+                if written % CHECK_EVERY == 0:
+                    _progress(job, int(100 * index / len(types)))
+        _progress(job, int(100 * (index + 1) / len(types)))
+        if count:
+            files.append(
+                {
+                    "type": resource_type,
+                    "name": name,
+                    "count": count,
+                    "bytes": (directory / name).stat().st_size,
+                }
+            )
+        else:
+            (directory / name).unlink()
+    return files
