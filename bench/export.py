@@ -54,13 +54,13 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from holdspace.core.demo import demo_build_network
     from holdspace.exports import selectors
     from holdspace.exports.models import ExportStatus
     from holdspace.exports.services import export_run, export_start
     from holdspace.measures import library
     from holdspace.measures.models import EnteredBy, Response, Score
     from holdspace.people.actors import Actor
+    from holdspace.people.demo import demo_build_network
     from holdspace.people.models import Client, Membership, Role
 
     if connection.vendor == "postgresql" and "bench" not in str(connection.settings_dict["NAME"]):
