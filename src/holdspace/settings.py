@@ -193,6 +193,7 @@ INSTALLED_APPS = [
     "holdspace.sessions",
     "holdspace.review",
     "holdspace.outcomes",
+    "holdspace.studies",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

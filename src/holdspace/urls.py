@@ -32,6 +32,7 @@ urlpatterns = [
     path("sessions/", include("holdspace.sessions.urls")),
     path("review/", include("holdspace.review.urls")),
     path("outcomes/", include("holdspace.outcomes.urls")),
+    path("studies/", include("holdspace.studies.urls")),
     path("audit/", include("holdspace.audit.urls")),
     path("account/api-tokens/", include("holdspace.api.urls")),
     path("api/v1/", api.urls),

@@ -23,6 +23,7 @@ ARC_OF_CARE: list[tuple[str, Any, str | None]] = [
     ("sessions", _("Sessions"), "sessions:home"),
     ("measures", _("Measures"), "measures:home"),
     ("outcomes", _("Outcomes"), "outcomes:home"),
+    ("studies", _("Studies"), "studies:home"),
 ]
 
 
@@ -45,6 +46,10 @@ def _navigation(membership: Membership | None) -> list[tuple[str, Any, str | Non
     if policies.can_list_clients(membership):
         hidden = HIDDEN_FOR_ROLE.get(Role(membership.role), set())
         return [item for item in ARC_OF_CARE if item[0] not in hidden]
+    if membership.role == Role.BLINDED_RATER:  # outcome assessments, nothing else
+        return [("today", _("Today"), "today"), ("studies", _("My assessments"), "studies:rater")]
+    if membership.role == Role.STUDY_MONITOR:
+        return [("today", _("Today"), "today"), ("studies", _("Studies"), "studies:home")]
     if policies.can_manage_staff(membership):
         return [
             item for item in ADMIN_NAV if item[0] != "audit" or policies.can_read_audit(membership)

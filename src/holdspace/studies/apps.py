@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StudiesConfig(AppConfig):
+    name = "holdspace.studies"
+    verbose_name = _("Studies")
+
+    def ready(self) -> None:
+        from holdspace.core.extensions import register_demo_extension
+
+        from . import demo
+
+        register_demo_extension(50, demo.demo_study)
