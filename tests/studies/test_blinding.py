@@ -32,7 +32,9 @@ def test_bang_by_hand_for_the_treatment_arm():
     assert index.n == 382
     assert index.estimate == pytest.approx((48 - 4) / 382)  # 0.1152
     p_c, p_i = 48 / 382, 4 / 382
-    assert index.se == pytest.approx(math.sqrt((p_c * (1 - p_c) + p_i * (1 - p_i) + 2 * p_c * p_i) / 382))
+    assert index.se == pytest.approx(
+        math.sqrt((p_c * (1 - p_c) + p_i * (1 - p_i) + 2 * p_c * p_i) / 382)
+    )
     # Published figures, rounded to three places.
     expected = EXAMPLE["expected"]["bang_treatment"]
     for key in ("estimate", "se", "lower", "upper"):

@@ -39,15 +39,18 @@ def study(clinics, lead):
 @pytest.fixture
 def enrolled(study, clinics, coordinator):
     return services.enrol(
-        by=Actor.command_line(coordinator), study=study, client=clinics.client,
+        by=Actor.command_line(coordinator),
+        study=study,
+        client=clinics.client,
         stratum="north|severe",
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
 def rater(clinics):
-    return MembershipFactory(clinic=clinics.north, role=Role.BLINDED_RATER,
-                             user__email="rater@north.test")  # fmt: skip
+    return MembershipFactory(
+        clinic=clinics.north, role=Role.BLINDED_RATER, user__email="rater@north.test"
+    )
 
 
 def _api(member, method, url, body=None):
@@ -61,32 +64,54 @@ def _api(member, method, url, body=None):
 def test_randomising_reveals_the_next_line_of_the_stratum_and_audits_it(
     study, enrolled, coordinator, lead, clinics
 ):
-    expected = allocation.generate(seed="seed-1", arms=[("mdma", 1), ("placebo", 1)],
-                                   strata=["north|severe"], block_sizes=[2, 4], per_stratum=8)  # fmt: skip
-    answer = _api(coordinator, "post", f"/api/v1/studies/{study.pk}/randomise",
-                  {"client_code": clinics.client.code})  # fmt: skip
+    expected = allocation.generate(
+        seed="seed-1",
+        arms=[("mdma", 1), ("placebo", 1)],
+        strata=["north|severe"],
+        block_sizes=[2, 4],
+        per_stratum=8,
+    )
+    answer = _api(
+        coordinator,
+        "post",
+        f"/api/v1/studies/{study.pk}/randomise",
+        {"client_code": clinics.client.code},
+    )
     assert answer.status_code == 200, answer.content
     arm_names = {"mdma": "ARM-MDMA", "placebo": "ARM-PLACEBO"}
     assert answer.json()["arm"] == arm_names[expected[0].arm]
     assert AuditEvent.objects.filter(action="studies.allocation.reveal").count() == 1
     # A second client in the same stratum gets the second line; once only.
-    second = services.enrol(by=Actor.command_line(coordinator), study=study,
-                            client=clinics.other_client, stratum="north|severe")  # fmt: skip
-    answer = _api(lead, "post", f"/api/v1/studies/{study.pk}/randomise",
-                  {"client_code": clinics.other_client.code})  # fmt: skip
+    second = services.enrol(
+        by=Actor.command_line(coordinator),
+        study=study,
+        client=clinics.other_client,
+        stratum="north|severe",
+    )
+    answer = _api(
+        lead,
+        "post",
+        f"/api/v1/studies/{study.pk}/randomise",
+        {"client_code": clinics.other_client.code},
+    )
     assert answer.status_code == 200
     assert answer.json()["arm"] is None  # the medical lead is blinded
     second.refresh_from_db()
     assert second.slot.arm.key == expected[1].arm
-    again = _api(lead, "post", f"/api/v1/studies/{study.pk}/randomise",
-                 {"client_code": clinics.other_client.code})  # fmt: skip
+    again = _api(
+        lead,
+        "post",
+        f"/api/v1/studies/{study.pk}/randomise",
+        {"client_code": clinics.other_client.code},
+    )
     assert again.status_code == 422
     assert "client_code" in again.json()["errors"]
 
 
 @pytest.mark.django_db
-def test_blinded_roles_never_see_an_allocation(study, enrolled, coordinator, lead, researcher,
-                                               therapist, clinics):  # fmt: skip
+def test_blinded_roles_never_see_an_allocation(
+    study, enrolled, coordinator, lead, researcher, therapist, clinics
+):
     services.randomise(by=Actor.command_line(coordinator), enrolment=enrolled)
     for member in (lead, researcher, therapist):
         page = signed_in(member).get(f"/studies/{study.pk}/")
@@ -106,19 +131,26 @@ def test_emergency_unblinding_needs_a_reason_and_a_signature(study, enrolled, co
     lead.user.save()
     browser = signed_in(lead)
     code = enrolled.client.code
-    refused = browser.post(f"/studies/{study.pk}/unblind/",
-                           {"client_code": code, "reason": "", "secret": "wrong"})  # fmt: skip
+    refused = browser.post(
+        f"/studies/{study.pk}/unblind/", {"client_code": code, "reason": "", "secret": "wrong"}
+    )
     assert refused.status_code == 422
     assert Unblinding.objects.count() == 0
-    done = browser.post(f"/studies/{study.pk}/unblind/",
-                        {"client_code": code, "reason": "Serious AE", "secret": PASSWORD},
-                        follow=True)  # fmt: skip
+    done = browser.post(
+        f"/studies/{study.pk}/unblind/",
+        {"client_code": code, "reason": "Serious AE", "secret": PASSWORD},
+        follow=True,
+    )
     assert done.status_code == 200
     assert Unblinding.objects.get().reason == "Serious AE"
     assert AuditEvent.objects.filter(action="studies.allocation.unblind").exists()
     # A coordinator may see arms but not unblind for the record; a researcher may do neither.
-    assert signed_in(coordinator).post(f"/studies/{study.pk}/unblind/",
-        {"client_code": code, "reason": "x", "secret": "x"}).status_code == 403  # fmt: skip
+    assert (
+        signed_in(coordinator)
+        .post(f"/studies/{study.pk}/unblind/", {"client_code": code, "reason": "x", "secret": "x"})
+        .status_code
+        == 403
+    )
 
 
 @pytest.mark.django_db
@@ -126,19 +158,28 @@ def test_the_rater_sees_only_their_assessment_and_enters_ratings(
     study, enrolled, coordinator, rater, clinics
 ):
     services.randomise(by=Actor.command_line(coordinator), enrolment=enrolled)
-    assessment = services.assessment_schedule(by=Actor.command_line(coordinator),
-        enrolment=enrolled, timepoint="endpoint", due_on=enrolled.enrolled_at.date(),
-        rater=rater.user)  # fmt: skip
+    assessment = services.assessment_schedule(
+        by=Actor.command_line(coordinator),
+        enrolment=enrolled,
+        timepoint="endpoint",
+        due_on=enrolled.enrolled_at.date(),
+        rater=rater.user,
+    )
     browser = signed_in(rater)
     listing = browser.get("/studies/rater/")
     assert clinics.client.code in listing.content.decode()
-    for url in (f"/studies/{study.pk}/", f"/studies/{study.pk}/blinding/",
-                f"/clients/{clinics.client.code}/", f"/api/v1/studies/{study.pk}"):  # fmt: skip
+    for url in (
+        f"/studies/{study.pk}/",
+        f"/studies/{study.pk}/blinding/",
+        f"/clients/{clinics.client.code}/",
+        f"/api/v1/studies/{study.pk}",
+    ):
         assert browser.get(url).status_code in (403, 404), url
     assert browser.get("/api/v1/studies").json() == []
     form = {f"item_{i}": "2" for i in range(1, 21)}
-    bad = browser.post(f"/studies/rater/{assessment.pk}/", {**form, "item_3": "9",
-                                                           "confidence": "50"})  # fmt: skip
+    bad = browser.post(
+        f"/studies/rater/{assessment.pk}/", {**form, "item_3": "9", "confidence": "50"}
+    )
     assert bad.status_code == 422
     assert "item_3" in bad.context["form"].errors
     saved = browser.post(f"/studies/rater/{assessment.pk}/", {**form, "confidence": "60"})
@@ -153,29 +194,41 @@ def test_the_rater_sees_only_their_assessment_and_enters_ratings(
 
 @pytest.mark.django_db
 def test_open_queries_block_the_signed_lock(study, enrolled, coordinator, lead, clinics):
-    monitor = MembershipFactory(clinic=clinics.north, role=Role.STUDY_MONITOR,
-                                user__email="monitor@north.test")  # fmt: skip
-    raised = _api(monitor, "post", f"/api/v1/studies/{study.pk}/queries",
-                  {"client_code": clinics.client.code, "item": "weight", "question": "Missing?"})  # fmt: skip
+    monitor = MembershipFactory(
+        clinic=clinics.north, role=Role.STUDY_MONITOR, user__email="monitor@north.test"
+    )
+    raised = _api(
+        monitor,
+        "post",
+        f"/api/v1/studies/{study.pk}/queries",
+        {"client_code": clinics.client.code, "item": "weight", "question": "Missing?"},
+    )
     assert raised.status_code == 201, raised.content
-    refused = _api(monitor, "post", f"/api/v1/studies/{study.pk}/queries",
-                   {"client_code": clinics.client.code, "item": "", "question": "x" * 30000})  # fmt: skip
+    refused = _api(
+        monitor,
+        "post",
+        f"/api/v1/studies/{study.pk}/queries",
+        {"client_code": clinics.client.code, "item": "", "question": "x" * 30000},
+    )
     assert refused.status_code == 422
     assert "question" in refused.json()["errors"]
     lead.user.set_password(PASSWORD)
     lead.user.save()
-    blocked = signed_in(lead).post(f"/studies/{study.pk}/lock/",
-                                   {"client_code": clinics.client.code, "secret": PASSWORD})  # fmt: skip
+    blocked = signed_in(lead).post(
+        f"/studies/{study.pk}/lock/", {"client_code": clinics.client.code, "secret": PASSWORD}
+    )
     assert blocked.status_code == 422
     assert "Close every query" in blocked.content.decode()
     query_id = raised.json()["id"]
-    signed_in(coordinator).post(f"/studies/{study.pk}/queries/{query_id}/answer/",
-                                {"answer": "Entered."})  # fmt: skip
+    signed_in(coordinator).post(
+        f"/studies/{study.pk}/queries/{query_id}/answer/", {"answer": "Entered."}
+    )
     signed_in(monitor).post(f"/studies/{study.pk}/queries/{query_id}/close/")
     listed = _api(monitor, "get", f"/api/v1/studies/{study.pk}/queries").json()
     assert listed[0]["status"] == QueryStatus.CLOSED
-    locked = signed_in(lead).post(f"/studies/{study.pk}/lock/",
-                                  {"client_code": clinics.client.code, "secret": PASSWORD})  # fmt: skip
+    locked = signed_in(lead).post(
+        f"/studies/{study.pk}/lock/", {"client_code": clinics.client.code, "secret": PASSWORD}
+    )
     assert locked.status_code == 302
     assert Enrolment.objects.get(pk=enrolled.pk).locked_at is not None
 
@@ -185,13 +238,23 @@ def test_the_blinding_report_counts_guesses_by_arm_and_role(
     study, clinics, coordinator, therapist, researcher
 ):
     actor = Actor.command_line(coordinator)
-    for client in (clinics.client, clinics.other_client,
-                   ClientFactory(clinic=clinics.north), ClientFactory(clinic=clinics.north)):  # fmt: skip
+    for client in (
+        clinics.client,
+        clinics.other_client,
+        ClientFactory(clinic=clinics.north),
+        ClientFactory(clinic=clinics.north),
+    ):
         enrolment = services.enrol(by=actor, study=study, client=client, stratum="north|severe")
         enrolment = services.randomise(by=actor, enrolment=enrolment)
         # Every client guesses right: complete unblinding.
-        services.guess_record(by=actor, enrolment=enrolment, guesser="client",
-                              timepoint="endpoint", arm=enrolment.slot.arm, confidence=90)  # fmt: skip
+        services.guess_record(
+            by=actor,
+            enrolment=enrolment,
+            guesser="client",
+            timepoint="endpoint",
+            arm=enrolment.slot.arm,
+            confidence=90,
+        )
     report = _api(researcher, "get", f"/api/v1/studies/{study.pk}/blinding").json()
     client_role = next(r for r in report["roles"] if r["guesser"] == "client")
     assert sum(map(sum, client_role["table"])) == 4
@@ -207,11 +270,58 @@ def test_the_blinding_report_counts_guesses_by_arm_and_role(
 def test_outsiders_and_anonymous_callers_get_nothing(study, outsider, clinics):
     # `outsider` is south's medical lead: south is a site, so they see the study, but not
     # north's enrolments (a study-level researcher would).
-    services.enrol(by=Actor.command_line(MembershipFactory(clinic=clinics.north,
-                   role=Role.COORDINATOR)), study=study, client=clinics.client, stratum="north|severe")  # fmt: skip
-    answer = _api(outsider, "post", f"/api/v1/studies/{study.pk}/randomise",
-                  {"client_code": clinics.client.code})  # fmt: skip
+    services.enrol(
+        by=Actor.command_line(MembershipFactory(clinic=clinics.north, role=Role.COORDINATOR)),
+        study=study,
+        client=clinics.client,
+        stratum="north|severe",
+    )
+    answer = _api(
+        outsider,
+        "post",
+        f"/api/v1/studies/{study.pk}/randomise",
+        {"client_code": clinics.client.code},
+    )
     assert answer.status_code == 404
     other = MembershipFactory(role=Role.MEDICAL_LEAD)  # a clinic with no part in the study
     assert _api(other, "get", f"/api/v1/studies/{study.pk}").status_code == 404
     assert _api(other, "get", "/api/v1/studies").json() == []
+
+
+@pytest.mark.django_db
+def test_the_cohort_report_groups_by_arm_only_once_unblinded_and_leaves_out_deviations(
+    study, clinics, coordinator, lead, researcher
+):
+    from holdspace.measures import services as measures_services
+    from holdspace.outcomes.selectors import CohortFilter, cohort_rows
+    from holdspace.studies.models import StudyStatus
+
+    actor = Actor.command_line(coordinator)
+    enrolments = []
+    for client in (clinics.client, clinics.other_client):
+        enrolment = services.enrol(by=actor, study=study, client=client, stratum="north|severe")
+        enrolments.append(services.randomise(by=actor, enrolment=enrolment))
+        measures_services.response_record(
+            by=Actor.command_line(lead),
+            client=client,
+            instrument_code="PCL-5",
+            answers={str(i): 2 for i in range(1, 21)},
+        )
+    flt = CohortFilter(instrument="PCL-5", group_by="arm")
+    assert {row.group for row in cohort_rows(researcher, flt)} == {
+        "arm concealed (study still blinded)"
+    }
+    study.status = StudyStatus.UNBLINDED
+    study.save()
+    groups = {row.code: row.group for row in cohort_rows(researcher, flt)}
+    assert groups == {e.client.code: e.slot.arm.name for e in enrolments}
+    services.deviation_report(
+        by=actor, study=study, site=enrolments[0].site, enrolment=enrolments[0],
+        severity="major", description="x", action="y",
+    )  # fmt: skip
+    page = signed_in(researcher).get(
+        "/outcomes/", {"instrument": "PCL-5", "exclude_major_deviations": "on"}
+    )
+    assert page.status_code == 200
+    assert "with a major protocol deviation are left out" in page.content.decode()
+    assert [r["row"].code for r in page.context["rows"]] == [enrolments[1].client.code]

@@ -13,7 +13,7 @@ from holdspace.measures import library
 from holdspace.people.auditing import audit_read
 from holdspace.people.models import Phase
 
-from . import selectors
+from . import selectors, studies_hooks
 from .rows import ClientRow
 from .summary import summarise
 
@@ -27,11 +27,13 @@ class ErrorOut(Schema):
 
 class CohortQuery(Schema):
     instrument: str = Field(min_length=1, max_length=40)
-    group_by: Literal["", "prior_party_use", "baseline_severity", "template"] = ""
+    group_by: Literal["", "prior_party_use", "baseline_severity", "template", "arm"] = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     template: str = Field("", max_length=80)
     phase: Phase | None = None
+    exclude_site: int | None = Field(None, ge=1)
+    exclude_major_deviations: bool = False
 
     def as_filter(self) -> selectors.CohortFilter:
         return selectors.CohortFilter(
@@ -41,6 +43,8 @@ class CohortQuery(Schema):
             date_to=self.date_to,
             template=self.template,
             phase=self.phase.value if self.phase else "",
+            exclude_site=self.exclude_site,
+            exclude_major_deviations=self.exclude_major_deviations,
         )
 
 
@@ -111,6 +115,18 @@ def outcome_summary(
     summary = summarise(rows, instrument=query.instrument, group_by=query.group_by)
     clients = selectors.cohort_clients(request.membership, query.as_filter())  # type: ignore[attr-defined]
     summary["flow"] = selectors.cohort_flow(clients, rows)
+    flt = query.as_filter()
+    summary["excluded"] = {
+        "site": flt.exclude_site,
+        "major_deviations": flt.exclude_major_deviations,
+        "clients": len(
+            studies_hooks.excluded(
+                request.membership,  # type: ignore[attr-defined]
+                flt.exclude_site,
+                flt.exclude_major_deviations,
+            )
+        ),
+    }
     return Status(200, summary)
 
 

@@ -16,6 +16,7 @@ GROUP_BY_CHOICES = [
     ("prior_party_use", _("Prior party use")),
     ("baseline_severity", _("Baseline severity")),
     ("template", _("Protocol template")),
+    ("arm", _("Study arm (once a study is unblinded)")),
 ]
 
 
@@ -34,6 +35,15 @@ class CohortForm(forms.Form):
     )
     template = forms.ChoiceField(label=_("Protocol template"), required=False)
     phase = forms.ChoiceField(label=_("Phase reached"), required=False)
+    exclude_site = forms.IntegerField(
+        label=_("Leave out study site (number)"),
+        required=False,
+        min_value=1,
+        widget=forms.HiddenInput,
+    )
+    exclude_major_deviations = forms.BooleanField(
+        label=_("Leave out clients with a major protocol deviation"), required=False
+    )
 
     def __init__(
         self, *args: Any, instruments: list[str], templates: dict[str, str], **kwargs: Any
@@ -67,4 +77,6 @@ class CohortForm(forms.Form):
             date_to=data.get("date_to"),
             template=data.get("template") or "",
             phase=data.get("phase") or "",
+            exclude_site=data.get("exclude_site"),
+            exclude_major_deviations=bool(data.get("exclude_major_deviations")),
         )

@@ -25,10 +25,10 @@ from holdspace.people.models import Client, Membership, Phase
 from holdspace.screening.models import Context, Decision, PriorExperience, ScreeningDecision
 from holdspace.sessions.models import AdverseEvent, MedicineSession, Valence
 
-from . import policies
+from . import policies, studies_hooks
 from .rows import ClientRow, Observation, build_row, party_use_group
 
-GROUP_BY = ("prior_party_use", "baseline_severity", "template")
+GROUP_BY = ("prior_party_use", "baseline_severity", "template", "arm")
 PARTY_CONTEXTS = (Context.PARTY, Context.FESTIVAL)
 PHASE_ORDER = [choice.value for choice in Phase]
 
@@ -41,6 +41,10 @@ class CohortFilter:
     date_to: dt.date | None = None
     template: str = ""  # protocol template key
     phase: str = ""  # phase reached: this phase or any later one
+    # Studies (holdspace.studies through studies_hooks): leave out one study site's clients
+    # (its Site id) or the clients with a major protocol deviation.
+    exclude_site: int | None = None
+    exclude_major_deviations: bool = False
 
 
 def cohort_clients(membership: Membership | None, flt: CohortFilter) -> QuerySet[Client]:
@@ -59,6 +63,9 @@ def cohort_clients(membership: Membership | None, flt: CohortFilter) -> QuerySet
         if flt.template:
             courses = courses.filter(template_key=flt.template)
         clients = clients.filter(courses__in=courses)
+    left_out = studies_hooks.excluded(membership, flt.exclude_site, flt.exclude_major_deviations)
+    if left_out:
+        clients = clients.exclude(pk__in=left_out)
     return clients.distinct()
 
 
@@ -157,6 +164,11 @@ def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[Client
             Observation(observed_on, float(total or 0), timepoint or "", band or "")
         )
     result = []
+    arms = (
+        studies_hooks.arms_of(membership, [c for c, _ in observations])
+        if (flt.group_by == "arm")
+        else {}
+    )
     for (client_id, code), seen in observations.items():
         course = courses.get(client_id, {})
         row = build_row(
@@ -171,6 +183,8 @@ def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[Client
             client_id, {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
         )
         row.group = group_of(row, flt.group_by, definition)
+        if flt.group_by == "arm":
+            row.group = arms.get(client_id, _("not randomised"))
         result.append(row)
     result.sort(key=lambda r: r.code)
     return result

@@ -104,7 +104,9 @@ def study_randomise(request: ApiRequest, study_id: Id, payload: RandomiseIn) -> 
     response=dict[str, Any],
     summary="Treatment guesses by arm and role, with Bang's and James' indices",
 )
-def study_blinding(request: ApiRequest, study_id: Id, timepoint: str = "endpoint") -> dict[str, Any]:
+def study_blinding(
+    request: ApiRequest, study_id: Id, timepoint: str = "endpoint"
+) -> dict[str, Any]:
     study = selectors.study_for_user(request.membership, study_id)
     report = selectors.blinding_report(request.membership, study, timepoint=timepoint[:40])
     audit_read(request.actor, "studies.blinding.view", target=study)

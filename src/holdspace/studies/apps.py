@@ -8,7 +8,11 @@ class StudiesConfig(AppConfig):
 
     def ready(self) -> None:
         from holdspace.core.extensions import register_demo_extension
+        from holdspace.outcomes import studies_hooks
 
-        from . import demo
+        from . import demo, selectors
 
         register_demo_extension(50, demo.demo_study)
+        studies_hooks.register(
+            arms=selectors.arms_for_outcomes, excluded=selectors.excluded_for_outcomes
+        )

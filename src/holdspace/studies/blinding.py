@@ -40,8 +40,13 @@ class Index:
     n: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"estimate": self.estimate, "se": self.se, "lower": self.lower,
-                "upper": self.upper, "n": self.n}  # fmt: skip
+        return {
+            "estimate": self.estimate,
+            "se": self.se,
+            "lower": self.lower,
+            "upper": self.upper,
+            "n": self.n,
+        }
 
 
 def _interval(estimate: float, se: float, n: int, level: float) -> Index:

@@ -15,7 +15,7 @@ from holdspace.people.actors import Actor
 from holdspace.people.models import CareTeamRole, Client, Clinic, Membership, Phase
 
 from . import services
-from .models import Enrolment, EnrolmentStatus, Guesser
+from .models import Arm, Enrolment, EnrolmentStatus, Guesser, Study
 
 if TYPE_CHECKING:
     from holdspace.core.extensions import DemoContext
@@ -57,10 +57,12 @@ def demo_study(context: DemoContext) -> None:
         protocol_template="mdma-at-3-sessions",
     )
     rater = _member(north, "rater")
-    services.study_member_add(by=lead, study=study, user=_member(north, "researcher").user,
-                              role="researcher")  # fmt: skip
-    services.study_member_add(by=lead, study=study, user=_member(north, "monitor").user,
-                              role="monitor")  # fmt: skip
+    services.study_member_add(
+        by=lead, study=study, user=_member(north, "researcher").user, role="researcher"
+    )
+    services.study_member_add(
+        by=lead, study=study, user=_member(north, "monitor").user, role="monitor"
+    )
     today = context.today
     for clinic in (north, south):
         coordinator = Actor.command_line(_member(clinic, "coordinator"))
@@ -71,8 +73,12 @@ def demo_study(context: DemoContext) -> None:
             key=lambda c: (c.phase not in on_course, c.code),
         )[:PER_SITE]
         for number, client in enumerate(clients):
-            enrolment = services.enrol(by=coordinator, study=study, client=client,
-                                       stratum=f"{clinic.slug}|{SEVERITY[number % 2]}")  # fmt: skip
+            enrolment = services.enrol(
+                by=coordinator,
+                study=study,
+                client=client,
+                stratum=f"{clinic.slug}|{SEVERITY[number % 2]}",
+            )
             if number == len(clients) - 1:
                 continue  # one client per site waits to be randomised
             enrolment = services.randomise(by=coordinator, enrolment=enrolment)
@@ -92,13 +98,21 @@ def _assess_and_guess(
     real = enrolment.slot.arm
     arms = list(enrolment.study.arms.all())
     rater_actor = Actor.command_line(rater)
-    baseline = services.assessment_schedule(by=coordinator, enrolment=enrolment,
-                                            timepoint="baseline", due_on=today - dt.timedelta(days=60),
-                                            rater=rater.user)  # fmt: skip
+    baseline = services.assessment_schedule(
+        by=coordinator,
+        enrolment=enrolment,
+        timepoint="baseline",
+        due_on=today - dt.timedelta(days=60),
+        rater=rater.user,
+    )
     services.rating_record(by=rater_actor, assessment=baseline, answers=_answers(rng, 2.6))
-    endpoint = services.assessment_schedule(by=coordinator, enrolment=enrolment,
-                                            timepoint="endpoint", due_on=today + dt.timedelta(days=rng.randint(0, 3)),
-                                            rater=rater.user)  # fmt: skip
+    endpoint = services.assessment_schedule(
+        by=coordinator,
+        enrolment=enrolment,
+        timepoint="endpoint",
+        due_on=today + dt.timedelta(days=rng.randint(0, 3)),
+        rater=rater.user,
+    )
     if rng.random() < 0.5:  # half are rated; the rest are the rater's day
         level = 1.0 if real.key == "mdma" else 1.8
         services.rating_record(by=rater_actor, assessment=endpoint, answers=_answers(rng, level))
@@ -110,15 +124,28 @@ def _assess_and_guess(
         .first()
     )
     if therapist is not None:
-        _guess(rng, Actor.command_line(therapist.membership), enrolment, Guesser.THERAPIST,
-               real, arms, correct=0.8)  # fmt: skip
+        _guess(
+            rng,
+            Actor.command_line(therapist.membership),
+            enrolment,
+            Guesser.THERAPIST,
+            real,
+            arms,
+            correct=0.8,
+        )
     _guess(rng, coordinator, enrolment, Guesser.CLIENT, real, arms, correct=0.85)
 
 
 def _guess(
-    rng: random.Random, by: Actor, enrolment: Enrolment, guesser: str, real: object,
-    arms: list[object], *, correct: float,
-) -> None:  # fmt: skip
+    rng: random.Random,
+    by: Actor,
+    enrolment: Enrolment,
+    guesser: str,
+    real: Arm,
+    arms: list[Arm],
+    *,
+    correct: float,
+) -> None:
     draw = rng.random()
     if draw < 0.1:
         arm = None  # don't know
@@ -126,29 +153,48 @@ def _guess(
         arm = real
     else:
         arm = next(a for a in arms if a != real)
-    services.guess_record(by=by, enrolment=enrolment, guesser=guesser, timepoint="endpoint",
-                          arm=arm, confidence=rng.choice([40, 60, 70, 80, 90]))  # type: ignore[arg-type]  # fmt: skip
+    services.guess_record(
+        by=by,
+        enrolment=enrolment,
+        guesser=guesser,
+        timepoint="endpoint",
+        arm=arm,
+        confidence=rng.choice([40, 60, 70, 80, 90]),
+    )
 
 
-def _deviation_and_queries(study: object, north: Clinic, south: Clinic) -> None:
+def _deviation_and_queries(study: Study, north: Clinic, south: Clinic) -> None:
     monitor = Actor.command_line(_member(north, "monitor"))
     south_enrolment = Enrolment.objects.filter(study=study, site__clinic=south).first()
     if south_enrolment is not None:
         services.deviation_report(
-            by=Actor.command_line(_member(south, "coordinator")), study=study,  # type: ignore[arg-type]
-            site=south_enrolment.site, enrolment=south_enrolment, severity="major",
+            by=Actor.command_line(_member(south, "coordinator")),
+            study=study,
+            site=south_enrolment.site,
+            enrolment=south_enrolment,
+            severity="major",
             description="Endpoint assessment done by the treating therapist, not the rater.",
             action="Repeated by the blinded rater; staff retrained; reported to the sponsor.",
-        )  # fmt: skip
+        )
     north_enrolments = list(
-        Enrolment.objects.filter(study=study, site__clinic=north, status=EnrolmentStatus.RANDOMISED)[:2]
+        Enrolment.objects.filter(
+            study=study, site__clinic=north, status=EnrolmentStatus.RANDOMISED
+        )[:2]
     )
     if len(north_enrolments) == 2:
         first, second = north_enrolments
-        services.query_raise(by=monitor, enrolment=first, item="CAPS-5 baseline date",
-                             question="The baseline rating is dated after the first session?")  # fmt: skip
-        closed = services.query_raise(by=monitor, enrolment=second, item="Body weight",
-                                      question="Weight missing at screening.")  # fmt: skip
+        services.query_raise(
+            by=monitor,
+            enrolment=first,
+            item="CAPS-5 baseline date",
+            question="The baseline rating is dated after the first session?",
+        )
+        closed = services.query_raise(
+            by=monitor,
+            enrolment=second,
+            item="Body weight",
+            question="Weight missing at screening.",
+        )
         coordinator = Actor.command_line(_member(north, "coordinator"))
         services.query_answer(by=coordinator, query=closed, answer="Entered from the intake sheet.")
         services.query_close(by=monitor, query=closed)

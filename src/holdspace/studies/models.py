@@ -96,6 +96,9 @@ class StudyMember(models.Model):
             models.UniqueConstraint(fields=["study", "user", "role"], name="one_study_role")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}, {self.study})"
+
 
 class AllocationSlot(models.Model):
     """One line of the concealed allocation list: stratum, position, block and arm."""
@@ -111,6 +114,9 @@ class AllocationSlot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["study", "stratum", "position"], name="one_slot")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.study} {self.stratum} #{self.position}"
 
 
 class EnrolmentStatus(models.TextChoices):
@@ -156,6 +162,9 @@ class Unblinding(models.Model):
     reason = models.TextField(_("reason"))
     at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"unblinding of {self.enrolment}"
+
 
 class Assessment(models.Model):
     """An outcome-assessment visit for the blinded rater: the only record a rater sees."""
@@ -175,6 +184,9 @@ class Assessment(models.Model):
     class Meta:
         ordering = ("due_on", "pk")
 
+    def __str__(self) -> str:
+        return f"{self.instrument_code} {self.timepoint} ({self.enrolment})"
+
 
 class Guesser(models.TextChoices):
     CLIENT = "client", _("Client")
@@ -191,12 +203,17 @@ class TreatmentGuess(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     timepoint = models.CharField(_("when"), max_length=40)  # "session-1", ..., "endpoint"
-    arm = models.ForeignKey(Arm, on_delete=models.PROTECT, null=True, related_name="+")  # null: don't know
+    arm = models.ForeignKey(
+        Arm, on_delete=models.PROTECT, null=True, related_name="+"
+    )  # null: don't know
     confidence = models.PositiveSmallIntegerField(_("how sure (0-100)"))
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ("pk",)
+
+    def __str__(self) -> str:
+        return f"{self.guesser} guess ({self.timepoint})"
 
 
 class Severity(models.TextChoices):
@@ -220,6 +237,9 @@ class Deviation(models.Model):
 
     class Meta:
         ordering = ("-reported_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.severity} deviation ({self.site})"
 
 
 class QueryStatus(models.TextChoices):
@@ -251,3 +271,6 @@ class DataQuery(models.Model):
 
     class Meta:
         ordering = ("-raised_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"query on {self.item} ({self.status})"

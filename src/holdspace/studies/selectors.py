@@ -4,6 +4,7 @@ that may not read. The arm of a client is read only here, and only for roles tha
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,7 @@ from .models import (
     EnrolmentStatus,
     Guesser,
     QueryStatus,
+    Severity,
     Study,
     TreatmentGuess,
 )
@@ -31,9 +33,11 @@ from .models import (
 def studies_for_user(membership: Membership | None) -> QuerySet[Study]:
     if membership is None:
         return Study.objects.none()
-    at_site = Q(sites__clinic_id=membership.clinic_id) if membership.role in (
-        policies.SITE_VIEW_ROLES
-    ) else Q(pk__in=[])
+    at_site = (
+        Q(sites__clinic_id=membership.clinic_id)
+        if membership.role in (policies.SITE_VIEW_ROLES)
+        else Q(pk__in=[])
+    )
     as_member = Q(members__user_id=membership.user_id, members__role__in=policies.STUDY_VIEW_ROLES)
     return Study.objects.filter(at_site | as_member).distinct()
 
@@ -183,18 +187,24 @@ def blinding_report(
             row = index[guess.arm_id] if guess.arm_id is not None else len(arms)
             table[row][column] += 1
         james = blinding.james(table) if len(arms) == 2 else None
-        roles.append({
-            "guesser": guesser,
-            "label": str(label),
-            "table": table,
-            "bang": [
-                {"arm": arm.name, **blinding.bang(table, i).as_dict()}
-                for i, arm in enumerate(arms)
-            ],
-            "james": james.as_dict() if james else None,
-        })  # fmt: skip
+        roles.append(
+            {
+                "guesser": guesser,
+                "label": str(label),
+                "table": table,
+                "bang": [
+                    {"arm": arm.name, **blinding.bang(table, i).as_dict()}
+                    for i, arm in enumerate(arms)
+                ],
+                "james": james.as_dict() if james else None,
+            }
+        )
     timepoints = sorted(
-        set(TreatmentGuess.objects.filter(enrolment__study=study).values_list("timepoint", flat=True))
+        set(
+            TreatmentGuess.objects.filter(enrolment__study=study).values_list(
+                "timepoint", flat=True
+            )
+        )
     )
     return {
         "study": study.code,
@@ -212,15 +222,19 @@ def consort(membership: Membership | None, study: Study) -> dict[str, Any]:
     per_arm = []
     for arm in study.arms.all():
         allocated = enrolments.filter(slot__arm=arm)
-        per_arm.append({
-            "arm": arm.name,
-            "allocated": allocated.count(),
-            "withdrawn": allocated.filter(status=EnrolmentStatus.WITHDRAWN).count(),
-            "completed": allocated.filter(status=EnrolmentStatus.COMPLETED).count(),
-            "assessed_endpoint": allocated.filter(
-                assessments__timepoint="endpoint", assessments__done_at__isnull=False
-            ).distinct().count(),
-        })  # fmt: skip
+        per_arm.append(
+            {
+                "arm": arm.name,
+                "allocated": allocated.count(),
+                "withdrawn": allocated.filter(status=EnrolmentStatus.WITHDRAWN).count(),
+                "completed": allocated.filter(status=EnrolmentStatus.COMPLETED).count(),
+                "assessed_endpoint": allocated.filter(
+                    assessments__timepoint="endpoint", assessments__done_at__isnull=False
+                )
+                .distinct()
+                .count(),
+            }
+        )
     return {
         "enrolled": enrolments.count(),
         "not_randomised": enrolments.filter(slot__isnull=True).count(),
@@ -240,10 +254,13 @@ def deviations_per_site(membership: Membership | None, study: Study) -> list[dic
         deviations_for_user(membership, study).values_list("site__clinic__name", "severity")
     )
     return [
-        {"site": s.clinic.name, "minor": counts.get((s.clinic.name, "minor"), 0),
-         "major": counts.get((s.clinic.name, "major"), 0)}
+        {
+            "site": s.clinic.name,
+            "minor": counts.get((s.clinic.name, "minor"), 0),
+            "major": counts.get((s.clinic.name, "major"), 0),
+        }
         for s in study.sites.select_related("clinic")
-    ]  # fmt: skip
+    ]
 
 
 def queries_for_user(membership: Membership | None, study: Study) -> QuerySet[DataQuery]:
@@ -259,3 +276,35 @@ def query_for_user(membership: Membership | None, study: Study, pk: int) -> Data
     if query is None:
         raise Http404
     return query
+
+
+# --- what the outcomes cohort report asks (outcomes.studies_hooks) -------------------------
+
+
+def arms_for_outcomes(membership: Membership | None, client_ids: Iterable[int]) -> dict[int, str]:
+    """Each randomised client's arm where the member may compare arms (the study unblinded
+    for analysis), else a label saying it is concealed."""
+    found: dict[int, str] = {}
+    for enrolment in Enrolment.objects.filter(
+        client_id__in=list(client_ids), slot__isnull=False
+    ).select_related("slot__arm", "study", "site"):
+        arm = allocation_of(membership, enrolment)
+        found[enrolment.client_id] = arm or _("arm concealed (study still blinded)")
+    return found
+
+
+def excluded_for_outcomes(
+    membership: Membership | None, site: int | None, major_deviations: bool
+) -> set[int]:
+    """The clients a re-run of the cohort report leaves out: a study site's, or those with a
+    major protocol deviation."""
+    ids: set[int] = set()
+    if site is not None:
+        ids |= set(Enrolment.objects.filter(site_id=site).values_list("client_id", flat=True))
+    if major_deviations:
+        ids |= set(
+            Deviation.objects.filter(severity=Severity.MAJOR, enrolment__isnull=False).values_list(
+                "enrolment__client_id", flat=True
+            )
+        )
+    return ids

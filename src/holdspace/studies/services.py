@@ -78,8 +78,10 @@ def study_create(
             block_sizes=block_sizes,
             strata=strata,
         )
-        made = {key: Arm.objects.create(study=study, key=key, name=name, ratio=ratio)
-                for key, name, ratio in arms}  # fmt: skip
+        made = {
+            key: Arm.objects.create(study=study, key=key, name=name, ratio=ratio)
+            for key, name, ratio in arms
+        }
         clinics = {membership.clinic_id: None, **{c.pk: None for c in sites}}
         Site.objects.bulk_create(Site(study=study, clinic_id=pk) for pk in clinics)
         lines = allocation.generate(
@@ -97,11 +99,14 @@ def study_create(
 def _store_lines(study: Study, arms: Mapping[str, Arm], lines: list[allocation.Line]) -> None:
     AllocationSlot.objects.bulk_create(
         AllocationSlot(
-            study=study, stratum=line.stratum, position=line.position, block=line.block,
+            study=study,
+            stratum=line.stratum,
+            position=line.position,
+            block=line.block,
             arm=arms[line.arm],
         )
         for line in lines
-    )  # fmt: skip
+    )
 
 
 def allocation_upload(*, by: Actor, study: Study, text: str) -> int:
@@ -148,11 +153,14 @@ def enrol(*, by: Actor, study: Study, client: Client, stratum: str) -> Enrolment
         raise ValidationError({"client_code": [_("This client is already enrolled in a study.")]})
     site = study.sites.get(clinic_id=client.clinic_id)
     with transaction.atomic():
-        enrolment = Enrolment.objects.create(
-            study=study, client=client, site=site, stratum=stratum
+        enrolment = Enrolment.objects.create(study=study, client=client, site=site, stratum=stratum)
+        audit_write(
+            by,
+            "studies.enrolment.create",
+            target=enrolment,
+            client=client,
+            fields=["study", "stratum"],
         )
-        audit_write(by, "studies.enrolment.create", target=enrolment, client=client,
-                    fields=["study", "stratum"])  # fmt: skip
     return enrolment
 
 
@@ -180,8 +188,13 @@ def randomise(*, by: Actor, enrolment: Enrolment) -> Enrolment:
         enrolment.status = EnrolmentStatus.RANDOMISED
         enrolment.randomised_at = timezone.now()
         enrolment.save(update_fields=["slot", "status", "randomised_at"])
-        audit_write(by, "studies.allocation.reveal", target=enrolment, client=enrolment.client,
-                    fields=["slot"])  # fmt: skip
+        audit_write(
+            by,
+            "studies.allocation.reveal",
+            target=enrolment,
+            client=enrolment.client,
+            fields=["slot"],
+        )
     return enrolment
 
 
@@ -200,8 +213,9 @@ def unblind(*, by: Actor, enrolment: Enrolment, reason: str, secret: str) -> Arm
     assert by.user is not None and enrolment.slot is not None  # noqa: S101  (checked above)
     with transaction.atomic():
         row = Unblinding.objects.create(enrolment=enrolment, by=by.user, reason=reason.strip())
-        audit_write(by, "studies.allocation.unblind", target=row, client=enrolment.client,
-                    fields=["reason"])  # fmt: skip
+        audit_write(
+            by, "studies.allocation.unblind", target=row, client=enrolment.client, fields=["reason"]
+        )
     return enrolment.slot.arm
 
 
@@ -215,8 +229,13 @@ def assessment_schedule(
         row = Assessment.objects.create(
             enrolment=enrolment, timepoint=timepoint, due_on=due_on, rater=rater
         )
-        audit_write(by, "studies.assessment.schedule", target=row, client=enrolment.client,
-                    fields=["timepoint", "due_on", "rater"])  # fmt: skip
+        audit_write(
+            by,
+            "studies.assessment.schedule",
+            target=row,
+            client=enrolment.client,
+            fields=["timepoint", "due_on", "rater"],
+        )
     return row
 
 
@@ -244,8 +263,9 @@ def rating_record(
         assessment.score = score
         assessment.done_at = timezone.now()
         assessment.save(update_fields=["score", "done_at"])
-        audit_write(by, "studies.assessment.rate", target=assessment, client=client,
-                    fields=["score"])  # fmt: skip
+        audit_write(
+            by, "studies.assessment.rate", target=assessment, client=client, fields=["score"]
+        )
     return assessment
 
 
@@ -260,8 +280,13 @@ def guess_record(
 ) -> TreatmentGuess:
     if guesser not in Guesser.values:
         raise ValidationError({"guesser": [_("Choose client, therapist or rater.")]})
-    require(by, policies.can_record_guess, enrolment, guesser,
-            message=_("You may not record this guess."))  # fmt: skip
+    require(
+        by,
+        policies.can_record_guess,
+        enrolment,
+        guesser,
+        message=_("You may not record this guess."),
+    )
     errors: dict[str, list[str]] = {}
     if arm is not None and arm.study_id != enrolment.study_id:
         errors["arm"] = [_("Choose an arm of this study.")]
@@ -274,11 +299,20 @@ def guess_record(
     assert by.user is not None  # noqa: S101  (require checked the membership)
     with transaction.atomic():
         row = TreatmentGuess.objects.create(
-            enrolment=enrolment, guesser=guesser, recorded_by=by.user, timepoint=timepoint,
-            arm=arm, confidence=confidence,
-        )  # fmt: skip
-        audit_write(by, "studies.guess.record", target=row, client=enrolment.client,
-                    fields=["guesser", "arm", "confidence"])  # fmt: skip
+            enrolment=enrolment,
+            guesser=guesser,
+            recorded_by=by.user,
+            timepoint=timepoint,
+            arm=arm,
+            confidence=confidence,
+        )
+        audit_write(
+            by,
+            "studies.guess.record",
+            target=row,
+            client=enrolment.client,
+            fields=["guesser", "arm", "confidence"],
+        )
     return row
 
 
@@ -309,12 +343,21 @@ def deviation_report(
     assert by.user is not None  # noqa: S101
     with transaction.atomic():
         row = Deviation.objects.create(
-            study=study, site=site, enrolment=enrolment, severity=severity,
-            description=description.strip(), action=action.strip(), reported_by=by.user,
-        )  # fmt: skip
-        audit_write(by, "studies.deviation.report", target=row,
-                    client=enrolment.client if enrolment else None,
-                    fields=["severity", "description", "action"])  # fmt: skip
+            study=study,
+            site=site,
+            enrolment=enrolment,
+            severity=severity,
+            description=description.strip(),
+            action=action.strip(),
+            reported_by=by.user,
+        )
+        audit_write(
+            by,
+            "studies.deviation.report",
+            target=row,
+            client=enrolment.client if enrolment else None,
+            fields=["severity", "description", "action"],
+        )
     return row
 
 
@@ -328,11 +371,19 @@ def query_raise(*, by: Actor, enrolment: Enrolment, item: str, question: str) ->
         raise ValidationError({"client_code": [_("This record is locked.")]})
     with transaction.atomic():
         row = DataQuery.objects.create(
-            study=enrolment.study, enrolment=enrolment, item=item.strip(),
-            question=question.strip(), raised_by=by.user,
-        )  # fmt: skip
-        audit_write(by, "studies.query.raise", target=row, client=enrolment.client,
-                    fields=["item", "question"])  # fmt: skip
+            study=enrolment.study,
+            enrolment=enrolment,
+            item=item.strip(),
+            question=question.strip(),
+            raised_by=by.user,
+        )
+        audit_write(
+            by,
+            "studies.query.raise",
+            target=row,
+            client=enrolment.client,
+            fields=["item", "question"],
+        )
     return row
 
 
@@ -346,8 +397,13 @@ def query_answer(*, by: Actor, query: DataQuery, answer: str) -> DataQuery:
         query.answer, query.answered_by = answer.strip(), by.user
         query.status = QueryStatus.ANSWERED
         query.save(update_fields=["answer", "answered_by", "status"])
-        audit_write(by, "studies.query.answer", target=query, client=query.enrolment.client,
-                    fields=["answer"])  # fmt: skip
+        audit_write(
+            by,
+            "studies.query.answer",
+            target=query,
+            client=query.enrolment.client,
+            fields=["answer"],
+        )
     return query
 
 
@@ -358,8 +414,13 @@ def query_close(*, by: Actor, query: DataQuery) -> DataQuery:
     with transaction.atomic():
         query.status, query.closed_by, query.closed_at = QueryStatus.CLOSED, by.user, timezone.now()
         query.save(update_fields=["status", "closed_by", "closed_at"])
-        audit_write(by, "studies.query.close", target=query, client=query.enrolment.client,
-                    fields=["status"])  # fmt: skip
+        audit_write(
+            by,
+            "studies.query.close",
+            target=query,
+            client=query.enrolment.client,
+            fields=["status"],
+        )
     return query
 
 
@@ -374,13 +435,17 @@ def enrolment_lock(*, by: Actor, enrolment: Enrolment, secret: str) -> Enrolment
         errors["queries"] = [_("Close every query on this record before locking it.")]
     if not secret_is_valid(by, secret):
         errors["secret"] = [_("That is not your password or a current authenticator code.")]
-        audit_write(by, "studies.enrolment.lock_refused", target=enrolment,
-                    client=enrolment.client)  # fmt: skip
+        audit_write(by, "studies.enrolment.lock_refused", target=enrolment, client=enrolment.client)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         enrolment.locked_at, enrolment.locked_by = timezone.now(), by.user
         enrolment.save(update_fields=["locked_at", "locked_by"])
-        audit_write(by, "studies.enrolment.lock", target=enrolment, client=enrolment.client,
-                    fields=["locked_at"])  # fmt: skip
+        audit_write(
+            by,
+            "studies.enrolment.lock",
+            target=enrolment,
+            client=enrolment.client,
+            fields=["locked_at"],
+        )
     return enrolment

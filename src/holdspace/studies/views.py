@@ -49,17 +49,17 @@ def _detail_context(request: StaffRequest, study: Any, **extra: Any) -> dict[str
         "rows": rows,
         "can_reports": policies.can_view_reports(membership, study),
         "can_deviation": policies.can_report_deviation(membership, study),
-        "can_enrol": membership is not None and membership.role in policies.ENROL_ROLES
+        "can_enrol": membership is not None
+        and membership.role in policies.ENROL_ROLES
         and policies.is_site(membership, study),
-        "can_sign": membership is not None and membership.role == Role.MEDICAL_LEAD
+        "can_sign": membership is not None
+        and membership.role == Role.MEDICAL_LEAD
         and policies.is_site(membership, study),
         "can_guess": membership is not None
         and membership.role in {Role.THERAPIST, Role.COORDINATOR},
-        "enrol_form": extra.pop("enrol_form", None)
-        or forms.EnrolForm(strata=study.strata),
+        "enrol_form": extra.pop("enrol_form", None) or forms.EnrolForm(strata=study.strata),
         "guess_form": extra.pop("guess_form", None) or forms.GuessForm(arms=arms),
-        "deviation_form": extra.pop("deviation_form", None)
-        or forms.DeviationForm(sites=sites),
+        "deviation_form": extra.pop("deviation_form", None) or forms.DeviationForm(sites=sites),
         "sign_form": extra.pop("sign_form", None) or forms.SignForm(),
         "unblind_form": extra.pop("unblind_form", None) or forms.UnblindForm(),
         **extra,
@@ -78,7 +78,9 @@ def detail(request: StaffRequest, pk: int) -> HttpResponse:
     return render(request, "studies/detail.html", context)
 
 
-def _refused(request: StaffRequest, study: Any, error: ValidationError, **forms_: Any) -> HttpResponse:
+def _refused(
+    request: StaffRequest, study: Any, error: ValidationError, **forms_: Any
+) -> HttpResponse:
     for form in forms_.values():
         for field, reasons in error.message_dict.items():
             form.add_error(field if field in form.fields else None, reasons)
@@ -91,14 +93,19 @@ def enrol(request: StaffRequest, pk: int) -> HttpResponse:
     study = _study(request, pk)
     form = forms.EnrolForm(request.POST, strata=study.strata)
     if not form.is_valid():
-        return render(request, "studies/detail.html",
-                      _detail_context(request, study, enrol_form=form), status=422)  # fmt: skip
+        return render(
+            request,
+            "studies/detail.html",
+            _detail_context(request, study, enrol_form=form),
+            status=422,
+        )
     from holdspace.people import selectors as people_selectors
 
     client = people_selectors.client_for_user(request.membership, form.cleaned_data["client_code"])
     try:
-        services.enrol(by=_actor(request), study=study, client=client,
-                       stratum=form.cleaned_data["stratum"])  # fmt: skip
+        services.enrol(
+            by=_actor(request), study=study, client=client, stratum=form.cleaned_data["stratum"]
+        )
     except ValidationError as error:
         return _refused(request, study, error, enrol_form=form)
     messages.success(request, _("Enrolled."))
@@ -111,7 +118,9 @@ def randomise(request: StaffRequest, pk: int) -> HttpResponse:
     form = forms.ClientCodeForm(request.POST)
     if not form.is_valid():
         return render(request, "studies/detail.html", _detail_context(request, study), status=422)
-    enrolment = selectors.enrolment_for_user(request.membership, study, form.cleaned_data["client_code"])
+    enrolment = selectors.enrolment_for_user(
+        request.membership, study, form.cleaned_data["client_code"]
+    )
     try:
         enrolment = services.randomise(by=_actor(request), enrolment=enrolment)
     except ValidationError as error:
@@ -119,10 +128,16 @@ def randomise(request: StaffRequest, pk: int) -> HttpResponse:
         return redirect("studies:detail", pk=study.pk)
     arm = selectors.allocation_of(request.membership, enrolment)
     if arm:
-        messages.success(request, _("Randomised %(code)s: %(arm)s.") % {"code": enrolment.client.code, "arm": arm})
+        messages.success(
+            request,
+            _("Randomised %(code)s: %(arm)s.") % {"code": enrolment.client.code, "arm": arm},
+        )
     else:
-        messages.success(request, _("Randomised %(code)s. The allocation stays concealed from you.")
-                         % {"code": enrolment.client.code})  # fmt: skip
+        messages.success(
+            request,
+            _("Randomised %(code)s. The allocation stays concealed from you.")
+            % {"code": enrolment.client.code},
+        )
     return redirect("studies:detail", pk=study.pk)
 
 
@@ -131,16 +146,29 @@ def unblind(request: StaffRequest, pk: int) -> HttpResponse:
     study = _study(request, pk)
     form = forms.UnblindForm(request.POST)
     if not form.is_valid():
-        return render(request, "studies/detail.html",
-                      _detail_context(request, study, unblind_form=form), status=422)  # fmt: skip
-    enrolment = selectors.enrolment_for_user(request.membership, study, form.cleaned_data["client_code"])
+        return render(
+            request,
+            "studies/detail.html",
+            _detail_context(request, study, unblind_form=form),
+            status=422,
+        )
+    enrolment = selectors.enrolment_for_user(
+        request.membership, study, form.cleaned_data["client_code"]
+    )
     try:
-        arm = services.unblind(by=_actor(request), enrolment=enrolment,
-                               reason=form.cleaned_data["reason"], secret=form.cleaned_data["secret"])  # fmt: skip
+        arm = services.unblind(
+            by=_actor(request),
+            enrolment=enrolment,
+            reason=form.cleaned_data["reason"],
+            secret=form.cleaned_data["secret"],
+        )
     except ValidationError as error:
         return _refused(request, study, error, unblind_form=form)
-    messages.warning(request, _("Unblinded %(code)s: %(arm)s. This is recorded and reported.")
-                     % {"code": enrolment.client.code, "arm": arm.name})  # fmt: skip
+    messages.warning(
+        request,
+        _("Unblinded %(code)s: %(arm)s. This is recorded and reported.")
+        % {"code": enrolment.client.code, "arm": arm.name},
+    )
     return redirect("studies:detail", pk=study.pk)
 
 
@@ -149,11 +177,19 @@ def lock(request: StaffRequest, pk: int) -> HttpResponse:
     study = _study(request, pk)
     form = forms.SignForm(request.POST)
     if not form.is_valid():
-        return render(request, "studies/detail.html",
-                      _detail_context(request, study, sign_form=form), status=422)  # fmt: skip
-    enrolment = selectors.enrolment_for_user(request.membership, study, form.cleaned_data["client_code"])
+        return render(
+            request,
+            "studies/detail.html",
+            _detail_context(request, study, sign_form=form),
+            status=422,
+        )
+    enrolment = selectors.enrolment_for_user(
+        request.membership, study, form.cleaned_data["client_code"]
+    )
     try:
-        services.enrolment_lock(by=_actor(request), enrolment=enrolment, secret=form.cleaned_data["secret"])
+        services.enrolment_lock(
+            by=_actor(request), enrolment=enrolment, secret=form.cleaned_data["secret"]
+        )
     except ValidationError as error:
         return _refused(request, study, error, sign_form=form)
     messages.success(request, _("Locked and signed."))
@@ -166,14 +202,24 @@ def guess(request: StaffRequest, pk: int) -> HttpResponse:
     arms = [(str(a.pk), a.name) for a in study.arms.all()]
     form = forms.GuessForm(request.POST, arms=arms)
     if not form.is_valid():
-        return render(request, "studies/detail.html",
-                      _detail_context(request, study, guess_form=form), status=422)  # fmt: skip
+        return render(
+            request,
+            "studies/detail.html",
+            _detail_context(request, study, guess_form=form),
+            status=422,
+        )
     data = form.cleaned_data
     enrolment = selectors.enrolment_for_user(request.membership, study, data["client_code"])
     arm = Arm.objects.get(pk=data["arm"]) if data["arm"] else None
     try:
-        services.guess_record(by=_actor(request), enrolment=enrolment, guesser=data["guesser"],
-                              timepoint=data["timepoint"], arm=arm, confidence=data["confidence"])  # fmt: skip
+        services.guess_record(
+            by=_actor(request),
+            enrolment=enrolment,
+            guesser=data["guesser"],
+            timepoint=data["timepoint"],
+            arm=arm,
+            confidence=data["confidence"],
+        )
     except ValidationError as error:
         return _refused(request, study, error, guess_form=form)
     messages.success(request, _("Guess recorded."))
@@ -186,19 +232,28 @@ def deviation(request: StaffRequest, pk: int) -> HttpResponse:
     sites = [(s.pk, s.clinic.name) for s in study.sites.select_related("clinic")]
     form = forms.DeviationForm(request.POST, sites=sites)
     if not form.is_valid():
-        return render(request, "studies/detail.html",
-                      _detail_context(request, study, deviation_form=form), status=422)  # fmt: skip
+        return render(
+            request,
+            "studies/detail.html",
+            _detail_context(request, study, deviation_form=form),
+            status=422,
+        )
     data = form.cleaned_data
     enrolment = (
         selectors.enrolment_for_user(request.membership, study, data["client_code"])
-        if data["client_code"] else None
-    )  # fmt: skip
+        if data["client_code"]
+        else None
+    )
     try:
         services.deviation_report(
-            by=_actor(request), study=study, site=Site.objects.get(pk=data["site"], study=study),
-            severity=data["severity"], description=data["description"], action=data["action"],
+            by=_actor(request),
+            study=study,
+            site=Site.objects.get(pk=data["site"], study=study),
+            severity=data["severity"],
+            description=data["description"],
+            action=data["action"],
             enrolment=enrolment,
-        )  # fmt: skip
+        )
     except ValidationError as error:
         return _refused(request, study, error, deviation_form=form)
     messages.success(request, _("Deviation reported to the medical lead."))
@@ -235,17 +290,27 @@ def query_raise(request: StaffRequest, pk: int) -> HttpResponse:
     study = _study(request, pk)
     form = forms.QueryForm(request.POST)
     if form.is_valid():
-        enrolment = selectors.enrolment_for_user(request.membership, study, form.cleaned_data["client_code"])
+        enrolment = selectors.enrolment_for_user(
+            request.membership, study, form.cleaned_data["client_code"]
+        )
         try:
-            services.query_raise(by=_actor(request), enrolment=enrolment,
-                                 item=form.cleaned_data["item"], question=form.cleaned_data["question"])  # fmt: skip
+            services.query_raise(
+                by=_actor(request),
+                enrolment=enrolment,
+                item=form.cleaned_data["item"],
+                question=form.cleaned_data["question"],
+            )
             messages.success(request, _("Query raised."))
             return redirect("studies:queries", pk=study.pk)
         except ValidationError as error:
             for field, reasons in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, reasons)
-    return render(request, "studies/queries.html",
-                  _queries_context(request, study, query_form=form), status=422)  # fmt: skip
+    return render(
+        request,
+        "studies/queries.html",
+        _queries_context(request, study, query_form=form),
+        status=422,
+    )
 
 
 @require_POST
@@ -333,11 +398,13 @@ def rater_assessment(request: StaffRequest, pk: int) -> HttpResponse:
                 services.rating_record(by=_actor(request), assessment=assessment, answers=answers)
                 arm_pk = guess_form.cleaned_data["arm"]
                 services.guess_record(
-                    by=_actor(request), enrolment=assessment.enrolment, guesser="rater",
+                    by=_actor(request),
+                    enrolment=assessment.enrolment,
+                    guesser="rater",
                     timepoint=assessment.timepoint,
                     arm=study.arms.get(pk=arm_pk) if arm_pk else None,
                     confidence=guess_form.cleaned_data["confidence"],
-                )  # fmt: skip
+                )
             except ValidationError as error:
                 for field, reasons in error.message_dict.items():
                     form.add_error(field if field in form.fields else None, reasons)
@@ -347,8 +414,12 @@ def rater_assessment(request: StaffRequest, pk: int) -> HttpResponse:
         status = 422
     elif request.method == "GET":
         form, guess_form, status = forms.rating_form(items), forms.RaterGuessForm(arms=arms), 200
-        audit_read(_actor(request), "studies.assessment.view", target=assessment,
-                   client=assessment.enrolment.client)  # fmt: skip
+        audit_read(
+            _actor(request),
+            "studies.assessment.view",
+            target=assessment,
+            client=assessment.enrolment.client,
+        )
     else:
         return HttpResponse(status=405)
     return render(
