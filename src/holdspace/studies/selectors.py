@@ -256,6 +256,7 @@ def deviations_per_site(membership: Membership | None, study: Study) -> list[dic
     return [
         {
             "site": s.clinic.name,
+            "site_id": s.pk,
             "minor": counts.get((s.clinic.name, "minor"), 0),
             "major": counts.get((s.clinic.name, "major"), 0),
         }
