@@ -49,9 +49,14 @@ class Index:
         }
 
 
-def _interval(estimate: float, se: float, n: int, level: float) -> Index:
+def _interval(
+    estimate: float, se: float, n: int, level: float, bounds: tuple[float, float]
+) -> Index:
+    """Wald interval, as both papers give it, cut to the index's own range (a small sample's
+    interval can pass beyond 1, which no index can reach)."""
     z = float(norm.ppf(1 - (1 - level) / 2))
-    return Index(estimate, se, estimate - z * se, estimate + z * se, n)
+    low, high = bounds
+    return Index(estimate, se, max(low, estimate - z * se), min(high, estimate + z * se), n)
 
 
 def bang(table: list[list[int]], arm: int, *, level: float = 0.95) -> Index:
@@ -65,7 +70,7 @@ def bang(table: list[list[int]], arm: int, *, level: float = 0.95) -> Index:
     p_c, p_i = correct / n, incorrect / n
     estimate = p_c - p_i  # = (2 C/(C+I) - 1) (C+I)/n
     variance = (p_c * (1 - p_c) + p_i * (1 - p_i) + 2 * p_c * p_i) / n
-    return _interval(estimate, math.sqrt(variance), n, level)
+    return _interval(estimate, math.sqrt(variance), n, level, (-1.0, 1.0))
 
 
 def james(table: list[list[int]], *, level: float = 0.95) -> Index:
@@ -98,4 +103,4 @@ def james(table: list[list[int]], *, level: float = 0.95) -> Index:
     v1 = numerator / (4 * chance_raw**2)
     v2 = p_dk * (1 - p_dk) - (1 - p_dk) * (1 + kd) * (p_dk + (1 - p_dk) * (1 + kd) / 4)
     variance = max((v1 + v2) / total, 0.0)
-    return _interval(estimate, math.sqrt(variance), total, level)
+    return _interval(estimate, math.sqrt(variance), total, level, (0.0, 1.0))
