@@ -86,3 +86,10 @@ def rating_form(items: list[str], data: Any = None) -> forms.Form:
             label=_("Item %(n)s") % {"n": link_id}, min_value=0, max_value=4
         )
     return form
+
+
+class PeriodForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2023, max_value=2100)
+    half = forms.ChoiceField(
+        label=_("Period"), choices=[("1", _("January to June")), ("2", _("July to December"))]
+    )

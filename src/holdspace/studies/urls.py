@@ -7,6 +7,7 @@ app_name = "studies"
 urlpatterns = [
     path("", views.home, name="home"),
     path("rater/", views.rater, name="rater"),
+    path("reports/tga/", views.tga_report, name="tga"),
     path("rater/<int:pk>/", views.rater_assessment, name="rater_assessment"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/enrol/", views.enrol, name="enrol"),

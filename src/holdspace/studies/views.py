@@ -17,7 +17,7 @@ from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
 from holdspace.people.models import Role
 
-from . import forms, policies, selectors, services
+from . import forms, policies, regulatory_reports, selectors, services
 from .models import Arm, QueryStatus, Site
 
 
@@ -428,3 +428,20 @@ def rater_assessment(request: StaffRequest, pk: int) -> HttpResponse:
         {"assessment": assessment, "form": form, "guess_form": guess_form},
         status=status,
     )
+
+
+# --- regulators' periodic counts -----------------------------------------------------------
+
+
+@require_GET
+def tga_report(request: StaffRequest) -> HttpResponse:
+    form = forms.PeriodForm(request.GET or None)
+    report = None
+    if form.is_valid():
+        report = regulatory_reports.tga_six_monthly(
+            request.membership, year=form.cleaned_data["year"], half=int(form.cleaned_data["half"])
+        )
+        audit_read(_actor(request), "studies.tga_report.view")
+    elif request.membership is None or request.membership.role != Role.MEDICAL_LEAD:
+        raise PermissionDenied(_("The authorised prescriber's report is for medical leads."))
+    return render(request, "studies/tga.html", {"form": form, "report": report})
