@@ -9,7 +9,6 @@ import pytest
 from holdspace.people.actors import Actor
 from holdspace.people.models import Role
 from holdspace.studies import services
-from holdspace.studies.models import Assessment
 
 from ..conftest import signed_in
 from ..factories import MembershipFactory

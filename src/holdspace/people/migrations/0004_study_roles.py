@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0003_client_phase_derived'),
+        ("people", "0003_client_phase_derived"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='membership',
-            name='role',
-            field=models.CharField(choices=[('therapist', 'Therapist'), ('medical_lead', 'Medical lead'), ('coordinator', 'Coordinator'), ('researcher', 'Researcher'), ('clinic_admin', 'Clinic admin'), ('blinded_rater', 'Blinded rater'), ('study_monitor', 'Study monitor')], max_length=20, verbose_name='role'),
+            model_name="membership",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("therapist", "Therapist"),
+                    ("medical_lead", "Medical lead"),
+                    ("coordinator", "Coordinator"),
+                    ("researcher", "Researcher"),
+                    ("clinic_admin", "Clinic admin"),
+                    ("blinded_rater", "Blinded rater"),
+                    ("study_monitor", "Study monitor"),
+                ],
+                max_length=20,
+                verbose_name="role",
+            ),
         ),
     ]

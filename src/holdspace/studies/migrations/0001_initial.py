@@ -6,216 +6,541 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('measures', '0001_initial_measures'),
-        ('people', '0004_study_roles'),
+        ("measures", "0001_initial_measures"),
+        ("people", "0004_study_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Arm',
+            name="Arm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=40)),
-                ('name', models.CharField(max_length=120, verbose_name='arm')),
-                ('ratio', models.PositiveSmallIntegerField(default=1)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=40)),
+                ("name", models.CharField(max_length=120, verbose_name="arm")),
+                ("ratio", models.PositiveSmallIntegerField(default=1)),
             ],
             options={
-                'ordering': ('study', 'pk'),
+                "ordering": ("study", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='AllocationSlot',
+            name="AllocationSlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stratum', models.CharField(max_length=120)),
-                ('position', models.PositiveIntegerField()),
-                ('block', models.PositiveIntegerField()),
-                ('arm', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='studies.arm')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stratum", models.CharField(max_length=120)),
+                ("position", models.PositiveIntegerField()),
+                ("block", models.PositiveIntegerField()),
+                (
+                    "arm",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="studies.arm",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('study', 'stratum', 'position'),
+                "ordering": ("study", "stratum", "position"),
             },
         ),
         migrations.CreateModel(
-            name='Enrolment',
+            name="Enrolment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stratum', models.CharField(max_length=120, verbose_name='stratum')),
-                ('status', models.CharField(choices=[('enrolled', 'Enrolled'), ('randomised', 'Randomised'), ('withdrawn', 'Withdrawn'), ('completed', 'Completed')], default='enrolled', max_length=12, verbose_name='status')),
-                ('enrolled_at', models.DateTimeField(auto_now_add=True)),
-                ('randomised_at', models.DateTimeField(null=True)),
-                ('locked_at', models.DateTimeField(null=True)),
-                ('client', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='enrolment', to='people.client')),
-                ('locked_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('slot', models.OneToOneField(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='enrolment', to='studies.allocationslot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stratum", models.CharField(max_length=120, verbose_name="stratum")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("enrolled", "Enrolled"),
+                            ("randomised", "Randomised"),
+                            ("withdrawn", "Withdrawn"),
+                            ("completed", "Completed"),
+                        ],
+                        default="enrolled",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("enrolled_at", models.DateTimeField(auto_now_add=True)),
+                ("randomised_at", models.DateTimeField(null=True)),
+                ("locked_at", models.DateTimeField(null=True)),
+                (
+                    "client",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enrolment",
+                        to="people.client",
+                    ),
+                ),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "slot",
+                    models.OneToOneField(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enrolment",
+                        to="studies.allocationslot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('study', 'client__code'),
+                "ordering": ("study", "client__code"),
             },
         ),
         migrations.CreateModel(
-            name='Assessment',
+            name="Assessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('timepoint', models.CharField(max_length=40, verbose_name='timepoint')),
-                ('instrument_code', models.CharField(default='CAPS-5', max_length=40)),
-                ('due_on', models.DateField(verbose_name='due on')),
-                ('done_at', models.DateTimeField(null=True)),
-                ('rater', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to=settings.AUTH_USER_MODEL)),
-                ('score', models.OneToOneField(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assessment', to='measures.score')),
-                ('enrolment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='studies.enrolment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("timepoint", models.CharField(max_length=40, verbose_name="timepoint")),
+                ("instrument_code", models.CharField(default="CAPS-5", max_length=40)),
+                ("due_on", models.DateField(verbose_name="due on")),
+                ("done_at", models.DateTimeField(null=True)),
+                (
+                    "rater",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "score",
+                    models.OneToOneField(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessment",
+                        to="measures.score",
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="studies.enrolment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('due_on', 'pk'),
+                "ordering": ("due_on", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='study_sites', to='people.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="study_sites",
+                        to="people.clinic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('study', 'pk'),
+                "ordering": ("study", "pk"),
             },
         ),
         migrations.AddField(
-            model_name='enrolment',
-            name='site',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrolments', to='studies.site'),
+            model_name="enrolment",
+            name="site",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="enrolments",
+                to="studies.site",
+            ),
         ),
         migrations.CreateModel(
-            name='Study',
+            name="Study",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='study code')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('protocol_template', models.CharField(blank=True, max_length=80, verbose_name='protocol template')),
-                ('status', models.CharField(choices=[('recruiting', 'Recruiting'), ('locked', 'Database locked'), ('unblinded', 'Unblinded for analysis')], default='recruiting', max_length=12, verbose_name='status')),
-                ('allocation_source', models.CharField(default='generated', max_length=12)),
-                ('allocation_seed', models.CharField(blank=True, max_length=64)),
-                ('block_sizes', models.JSONField(default=list)),
-                ('strata', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sponsor_clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='studies', to='people.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="study code")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "protocol_template",
+                    models.CharField(blank=True, max_length=80, verbose_name="protocol template"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("recruiting", "Recruiting"),
+                            ("locked", "Database locked"),
+                            ("unblinded", "Unblinded for analysis"),
+                        ],
+                        default="recruiting",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("allocation_source", models.CharField(default="generated", max_length=12)),
+                ("allocation_seed", models.CharField(blank=True, max_length=64)),
+                ("block_sizes", models.JSONField(default=list)),
+                ("strata", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "sponsor_clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="studies",
+                        to="people.clinic",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'study',
-                'verbose_name_plural': 'studies',
-                'ordering': ('code',),
+                "verbose_name": "study",
+                "verbose_name_plural": "studies",
+                "ordering": ("code",),
             },
         ),
         migrations.AddField(
-            model_name='site',
-            name='study',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sites', to='studies.study'),
+            model_name="site",
+            name="study",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="sites",
+                to="studies.study",
+            ),
         ),
         migrations.AddField(
-            model_name='enrolment',
-            name='study',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrolments', to='studies.study'),
+            model_name="enrolment",
+            name="study",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="enrolments",
+                to="studies.study",
+            ),
         ),
         migrations.CreateModel(
-            name='Deviation',
+            name="Deviation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('severity', models.CharField(choices=[('minor', 'Minor'), ('major', 'Major')], max_length=8, verbose_name='severity')),
-                ('description', models.TextField(verbose_name='what happened')),
-                ('action', models.TextField(verbose_name='what was done')),
-                ('reported_at', models.DateTimeField(auto_now_add=True)),
-                ('reported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('enrolment', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deviations', to='studies.enrolment')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deviations', to='studies.site')),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deviations', to='studies.study')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("minor", "Minor"), ("major", "Major")],
+                        max_length=8,
+                        verbose_name="severity",
+                    ),
+                ),
+                ("description", models.TextField(verbose_name="what happened")),
+                ("action", models.TextField(verbose_name="what was done")),
+                ("reported_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deviations",
+                        to="studies.enrolment",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deviations",
+                        to="studies.site",
+                    ),
+                ),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deviations",
+                        to="studies.study",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-reported_at', '-pk'),
+                "ordering": ("-reported_at", "-pk"),
             },
         ),
         migrations.CreateModel(
-            name='DataQuery',
+            name="DataQuery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('item', models.CharField(max_length=120, verbose_name='which value')),
-                ('question', models.TextField(verbose_name='question')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('answered', 'Answered'), ('closed', 'Closed')], default='open', max_length=10)),
-                ('raised_at', models.DateTimeField(auto_now_add=True)),
-                ('answer', models.TextField(blank=True, verbose_name='answer')),
-                ('closed_at', models.DateTimeField(null=True)),
-                ('answered_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('closed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('raised_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('enrolment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='queries', to='studies.enrolment')),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='queries', to='studies.study')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("item", models.CharField(max_length=120, verbose_name="which value")),
+                ("question", models.TextField(verbose_name="question")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("answered", "Answered"), ("closed", "Closed")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("raised_at", models.DateTimeField(auto_now_add=True)),
+                ("answer", models.TextField(blank=True, verbose_name="answer")),
+                ("closed_at", models.DateTimeField(null=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="queries",
+                        to="studies.enrolment",
+                    ),
+                ),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="queries",
+                        to="studies.study",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-raised_at', '-pk'),
+                "ordering": ("-raised_at", "-pk"),
             },
         ),
         migrations.AddField(
-            model_name='arm',
-            name='study',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='arms', to='studies.study'),
+            model_name="arm",
+            name="study",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="arms", to="studies.study"
+            ),
         ),
         migrations.AddField(
-            model_name='allocationslot',
-            name='study',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='slots', to='studies.study'),
+            model_name="allocationslot",
+            name="study",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="slots",
+                to="studies.study",
+            ),
         ),
         migrations.CreateModel(
-            name='StudyMember',
+            name="StudyMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('researcher', 'Study researcher (all sites, codes only)'), ('blinded_rater', 'Blinded rater'), ('monitor', 'Study monitor'), ('investigator', 'Investigator'), ('unblinded', 'Unblinded pharmacist')], max_length=20, verbose_name='study role')),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='members', to='studies.study')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='study_roles', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("researcher", "Study researcher (all sites, codes only)"),
+                            ("blinded_rater", "Blinded rater"),
+                            ("monitor", "Study monitor"),
+                            ("investigator", "Investigator"),
+                            ("unblinded", "Unblinded pharmacist"),
+                        ],
+                        max_length=20,
+                        verbose_name="study role",
+                    ),
+                ),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="studies.study",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="study_roles",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TreatmentGuess',
+            name="TreatmentGuess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('guesser', models.CharField(choices=[('client', 'Client'), ('therapist', 'Therapist'), ('rater', 'Blinded rater')], max_length=12, verbose_name='who guesses')),
-                ('timepoint', models.CharField(max_length=40, verbose_name='when')),
-                ('confidence', models.PositiveSmallIntegerField(verbose_name='how sure (0-100)')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('arm', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='studies.arm')),
-                ('enrolment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='guesses', to='studies.enrolment')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "guesser",
+                    models.CharField(
+                        choices=[
+                            ("client", "Client"),
+                            ("therapist", "Therapist"),
+                            ("rater", "Blinded rater"),
+                        ],
+                        max_length=12,
+                        verbose_name="who guesses",
+                    ),
+                ),
+                ("timepoint", models.CharField(max_length=40, verbose_name="when")),
+                ("confidence", models.PositiveSmallIntegerField(verbose_name="how sure (0-100)")),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "arm",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="studies.arm",
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="guesses",
+                        to="studies.enrolment",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.CreateModel(
-            name='Unblinding',
+            name="Unblinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('enrolment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='unblindings', to='studies.enrolment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="unblindings",
+                        to="studies.enrolment",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='site',
-            constraint=models.UniqueConstraint(fields=('study', 'clinic'), name='one_site'),
+            model_name="site",
+            constraint=models.UniqueConstraint(fields=("study", "clinic"), name="one_site"),
         ),
         migrations.AddConstraint(
-            model_name='arm',
-            constraint=models.UniqueConstraint(fields=('study', 'key'), name='one_arm_key'),
+            model_name="arm",
+            constraint=models.UniqueConstraint(fields=("study", "key"), name="one_arm_key"),
         ),
         migrations.AddConstraint(
-            model_name='allocationslot',
-            constraint=models.UniqueConstraint(fields=('study', 'stratum', 'position'), name='one_slot'),
+            model_name="allocationslot",
+            constraint=models.UniqueConstraint(
+                fields=("study", "stratum", "position"), name="one_slot"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='studymember',
-            constraint=models.UniqueConstraint(fields=('study', 'user', 'role'), name='one_study_role'),
+            model_name="studymember",
+            constraint=models.UniqueConstraint(
+                fields=("study", "user", "role"), name="one_study_role"
+            ),
         ),
     ]
