@@ -166,6 +166,7 @@ def test_the_rater_sees_only_their_assessment_and_enters_ratings(
         rater=rater.user,
     )
     browser = signed_in(rater)
+    assert "1 assessment due." in browser.get("/today/").content.decode()
     listing = browser.get("/studies/rater/")
     assert clinics.client.code in listing.content.decode()
     for url in (
@@ -319,6 +320,9 @@ def test_the_cohort_report_groups_by_arm_only_once_unblinded_and_leaves_out_devi
         by=actor, study=study, site=enrolments[0].site, enrolment=enrolments[0],
         severity="major", description="x", action="y",
     )  # fmt: skip
+    # Reported to the medical lead: on their Today page.
+    today = signed_in(lead).get("/today/").content.decode()
+    assert "Protocol deviations reported" in today and enrolments[0].client.code in today
     page = signed_in(researcher).get(
         "/outcomes/", {"instrument": "PCL-5", "exclude_major_deviations": "on"}
     )
