@@ -13,7 +13,7 @@ from holdspace.audit.models import AuditEvent
 from holdspace.people.actors import Actor
 from holdspace.people.models import Role
 from holdspace.studies import allocation, services
-from holdspace.studies.models import Enrolment, QueryStatus, Unblinding
+from holdspace.studies.models import Assessment, Enrolment, QueryStatus, Unblinding
 
 from ..conftest import signed_in
 from ..factories import ClientFactory, MembershipFactory
@@ -158,13 +158,14 @@ def test_the_rater_sees_only_their_assessment_and_enters_ratings(
     study, enrolled, coordinator, rater, clinics
 ):
     services.randomise(by=Actor.command_line(coordinator), enrolment=enrolled)
-    assessment = services.assessment_schedule(
-        by=Actor.command_line(coordinator),
-        enrolment=enrolled,
-        timepoint="endpoint",
-        due_on=enrolled.enrolled_at.date(),
-        rater=rater.user,
-    )
+    # The coordinator schedules the visit on the study page.
+    scheduled = signed_in(coordinator).post(
+        f"/studies/{study.pk}/assessments/",
+        {"client_code": clinics.client.code, "timepoint": "endpoint",
+         "due_on": enrolled.enrolled_at.date().isoformat(), "rater": rater.user.pk},
+    )  # fmt: skip
+    assert scheduled.status_code == 302
+    assessment = Assessment.objects.get(enrolment=enrolled)
     browser = signed_in(rater)
     assert "1 assessment due." in browser.get("/today/").content.decode()
     listing = browser.get("/studies/rater/")

@@ -93,3 +93,13 @@ class PeriodForm(forms.Form):
     half = forms.ChoiceField(
         label=_("Period"), choices=[("1", _("January to June")), ("2", _("July to December"))]
     )
+
+
+class AssessmentForm(ClientCodeForm):
+    timepoint = forms.CharField(label=_("Timepoint"), max_length=40, initial="endpoint")
+    due_on = forms.DateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}))
+    rater = forms.ChoiceField(label=_("Blinded rater"))
+
+    def __init__(self, *args: Any, raters: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rater"].choices = raters  # type: ignore[attr-defined]

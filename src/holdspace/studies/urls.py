@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/randomise/", views.randomise, name="randomise"),
     path("<int:pk>/unblind/", views.unblind, name="unblind"),
     path("<int:pk>/lock/", views.lock, name="lock"),
+    path("<int:pk>/assessments/", views.assessment_schedule, name="assessment_schedule"),
     path("<int:pk>/guesses/", views.guess, name="guess"),
     path("<int:pk>/deviations/", views.deviation, name="deviation"),
     path("<int:pk>/queries/", views.queries, name="queries"),

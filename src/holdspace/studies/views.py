@@ -15,7 +15,7 @@ from holdspace.core.http import StaffRequest
 from holdspace.measures import library
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
-from holdspace.people.models import Role
+from holdspace.people.models import Membership, Role, User
 
 from . import forms, policies, regulatory_reports, selectors, services
 from .models import Arm, QueryStatus, Site
@@ -62,8 +62,20 @@ def _detail_context(request: StaffRequest, study: Any, **extra: Any) -> dict[str
         "deviation_form": extra.pop("deviation_form", None) or forms.DeviationForm(sites=sites),
         "sign_form": extra.pop("sign_form", None) or forms.SignForm(),
         "unblind_form": extra.pop("unblind_form", None) or forms.UnblindForm(),
+        "assessment_form": extra.pop("assessment_form", None)
+        or forms.AssessmentForm(raters=_raters(study)),
         **extra,
     }
+
+
+def _raters(study: Any) -> list[tuple[int, str]]:
+    """The blinded raters of the study's sites (a central rater may rate every site)."""
+    return [
+        (m.user_id, m.user.get_full_name() or m.user.email)
+        for m in Membership.objects.filter(
+            role=Role.BLINDED_RATER, is_active=True, clinic__study_sites__study=study
+        ).select_related("user")
+    ]
 
 
 def _study(request: StaffRequest, pk: int) -> Any:
@@ -169,6 +181,29 @@ def unblind(request: StaffRequest, pk: int) -> HttpResponse:
         _("Unblinded %(code)s: %(arm)s. This is recorded and reported.")
         % {"code": enrolment.client.code, "arm": arm.name},
     )
+    return redirect("studies:detail", pk=study.pk)
+
+
+@require_POST
+def assessment_schedule(request: StaffRequest, pk: int) -> HttpResponse:
+    study = _study(request, pk)
+    form = forms.AssessmentForm(request.POST, raters=_raters(study))
+    if not form.is_valid():
+        context = _detail_context(request, study, assessment_form=form)
+        return render(request, "studies/detail.html", context, status=422)
+    data = form.cleaned_data
+    enrolment = selectors.enrolment_for_user(request.membership, study, data["client_code"])
+    try:
+        services.assessment_schedule(
+            by=_actor(request),
+            enrolment=enrolment,
+            timepoint=data["timepoint"],
+            due_on=data["due_on"],
+            rater=User.objects.get(pk=data["rater"]),
+        )
+    except ValidationError as error:
+        return _refused(request, study, error, assessment_form=form)
+    messages.success(request, _("Assessment scheduled for the blinded rater."))
     return redirect("studies:detail", pk=study.pk)
 
 
