@@ -194,6 +194,7 @@ INSTALLED_APPS = [
     "holdspace.review",
     "holdspace.outcomes",
     "holdspace.exports",
+    "holdspace.studies",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -34,6 +34,7 @@ urlpatterns = [
     path("outcomes/", include("holdspace.outcomes.urls")),
     path("exports/", include("holdspace.exports.urls")),
     path("audit/", include("holdspace.people.audit_urls")),
+    path("studies/", include("holdspace.studies.urls")),
     path("account/api-tokens/", include("holdspace.api.urls")),
     path("api/v1/", api.urls),
     path("platform-admin/", admin.site.urls),

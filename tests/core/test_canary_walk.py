@@ -4,11 +4,11 @@ A distinct canary string is written into every free-text and identity field of o
 client's record across the arc (see `arc.CANARY_FIELDS`). Then every URL pattern of the site
 and every API route is called with GET, POST, PUT, PATCH and DELETE, with `{}` and, where one
 can be built, a valid body, as a researcher, a therapist off the care team, the clinic admin, a
-medical lead of the other clinic and a portal user who is another client. None of them may read
-any of this client's canaries (researchers see pseudonymous codes only; the others nothing of
-the record); no answer is a 5xx; nothing they send changes the client's record. Last, the
-client's own care-team therapist reads every page and route: each 2xx answer that shows a
-canary must have written an audit row for the client.
+medical lead of the other clinic, a blinded rater and a portal user who is another client.
+None of them may read any of this client's canaries (researchers see pseudonymous codes only;
+the others nothing of the record); no answer is a 5xx; nothing they send changes the client's
+record. Last, the client's own care-team therapist reads every page and route: each 2xx answer
+that shows a canary must have written an audit row for the client.
 
 Every violation is collected and the test fails listing them all.
 """
@@ -270,6 +270,9 @@ def test_no_canary_reaches_a_role_that_may_not_read_it():
         "clinic admin": arc.staff["admin"].user,
         "medical lead of the other clinic": arc.staff["south_lead"].user,
         "portal user (another client)": _portal_user(arc),
+        # A blinded rater sees outcome-assessment visits only (holdspace.studies; the arms are
+        # walked for the rater in tests/studies/test_rater_walk.py).
+        "blinded rater": arc.staff["rater"].user,
     }
     assert not arc.client.care_team.filter(membership=arc.staff["off_team"]).exists()
 

@@ -32,8 +32,11 @@ def test_demo_builds_two_clinics_with_every_role_and_forty_clients(capsys):
         )
         assert logins == {
             f"{login}@{slug}.demo"
-            for login in ("therapist", "therapist2", "lead", "coordinator", "researcher", "admin")
-        }
+            for login in (
+                "therapist", "therapist2", "lead", "coordinator", "researcher", "admin",
+                "rater", "monitor",
+            )
+        }  # fmt: skip
     assert Client.objects.count() == 40 + COHORT_SIZE  # and the synthetic outcomes cohort
     # Phases are derived from the demo's records (screening, courses, running sessions).
     from holdspace.courses.phase import phase_derive

@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"preparation", "integration"},  # before and after the medicine sessions
     {"sessions"},  # the medicine session
     {"review", "outcomes", "portal", "exports"},  # over the arc: register, results, client, exports
+    {"studies"},  # trials over the arc: arms, allocation, raters, blinding (plugs into outcomes)
     {"api"},  # the REST API over every app
     {"regulatory"},  # evidence generated from the whole product
 ]

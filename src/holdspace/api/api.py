@@ -30,6 +30,7 @@ from holdspace.outcomes.api import router as outcomes_router
 from holdspace.preparation.api import router as preparation_router
 from holdspace.screening.api import router as screening_router
 from holdspace.sessions.api import router as sessions_router
+from holdspace.studies.api import router as studies_router
 
 from .auth import API_AUTH, staff_only
 from .clients import router as clients_router
@@ -95,6 +96,7 @@ api.add_router("/sessions", sessions_router)
 api.add_router("/outcomes", outcomes_router)
 api.add_router("/clients", outcomes_clients_router)
 api.add_router("/fhir", exports_router)
+api.add_router("/studies", studies_router)
 
 
 def refusal(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core import signing
@@ -349,12 +349,17 @@ def response_record(
     observed_on: dt.date | None = None,
     entered_by: str = EnteredBy.CLINICIAN,
     prior_experience: PriorExperience | None = None,
+    authorised_by: Callable[..., bool] | None = None,
 ) -> Score:
     """A clinician enters a whole response on the client's behalf (or the API does).
 
     With `prior_experience`, the response is about that earlier experience, filled in
-    retrospectively: it is marked so and never completes an assignment of the course."""
-    _require_write(by, client)
+    retrospectively: it is marked so and never completes an assignment of the course.
+    `authorised_by`: as in `score_record_total` (a blinded rater's own CAPS-5 ratings)."""
+    if authorised_by is None:
+        _require_write(by, client)
+    else:
+        require(by, authorised_by, client, message="You may not record measures for this client.")
     definition = _definition(client, instrument_code)
     if definition.score_entry_only:
         raise ValidationError({"instrument_code": "This instrument takes a total score only."})
@@ -396,10 +401,17 @@ def score_record_total(
     total: object,
     observed_on: dt.date | None = None,
     prior_experience: PriorExperience | None = None,
+    authorised_by: Callable[..., bool] | None = None,
 ) -> Score:
     """Only a total, for instruments whose text we may not ship (BDI-II). `prior_experience`:
-    as in response_record."""
-    _require_write(by, client)
+    as in response_record.
+
+    `authorised_by`: another app's policy that lets a role outside the care team record this
+    one score (studies: a blinded rater's own assessment); measures' own rule otherwise."""
+    if authorised_by is None:
+        _require_write(by, client)
+    else:
+        require(by, authorised_by, client, message="You may not record measures for this client.")
     definition = _definition(client, instrument_code)
     _check_retrospective(client, definition.code, prior_experience)
     result = scoring.score_from_total(definition, total)

@@ -14,7 +14,7 @@ from holdspace.measures import library
 from holdspace.people.auditing import audit_read
 from holdspace.people.models import Phase
 
-from . import model, selectors
+from . import model, selectors, studies_hooks
 from .grouping import FACTORS
 from .rows import ClientRow
 from .summary import summarise
@@ -35,6 +35,8 @@ class CohortQuery(Schema):
     date_to: dt.date | None = None
     template: str = Field("", max_length=80)
     phase: Phase | None = None
+    exclude_site: int | None = Field(None, ge=1)
+    exclude_major_deviations: bool = False
 
     @field_validator("group_by")
     @classmethod
@@ -51,6 +53,8 @@ class CohortQuery(Schema):
             date_to=self.date_to,
             template=self.template,
             phase=self.phase.value if self.phase else "",
+            exclude_site=self.exclude_site,
+            exclude_major_deviations=self.exclude_major_deviations,
         )
 
 
@@ -134,6 +138,18 @@ def outcome_summary(
     )
     clients = selectors.cohort_clients(request.membership, query.as_filter())  # type: ignore[attr-defined]
     summary["flow"] = selectors.cohort_flow(clients, rows)
+    flt = query.as_filter()
+    summary["excluded"] = {
+        "site": flt.exclude_site,
+        "major_deviations": flt.exclude_major_deviations,
+        "clients": len(
+            studies_hooks.excluded(
+                request.membership,  # type: ignore[attr-defined]
+                flt.exclude_site,
+                flt.exclude_major_deviations,
+            )
+        ),
+    }
     return Status(200, summary)
 
 

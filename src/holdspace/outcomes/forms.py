@@ -31,6 +31,15 @@ class CohortForm(forms.Form):
     )
     template = forms.ChoiceField(label=_("Protocol template"), required=False)
     phase = forms.ChoiceField(label=_("Phase reached"), required=False)
+    exclude_site = forms.IntegerField(
+        label=_("Leave out study site (number)"),
+        required=False,
+        min_value=1,
+        widget=forms.HiddenInput,
+    )
+    exclude_major_deviations = forms.BooleanField(
+        label=_("Leave out clients with a major protocol deviation"), required=False
+    )
 
     def __init__(
         self, *args: Any, instruments: list[str], templates: dict[str, str], **kwargs: Any
@@ -64,4 +73,6 @@ class CohortForm(forms.Form):
             date_to=data.get("date_to"),
             template=data.get("template") or "",
             phase=data.get("phase") or "",
+            exclude_site=data.get("exclude_site"),
+            exclude_major_deviations=bool(data.get("exclude_major_deviations")),
         )

@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from holdspace.measures.definitions import Definition
-from holdspace.people.models import Client
+from holdspace.people.models import Client, Membership
 from holdspace.screening.models import MedicalHistory, Sex
 
+from . import studies_hooks
 from .rows import PARTY_USE_GROUPS, ClientRow, party_use_group
 
 # A group with fewer analysed clients than this is flagged "small cell": its numbers are
@@ -37,8 +38,8 @@ class Factor:
     # The groups in the order to show them (the first is the comparisons' reference);
     # None: alphabetical.
     order: Sequence[str] | None = None
-    # Reads the factor's value for every client of the cohort in one query.
-    load: Callable[[QuerySet[Client]], dict[int, str]] | None = None
+    # Reads the factor's value for every client of the cohort (as the reader may see it).
+    load: Callable[[QuerySet[Client], Membership | None], dict[int, str]] | None = None
 
 
 def severity_group(row: ClientRow, definition: Definition) -> str:
@@ -53,11 +54,21 @@ def severity_group(row: ClientRow, definition: Definition) -> str:
     return _("not banded")
 
 
-def sex_by_client(clients: QuerySet[Client]) -> dict[int, str]:
+def sex_by_client(clients: QuerySet[Client], _reader: Membership | None = None) -> dict[int, str]:
     """The sex on each client's current (latest) medical history, in one query."""
     latest = MedicalHistory.objects.filter(client=OuterRef("pk")).order_by("-recorded_at", "-pk")
     rows = clients.annotate(sex=Subquery(latest.values("sex")[:1])).values_list("pk", "sex")
     return {pk: sex or "" for pk, sex in rows}
+
+
+def arm_by_client(clients: QuerySet[Client], reader: Membership | None) -> dict[int, str]:
+    """Each client's study arm as the reader may see it (concealed until the study is
+    unblinded for analysis), from the studies app through `studies_hooks`."""
+    return studies_hooks.arms_of(reader, list(clients.values_list("pk", flat=True)))
+
+
+def _arm_group(row: ClientRow, _definition: Definition) -> str:
+    return row.attributes.get("arm") or _("not randomised")
 
 
 def _sex_group(row: ClientRow, _definition: Definition) -> str:
@@ -80,6 +91,12 @@ FACTORS: dict[str, Factor] = {
             "template",
             gettext_lazy("Protocol template"),
             lambda row, _d: row.template or _("no course"),
+        ),
+        Factor(
+            "arm",
+            gettext_lazy("Study arm (once a study is unblinded)"),
+            _arm_group,
+            load=arm_by_client,
         ),
     )
 }

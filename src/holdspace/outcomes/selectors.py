@@ -24,7 +24,7 @@ from holdspace.people.models import Client, Membership, Phase
 from holdspace.screening.models import Context, Decision, PriorExperience, ScreeningDecision
 from holdspace.sessions.models import AdverseEvent, MedicineSession, Valence
 
-from . import grouping, policies
+from . import grouping, policies, studies_hooks
 from .rows import ClientRow, Observation, build_row
 
 PARTY_CONTEXTS = (Context.PARTY, Context.FESTIVAL)
@@ -39,6 +39,10 @@ class CohortFilter:
     date_to: dt.date | None = None
     template: str = ""  # protocol template key
     phase: str = ""  # phase reached: this phase or any later one
+    # Studies (holdspace.studies through studies_hooks): leave out one study site's clients
+    # (its Site id) or the clients with a major protocol deviation.
+    exclude_site: int | None = None
+    exclude_major_deviations: bool = False
 
 
 def cohort_clients(membership: Membership | None, flt: CohortFilter) -> QuerySet[Client]:
@@ -57,6 +61,9 @@ def cohort_clients(membership: Membership | None, flt: CohortFilter) -> QuerySet
         if flt.template:
             courses = courses.filter(template_key=flt.template)
         clients = clients.filter(courses__in=courses)
+    left_out = studies_hooks.excluded(membership, flt.exclude_site, flt.exclude_major_deviations)
+    if left_out:
+        clients = clients.exclude(pk__in=left_out)
     return clients.distinct()
 
 
@@ -133,7 +140,9 @@ def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[Client
     courses = latest_courses(clients)
     events = adverse_events(clients)
     factor = grouping.FACTORS.get(flt.group_by)
-    loaded = factor.load(clients) if factor is not None and factor.load is not None else None
+    loaded = (
+        factor.load(clients, membership) if factor is not None and factor.load is not None else None
+    )
     observations: dict[int, list[Observation]] = defaultdict(list)
     scores = (
         Score.objects.filter(

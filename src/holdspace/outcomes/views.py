@@ -20,7 +20,7 @@ from holdspace.people import selectors as people_selectors
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
 
-from . import charts, policies, selectors
+from . import charts, policies, selectors, studies_hooks
 from . import model as model_fit
 from .forms import CohortForm
 from .grouping import SMALL_CELL
@@ -116,7 +116,23 @@ def cohort(request: StaffRequest) -> HttpResponse:
         context.update(_report(rows, summary))
         context["instrument"] = flt.instrument
         context["small_cell_limit"] = SMALL_CELL
+        context["exclusions"] = _exclusions(membership, flt)
     return render(request, "outcomes/cohort.html", context)
+
+
+def _exclusions(membership: Any, flt: selectors.CohortFilter) -> list[str]:
+    """What this run leaves out, for the report's header (studies: a site, major deviations)."""
+    said = []
+    if flt.exclude_site is not None:
+        n = len(studies_hooks.excluded(membership, flt.exclude_site, False))
+        said.append(
+            _("The %(n)s clients of study site %(site)s are left out.")
+            % {"n": n, "site": flt.exclude_site}
+        )
+    if flt.exclude_major_deviations:
+        n = len(studies_hooks.excluded(membership, None, True))
+        said.append(_("The %(n)s clients with a major protocol deviation are left out.") % {"n": n})
+    return said
 
 
 def _report(rows: list[Any], summary: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from holdspace.core.extensions import banners
 
 from . import policies
-from .models import Membership
+from .models import Membership, Role
 
 # The navigation follows the arc of care. A part with no url_name has not been built yet:
 # it shows, so people know where it will be, but as plain text rather than a dead link.
@@ -26,6 +26,7 @@ ARC_OF_CARE: list[tuple[str, Any, str | None]] = [
     ("measures", _("Measures"), "measures:home"),
     ("outcomes", _("Outcomes"), "outcomes:home"),
     ("exports", _("Exports"), "exports:home"),
+    ("studies", _("Studies"), "studies:home"),
 ]
 
 # The clinic admin's own pages, in the navigation rather than only in the name menu.
@@ -43,6 +44,10 @@ def _navigation(membership: Membership | None) -> list[tuple[str, Any, str | Non
     if policies.can_list_clients(membership):
         hidden = policies.nav_parts_hidden(membership)
         return [item for item in ARC_OF_CARE if item[0] not in hidden]
+    if membership.role == Role.BLINDED_RATER:  # outcome assessments, nothing else
+        return [("today", _("Today"), "today"), ("studies", _("My assessments"), "studies:rater")]
+    if membership.role == Role.STUDY_MONITOR:
+        return [("today", _("Today"), "today"), ("studies", _("Studies"), "studies:home")]
     if policies.can_manage_staff(membership):
         return [
             item for item in ADMIN_NAV if item[0] != "audit" or policies.can_read_audit(membership)

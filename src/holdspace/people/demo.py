@@ -46,6 +46,8 @@ DEMO_STAFF = [
     ("coordinator", Role.COORDINATOR),
     ("researcher", Role.RESEARCHER),
     ("admin", Role.CLINIC_ADMIN),
+    ("rater", Role.BLINDED_RATER),  # studies: outcome assessments only
+    ("monitor", Role.STUDY_MONITOR),  # studies: data queries and deviations
 ]
 # Roughly how a running clinic's clients spread over the arc of care.
 PHASE_WEIGHTS = {

@@ -90,6 +90,9 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", _("Coordinator")
     RESEARCHER = "researcher", _("Researcher")
     CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+    # Study roles (holdspace.studies): denied everything outside the studies app by default.
+    BLINDED_RATER = "blinded_rater", _("Blinded rater")
+    STUDY_MONITOR = "study_monitor", _("Study monitor")
 
 
 class Membership(models.Model):

@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StudiesConfig(AppConfig):
+    name = "holdspace.studies"
+    verbose_name = _("Studies")
+
+    def ready(self) -> None:
+        from holdspace.core.extensions import (
+            TodayPanel,
+            register_demo_extension,
+            register_today_panel,
+        )
+        from holdspace.outcomes import studies_hooks
+
+        from . import demo, selectors, today
+
+        register_demo_extension(50, demo.demo_study)
+        register_today_panel(
+            TodayPanel("deviations", 45, "studies/_today_deviations.html", today.deviations_panel)
+        )
+        register_today_panel(
+            TodayPanel("assessments", 5, "studies/_today_rater.html", today.rater_panel)
+        )
+        studies_hooks.register(
+            arms=selectors.arms_for_outcomes, excluded=selectors.excluded_for_outcomes
+        )

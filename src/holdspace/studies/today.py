@@ -1,0 +1,37 @@
+"""Today-page panels of the studies app: deviations reported to the medical lead, and the
+blinded rater's assessments due."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from holdspace.people.models import Membership, Role
+
+from .models import Assessment, Deviation
+
+RECENT = dt.timedelta(days=30)  # how long a reported deviation stays on the lead's Today page
+
+
+def deviations_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
+    """Protocol deviations reported at this clinic's sites in the last 30 days (medical lead)."""
+    if membership.role != Role.MEDICAL_LEAD:
+        return None
+    rows = list(
+        Deviation.objects.filter(
+            site__clinic_id=membership.clinic_id, reported_at__gte=timezone.now() - RECENT
+        ).select_related("study", "enrolment__client")[:20]
+    )
+    return {"rows": rows} if rows else None
+
+
+def rater_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
+    if membership.role != Role.BLINDED_RATER:
+        return None
+    due = Assessment.objects.filter(
+        rater_id=membership.user_id, done_at__isnull=True, due_on__lte=timezone.localdate()
+    ).count()
+    return {"due": due}
