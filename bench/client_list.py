@@ -52,12 +52,9 @@ def main() -> None:
         f"loaded in {load_seconds:.1f} s"
     )
 
-    from allauth.mfa.totp.internal.auth import TOTP
-
     for role in (Role.THERAPIST, Role.MEDICAL_LEAD):
         member = Membership.objects.filter(role=role, clinic__slug="net01").first()
         assert member is not None
-        TOTP.activate(member.user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
         browser = HttpClient()
         browser.force_login(member.user)
         name = member.clinic.clients.first().identity.family_name  # type: ignore[union-attr]

@@ -20,7 +20,6 @@ import pytest
 from django.apps import apps
 from django.db import connection, transaction
 from django.db.models.base import ModelState
-from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from faker import Faker

@@ -36,10 +36,10 @@ class StaffBackend(AuthenticationBackend):
             user = super().get_user(user_id)
             if isinstance(user, User):
                 setattr(user, MEMBERSHIP_ATTR, None)
-            return user  # type: ignore[no-any-return]
+            return user
         user = membership.user
         if not self.user_can_authenticate(user):
             return None
         setattr(user, MEMBERSHIP_ATTR, membership)
-        setattr(user, MFA_ATTR, bool(membership.has_mfa))  # type: ignore[attr-defined]
+        setattr(user, MFA_ATTR, bool(membership.has_mfa))
         return user

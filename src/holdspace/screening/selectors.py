@@ -158,7 +158,7 @@ def facts_changed_at_many(client_ids: list[int]) -> dict[int, dt.datetime]:
     latest: dict[int, dt.datetime] = {}
     for model, column in _FACT_TABLES:
         rows = (
-            model.objects.filter(client_id__in=client_ids)
+            model._default_manager.filter(client_id__in=client_ids)
             .order_by()
             .values("client_id")
             .annotate(m=Max(column))

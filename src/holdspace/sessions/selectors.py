@@ -214,9 +214,7 @@ def session_loaded(session: MedicineSession) -> MedicineSession:
             Dose.objects.select_related("given_by__user", "recorded_by__user").order_by("pk"),
         ),
         Prefetch("entries", TimelineEntry.objects.select_related("by__user")),
-        Prefetch(
-            "alerts", SessionAlert.objects.select_related("acknowledged_by__user", "reading")
-        ),
+        Prefetch("alerts", SessionAlert.objects.select_related("acknowledged_by__user", "reading")),
         "adverse_events",
         Prefetch("team", TeamPresence.objects.select_related("membership__user").order_by("pk")),
         Prefetch(
@@ -327,8 +325,12 @@ def supplemental_window(session: MedicineSession) -> tuple[dt.datetime, dt.datet
     return first + dt.timedelta(minutes=start), first + dt.timedelta(minutes=end)
 
 
-def open_alerts(session: MedicineSession) -> list[SessionAlert]:
-    """Unacknowledged alerts, newest first (the model's ordering)."""
+def open_alerts(session: MedicineSession) -> QuerySet[SessionAlert]:
+    return session.alerts.filter(acknowledged_at__isnull=True).select_related("reading")
+
+
+def open_alerts_loaded(session: MedicineSession) -> list[SessionAlert]:
+    """`open_alerts` from the alerts loaded with the session (session_loaded), newest first."""
     rows = [a for a in session.alerts.all() if a.acknowledged_at is None]
     return sorted(rows, key=lambda a: (a.raised_at, a.pk), reverse=True)
 

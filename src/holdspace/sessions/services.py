@@ -693,7 +693,7 @@ def session_end(
         errors["disposition"] = [_("Overnight stay or escort home.")]
     if not companion_name.strip():
         errors["companion_name"] = [_("Name the attendant or the person taking them home.")]
-    if selectors.open_alerts(session):
+    if selectors.open_alerts(session).exists():
         errors.setdefault("__all__", []).append(_("Acknowledge every open alert first."))
     _raise(errors)
     with transaction.atomic():

@@ -180,7 +180,7 @@ def live_context(session: MedicineSession) -> dict[str, Any]:
         "overdue": due is not None and due < now,
         "open_alerts": [
             (alert, [reason_label(r) for r in alert.reasons])
-            for alert in selectors.open_alerts(session)
+            for alert in selectors.open_alerts_loaded(session)
         ],
         "timeline": list(reversed(timeline(session))),
         "chart": charts.vitals_chart(session, settings),

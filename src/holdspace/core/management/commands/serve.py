@@ -69,7 +69,8 @@ class Command(BaseCommand):
             "--timeout",
             type=int,
             default=DEFAULT_TIMEOUT,
-            help="Seconds a request may take before its worker is restarted (default: %(default)s).",
+            help="Seconds a request may take before its worker is restarted "
+            "(default: %(default)s).",
         )
         parser.add_argument(
             "--max-requests",
@@ -110,7 +111,7 @@ class Command(BaseCommand):
             "(Ctrl-C stops it)"
         )
         sys.stdout.flush()
-        os.execv(sys.executable, gunicorn_argv(  # noqa: S606  (replace this process)
+        argv = gunicorn_argv(
             host=host,
             port=port,
             workers=workers,
@@ -118,7 +119,8 @@ class Command(BaseCommand):
             timeout=timeout,
             max_requests=max_requests,
             max_requests_jitter=max_requests_jitter,
-        ))
+        )
+        os.execv(sys.executable, argv)  # noqa: S606  (replace this process with gunicorn)
 
 
 def gunicorn_argv(
