@@ -20,6 +20,7 @@ Figures are printed, never asserted: they depend on the machine.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import random
 import re
@@ -211,8 +212,11 @@ def running_session(clinic_slug: str) -> tuple[str, int]:
 
     from django.utils import timezone
 
-    from holdspace.people.models import Clinic, Membership
+    from holdspace.courses.models import Visit, VisitKind
+    from holdspace.people.actors import Actor
+    from holdspace.people.models import CareTeamMember, Clinic, Membership
     from holdspace.sessions import demo as sessions_demo
+    from holdspace.sessions import selectors, services
     from holdspace.sessions.models import MedicineSession
 
     clinic = Clinic.objects.get(slug=clinic_slug)
@@ -223,7 +227,29 @@ def running_session(clinic_slug: str) -> tuple[str, int]:
             for m in Membership.objects.filter(clinic=clinic).select_related("user")
         }
         context = SimpleNamespace(clinic=clinic, members=members)
-        sessions_demo._in_progress(context, timezone.now())  # type: ignore[arg-type]
+        lead = Actor.command_line(members["lead"])
+        if selectors.settings_read(clinic.pk).confirmed_at is None:
+            services.settings_confirm(by=lead, values=selectors.settings_defaults())
+        # The next medicine visit of a course, moved to this morning (benchmark data: moved
+        # directly, without the scheduling checks the demo's reschedule runs).
+        now = timezone.now()
+        visit = (
+            Visit.objects.filter(
+                course__clinic=clinic, kind=VisitKind.MEDICINE_SESSION, starts_at__gt=now
+            )
+            .exclude(medicine_sessions__isnull=False)
+            .order_by("starts_at")
+            .first()
+        )
+        if visit is not None:
+            Visit.objects.filter(pk=visit.pk).update(starts_at=now - dt.timedelta(hours=2))
+            visit.refresh_from_db()
+            client = visit.course.clients.first()
+            for login in ("therapist", "therapist2"):  # both in the room, as the demo has it
+                CareTeamMember.objects.get_or_create(
+                    client=client, membership=members[login], defaults={"role": "co_therapist"}
+                )
+            sessions_demo._running(context, visit, client, now)  # type: ignore[arg-type]
         found = MedicineSession.objects.filter(clinic=clinic, status="running").first()
     if found is None:
         raise SystemExit(f"No medicine session could be started at {clinic_slug}.")
@@ -299,13 +325,13 @@ def main() -> None:
         if args.workers:
             command += ["--workers", str(args.workers)]
         server = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
+    try:
         for _ in range(120):
             try:
-                requests.get(f"{args.url}/healthz", timeout=1)
+                requests.get(f"{args.url}/healthz", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # still booting
                 time.sleep(0.5)
-    try:
         run(args, slugs, session_code, session_pk)
     finally:
         if server is not None:

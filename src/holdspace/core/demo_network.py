@@ -192,6 +192,7 @@ def demo_build_network(
             loader = _ClinicLoader(
                 clinic, members, rng, pool, now, batch_size, responses_per_client
             )
+            _confirm_session_settings(members["lead"])
             made = 0
             while made < per_clinic:
                 size = min(batch_size, per_clinic - made)
@@ -218,6 +219,14 @@ def demo_build_network(
         if progress is not None:
             progress(number, clinics, loader.counts)
     return DemoSummary(clinics, staff_count, client_count)
+
+
+def _confirm_session_settings(lead: Membership) -> None:
+    """The lead confirms the shipped thresholds, as in the small demo: sessions can start."""
+    from holdspace.people.actors import Actor
+    from holdspace.sessions import selectors, services
+
+    services.settings_confirm(by=Actor.command_line(lead), values=selectors.settings_defaults())
 
 
 def _demo_password_hash() -> str:
