@@ -33,7 +33,7 @@ def main() -> None:
     from django.db import connection
 
     from holdspace.audit.backup import backup_create, backup_restore, key_generate
-    from holdspace.people.demo import demo_build_network
+    from holdspace.network_demo import demo_build_network
 
     call_command("migrate", verbosity=0)
     demo_build_network(clinics=args.clinics, clients=args.clients)

@@ -38,7 +38,7 @@ def main() -> None:
     from django.test import Client as HttpClient
     from django.urls import reverse
 
-    from holdspace.people.demo import demo_build_network
+    from holdspace.network_demo import demo_build_network
     from holdspace.people.models import Membership, Role
 
     if connection.vendor == "postgresql":
@@ -52,12 +52,9 @@ def main() -> None:
         f"loaded in {load_seconds:.1f} s"
     )
 
-    from allauth.mfa.totp.internal.auth import TOTP
-
     for role in (Role.THERAPIST, Role.MEDICAL_LEAD):
         member = Membership.objects.filter(role=role, clinic__slug="net01").first()
         assert member is not None
-        TOTP.activate(member.user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
         browser = HttpClient()
         browser.force_login(member.user)
         name = member.clinic.clients.first().identity.family_name  # type: ignore[union-attr]

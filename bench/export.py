@@ -59,8 +59,8 @@ def main() -> None:
     from holdspace.exports.services import export_run, export_start
     from holdspace.measures import library
     from holdspace.measures.models import EnteredBy, Response, Score
+    from holdspace.network_demo import demo_build_network
     from holdspace.people.actors import Actor
-    from holdspace.people.demo import demo_build_network
     from holdspace.people.models import Client, Membership, Role
 
     if connection.vendor == "postgresql" and "bench" not in str(connection.settings_dict["NAME"]):

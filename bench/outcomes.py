@@ -53,9 +53,9 @@ def main() -> None:
     from django.utils import timezone
 
     from holdspace.measures.models import EnteredBy, Response, Score
+    from holdspace.network_demo import demo_build_network
     from holdspace.outcomes import model, selectors
     from holdspace.outcomes.summary import summarise
-    from holdspace.people.demo import demo_build_network
     from holdspace.people.models import Client, Membership, Role
 
     if connection.vendor == "postgresql" and "bench" not in str(connection.settings_dict["NAME"]):

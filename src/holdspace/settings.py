@@ -258,7 +258,8 @@ AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [
     # Axes first, so a locked account is refused before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's sign-in by email; its get_user also brings the membership (people/backends.py).
+    "holdspace.people.backends.StaffBackend",
 ]
 if HOLDSPACE_ENV == "test":
     # Tests create many users; a fast hash keeps the suite quick. Never used outside tests.

@@ -13,10 +13,11 @@ from django.urls import reverse
 
 from holdspace.audit.services import audit_chain_verify
 from holdspace.courses.models import Course
+from holdspace.network_demo import demo_build_network
 from holdspace.outcomes import selectors
 from holdspace.outcomes.demo import COHORT_SIZE
 from holdspace.outcomes.summary import summarise
-from holdspace.people.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_build, demo_build_network
+from holdspace.people.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_build
 from holdspace.people.models import Client, Clinic, Membership, Phase
 
 from .test_configuration import holdspace
@@ -117,11 +118,33 @@ def test_a_demo_therapist_signs_in_with_the_documented_password_and_totp():
 
 
 @pytest.mark.django_db
-def test_network_scale_bulk_loads_clinics_and_clients():
-    summary = demo_build_network(clinics=3, clients=300, batch_size=70)
-    assert summary.clinics == 3 and summary.clients == 300
-    assert Client.objects.count() == 300
+def test_network_scale_loads_the_whole_arc_and_its_staff_can_sign_in():
+    """Tiny here (the benchmark loads 50,000 clients): every client screened, courses with
+    finished sessions and readings, scored responses; each clinic's staff signs in with the
+    demo password and TOTP secret."""
+    from holdspace.measures.models import Response, Score
+    from holdspace.screening.models import MedicalHistory
+    from holdspace.sessions.models import MedicineSession, VitalReading
+
+    summary = demo_build_network(clinics=2, clients=40, batch_size=15, responses_per_client=5)
+    assert summary.clinics == 2 and summary.clients == 40
+    assert Client.objects.count() == 40
     assert Client.objects.filter(identity__isnull=True).count() == 0
     assert Client.objects.filter(care_team__isnull=True).count() == 0
-    assert len(set(Client.objects.values_list("code", flat=True))) == 300
+    assert len(set(Client.objects.values_list("code", flat=True))) == 40
     assert set(Client.objects.values_list("phase", flat=True)) <= set(Phase.values)
+    assert MedicalHistory.objects.count() == 40
+    assert Client.objects.filter(courses__isnull=False).exists()
+    sessions = MedicineSession.objects.filter(status="ended")
+    assert sessions.exists()
+    assert VitalReading.objects.count() >= 15 * sessions.count()  # every 15-30 min for 8 h
+    assert Response.objects.count() == Score.objects.count() > 0
+    browser = HttpClient()
+    response = browser.post(
+        reverse("account_login"), {"login": "lead@net02.demo", "password": DEMO_PASSWORD}
+    )
+    assert response["Location"] == reverse("mfa_authenticate")
+    browser.post(reverse("mfa_authenticate"), {"code": pyotp.TOTP(DEMO_TOTP_SECRET).now()})
+    page = browser.get(reverse("screening:index"))
+    assert page.status_code == 200
+    assert page.context["page"].paginator.count == 20  # the lead's own clinic, all of it

@@ -180,3 +180,29 @@ def test_the_shell_speaks_english_and_norwegian(clinics, therapist, language, wo
     page = browser.get(reverse("people:client_list")).content.decode()
     assert f"<h1>{word}</h1>" in page
     assert f'lang="{language}"' in page
+
+
+def test_activity_is_written_at_most_once_a_minute_and_never_by_the_live_poll(clinics, therapist):
+    """Rewriting the session row on every request (a monitor polls each second) is a write per
+    poll: the last activity is written when a minute has passed, and a live poll, which
+    nobody clicks, never counts as activity."""
+    from django.contrib.sessions.models import Session
+
+    browser = signed_in(therapist)
+    assert browser.get(reverse("today")).status_code == 200
+    key = browser.session.session_key
+
+    def stored() -> float:
+        return Session.objects.get(pk=key).get_decoded()[IdleTimeoutMiddleware.SESSION_KEY]
+
+    first = stored()
+    assert browser.get(reverse("people:client_list")).status_code == 200
+    assert stored() == first  # within the minute: nothing written
+    session = browser.session
+    session[IdleTimeoutMiddleware.SESSION_KEY] = time.time() - 5 * 60
+    session.save()
+    before = stored()
+    browser.get(f"/sessions/{clinics.client.code}/1/live/")  # a poll, in scope or not
+    assert stored() == before
+    assert browser.get(reverse("people:client_list")).status_code == 200
+    assert stored() > before + 4 * 60

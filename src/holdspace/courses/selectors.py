@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -31,11 +31,11 @@ def courses_visible_to(membership: Membership | None) -> QuerySet[Course]:
     if membership is None:
         return Course.objects.none()
     clients = clients_visible_to(membership)
+    enrolled = Course.clients.through.objects.filter(course_id=OuterRef("pk"), client__in=clients)
     return (
         Course.objects.filter(clinic_id=membership.clinic_id)
-        .filter(clients__in=clients)
-        .distinct()
-        .prefetch_related("clients")
+        .filter(Exists(enrolled))  # EXISTS, not a join: no DISTINCT over the clinic's courses
+        .prefetch_related("clients", Prefetch("clients", clients, to_attr="visible_clients"))
         .order_by("-start_date", "-pk")
     )
 
@@ -73,8 +73,10 @@ def course_for_user(membership: Membership | None, pk: int) -> Course:
 
 def visible_clients_of_course(membership: Membership | None, course: Course) -> list[Client]:
     """The course's clients the member may see (both partners of a couple, usually)."""
-    visible = set(clients_visible_to(membership).values_list("pk", flat=True))
-    return [c for c in course.clients.all() if c.pk in visible]
+    if hasattr(course, "visible_clients"):  # loaded with the course (courses_visible_to)
+        return list(course.visible_clients)
+    visible = clients_visible_to(membership).filter(courses=course)
+    return list(visible.order_by("code"))
 
 
 def courses_of_client(client: Client) -> QuerySet[Course]:

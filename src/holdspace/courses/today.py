@@ -13,7 +13,7 @@ from django.utils import timezone
 from holdspace.people.models import Client, Membership, Phase, Role
 
 from .models import Course, CourseStatus, Visit, VisitKind
-from .services import client_eligibility, course_conflicts
+from .services import clients_eligible, course_conflicts
 
 # How many screening clients the coordinator's panel checks for eligibility at most.
 LOOK_AT_MOST = 200
@@ -62,11 +62,11 @@ def coordinator_panel(request: HttpRequest, membership: Membership) -> dict[str,
     in_course = Course.objects.filter(
         clinic_id=membership.clinic_id, status__in=[CourseStatus.PROPOSED, CourseStatus.ACTIVE]
     ).values("clients")
-    ready = [
-        client
-        for client in Client.objects.filter(clinic_id=membership.clinic_id, phase=Phase.SCREENING)
-        .exclude(pk__in=in_course)
-        .order_by("code")[:LOOK_AT_MOST]
-        if client_eligibility(client).eligible
-    ]
+    ready = clients_eligible(
+        list(
+            Client.objects.filter(clinic_id=membership.clinic_id, phase=Phase.SCREENING)
+            .exclude(pk__in=in_course)
+            .order_by("code")[:LOOK_AT_MOST]
+        )
+    )
     return {"schedules": schedules, "ready": ready}

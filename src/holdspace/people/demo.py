@@ -1,12 +1,12 @@
 """Synthetic demo data. Every name, date and contact here is made up by Faker from a seed.
 
 `demo_build` makes the two demo clinics through the same services the pages use, so the demo
-is audited like real work. `demo_build_network` bulk-inserts a large network for benchmarks.
+is audited like real work. `demo_build_network` bulk-inserts a large network with the whole
+arc for benchmarks (holdspace/network_demo).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 from dataclasses import dataclass
 
@@ -23,10 +23,8 @@ from holdspace.people import services
 from holdspace.people.actors import Actor
 from holdspace.people.models import (
     CODE_ALPHABET,
-    CareTeamMember,
     CareTeamRole,
     Client,
-    ClientIdentity,
     Clinic,
     Membership,
     Phase,
@@ -152,70 +150,6 @@ def _demo_staff(clinic: Clinic, login: str, role: str, fake: Faker) -> Membershi
         channel=Channel.CLI,
     )
     return membership
-
-
-def demo_build_network(
-    *, seed: int = 1, clinics: int = 20, clients: int = 50_000, batch_size: int = 5_000
-) -> DemoSummary:
-    """A large synthetic network for benchmarks: bulk inserts, one audit row per clinic."""
-    rng = random.Random(seed)  # noqa: S311  (reproducible synthetic data, not security)
-    fake = Faker("no_NO")
-    fake.seed_instance(seed)
-    first_names = [fake.first_name() for _ in range(500)]
-    last_names = [fake.last_name() for _ in range(500)]
-    codes: set[str] = set(Client.objects.values_list("code", flat=True))
-    per_clinic = clients // clinics
-    staff_count = client_count = 0
-    for number in range(1, clinics + 1):
-        with transaction.atomic():
-            clinic = Clinic.objects.create(
-                name=f"Network clinic {number:02d}", slug=f"net{number:02d}"
-            )
-            therapists = []
-            for login, role in DEMO_STAFF:
-                user = User.objects.create_user(email=demo_email(login, clinic.slug), password=None)
-                membership = Membership.objects.create(user=user, clinic=clinic, role=role)
-                staff_count += 1
-                if role == Role.THERAPIST:
-                    therapists.append(membership)
-            made = 0
-            while made < per_clinic:
-                size = min(batch_size, per_clinic - made)
-                batch = []
-                for _ in range(size):
-                    code = _unique_code(rng, codes)
-                    batch.append(Client(clinic=clinic, code=code, phase=rng.choice(list(Phase))))
-                created = Client.objects.bulk_create(batch)
-                if any(c.pk is None for c in created):  # backends without RETURNING ids
-                    created = list(Client.objects.filter(code__in=[c.code for c in batch]))
-                ClientIdentity.objects.bulk_create(
-                    ClientIdentity(
-                        client=c,
-                        given_name=rng.choice(first_names),
-                        family_name=rng.choice(last_names),
-                        birth_date=dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(20000)),
-                    )
-                    for c in created
-                )
-                CareTeamMember.objects.bulk_create(
-                    CareTeamMember(
-                        client=c,
-                        membership=rng.choice(therapists),
-                        role=CareTeamRole.LEAD_THERAPIST,
-                    )
-                    for c in created
-                )
-                made += size
-            client_count += made
-            audit_record(
-                action="demo.network_load",
-                actor_label="holdspace demo",
-                clinic_id=clinic.pk,
-                target=clinic,
-                fields=["clients"],
-                channel=Channel.CLI,
-            )
-    return DemoSummary(clinics, staff_count, client_count)
 
 
 def _unique_code(rng: random.Random, taken: set[str]) -> str:

@@ -4,6 +4,7 @@ import them); the shell's own middleware is in `core.middleware`."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -23,8 +24,17 @@ from holdspace.core.middleware import (
     SECOND_FACTOR_FREE_PREFIXES,
 )
 
+from .backends import MFA_ATTR
 from .models import Membership, User
 from .selectors import membership_for_user
+
+# Requests a page makes on its own, with nobody at the keyboard: a session monitor's live
+# region, polled every second. They neither count as activity nor write the session.
+PASSIVE_POLL = re.compile(r"^/sessions/[^/]+/\d+/live/$")
+
+
+def is_passive_poll(request: HttpRequest) -> bool:
+    return request.method in ("GET", "HEAD") and bool(PASSIVE_POLL.match(request.path_info))
 
 
 class MembershipMiddleware:
@@ -39,9 +49,18 @@ class MembershipMiddleware:
 
 
 class IdleTimeoutMiddleware:
-    """Ends a session after the clinic's idle limit (Clinic.idle_timeout_minutes)."""
+    """Ends a session after the clinic's idle limit (Clinic.idle_timeout_minutes).
+
+    The last activity is written to the session row at most once a minute (a write per request
+    would rewrite the row on every click), and never by a passive poll such as a session
+    monitor's live region: a screen left open is not someone at work. The session ends with
+    the browser (SESSION_EXPIRE_AT_BROWSER_CLOSE); the server keeps it for SESSION_COOKIE_AGE
+    (12 h) and this check ends it after the idle limit, so a returning user's time-out still
+    reaches the audit log.
+    """
 
     SESSION_KEY = "holdspace_last_activity"
+    WRITE_EVERY_SECONDS = 60
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -55,12 +74,9 @@ class IdleTimeoutMiddleware:
             last = request.session.get(self.SESSION_KEY)
             if isinstance(last, int | float) and now - last > limit:
                 return self.end_session(request, user, membership, limit)
-            request.session[self.SESSION_KEY] = now
-            # The cookie ends with the browser; the server keeps the session for
-            # SESSION_COOKIE_AGE (12 h) and this check ends it after the idle limit. Were the
-            # server to forget it at the limit, a returning user would simply be anonymous
-            # and the time-out would never reach the audit log.
-            request.session.set_expiry(0)
+            fresh = isinstance(last, int | float) and now - last < self.WRITE_EVERY_SECONDS
+            if not fresh and not is_passive_poll(request):
+                request.session[self.SESSION_KEY] = now
         return self.get_response(request)
 
     @staticmethod
@@ -114,7 +130,11 @@ class SecondFactorRequiredMiddleware:
             or (settings.STATIC_URL and path.startswith(str(settings.STATIC_URL)))
         ):
             return self.get_response(request)
-        if not is_mfa_enabled(user):
+        # Usually known already: the user came with it from people.backends.StaffBackend.
+        enabled = getattr(user, MFA_ATTR, None)
+        if enabled is None:
+            enabled = is_mfa_enabled(user)
+        if not enabled:
             if path.startswith(SECOND_FACTOR_FREE_PREFIXES):
                 return self.get_response(request)
             if path.startswith(API_PREFIX):

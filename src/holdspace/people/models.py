@@ -156,7 +156,11 @@ class Client(models.Model):
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ("code",)
-        indexes = [models.Index(fields=["clinic", "phase"])]
+        # The client list filters by clinic and sorts by code; the phase filter adds phase.
+        indexes = [
+            models.Index(fields=["clinic", "phase"]),
+            models.Index(fields=["clinic", "code"], name="people_client_clinic_code"),
+        ]
 
     def __str__(self) -> str:
         return self.code

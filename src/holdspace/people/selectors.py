@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from holdspace.audit.models import AuditEvent
 from holdspace.audit.selectors import audit_events_of_clinic
 
 from . import policies
+from .backends import MEMBERSHIP_ATTR
 from .models import CareTeamMember, Client, Membership, User
 
 
@@ -22,6 +23,10 @@ def membership_for_user(user: User | object) -> Membership | None:
     """The user's active clinic membership, or None (anonymous, or not staff of any clinic)."""
     if not isinstance(user, User) or not user.is_active:
         return None
+    # The request's user already brought it, in the same query (people/backends.py).
+    if hasattr(user, MEMBERSHIP_ATTR):
+        cached: Membership | None = getattr(user, MEMBERSHIP_ATTR)
+        return cached
     return (
         Membership.objects.select_related("clinic", "user")
         .filter(user=user, is_active=True)
@@ -34,7 +39,10 @@ def clients_visible_to(membership: Membership | None) -> QuerySet[Client]:
         return Client.objects.none()
     clients = Client.objects.filter(clinic_id=membership.clinic_id)
     if not policies.can_see_all_clinic_clients(membership):
-        clients = clients.filter(care_team__membership=membership)
+        # EXISTS, not a join: a join would need DISTINCT over the whole clinic to sort.
+        clients = clients.filter(
+            Exists(CareTeamMember.objects.filter(client=OuterRef("pk"), membership=membership))
+        )
     return clients
 
 
@@ -54,7 +62,8 @@ def client_search(
         clients = clients.filter(match)
     if phase:
         clients = clients.filter(phase=phase)
-    return clients.distinct().order_by("code")
+    # The identity is one-to-one and the care team an EXISTS: no row repeats, no DISTINCT.
+    return clients.order_by("code")
 
 
 def client_for_user(membership: Membership | None, code: str) -> Client:

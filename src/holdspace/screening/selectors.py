@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Max, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -140,14 +142,64 @@ def earliest_medicine_session_date(client: Client) -> dt.date | None:
 
 def screening_eligibility(client: Client) -> Eligibility:
     """Eligible only when the latest signed decision says so and no fact changed since."""
-    decision = decisions_for(client).first()
+    return screening_eligibility_many([client])[client.pk]
+
+
+# The intake tables whose rows change a client's facts, with the column that says when.
+_FACT_TABLES: list[tuple[type[models.Model], str]] = [
+    (MedicalHistory, "recorded_at"),
+    (PsychiatricHistory, "recorded_at"),
+    (VitalsReading, "recorded_at"),
+    (Medication, "updated_at"),
+    (PriorExperience, "updated_at"),
+]
+
+
+def facts_changed_at_many(client_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each client's intake facts last changed: one grouped query per intake table."""
+    latest: dict[int, dt.datetime] = {}
+    for model, column in _FACT_TABLES:
+        rows = (
+            model._default_manager.filter(client_id__in=client_ids)
+            .order_by()
+            .values("client_id")
+            .annotate(m=Max(column))
+            .values_list("client_id", "m")
+        )
+        for client_id, moment in rows:
+            if moment is not None and (client_id not in latest or moment > latest[client_id]):
+                latest[client_id] = moment
+    return latest
+
+
+def latest_decisions(client_ids: list[int]) -> dict[int, ScreeningDecision]:
+    """Each client's latest signed decision, in one query (the page holds at most 50)."""
+    latest: dict[int, ScreeningDecision] = {}
+    for decision in ScreeningDecision.objects.filter(client_id__in=client_ids).defer(
+        "findings", "reason"
+    ):
+        latest.setdefault(decision.client_id, decision)  # ordered newest first
+    return latest
+
+
+def screening_eligibility_many(clients: Iterable[Client]) -> dict[int, Eligibility]:
+    """`screening_eligibility` for many clients in a constant number of queries."""
+    ids = [client.pk for client in clients]
+    if not ids:
+        return {}
+    decisions = latest_decisions(ids)
+    changed = facts_changed_at_many(ids)
+    return {pk: _eligibility(decisions.get(pk), changed.get(pk)) for pk in ids}
+
+
+def _eligibility(decision: ScreeningDecision | None, changed: dt.datetime | None) -> Eligibility:
     if decision is None:
-        if facts_changed_at(client) is None:
+        if changed is None:
             return Eligibility(False, "not_started", _("No intake recorded yet."), None)
         return Eligibility(
             False, "pending_decision", _("Awaiting a medical lead's decision."), None
         )
-    if decision_is_outdated(decision):
+    if changed is not None and changed > decision.signed_at:
         return Eligibility(
             False,
             "outdated",

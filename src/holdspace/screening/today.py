@@ -18,11 +18,15 @@ def today_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] 
     if membership.role not in policies.SIGN_ROLES:
         return None
     screening = Client.objects.filter(clinic_id=membership.clinic_id, phase=Phase.SCREENING)
-    waiting = []
-    for client in screening.order_by("code")[:LOOK_AT_MOST]:
-        if not policies.can_sign_decision(membership, client):
-            continue
-        eligibility = selectors.screening_eligibility(client)
-        if eligibility.status in ("pending_decision", "outdated"):
-            waiting.append((client, eligibility))
+    clients = [
+        client
+        for client in screening.order_by("code")[:LOOK_AT_MOST]
+        if policies.can_sign_decision(membership, client)
+    ]
+    eligibility = selectors.screening_eligibility_many(clients)
+    waiting = [
+        (client, eligibility[client.pk])
+        for client in clients
+        if eligibility[client.pk].status in ("pending_decision", "outdated")
+    ]
     return {"waiting": waiting}

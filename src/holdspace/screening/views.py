@@ -63,10 +63,11 @@ def screening_index(request: StaffRequest) -> HttpResponse:
         raise PermissionDenied
     clients = people_selectors.clients_visible_to(membership).order_by("code")
     page = Paginator(clients, 50).get_page(request.GET.get("page"))
-    rows = []
-    for client in page:
-        eligibility = selectors.screening_eligibility(client)
-        rows.append((client, eligibility, STATUS_LABELS.get(eligibility.status, "")))
+    eligibility = selectors.screening_eligibility_many(page)
+    rows = [
+        (client, eligibility[client.pk], STATUS_LABELS.get(eligibility[client.pk].status, ""))
+        for client in page
+    ]
     audit_read(Actor.from_request(request), "screening.list")
     return render(request, "screening/index.html", {"page": page, "rows": rows})
 

@@ -251,7 +251,8 @@ def session_detail(request: ApiRequest, session_id: Id) -> SessionOut:
 @router.get("/{session_id}/timeline", response=list[TimelineItemOut], summary="The timeline")
 def timeline_list(request: ApiRequest, session_id: Id) -> list[TimelineItemOut]:
     session = _session(request, session_id, "session.api.timeline")
-    return [TimelineItemOut(**item.__dict__) for item in timeline(session)]
+    loaded = selectors.session_loaded(session)
+    return [TimelineItemOut(**item.__dict__) for item in timeline(loaded)]
 
 
 @router.get("/{session_id}/alerts", response=list[AlertOut], summary="Alerts, open first")

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from .models import MedicineSession, SessionSettings
+from .selectors import readings_in_order
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 36, 12, 10, 24
@@ -39,7 +40,7 @@ class VitalsChart:
 
 def vitals_chart(session: MedicineSession, settings: SessionSettings) -> VitalsChart:
     chart = VitalsChart()
-    readings = list(session.vitals.order_by("taken_at", "pk"))
+    readings = readings_in_order(session)
     doses = [d for d in session.doses.all() if d.given and d.given_at]
     if not readings:
         return chart

@@ -647,10 +647,11 @@ def adverse_event_report(
 def discharge_computed(session: MedicineSession) -> dict[str, bool]:
     """The criteria the record itself answers: latest reading within limits, SUDS at or below
     baseline (MAPS manual 2005)."""
-    latest = session.vitals.filter(is_baseline=False).order_by("-taken_at", "-pk").first()
-    latest = latest or session.vitals.order_by("-taken_at", "-pk").first()
+    newest_first = selectors.readings_in_order(session)[::-1]
+    latest = next((r for r in newest_first if not r.is_baseline), None)
+    latest = latest or next(iter(newest_first), None)
     baseline = selectors.baseline_reading(session)
-    latest_suds = session.vitals.exclude(suds=None).order_by("-taken_at", "-pk").first()
+    latest_suds = next((r for r in newest_first if r.suds is not None), None)
     return {
         "vitals_within_limits": latest is not None and latest.tier == AlertTier.NONE,
         "suds_at_or_below_baseline": (

@@ -33,7 +33,7 @@ def timeline(session: MedicineSession) -> list[TimelineItem]:
     """Everything that happened, as one list, newest last."""
     quick = quick_entries()
     items: list[TimelineItem] = []
-    for presence in session.team.select_related("membership__user"):
+    for presence in session.team.all():
         items.append(
             TimelineItem(
                 presence.attested_sober_at,
@@ -44,7 +44,7 @@ def timeline(session: MedicineSession) -> list[TimelineItem]:
         )
     if session.started_at:
         items.append(TimelineItem(session.started_at, "status", _("Session started")))
-    for entry in session.entries.select_related("by__user"):
+    for entry in session.entries.all():
         text = entry.text if entry.kind == "note" else quick.get(entry.kind, entry.kind)
         if entry.kind != "note" and entry.text:
             text = f"{text}: {entry.text}"
@@ -53,7 +53,7 @@ def timeline(session: MedicineSession) -> list[TimelineItem]:
                 entry.at, "note" if entry.kind == "note" else "quick", text, by=_who(entry.by)
             )
         )
-    for dose in session.doses.select_related("given_by__user", "recorded_by__user"):
+    for dose in session.doses.all():
         if dose.given and dose.given_at:
             text = _("%(kind)s: %(substance)s %(mg)s mg, lot %(lot)s") % {
                 "kind": dose.get_kind_display(),
@@ -72,11 +72,11 @@ def timeline(session: MedicineSession) -> list[TimelineItem]:
                     by=_who(dose.recorded_by),
                 )
             )
-    for r in session.vitals.select_related("recorded_by__user"):
+    for r in session.vitals.all():
         items.append(
             TimelineItem(r.taken_at, "vitals", vitals_text(r), tier=r.tier, by=_who(r.recorded_by))
         )
-    for alert in session.alerts.select_related("acknowledged_by__user"):
+    for alert in session.alerts.all():
         if alert.acknowledged_at:
             items.append(
                 TimelineItem(

@@ -126,7 +126,7 @@ def _givers(session: MedicineSession) -> list[tuple[int, str]]:
     """Who may be named as having given a dose: the therapists present."""
     return [
         (p.membership_id, p.membership.user.get_full_name() or p.membership.user.email)
-        for p in session.team.select_related("membership__user")
+        for p in session.team.all()
     ]
 
 
@@ -142,7 +142,7 @@ def _blank_forms(session: MedicineSession) -> dict[str, BaseForm]:
         selectors.start_blockers(session) if session.status == SessionStatus.PREPARING else []
     )
     overridable = [(b.item, b.message) for b in blockers if b.overridable]
-    initial_done = session.doses.filter(kind=DoseKind.INITIAL).exists()
+    initial_done = bool(selectors.doses_of(session, DoseKind.INITIAL))
     plan = session.planned_dose or {}
     kind = DoseKind.SUPPLEMENTAL if initial_done else DoseKind.INITIAL
     planned_mg = plan.get("supplemental_mg" if initial_done else "initial_mg")
@@ -160,12 +160,13 @@ def _blank_forms(session: MedicineSession) -> dict[str, BaseForm]:
 
 
 def live_context(session: MedicineSession) -> dict[str, Any]:
+    selectors.session_loaded(session)  # every table once; a no-op when already loaded
     settings = selectors.settings_read(session.clinic_id)
     now = timezone.now()
     due = session.next_reading_due_at
     initial = selectors.initial_dose_time(session)
     window = selectors.supplemental_window(session)
-    supplemental = session.doses.filter(kind=DoseKind.SUPPLEMENTAL).first()
+    supplemental = next(iter(selectors.doses_of(session, DoseKind.SUPPLEMENTAL)), None)
     return {
         "session": session,
         "now": now,
@@ -173,7 +174,7 @@ def live_context(session: MedicineSession) -> dict[str, Any]:
         "overdue": due is not None and due < now,
         "open_alerts": [
             (alert, [reason_label(r) for r in alert.reasons])
-            for alert in selectors.open_alerts(session)
+            for alert in selectors.open_alerts_loaded(session)
         ],
         "timeline": list(reversed(timeline(session))),
         "chart": charts.vitals_chart(session, settings),
@@ -189,14 +190,15 @@ def live_context(session: MedicineSession) -> dict[str, Any]:
 def _monitor_context(
     request: StaffRequest, session: MedicineSession, bound: dict[str, BaseForm] | None = None
 ) -> dict[str, Any]:
+    selectors.session_loaded(session)
     forms = _blank_forms(session)
     forms.update(bound or {})
     membership = request.membership
     blockers = (
         selectors.start_blockers(session) if session.status == SessionStatus.PREPARING else []
     )
-    team = list(session.team.select_related("membership__user"))
-    signatures = list(session.signatures.select_related("membership__user"))
+    team = list(session.team.all())
+    signatures = list(session.signatures.all())
     return {
         **live_context(session),
         "forms": forms,
@@ -206,7 +208,7 @@ def _monitor_context(
         "can_attest": policies.can_attest(membership, session.client),
         "is_lead": policies.is_medical_lead(membership, session.client),
         "checklist_items": checklist_labels(),
-        "overrides": list(session.overrides.select_related("by__user")),
+        "overrides": list(session.overrides.all()),
         "quick": selectors.quick_entries(),
         "baseline": selectors.baseline_reading(session),
         "discharge": services.discharge_computed(session)
