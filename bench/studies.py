@@ -29,8 +29,8 @@ def main() -> None:
     from django.db import connection
     from django.test import Client as HttpClient
     from django.test.utils import CaptureQueriesContext
-    from holdspace.core.demo import demo_build
 
+    from holdspace.people.demo import demo_build
     from holdspace.people.models import Membership
     from holdspace.studies import demo as studies_demo
     from holdspace.studies.models import Study

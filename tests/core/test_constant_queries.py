@@ -23,10 +23,10 @@ from django.db.models.base import ModelState
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from faker import Faker
-from holdspace.core.demo import DEMO_PASSWORD, DEMO_STAFF, PHASE_WEIGHTS
 
 from holdspace.core.extensions import DemoContext, demo_extensions
 from holdspace.people.actors import Actor
+from holdspace.people.demo import DEMO_PASSWORD, DEMO_STAFF, PHASE_WEIGHTS
 from holdspace.people.models import CareTeamRole, Membership
 from holdspace.sessions import demo as sessions_demo
 from holdspace.sessions import selectors as sessions_selectors
