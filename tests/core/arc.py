@@ -107,6 +107,8 @@ def build_arc() -> Arc:
         # A finished FHIR Bulk export of the lead's (the API walk signs in as the lead).
         "job_id": _bulk_export(staff["lead"]).pk,
         "name": "Patient.ndjson",
+        # The demo study (two arms, two sites) that the lead's clinic sponsors.
+        "study_id": apps.get_model("studies", "Study").objects.get(sponsor_clinic=clinic).pk,
     }
     return Arc(clinic=clinic, client=client, staff=staff, ids=ids)
 
