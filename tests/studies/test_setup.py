@@ -130,9 +130,7 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_is_created(
 
 
 @pytest.mark.django_db
-def test_sites_are_the_leads_clinic_and_its_network_only_and_codes_are_unique(
-    lead, clinics, study
-):
+def test_sites_are_the_leads_clinic_and_its_network_only_and_codes_are_unique(lead, clinics, study):
     browser = signed_in(lead)
     south = str(clinics.south.pk)
     answer = browser.post("/studies/new/", {**GOOD, "sites": [south]})
@@ -198,9 +196,7 @@ def _upload(browser, study, text: str | bytes):  # type: ignore[no-untyped-def]
         ("stratum,block,arm\n" + "s1,1,mdma\n" * (MAX_UPLOAD_BYTES // 10 + 1), "larger"),
     ],
 )
-def test_a_bad_upload_is_refused_by_line_and_column_and_stores_nothing(
-    lead, study, text, message
-):
+def test_a_bad_upload_is_refused_by_line_and_column_and_stores_nothing(lead, study, text, message):
     browser = signed_in(lead)
     form = {"seed": "seed-1", "block_sizes": "2", "per_stratum": "4"}
     browser.post(f"/studies/{study.pk}/setup/generate/", form)

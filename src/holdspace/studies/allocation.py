@@ -110,7 +110,9 @@ def parse_upload(text: str, arm_keys: set[str]) -> list[Line]:
     try:
         for number, raw in enumerate(reader, start=2):
             if len(lines) >= MAX_UPLOAD_LINES:
-                raise UploadError(f"The list has more than {MAX_UPLOAD_LINES} lines.", column="too_long")
+                raise UploadError(
+                    f"The list has more than {MAX_UPLOAD_LINES} lines.", column="too_long"
+                )
             try:
                 row = UploadRow.model_validate(
                     {key: raw.get(key) or "" for key in ("stratum", "block", "arm")}

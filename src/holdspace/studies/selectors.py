@@ -321,7 +321,7 @@ def allocation_list_sizes(membership: Membership | None, study: Study) -> list[d
         .annotate(lines=Count("pk"), used=Count("enrolment"))
         .order_by("stratum")
     )
-    return list(rows)
+    return [dict(row) for row in rows]
 
 
 def any_randomised(study: Study) -> bool:

@@ -51,7 +51,6 @@ def _detail_context(request: StaffRequest, study: Any, **extra: Any) -> dict[str
         "can_reports": policies.can_view_reports(membership, study),
         "can_deviation": policies.can_report_deviation(membership, study),
         "can_set_up": policies.can_set_up(membership, study),
-        "can_set_up": policies.can_set_up(membership, study),
         "can_enrol": membership is not None
         and membership.role in policies.ENROL_ROLES
         and policies.is_site(membership, study),
@@ -581,9 +580,7 @@ def allocation_generate(request: StaffRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             _form_refused(form, error)
         else:
-            messages.success(
-                request, _("Concealed list generated: %(n)s lines.") % {"n": count}
-            )
+            messages.success(request, _("Concealed list generated: %(n)s lines.") % {"n": count})
             return redirect("studies:setup", pk=study.pk)
     return _setup_page(request, study, status=422, generate_form=form)
 
