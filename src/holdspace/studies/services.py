@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from holdspace.audit.models import Channel
 from holdspace.measures import services as measures_services
 from holdspace.measures.models import EnteredBy
 from holdspace.measures.scoring import AnswerError
@@ -76,8 +77,10 @@ def study_create(
         errors.setdefault("arms", []).append(_("Give each arm a different name."))
     if not strata:
         errors["strata"] = [_("Give at least one stratum.")]
+    # On the pages a lead names only their clinic's network; the command line (an operator, or
+    # the demo) sets up the first study across clinics, which makes the network.
     allowed = policies.site_clinic_ids(membership)
-    if any(clinic.pk not in allowed for clinic in sites):
+    if by.channel != Channel.CLI and any(clinic.pk not in allowed for clinic in sites):
         errors["sites"] = [_("Choose among your clinic and the clinics of its network.")]
     if Study.objects.filter(code=code).exists():
         errors["code"] = [_("Another study has this code.")]
