@@ -23,6 +23,8 @@ import io
 import random
 from dataclasses import dataclass
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 
 @dataclass(frozen=True)
 class Line:
@@ -75,23 +77,63 @@ def generate(
     return lines
 
 
+# An uploaded list is bounded: a trial's list is hundreds of lines, never megabytes.
+MAX_UPLOAD_LINES = 20_000
+
+
+class UploadRow(BaseModel):
+    """One line of an uploaded list, typed and bounded; the arm is checked against the study."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    stratum: str = Field(min_length=1, max_length=120)
+    block: int = Field(ge=1, le=1_000_000)
+    arm: str = Field(min_length=1, max_length=40)
+
+
+class UploadError(ValueError):
+    """A refused upload, naming the line and column when one line is at fault."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: str = "") -> None:
+        super().__init__(message)
+        self.line, self.column = line, column
+
+
 def parse_upload(text: str, arm_keys: set[str]) -> list[Line]:
-    """An uploaded list: CSV with the header `stratum,block,arm`, in allocation order."""
+    """An uploaded list: CSV with the header `stratum,block,arm`, in allocation order.
+    The first bad line refuses the whole file (nothing is stored)."""
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None or {"stratum", "block", "arm"} - set(reader.fieldnames):
-        raise ValueError("The list needs the columns stratum, block and arm.")
+        raise UploadError("The list needs the columns stratum, block and arm.", column="columns")
     lines: list[Line] = []
     positions: dict[str, int] = {}
-    for number, row in enumerate(reader, start=2):
-        stratum, arm = (row["stratum"] or "").strip(), (row["arm"] or "").strip()
-        if not stratum or arm not in arm_keys:
-            raise ValueError(f"Line {number}: unknown arm or empty stratum.")
-        try:
-            block = int(row["block"])
-        except (TypeError, ValueError):
-            raise ValueError(f"Line {number}: the block is not a number.") from None
-        positions[stratum] = positions.get(stratum, 0) + 1
-        lines.append(Line(stratum, positions[stratum], block, arm))
+    try:
+        for number, raw in enumerate(reader, start=2):
+            if len(lines) >= MAX_UPLOAD_LINES:
+                raise UploadError(
+                    f"The list has more than {MAX_UPLOAD_LINES} lines.", column="too_long"
+                )
+            try:
+                row = UploadRow.model_validate(
+                    {key: raw.get(key) or "" for key in ("stratum", "block", "arm")}
+                )
+            except ValidationError as error:
+                first = error.errors()[0]
+                column = str(first["loc"][0]) if first["loc"] else ""
+                raise UploadError(
+                    f"Line {number}, column {column}: {first['msg']}.", line=number, column=column
+                ) from None
+            if row.arm not in arm_keys:
+                raise UploadError(
+                    f"Line {number}, column arm: unknown arm {row.arm!r} "
+                    f"(the study's arms are {', '.join(sorted(arm_keys))}).",
+                    line=number,
+                    column="arm",
+                )
+            positions[row.stratum] = positions.get(row.stratum, 0) + 1
+            lines.append(Line(row.stratum, positions[row.stratum], row.block, row.arm))
+    except csv.Error as error:
+        raise UploadError(f"The file is not readable CSV: {error}.") from None
     if not lines:
-        raise ValueError("The list is empty.")
+        raise UploadError("The list is empty.", column="empty")
     return lines

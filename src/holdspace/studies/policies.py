@@ -12,7 +12,7 @@ from __future__ import annotations
 from holdspace.people import policies as people_policies
 from holdspace.people.models import Client, Membership, Role
 
-from .models import Assessment, Enrolment, Study, StudyMember, StudyRole, StudyStatus
+from .models import Assessment, Enrolment, Site, Study, StudyMember, StudyRole, StudyStatus
 
 # Clinic roles that see a study run at their clinic (codes, counts, statuses; never arms).
 # Therapists see only their own clients' enrolments (selectors.visible_enrolments).
@@ -175,3 +175,30 @@ def can_answer_query(membership: Membership | None, enrolment: Enrolment) -> boo
 def can_lock(membership: Membership | None, enrolment: Enrolment) -> bool:
     """The investigator (the site's medical lead) signs the locked record."""
     return _at_site(membership, enrolment, frozenset({Role.MEDICAL_LEAD}))
+
+
+def can_create_study(membership: Membership | None) -> bool:
+    """A medical lead sets up a study, sponsored by their own clinic."""
+    return membership is not None and membership.role == Role.MEDICAL_LEAD
+
+
+def can_set_up(membership: Membership | None, study: Study) -> bool:
+    """The sponsoring clinic's medical lead makes or replaces the allocation list."""
+    return (
+        can_create_study(membership)
+        and membership is not None
+        and membership.clinic_id == study.sponsor_clinic_id
+    )
+
+
+def site_clinic_ids(membership: Membership | None) -> set[int]:
+    """The clinics a medical lead may name as sites: their own, and the clinics that already run
+    a study with it (its research network). There is no network model yet, so a first study
+    across clinics is set up by the command line or the demo; from then on, the page offers them.
+    """
+    if not can_create_study(membership):
+        return set()
+    assert membership is not None  # noqa: S101  (checked above)
+    shared = Study.objects.filter(sites__clinic_id=membership.clinic_id)
+    others = set(Site.objects.filter(study__in=shared).values_list("clinic_id", flat=True))
+    return {membership.clinic_id, *others}

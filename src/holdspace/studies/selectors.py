@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -309,3 +309,20 @@ def excluded_for_outcomes(
             )
         )
     return ids
+
+
+def allocation_list_sizes(membership: Membership | None, study: Study) -> list[dict[str, Any]]:
+    """Lines per stratum of the concealed list, and how many are used: counts only, never an
+    arm, so the set-up page says how far the list reaches without showing it."""
+    if not policies.can_set_up(membership, study):
+        raise PermissionDenied(_("Only the sponsoring clinic's medical lead sets a study up."))
+    rows = (
+        study.slots.values("stratum")
+        .annotate(lines=Count("pk"), used=Count("enrolment"))
+        .order_by("stratum")
+    )
+    return [dict(row) for row in rows]
+
+
+def any_randomised(study: Study) -> bool:
+    return study.enrolments.filter(slot__isnull=False).exists()

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from holdspace.audit.models import Channel
 from holdspace.measures import services as measures_services
 from holdspace.measures.models import EnteredBy
 from holdspace.measures.scoring import AnswerError
@@ -52,30 +53,48 @@ def study_create(
     arms: list[tuple[str, str, int]],
     sites: list[Clinic],
     strata: list[str],
-    block_sizes: list[int],
-    seed: str,
-    per_stratum: int,
+    block_sizes: list[int] | None = None,
+    seed: str = "",
+    per_stratum: int = 0,
     protocol_template: str = "",
 ) -> Study:
-    """A medical lead of the sponsoring clinic sets a study up and generates its concealed
-    allocation list from `seed` (kept, so the list can be regenerated and checked)."""
+    """A medical lead of the sponsoring clinic sets a study up. With a `seed`, its concealed
+    allocation list is generated at once (the seed is kept, so the list can be regenerated and
+    checked); without one, the list is made later on the set-up page (`allocation_generate` or
+    `allocation_upload`)."""
     membership = by.membership
-    if membership is None or membership.role != Role.MEDICAL_LEAD:
+    if not policies.can_create_study(membership):
         raise PermissionDenied(_("Only a medical lead may set up a study."))
-    problems = allocation.check_design([(k, r) for k, _n, r in arms], block_sizes)
+    assert membership is not None  # noqa: S101  (checked above)
+    errors: dict[str, list[str]] = {}
+    design = [(k, r) for k, _n, r in arms]
+    # Without a seed there are no blocks yet: the ratio total is a block size that always fits.
+    sizes = block_sizes if seed else [sum(r for _k, r in design) or 1]
+    problems = allocation.check_design(design, sizes or [])
     if problems:
-        raise ValidationError({"arms": problems})
+        errors["arms"] = problems
+    if len({key for key, _n, _r in arms}) != len(arms):
+        errors.setdefault("arms", []).append(_("Give each arm a different name."))
     if not strata:
-        raise ValidationError({"strata": [_("Give at least one stratum.")]})
+        errors["strata"] = [_("Give at least one stratum.")]
+    # On the pages a lead names only their clinic's network; the command line (an operator, or
+    # the demo) sets up the first study across clinics, which makes the network.
+    allowed = policies.site_clinic_ids(membership)
+    if by.channel != Channel.CLI and any(clinic.pk not in allowed for clinic in sites):
+        errors["sites"] = [_("Choose among your clinic and the clinics of its network.")]
+    if Study.objects.filter(code=code).exists():
+        errors["code"] = [_("Another study has this code.")]
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         study = Study.objects.create(
             code=code,
             title=title,
             sponsor_clinic_id=membership.clinic_id,
             protocol_template=protocol_template,
-            allocation_source="generated",
+            allocation_source="generated" if seed else "",
             allocation_seed=seed,
-            block_sizes=block_sizes,
+            block_sizes=block_sizes or [],
             strata=strata,
         )
         made = {
@@ -84,16 +103,55 @@ def study_create(
         }
         clinics = {membership.clinic_id: None, **{c.pk: None for c in sites}}
         Site.objects.bulk_create(Site(study=study, clinic_id=pk) for pk in clinics)
-        lines = allocation.generate(
-            seed=seed,
-            arms=[(k, r) for k, _n, r in arms],
-            strata=strata,
-            block_sizes=block_sizes,
-            per_stratum=per_stratum,
-        )
-        _store_lines(study, made, lines)
+        if seed:
+            lines = allocation.generate(
+                seed=seed,
+                arms=[(k, r) for k, _n, r in arms],
+                strata=strata,
+                block_sizes=block_sizes or [],
+                per_stratum=per_stratum,
+            )
+            _store_lines(study, made, lines)
         audit_write(by, "studies.study.create", target=study, fields=["arms", "sites", "seed"])
     return study
+
+
+def _require_set_up(by: Actor, study: Study) -> None:
+    """The sponsor's medical lead, and only before anyone is randomised from the list."""
+    if not policies.can_set_up(by.membership, study):
+        raise PermissionDenied(_("Only the sponsoring clinic's medical lead sets the list up."))
+    if study.enrolments.filter(slot__isnull=False).exists():
+        raise ValidationError({"__all__": [_("Clients are already randomised from this list.")]})
+
+
+def allocation_generate(
+    *, by: Actor, study: Study, seed: str, block_sizes: list[int], per_stratum: int
+) -> int:
+    """Make (or remake) the study's concealed list from a documented seed, before anyone is
+    randomised. The same seed, arms, strata and block sizes always make the same list."""
+    _require_set_up(by, study)
+    arms = {arm.key: arm for arm in study.arms.all()}
+    design = [(arm.key, arm.ratio) for arm in arms.values()]
+    problems = allocation.check_design(design, block_sizes)
+    if problems:
+        raise ValidationError({"block_sizes": problems})
+    if not study.strata:
+        raise ValidationError({"__all__": [_("The study has no strata.")]})
+    lines = allocation.generate(
+        seed=seed,
+        arms=design,
+        strata=list(study.strata),
+        block_sizes=block_sizes,
+        per_stratum=per_stratum,
+    )
+    with transaction.atomic():
+        study.slots.all().delete()
+        _store_lines(study, arms, lines)
+        study.allocation_source, study.allocation_seed = "generated", seed
+        study.block_sizes = block_sizes
+        study.save(update_fields=["allocation_source", "allocation_seed", "block_sizes"])
+        audit_write(by, "studies.allocation.generate", target=study, fields=["slots", "seed"])
+    return len(lines)
 
 
 def _store_lines(study: Study, arms: Mapping[str, Arm], lines: list[allocation.Line]) -> None:
@@ -110,19 +168,14 @@ def _store_lines(study: Study, arms: Mapping[str, Arm], lines: list[allocation.L
 
 
 def allocation_upload(*, by: Actor, study: Study, text: str) -> int:
-    """Replace a study's unused list with an uploaded one (before anyone is randomised)."""
-    membership = by.membership
-    if membership is None or membership.role != Role.MEDICAL_LEAD:
-        raise PermissionDenied(_("Only a medical lead may upload an allocation list."))
-    if membership.clinic_id != study.sponsor_clinic_id:
-        raise PermissionDenied(_("Only the sponsoring clinic may upload the list."))
-    if study.enrolments.filter(slot__isnull=False).exists():
-        raise ValidationError({"file": [_("Clients are already randomised from this list.")]})
+    """Replace a study's unused list with an uploaded one (before anyone is randomised).
+    A bad line refuses the whole file, naming the line and column; nothing is stored."""
+    _require_set_up(by, study)
     arms = {arm.key: arm for arm in study.arms.all()}
     try:
         lines = allocation.parse_upload(text, set(arms))
-    except ValueError as error:
-        raise ValidationError({"file": [str(error)]}) from None
+    except allocation.UploadError as error:
+        raise ValidationError({"file": [_upload_problem(error, sorted(arms))]}) from None
     with transaction.atomic():
         study.slots.all().delete()
         _store_lines(study, arms, lines)
@@ -131,6 +184,27 @@ def allocation_upload(*, by: Actor, study: Study, text: str) -> int:
         study.save(update_fields=["allocation_source", "allocation_seed", "strata"])
         audit_write(by, "studies.allocation.upload", target=study, fields=["slots"])
     return len(lines)
+
+
+def _upload_problem(error: allocation.UploadError, arm_keys: list[str]) -> str:
+    """The refusal in the reader's language, naming the line and the column."""
+    problems = {
+        "stratum": _("give a stratum (at most 120 characters)"),
+        "block": _("give the block as a whole number from 1"),
+        "arm": _("give one of the study's arms: %(arms)s") % {"arms": ", ".join(arm_keys)},
+    }
+    if error.line is None:
+        return {
+            "columns": _("The list needs the header line stratum,block,arm."),
+            "empty": _("The list has no lines."),
+            "too_long": _("The list has more than %(n)s lines.")
+            % {"n": allocation.MAX_UPLOAD_LINES},
+        }.get(error.column, _("The file is not a readable CSV list."))
+    return _("Line %(line)s, column %(column)s: %(problem)s.") % {
+        "line": error.line,
+        "column": error.column,
+        "problem": problems.get(error.column, error.column),
+    }
 
 
 def study_member_add(*, by: Actor, study: Study, user: User, role: str) -> StudyMember:

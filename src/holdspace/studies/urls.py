@@ -6,10 +6,14 @@ app_name = "studies"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("new/", views.study_new, name="new"),
     path("rater/", views.rater, name="rater"),
     path("reports/tga/", views.tga_report, name="tga"),
     path("rater/<int:pk>/", views.rater_assessment, name="rater_assessment"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/setup/", views.setup, name="setup"),
+    path("<int:pk>/setup/generate/", views.allocation_generate, name="allocation_generate"),
+    path("<int:pk>/setup/upload/", views.allocation_upload, name="allocation_upload"),
     path("<int:pk>/enrol/", views.enrol, name="enrol"),
     path("<int:pk>/randomise/", views.randomise, name="randomise"),
     path("<int:pk>/unblind/", views.unblind, name="unblind"),

@@ -15,7 +15,7 @@ from holdspace.core.http import StaffRequest
 from holdspace.measures import library
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
-from holdspace.people.models import Membership, Role, User
+from holdspace.people.models import Clinic, Membership, Role, User
 
 from . import forms, policies, regulatory_reports, selectors, services
 from .models import Arm, QueryStatus, Site
@@ -35,7 +35,8 @@ def home(request: StaffRequest) -> HttpResponse:
         membership.role not in policies.SITE_VIEW_ROLES and not studies.exists()
     ):
         raise PermissionDenied(_("Studies are for site staff and study members."))
-    return render(request, "studies/home.html", {"studies": studies})
+    context = {"studies": studies, "can_create": policies.can_create_study(membership)}
+    return render(request, "studies/home.html", context)
 
 
 def _detail_context(request: StaffRequest, study: Any, **extra: Any) -> dict[str, Any]:
@@ -49,6 +50,7 @@ def _detail_context(request: StaffRequest, study: Any, **extra: Any) -> dict[str
         "rows": rows,
         "can_reports": policies.can_view_reports(membership, study),
         "can_deviation": policies.can_report_deviation(membership, study),
+        "can_set_up": policies.can_set_up(membership, study),
         "can_enrol": membership is not None
         and membership.role in policies.ENROL_ROLES
         and policies.is_site(membership, study),
@@ -480,3 +482,121 @@ def tga_report(request: StaffRequest) -> HttpResponse:
     elif request.membership is None or request.membership.role != Role.MEDICAL_LEAD:
         raise PermissionDenied(_("The authorised prescriber's report is for medical leads."))
     return render(request, "studies/tga.html", {"form": form, "report": report})
+
+
+# --- setting a study up (the sponsoring clinic's medical lead) ------------------------------
+
+
+def _study_form(request: StaffRequest, data: Any = None) -> forms.StudyForm:
+    from holdspace.courses import selectors as courses_selectors
+
+    membership = request.membership
+    assert membership is not None  # noqa: S101  (the caller checked the policy)
+    templates = [
+        (key, template.name)
+        for key, template in courses_selectors.templates_available(membership).items()
+    ]
+    others = policies.site_clinic_ids(membership) - {membership.clinic_id}
+    sites = [(c.pk, c.name) for c in Clinic.objects.filter(pk__in=others).order_by("name")]
+    return forms.StudyForm(data, templates=templates, sites=sites)
+
+
+def study_new(request: StaffRequest) -> HttpResponse:
+    if not policies.can_create_study(request.membership):
+        raise PermissionDenied(_("Only a medical lead may set up a study."))
+    if request.method == "GET":
+        form = _study_form(request)
+        return render(request, "studies/new.html", {"form": form})
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    form = _study_form(request, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            study = services.study_create(
+                by=_actor(request),
+                code=data["code"],
+                title=data["title"],
+                protocol_template=data["protocol_template"],
+                arms=data["arms"],
+                sites=list(Clinic.objects.filter(pk__in=[int(pk) for pk in data["sites"]])),
+                strata=data["strata"],
+            )
+        except ValidationError as error:
+            for field, reasons in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, reasons)
+        else:
+            messages.success(request, _("Study set up. Now make its allocation list."))
+            return redirect("studies:setup", pk=study.pk)
+    return render(request, "studies/new.html", {"form": form}, status=422)
+
+
+def _setup_study(request: StaffRequest, pk: int) -> Any:
+    study = _study(request, pk)  # 404 outside the study
+    if not policies.can_set_up(request.membership, study):
+        raise PermissionDenied(_("Only the sponsoring clinic's medical lead sets a study up."))
+    return study
+
+
+def _setup_page(request: StaffRequest, study: Any, status: int = 200, **extra: Any) -> HttpResponse:
+    context = {
+        "study": study,
+        "summary": selectors.study_summary(request.membership, study),
+        "list_sizes": selectors.allocation_list_sizes(request.membership, study),
+        "randomised": selectors.any_randomised(study),
+        "generate_form": extra.pop("generate_form", None) or forms.GenerateForm(),
+        "upload_form": extra.pop("upload_form", None) or forms.UploadForm(),
+        "enrol_form": forms.EnrolForm(strata=study.strata),
+    }
+    return render(request, "studies/setup.html", context, status=status)
+
+
+@require_GET
+def setup(request: StaffRequest, pk: int) -> HttpResponse:
+    study = _setup_study(request, pk)
+    audit_read(_actor(request), "studies.study.setup_view", target=study)
+    return _setup_page(request, study)
+
+
+def _form_refused(form: Any, error: ValidationError) -> None:
+    for field, reasons in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, reasons)
+
+
+@require_POST
+def allocation_generate(request: StaffRequest, pk: int) -> HttpResponse:
+    study = _setup_study(request, pk)
+    form = forms.GenerateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            count = services.allocation_generate(
+                by=_actor(request),
+                study=study,
+                seed=data["seed"],
+                block_sizes=data["block_sizes"],
+                per_stratum=data["per_stratum"],
+            )
+        except ValidationError as error:
+            _form_refused(form, error)
+        else:
+            messages.success(request, _("Concealed list generated: %(n)s lines.") % {"n": count})
+            return redirect("studies:setup", pk=study.pk)
+    return _setup_page(request, study, status=422, generate_form=form)
+
+
+@require_POST
+def allocation_upload(request: StaffRequest, pk: int) -> HttpResponse:
+    study = _setup_study(request, pk)
+    form = forms.UploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            count = services.allocation_upload(
+                by=_actor(request), study=study, text=form.cleaned_data["file"]
+            )
+        except ValidationError as error:
+            _form_refused(form, error)
+        else:
+            messages.success(request, _("Concealed list uploaded: %(n)s lines.") % {"n": count})
+            return redirect("studies:setup", pk=study.pk)
+    return _setup_page(request, study, status=422, upload_form=form)
