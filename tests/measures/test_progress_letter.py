@@ -42,7 +42,7 @@ def test_the_care_team_writes_the_letter_in_norwegian_or_english(scored, therapi
         assert "PCL-5" in text and "<svg" in text and "Nordmann" in text
     assert "-32" in english  # the change since baseline
     rows = AuditEvent.objects.filter(action="measures.progress_letter.view")
-    assert rows.count() == 2 and rows.first().client_id == scored.pk
+    assert rows.count() == 2 and rows.first().client_code == scored.code
 
 
 def test_others_are_refused_and_a_bad_language_is_named(scored, lead, coordinator, outsider):

@@ -22,13 +22,17 @@ def _url(session) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def ended(running, therapist, co_therapist):  # type: ignore[no-untyped-def]
-    give_initial(running, therapist, minutes_ago=60)
+    give_initial(running, therapist)
     services.vital_record(
         by=act(therapist), session=running, systolic=120, diastolic=80, heart_rate=70,
         temperature="38.9", suds=2,
     )  # fmt: skip
     alert = selectors.open_alerts(running).get()
     services.alert_acknowledge(by=act(co_therapist), alert=alert, action_taken="Cooled the room")
+    services.vital_record(
+        by=act(therapist), session=running, systolic=118, diastolic=78, heart_rate=68,
+        temperature="36.9", suds=1,
+    )  # fmt: skip
     services.adverse_event_report(
         by=act(therapist), session=running, term="Jaw clenching", onset_at=timezone.now(),
         severity="mild", valence="unpleasant", relatedness="probable", outcome="resolved",
@@ -47,13 +51,13 @@ def test_the_care_team_prints_the_whole_session(ended, therapist, monkeypatch):
         assert_pdf(signed_in(therapist).get(_url(ended)))
     text = html[0]
     for expected in (
-        ended.client.code, "therapist@north.test", "MDMA HCl", "LOT-1", "<svg", "polyline",
+        ended.client.code, therapist.user.get_full_name(), "MDMA HCl", "LOT-1", "<svg", "polyline",
         "Cooled the room", "Jaw clenching", "Night attendant", "Calm after the peak.", "Signed by",
     ):  # fmt: skip
         assert expected in text, expected
     assert "<script" not in text and "<nav" not in text
     row = AuditEvent.objects.filter(action="session.summary_pdf.view").get()
-    assert row.client_id == ended.client_id
+    assert row.client_code == ended.client.code
 
 
 def test_in_norwegian_for_a_norwegian_reader(ended, lead, monkeypatch):
