@@ -3,6 +3,8 @@ adverse events, discharge and signatures; for the care team and the medical lead
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -65,6 +67,8 @@ def test_in_norwegian_for_a_norwegian_reader(ended, lead, monkeypatch):
     with captured_html(monkeypatch) as html:
         assert_pdf(browser.get(_url(ended), headers={"accept-language": "nb"}))
     assert "Oppsummering av medisinsesjonen" in html[0]
+    # SVG coordinates are never localised ("172,8" in Norwegian would break the chart)
+    assert not re.search(r' (?:x|y|x1|x2|y1|y2|cx|cy)="[0-9]+,[0-9]', html[0])
 
 
 def test_others_are_refused(ended, coordinator, researcher, outsider, clinics):
