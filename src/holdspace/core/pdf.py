@@ -15,7 +15,6 @@ from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
-
 # The pages' inline charts (sessions/_chart.html, measures/_plot.html) are styled by the
 # pages' stylesheets; WeasyPrint's SVG renderer reads only a <style> inside the <svg>, so the
 # print colours are put there (matplotlib's SVGs carry their own styles and are left alone).

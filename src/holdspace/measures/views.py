@@ -374,5 +374,8 @@ def progress_letter(request: StaffRequest, code: str) -> HttpResponse:
             "today": timezone.localdate(),
         }
         return pdf_response(
-            "measures/progress_letter_pdf.html", context, request, f"progress-{client.code}-{lang}.pdf"
+            "measures/progress_letter_pdf.html",
+            context,
+            request,
+            f"progress-{client.code}-{lang}.pdf",
         )

@@ -105,7 +105,9 @@ def _cohort_run(request: StaffRequest, action: str) -> tuple[CohortForm, dict[st
     if form.is_valid():
         flt = form.as_filter()
         rows = selectors.cohort_rows(membership, flt)
-        audit_read(Actor.from_request(request), action, fields=[flt.instrument, flt.group_by or "all"])
+        audit_read(
+            Actor.from_request(request), action, fields=[flt.instrument, flt.group_by or "all"]
+        )
         summary = summarise(
             rows,
             instrument=flt.instrument,

@@ -245,7 +245,10 @@ def summary_pdf(request: StaffRequest, code: str, pk: int) -> HttpResponse:
         raise PermissionDenied
     session = selectors.session_for_user(request.membership, code, pk)
     audit_read(
-        Actor.from_request(request), "session.summary_pdf.view", client=session.client, target=session
+        Actor.from_request(request),
+        "session.summary_pdf.view",
+        client=session.client,
+        target=session,
     )
     selectors.session_loaded(session)
     settings = selectors.settings_read(session.clinic_id)
