@@ -8,13 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from holdspace.core.http import StaffRequest
 from holdspace.core.pdf import pdf_response, refused
@@ -344,12 +344,13 @@ def respond_form(request: HttpRequest, assignment: Assignment, *, action_url: st
     )
 
 
-@require_GET
 def progress_letter(request: StaffRequest, code: str) -> HttpResponse:
     """The progress letter to the client's GP, as a PDF in the language chosen on the client's
     page (the GP's, not the reader's): scores and their trajectory per instrument."""
     membership = request.membership
-    client = people_selectors.client_for_user(membership, code)  # 404 outside the scope
+    client = people_selectors.client_for_user(membership, code)  # 404 outside the scope, before 405
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
     if not policies.can_write_progress_letter(membership, client):
         raise PermissionDenied
     form = ProgressLetterForm(request.GET)

@@ -238,12 +238,13 @@ def monitor(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     return render(request, "sessions/monitor.html", _monitor_context(request, session))
 
 
-@require_GET
 def summary_pdf(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     """The session summary as a PDF, for the care team and the medical lead's file."""
     if not policies.can_read_summary(request.membership):
         raise PermissionDenied
-    session = selectors.session_for_user(request.membership, code, pk)
+    session = selectors.session_for_user(request.membership, code, pk)  # 404 before 405
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
     audit_read(
         Actor.from_request(request),
         "session.summary_pdf.view",
