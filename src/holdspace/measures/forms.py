@@ -51,3 +51,12 @@ class TotalForm(forms.Form):
 
 
 SEX_CHOICES = [("", _("Not recorded")), ("female", _("Female")), ("male", _("Male"))]
+
+
+class ProgressLetterForm(forms.Form):
+    """The GP letter's language: the GP's, not necessarily the reader's."""
+
+    lang = forms.ChoiceField(
+        label=_("Language of the letter"),
+        choices=[("nb", _("Norwegian Bokmål")), ("en", _("English"))],
+    )

@@ -13,15 +13,13 @@ from holdspace.core.extensions import Banner
 from holdspace.people.models import Client
 
 from . import charts, library, policies, scoring, selectors
-from .forms import AcknowledgeForm, AssignForm
+from .forms import AcknowledgeForm, AssignForm, ProgressLetterForm
 from .models import Score
 
 
-def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
-    membership = getattr(request, "membership", None)
-    if not policies.can_view_measures(membership, client):
-        return None
-    definitions = library.definitions_for(client.clinic_id)
+def client_plots(client: Client, definitions: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each instrument's chart and score table with change since baseline: the panel's and
+    the progress letter's."""
     scores = list(selectors.scores_for_client(client))
     sessions = charts.session_dates(client)
     by_code: dict[str, list[Score]] = {}
@@ -41,6 +39,15 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
                 change = scoring.change_since(definition, baseline=baseline, total=row.total)
             table.append({"score": row, "change": change})
         plots.append({"plot": plot, "table": table, "definition": definition})
+    return plots
+
+
+def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
+    membership = getattr(request, "membership", None)
+    if not policies.can_view_measures(membership, client):
+        return None
+    definitions = library.definitions_for(client.clinic_id)
+    plots = client_plots(client, definitions)
     can_write = policies.can_write_measures(membership, client)
     return {
         "plots": plots,
@@ -55,6 +62,9 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
             else []
         ),
         "ack_form": AcknowledgeForm(),
+        "letter_form": (
+            ProgressLetterForm() if policies.can_write_progress_letter(membership, client) else None
+        ),
         "sendable": {c for c, d in definitions.items() if d.has_text and d.rated_by == "self"},
     }
 

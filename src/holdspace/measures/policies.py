@@ -33,3 +33,9 @@ def can_see_alerts(membership: Membership | None, client: Client) -> bool:
     if membership.role == Role.MEDICAL_LEAD:
         return True
     return people_policies.is_on_care_team(membership, client)
+
+
+def can_write_progress_letter(membership: Membership | None, client: Client) -> bool:
+    """The progress letter to the client's GP: the client's care team and the clinic's medical
+    leads (the same people the safety alerts go to)."""
+    return can_see_alerts(membership, client)

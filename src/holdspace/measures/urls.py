@@ -5,6 +5,7 @@ from . import views
 app_name = "measures"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("clients/<str:code>/progress-letter.pdf", views.progress_letter, name="progress_letter"),
     path("clients/<str:code>/assign/", views.assign, name="assign"),
     path("clients/<str:code>/enter/<str:instrument>/", views.enter, name="enter"),
     path("clients/<str:code>/assignments/<int:pk>/link/", views.link_issue, name="link_issue"),

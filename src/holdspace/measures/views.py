@@ -8,15 +8,16 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, override
 from django.views.decorators.http import require_http_methods, require_POST
 
 from holdspace.core.http import StaffRequest
+from holdspace.core.pdf import pdf_response, refused
 from holdspace.people import policies as people_policies
 from holdspace.people import selectors as people_selectors
 from holdspace.people.actors import Actor
@@ -24,9 +25,9 @@ from holdspace.people.auditing import audit_read
 from holdspace.screening import selectors as screening_selectors
 from holdspace.screening.models import PriorExperience
 
-from . import library, policies, scoring, selectors, services
+from . import charts, library, panels, policies, scoring, selectors, services
 from .definitions import Definition
-from .forms import SEX_CHOICES, AcknowledgeForm, AssignForm, TotalForm
+from .forms import SEX_CHOICES, AcknowledgeForm, AssignForm, ProgressLetterForm, TotalForm
 from .models import Assignment
 from .services import RETROSPECTIVE_INSTRUMENTS
 
@@ -341,3 +342,41 @@ def respond_form(request: HttpRequest, assignment: Assignment, *, action_url: st
         },
         status=422 if errors else 200,
     )
+
+
+def progress_letter(request: StaffRequest, code: str) -> HttpResponse:
+    """The progress letter to the client's GP, as a PDF in the language chosen on the client's
+    page (the GP's, not the reader's): scores and their trajectory per instrument."""
+    membership = request.membership
+    client = people_selectors.client_for_user(membership, code)  # 404 outside the scope, before 405
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    if not policies.can_write_progress_letter(membership, client):
+        raise PermissionDenied
+    form = ProgressLetterForm(request.GET)
+    if not form.is_valid():
+        return refused(form)
+    show_identity = people_policies.can_read_identity(membership, client)
+    audit_read(
+        Actor.from_request(request),
+        "measures.progress_letter.view",
+        client=client,
+        fields=["identity"] if show_identity else [],
+    )
+    lang = form.cleaned_data["lang"]
+    with override(lang):
+        context = {
+            "client": client,
+            "identity": getattr(client, "identity", None) if show_identity else None,
+            "plots": panels.client_plots(client, library.definitions_for(client.clinic_id)),
+            "sessions": charts.session_dates(client),
+            "author": request.user,
+            "clinic": client.clinic,
+            "today": timezone.localdate(),
+        }
+        return pdf_response(
+            "measures/progress_letter_pdf.html",
+            context,
+            request,
+            f"progress-{client.code}-{lang}.pdf",
+        )

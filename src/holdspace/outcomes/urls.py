@@ -5,5 +5,6 @@ from . import views
 app_name = "outcomes"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("report.pdf", views.cohort_pdf, name="cohort_pdf"),
     path("clients/<str:code>/difference/", views.difference, name="difference"),
 ]

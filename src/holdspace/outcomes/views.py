@@ -9,10 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
 from holdspace.core.http import StaffRequest
+from holdspace.core.pdf import pdf_response, refused
 from holdspace.courses import selectors as courses_selectors
 from holdspace.measures import library
 from holdspace.measures import policies as measures_policies
@@ -85,7 +88,9 @@ def _outcome_instruments(clinic_id: int | None) -> list[str]:
     return [code for code, d in found.items() if d.outcomes is not None or d.change is not None]
 
 
-def cohort(request: StaffRequest) -> HttpResponse:
+def _cohort_run(request: StaffRequest, action: str) -> tuple[CohortForm, dict[str, Any]]:
+    """The cohort report from the page's filters (GET), audited as `action`: the page and its
+    PDF show the same numbers."""
     membership = request.membership
     assert membership is not None  # noqa: S101  (can_view_cohort said yes)
     instruments = _outcome_instruments(membership.clinic_id)
@@ -101,9 +106,7 @@ def cohort(request: StaffRequest) -> HttpResponse:
         flt = form.as_filter()
         rows = selectors.cohort_rows(membership, flt)
         audit_read(
-            Actor.from_request(request),
-            "outcomes.cohort.list",
-            fields=[flt.instrument, flt.group_by or "all"],
+            Actor.from_request(request), action, fields=[flt.instrument, flt.group_by or "all"]
         )
         summary = summarise(
             rows,
@@ -117,7 +120,37 @@ def cohort(request: StaffRequest) -> HttpResponse:
         context["instrument"] = flt.instrument
         context["small_cell_limit"] = SMALL_CELL
         context["exclusions"] = _exclusions(membership, flt)
+        context["filters"] = _filters_shown(form)
+    return form, context
+
+
+def _filters_shown(form: CohortForm) -> list[tuple[str, str]]:
+    """The filters of a report, by their labels, for the PDF's header."""
+    shown = []
+    for name, field in form.fields.items():
+        value = form.cleaned_data.get(name)
+        if value in (None, "", False):
+            continue
+        choices = dict(getattr(field, "choices", []) or [])
+        shown.append((str(field.label), str(choices.get(value, value))))
+    return shown
+
+
+def cohort(request: StaffRequest) -> HttpResponse:
+    _form, context = _cohort_run(request, "outcomes.cohort.list")
     return render(request, "outcomes/cohort.html", context)
+
+
+@require_GET
+def cohort_pdf(request: StaffRequest) -> HttpResponse:
+    """The cohort report as a PDF (codes only), with the page's filters."""
+    if not policies.can_view_cohort(request.membership):
+        raise PermissionDenied
+    form, context = _cohort_run(request, "outcomes.cohort_pdf.list")
+    if not form.is_valid():
+        return refused(form)
+    context["printed_at"] = timezone.now()
+    return pdf_response("outcomes/cohort_pdf.html", context, request, "cohort-outcomes.pdf")
 
 
 def _exclusions(membership: Any, flt: selectors.CohortFilter) -> list[str]:

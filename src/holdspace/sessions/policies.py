@@ -42,3 +42,13 @@ def is_medical_lead(membership: Membership | None, client: Client) -> bool:
 
 def can_confirm_settings(membership: Membership | None) -> bool:
     return membership is not None and membership.role == Role.MEDICAL_LEAD
+
+
+# Roles that may read a session's summary report; which sessions is the selector's scope.
+SUMMARY_ROLES = frozenset({Role.THERAPIST, Role.MEDICAL_LEAD})
+
+
+def can_read_summary(membership: Membership | None) -> bool:
+    """The printed session summary: the care team's therapists and the medical leads (403 for
+    every other role, whatever the session; the selector answers 404 outside the scope)."""
+    return membership is not None and membership.role in SUMMARY_ROLES

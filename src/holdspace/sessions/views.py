@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from holdspace.core.http import StaffRequest
+from holdspace.core.pdf import pdf_response
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read, audit_read_throttled
 from holdspace.people.models import Role
@@ -235,6 +236,44 @@ def monitor(request: StaffRequest, code: str, pk: int) -> HttpResponse:
         return HttpResponseNotAllowed(["GET"])
     audit_read(Actor.from_request(request), "session.view", client=session.client, target=session)
     return render(request, "sessions/monitor.html", _monitor_context(request, session))
+
+
+def summary_pdf(request: StaffRequest, code: str, pk: int) -> HttpResponse:
+    """The session summary as a PDF, for the care team and the medical lead's file."""
+    if not policies.can_read_summary(request.membership):
+        raise PermissionDenied
+    session = selectors.session_for_user(request.membership, code, pk)  # 404 before 405
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    audit_read(
+        Actor.from_request(request),
+        "session.summary_pdf.view",
+        client=session.client,
+        target=session,
+    )
+    selectors.session_loaded(session)
+    settings = selectors.settings_read(session.clinic_id)
+    context = {
+        "session": session,
+        "team": list(session.team.all()),
+        "doses": list(session.doses.all()),
+        "readings": selectors.readings_in_order(session),
+        "chart": charts.vitals_chart(session, settings),
+        "alerts": [
+            (alert, [reason_label(r) for r in alert.reasons])
+            for alert in sorted(session.alerts.all(), key=lambda a: (a.raised_at, a.pk))
+        ],
+        "adverse_events": list(session.adverse_events.all()),
+        "discharge_rows": [
+            (_(c.label), bool(session.discharge.get(c.key)))
+            for c in session_rules().discharge.criteria
+        ],
+        "signatures": list(session.signatures.all()),
+        "overrides": list(session.overrides.all()),
+        "printed_at": timezone.now(),
+    }
+    filename = f"session-{session.client.code}-{session.pk}.pdf"
+    return pdf_response("sessions/summary_pdf.html", context, request, filename)
 
 
 class _Rendered:
