@@ -13,10 +13,11 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from holdspace.people import selectors as people_selectors
-from holdspace.people.models import Membership, Role
+from holdspace.people.models import Clinic, Membership, Role, User
 
 from . import blinding, policies
 from .models import (
+    Arm,
     Assessment,
     DataQuery,
     Deviation,
@@ -25,6 +26,7 @@ from .models import (
     Guesser,
     QueryStatus,
     Severity,
+    Site,
     Study,
     TreatmentGuess,
 )
@@ -326,3 +328,42 @@ def allocation_list_sizes(membership: Membership | None, study: Study) -> list[d
 
 def any_randomised(study: Study) -> bool:
     return study.enrolments.filter(slot__isnull=False).exists()
+
+
+# Small reads the study pages need, each scoped to the study (the views query no model).
+
+
+def study_raters(study: Study) -> list[Membership]:
+    """The active blinded raters of the study's sites (a central rater may rate every site)."""
+    return list(
+        Membership.objects.filter(
+            role=Role.BLINDED_RATER, is_active=True, clinic__study_sites__study=study
+        ).select_related("user")
+    )
+
+
+def study_rater_user(study: Study, user_id: int) -> User:
+    """One of the study's raters (404 for anyone else)."""
+    for membership in study_raters(study):
+        if membership.user_id == int(user_id):
+            return membership.user
+    raise Http404("No such rater in this study.")
+
+
+def study_arm(study: Study, arm_id: int) -> Arm:
+    arm = Arm.objects.filter(pk=arm_id, study=study).first()
+    if arm is None:
+        raise Http404("No such arm in this study.")
+    return arm
+
+
+def study_site(study: Study, site_id: int) -> Site:
+    site = Site.objects.filter(pk=site_id, study=study).first()
+    if site is None:
+        raise Http404("No such site in this study.")
+    return site
+
+
+def clinics_by_id(clinic_ids: Iterable[int]) -> list[Clinic]:
+    """Clinics by id, by name (the caller has limited the ids with policies.site_clinic_ids)."""
+    return list(Clinic.objects.filter(pk__in=list(clinic_ids)).order_by("name"))

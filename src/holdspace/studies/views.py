@@ -15,10 +15,10 @@ from holdspace.core.http import StaffRequest
 from holdspace.measures import library
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
-from holdspace.people.models import Clinic, Membership, Role, User
+from holdspace.people.models import Role
 
 from . import forms, policies, regulatory_reports, selectors, services
-from .models import Arm, QueryStatus, Site
+from .models import QueryStatus
 
 
 def _actor(request: StaffRequest) -> Actor:
@@ -73,10 +73,7 @@ def _detail_context(request: StaffRequest, study: Any, **extra: Any) -> dict[str
 def _raters(study: Any) -> list[tuple[int, str]]:
     """The blinded raters of the study's sites (a central rater may rate every site)."""
     return [
-        (m.user_id, m.user.get_full_name() or m.user.email)
-        for m in Membership.objects.filter(
-            role=Role.BLINDED_RATER, is_active=True, clinic__study_sites__study=study
-        ).select_related("user")
+        (m.user_id, m.user.get_full_name() or m.user.email) for m in selectors.study_raters(study)
     ]
 
 
@@ -201,7 +198,7 @@ def assessment_schedule(request: StaffRequest, pk: int) -> HttpResponse:
             enrolment=enrolment,
             timepoint=data["timepoint"],
             due_on=data["due_on"],
-            rater=User.objects.get(pk=data["rater"]),
+            rater=selectors.study_rater_user(study, data["rater"]),
         )
     except ValidationError as error:
         return _refused(request, study, error, assessment_form=form)
@@ -247,7 +244,7 @@ def guess(request: StaffRequest, pk: int) -> HttpResponse:
         )
     data = form.cleaned_data
     enrolment = selectors.enrolment_for_user(request.membership, study, data["client_code"])
-    arm = Arm.objects.get(pk=data["arm"]) if data["arm"] else None
+    arm = selectors.study_arm(study, data["arm"]) if data["arm"] else None
     try:
         services.guess_record(
             by=_actor(request),
@@ -285,7 +282,7 @@ def deviation(request: StaffRequest, pk: int) -> HttpResponse:
         services.deviation_report(
             by=_actor(request),
             study=study,
-            site=Site.objects.get(pk=data["site"], study=study),
+            site=selectors.study_site(study, data["site"]),
             severity=data["severity"],
             description=data["description"],
             action=data["action"],
@@ -497,7 +494,7 @@ def _study_form(request: StaffRequest, data: Any = None) -> forms.StudyForm:
         for key, template in courses_selectors.templates_available(membership).items()
     ]
     others = policies.site_clinic_ids(membership) - {membership.clinic_id}
-    sites = [(c.pk, c.name) for c in Clinic.objects.filter(pk__in=others).order_by("name")]
+    sites = [(c.pk, c.name) for c in selectors.clinics_by_id(others)]
     return forms.StudyForm(data, templates=templates, sites=sites)
 
 
@@ -519,7 +516,7 @@ def study_new(request: StaffRequest) -> HttpResponse:
                 title=data["title"],
                 protocol_template=data["protocol_template"],
                 arms=data["arms"],
-                sites=list(Clinic.objects.filter(pk__in=[int(pk) for pk in data["sites"]])),
+                sites=selectors.clinics_by_id(int(pk) for pk in data["sites"]),
                 strata=data["strata"],
             )
         except ValidationError as error:
