@@ -100,8 +100,7 @@ def test_flow_is_in_the_summary_api_and_page(clinics, lead, team):
 
 
 def test_phase3_course_schedules_6_and_12_month_follow_ups(clinics, lead, team):
-    import datetime as dt
-
+    from holdspace.core.dates import months_after
     from holdspace.courses.models import VisitKind
 
     sign(lead, clinics.client)
@@ -112,8 +111,9 @@ def test_phase3_course_schedules_6_and_12_month_follow_ups(clinics, lead, team):
             "timepoint", "due_on"
         )
     )
-    assert due["follow_up_6m"] == last.starts_at.date() + dt.timedelta(days=183)
-    assert due["follow_up_12m"] == last.starts_at.date() + dt.timedelta(days=365)
+    # Calendar months (core.dates.months_after), the same day of the month or its last day.
+    assert due["follow_up_6m"] == months_after(last.starts_at.date(), 6)
+    assert due["follow_up_12m"] == months_after(last.starts_at.date(), 12)
 
 
 def test_adverse_events_per_group_count_pleasant_abuse_and_serious(clinics, lead, researcher, team):

@@ -13,6 +13,8 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from holdspace.core.dates import months_after
+
 from .hours import OpeningHours
 from .models import VisitKind
 from .phrases import Phrase
@@ -266,10 +268,11 @@ def measure_due_dates(
                     day = s.starts_at.date() - dt.timedelta(days=1)
                     due.append((measure.instrument, day, f"before_medicine_session_{s.number}"))
             elif point in FOLLOW_UPS and sessions:
-                # Durability: months after the last medicine session (FDA CRL 2024 asked for
-                # data beyond 18 weeks); months are counted as 30.4375 days.
+                # Durability: calendar months after the last medicine session (FDA CRL 2024
+                # asked for data beyond 18 weeks). Studies re-date these to the last session
+                # actually held, by the same arithmetic (studies/follow_up.py).
                 months, name = FOLLOW_UPS[point]
-                day = sessions[-1].starts_at.date() + dt.timedelta(days=round(months * 30.4375))
+                day = months_after(sessions[-1].starts_at.date(), months)
                 due.append((measure.instrument, day, name))
             elif point == "day_after_each_medicine_session":
                 for s in sessions:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core import signing
@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from holdspace.audit.models import Channel
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_write
 from holdspace.people.models import Client
@@ -47,11 +48,18 @@ SOURCES = frozenset({"measures", "check-in", "session", "courses", "integration"
 def _audit(
     by: Actor | None, action: str, *, client: Client, target: Any, fields: list[str]
 ) -> None:
-    # `by` is None for a client answering through a one-time link: no account acts.
+    # `by` is None for a client answering through a one-time link: no account acts. An
+    # operator's job on the command line has no account either, and says so.
+    if by is not None and by.user is None and by.channel == Channel.CLI:
+        label = "command line job"
+    elif by is None or by.user is None:
+        label = "client (one-time link)"
+    else:
+        label = ""
     audit_write(
         by or Actor(user=None, membership=None),
         action,
-        actor_label="" if by is not None and by.user is not None else "client (one-time link)",
+        actor_label=label,
         target=target,
         client=client,
         fields=fields,
@@ -637,3 +645,60 @@ def instrument_import_fhir(
             by, "measures.instrument.import", target=row, fields=["code", "version", "body"]
         )
     return row
+
+
+def assignments_follow_up(
+    *,
+    by: Actor,
+    client: Client,
+    timepoint: str,
+    due_on: dt.date,
+    instruments: Sequence[str],
+) -> tuple[int, int]:
+    """Make sure the client is asked for each instrument at a long-term follow-up `timepoint`
+    due on `due_on`: a missing assignment is made, an open one at that timepoint (whatever its
+    instrument, e.g. one a protocol template planned) is moved to the day. Completed and
+    cancelled ones stay. Idempotent: a second run changes nothing. Returns (made, moved).
+
+    The operator's scheduled job (`holdspace studies follow-ups`, command line, no membership)
+    may call it for any client; anyone else needs the right to write measures for the client."""
+    if not (by.channel == Channel.CLI and by.membership is None):
+        _require_write(by, client)
+    made = moved = 0
+    with transaction.atomic():
+        existing = list(Assignment.objects.filter(client=client, timepoint=timepoint))
+        have = {a.instrument_code for a in existing}
+        for code in instruments:
+            definition = library.definition_for(client.clinic_id, code)
+            if definition.code in have or not definition.usable:
+                continue  # asked already, or not usable at this clinic (left out, not invented)
+            assignment = Assignment.objects.create(
+                client=client,
+                instrument_code=definition.code,
+                due_on=due_on,
+                timepoint=timepoint,
+                assigned_by=by.membership,
+            )
+            _audit(
+                by,
+                "measures.assignment.create",
+                client=client,
+                target=assignment,
+                fields=["instrument_code", "due_on", "timepoint"],
+            )
+            made += 1
+        for assignment in existing:
+            if assignment.state in (AssignmentState.DUE, AssignmentState.IN_PROGRESS) and (
+                assignment.due_on != due_on
+            ):
+                assignment.due_on = due_on
+                assignment.save(update_fields=["due_on"])
+                _audit(
+                    by,
+                    "measures.assignment.reschedule",
+                    client=client,
+                    target=assignment,
+                    fields=["due_on"],
+                )
+                moved += 1
+    return made, moved

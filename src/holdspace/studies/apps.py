@@ -23,6 +23,16 @@ class StudiesConfig(AppConfig):
         register_today_panel(
             TodayPanel("assessments", 5, "studies/_today_rater.html", today.rater_panel)
         )
+        register_today_panel(
+            TodayPanel(
+                "study_invitations", 44, "studies/_today_invitations.html", today.invitations_panel
+            )
+        )
+        register_today_panel(
+            TodayPanel(
+                "study_follow_ups", 46, "studies/_today_follow_ups.html", today.follow_ups_panel
+            )
+        )
         studies_hooks.register(
             arms=selectors.arms_for_outcomes, excluded=selectors.excluded_for_outcomes
         )

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from .models import Guesser, Severity
+from .models import Guesser, Severity, StudyRole
 
 CODE = {"max_length": 12, "min_length": 3}
 
@@ -243,3 +243,42 @@ class UploadForm(forms.Form):
             return str(upload.read().decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
+
+
+# --- the study team and its sites (team.py) ------------------------------------------------
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Study role"), choices=StudyRole.choices)
+    reason = forms.CharField(
+        label=_("Reason (kept with the change)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm_unblinding = forms.BooleanField(
+        label=_("I unblind this blinded rater on purpose; they will not rate blind again."),
+        required=False,
+    )
+
+
+class MemberAddForm(MemberRoleForm):
+    person = forms.TypedChoiceField(label=_("Person (your clinic's staff)"), coerce=int)
+
+    field_order = ["person", "role", "reason", "confirm_unblinding"]
+
+    def __init__(self, *args: Any, people: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = people  # type: ignore[attr-defined]
+
+
+class MemberRemoveForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+
+
+class InviteForm(forms.Form):
+    clinic = forms.SlugField(
+        label=_("Clinic's short name"),
+        max_length=50,
+        help_text=_("The short name the other clinic gave you (as in its address)."),
+    )

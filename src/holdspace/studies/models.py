@@ -274,3 +274,67 @@ class DataQuery(models.Model):
 
     def __str__(self) -> str:
         return f"query on {self.item} ({self.status})"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class SiteInvitation(models.Model):
+    """The sponsoring clinic's medical lead asks another clinic to run the study as a site. The
+    site exists only once that clinic's own medical lead accepts; nothing of either clinic's
+    clients is shared by the invitation itself."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="invitations")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="study_invitations")
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=InvitationStatus.choices,
+        default=InvitationStatus.PENDING,
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    invited_at = models.DateTimeField(auto_now_add=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ("-invited_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "clinic"],
+                condition=models.Q(status="pending"),
+                name="one_pending_invitation_per_clinic",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study} invites {self.clinic} ({self.status})"
+
+
+class StudyRoleChange(models.Model):
+    """The study team's history: who gave, changed or took away whose study role, and why.
+    Never changed. A blinded rater made unblinded is recorded here with its reason (the audit
+    log names the change but keeps no free text)."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="role_changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    old_role = models.CharField(max_length=20, choices=StudyRole.choices, blank=True)
+    new_role = models.CharField(max_length=20, choices=StudyRole.choices, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.old_role or '-'} -> {self.new_role or '-'} ({self.study})"

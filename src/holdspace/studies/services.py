@@ -39,10 +39,10 @@ from .models import (
     Severity,
     Site,
     Study,
-    StudyMember,
     TreatmentGuess,
     Unblinding,
 )
+from .team import study_member_add as study_member_add  # the team's writes live in team.py
 
 
 def study_create(
@@ -207,18 +207,6 @@ def _upload_problem(error: allocation.UploadError, arm_keys: list[str]) -> str:
     }
 
 
-def study_member_add(*, by: Actor, study: Study, user: User, role: str) -> StudyMember:
-    membership = by.membership
-    if membership is None or membership.role != Role.MEDICAL_LEAD:
-        raise PermissionDenied(_("Only a medical lead may give study roles."))
-    if membership.clinic_id != study.sponsor_clinic_id:
-        raise PermissionDenied(_("Only the sponsoring clinic gives study roles."))
-    with transaction.atomic():
-        member, _created = StudyMember.objects.get_or_create(study=study, user=user, role=role)
-        audit_write(by, "studies.member.add", target=member, fields=["user", "role"])
-    return member
-
-
 def enrol(*, by: Actor, study: Study, client: Client, stratum: str) -> Enrolment:
     require(by, policies.can_enrol, study, client, message=_("You may not enrol this client."))
     if stratum not in study.strata:
@@ -299,6 +287,9 @@ def assessment_schedule(
     require(by, policies.can_randomise, enrolment, message=_("You may not schedule here."))
     if not rater.memberships.filter(is_active=True, role=Role.BLINDED_RATER).exists():
         raise ValidationError({"rater": [_("Choose a blinded rater.")]})
+    if enrolment.client.care_team.filter(membership__user=rater).exists():
+        # Rater independence (steering notes, outcomes.md F5): the rater never treats the client.
+        raise ValidationError({"rater": [_("This rater is on the client's care team.")]})
     with transaction.atomic():
         row = Assessment.objects.create(
             enrolment=enrolment, timepoint=timepoint, due_on=due_on, rater=rater

@@ -35,3 +35,20 @@ def rater_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] 
         rater_id=membership.user_id, done_at__isnull=True, due_on__lte=timezone.localdate()
     ).count()
     return {"due": due}
+
+
+def invitations_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
+    """Invitations to run a study, for the invited clinic's medical lead to answer."""
+    from .team import invitations_received
+
+    invitations = list(invitations_received(membership))
+    return {"invitations": invitations} if invitations else None
+
+
+def follow_ups_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
+    """Study follow-ups (6 and 12 months) of the site's clients, overdue or due soon."""
+    from .follow_up import coming_up
+
+    today = timezone.localdate()
+    rows = coming_up(membership, today=today)
+    return {"rows": rows, "today": today} if rows else None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_team
 
 app_name = "studies"
 
@@ -27,4 +27,23 @@ urlpatterns = [
     path("<int:pk>/queries/<int:query_pk>/close/", views.query_close, name="query_close"),
     path("<int:pk>/blinding/", views.blinding_report, name="blinding"),
     path("<int:pk>/reports/", views.reports, name="reports"),
+    # the study team and its sites (views_team.py)
+    path("<int:pk>/team/", views_team.team_page, name="team"),
+    path("<int:pk>/team/add/", views_team.member_add, name="member_add"),
+    path("<int:pk>/team/<int:member_pk>/change/", views_team.member_change, name="member_change"),
+    path("<int:pk>/team/<int:member_pk>/remove/", views_team.member_remove, name="member_remove"),
+    path("<int:pk>/sites/invite/", views_team.site_invite, name="site_invite"),
+    path(
+        "invitations/<int:invitation_pk>/accept/",
+        views_team.invitation_answer,
+        {"answer": "accept"},
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<int:invitation_pk>/decline/",
+        views_team.invitation_answer,
+        {"answer": "decline"},
+        name="invitation_decline",
+    ),
+    path("<int:pk>/follow-ups/", views_team.follow_ups_schedule, name="follow_ups"),
 ]

@@ -17,7 +17,7 @@ from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
 from holdspace.people.models import Role
 
-from . import forms, policies, regulatory_reports, selectors, services
+from . import follow_up, forms, policies, regulatory_reports, selectors, services, team
 from .models import QueryStatus
 
 
@@ -35,7 +35,11 @@ def home(request: StaffRequest) -> HttpResponse:
         membership.role not in policies.SITE_VIEW_ROLES and not studies.exists()
     ):
         raise PermissionDenied(_("Studies are for site staff and study members."))
-    context = {"studies": studies, "can_create": policies.can_create_study(membership)}
+    context = {
+        "studies": studies,
+        "can_create": policies.can_create_study(membership),
+        "invitations": team.invitations_received(membership),
+    }
     return render(request, "studies/home.html", context)
 
 
@@ -49,6 +53,9 @@ def _detail_context(request: StaffRequest, study: Any, **extra: Any) -> dict[str
         "summary": selectors.study_summary(membership, study),
         "rows": rows,
         "can_reports": policies.can_view_reports(membership, study),
+        "retention": follow_up.retention(membership, study)
+        if policies.can_view_reports(membership, study)
+        else None,
         "can_deviation": policies.can_report_deviation(membership, study),
         "can_set_up": policies.can_set_up(membership, study),
         "can_enrol": membership is not None
