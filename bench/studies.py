@@ -3,7 +3,9 @@
 Builds the demo without its outcomes cohort in a throw-away SQLite file (unless DATABASE_URL is
 set: then it must be a throw-away database), and prints the time the demo study (12 clients,
 10 randomised, ratings, guesses, a deviation, two queries) adds to it, then the time and number
-of queries of the study page, the blinding report and the rater's list.
+of queries of the study page, the blinding report and the rater's list; then the follow-up
+job (twice: the second run must change nothing), the lead's study page with its retention table,
+the team page and the coordinator's Today page.
 Run `.venv/bin/python bench/studies.py`.
 """
 
@@ -58,10 +60,24 @@ def main() -> None:
     print(f"demo without cohort: {total:.1f} s, of which the demo study {sum(spent):.2f} s")
 
     study = Study.objects.get()
+    from holdspace.people.actors import Actor
+    from holdspace.studies.follow_up import follow_ups_schedule
+
+    for run in ("first", "second (idempotent)"):
+        started = time.perf_counter()
+        done = follow_ups_schedule(by=Actor.command_line())
+        elapsed = time.perf_counter() - started
+        print(
+            f"follow-up job, {run} run: {elapsed * 1000:.0f} ms, {done.clients} clients with a "
+            f"last session, {done.made} asked, {done.moved} moved"
+        )
     for email, url in (
         ("coordinator@north.demo", f"/studies/{study.pk}/"),
         ("researcher@north.demo", f"/studies/{study.pk}/blinding/"),
         ("rater@north.demo", "/studies/rater/"),
+        ("lead@north.demo", f"/studies/{study.pk}/"),  # with the retention table
+        ("lead@north.demo", f"/studies/{study.pk}/team/"),
+        ("coordinator@north.demo", "/today/"),  # with the study follow-ups panel
     ):
         member = Membership.objects.get(user__email=email)
         browser = _signed_in(HttpClient(), member.user)

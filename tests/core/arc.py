@@ -109,8 +109,31 @@ def build_arc() -> Arc:
         "name": "Patient.ndjson",
         # The demo study (two arms, two sites) that the lead's clinic sponsors.
         "study_id": apps.get_model("studies", "Study").objects.get(sponsor_clinic=clinic).pk,
+        # One of its team (the study team page), and an invitation to the clinic to run another.
+        "member_pk": apps.get_model("studies", "StudyMember")
+        .objects.filter(study__sponsor_clinic=clinic)
+        .first()
+        .pk,
+        "invitation_pk": _invitation_to(clinic, staff["south_lead"]).pk,
     }
     return Arc(clinic=clinic, client=client, staff=staff, ids=ids)
+
+
+def _invitation_to(clinic: Clinic, other_lead: Membership) -> Any:
+    """A study sponsored by another clinic that invites this one to be a site (pending)."""
+    from holdspace.people.actors import Actor
+    from holdspace.studies import services, team
+
+    by = Actor.command_line(other_lead)
+    study = services.study_create(
+        by=by,
+        code="invited-study",
+        title="A study another clinic invites this one to",
+        arms=[("a", "A", 1), ("b", "B", 1)],
+        sites=[],
+        strata=["all"],
+    )
+    return team.site_invite(by=by, study=study, clinic_slug=clinic.slug)
 
 
 def _bulk_export(lead: Membership) -> Any:

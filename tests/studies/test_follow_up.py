@@ -40,6 +40,7 @@ JOB = Actor.command_line()  # the operator's daily job: command line, no members
         (dt.date(2026, 1, 15), 12, dt.date(2027, 1, 15)),
     ],
 )
+@pytest.mark.requirement("REQ-STU-103")
 def test_months_after_counts_calendar_months_and_stops_at_the_months_end(day, months, expected):
     assert months_after(day, months) == expected
 
@@ -123,6 +124,7 @@ def _due(client) -> dict[str, dt.date]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-103")
 def test_follow_ups_are_due_from_the_last_session_held_idempotent_and_moved_by_a_later_one(
     enrolled, clinics, therapist
 ):
@@ -165,6 +167,7 @@ def test_follow_ups_are_due_from_the_last_session_held_idempotent_and_moved_by_a
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-103")
 def test_withdrawn_clients_and_clients_without_a_session_get_no_follow_up(
     enrolled, clinics, therapist
 ):
@@ -177,6 +180,7 @@ def test_withdrawn_clients_and_clients_without_a_session_get_no_follow_up(
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-103")
 def test_reminders_go_once_per_window_and_the_coordinator_sees_them_on_today(
     enrolled, clinics, therapist, coordinator, lead, mailoutbox
 ):

@@ -53,6 +53,7 @@ def _invite(lead, study, slug):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-101")
 def test_an_invited_clinic_becomes_a_site_only_when_its_lead_accepts(
     study, clinics, lead, outsider, east_lead
 ):
@@ -85,6 +86,7 @@ def test_an_invited_clinic_becomes_a_site_only_when_its_lead_accepts(
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-101")
 def test_a_declined_invitation_makes_no_site(study, clinics, lead, outsider):
     _invite(lead, study, "south")
     invitation = SiteInvitation.objects.get(study=study)
@@ -97,6 +99,7 @@ def test_a_declined_invitation_makes_no_site(study, clinics, lead, outsider):
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-101")
 def test_inviting_is_refused_by_field_and_by_role(study, clinics, lead, coordinator, east_lead):
     for slug, reason in (
         ("nowhere", b"No clinic has this short name."),
@@ -116,6 +119,7 @@ def test_inviting_is_refused_by_field_and_by_role(study, clinics, lead, coordina
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-101")
 def test_the_study_level_researcher_sees_every_sites_enrolled_clients_by_code_only(
     study, clinics, lead, outsider, researcher
 ):
@@ -177,6 +181,7 @@ def test_the_team_page_lists_members_with_role_and_site_for_the_leads_only(
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-101")
 def test_a_lead_chooses_only_among_their_own_clinics_staff(
     study, clinics, lead, outsider, researcher
 ):
@@ -216,6 +221,7 @@ def test_a_lead_chooses_only_among_their_own_clinics_staff(
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-102")
 def test_a_blinded_rater_must_not_treat_an_enrolled_client_or_have_seen_allocations(
     study, clinics, lead, therapist, coordinator
 ):
@@ -236,6 +242,7 @@ def test_a_blinded_rater_must_not_treat_an_enrolled_client_or_have_seen_allocati
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-102")
 def test_a_blinded_rater_is_unblinded_only_by_an_explicit_recorded_decision(
     study, clinics, lead, therapist_off_team
 ):
@@ -276,6 +283,7 @@ def test_a_blinded_rater_is_unblinded_only_by_an_explicit_recorded_decision(
 
 
 @pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-102")
 def test_a_clinic_blinded_rater_cannot_be_made_unblinded_and_must_not_rate_their_own_client(
     study, clinics, lead, coordinator, therapist
 ):
