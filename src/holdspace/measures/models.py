@@ -71,6 +71,9 @@ TIMEPOINTS = {
     "baseline": _("Baseline"),
     "end": _("End of the course"),
     "monthly": _("Monthly"),
+    # Long-term follow-ups after the last medicine session (courses.schedule, studies).
+    "follow_up_6m": _("6-month follow-up"),
+    "follow_up_12m": _("12-month follow-up"),
 }
 
 
