@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -27,7 +27,8 @@ def _actor(request: StaffRequest) -> Actor:
 def _team_study(request: StaffRequest, pk: int) -> Study:
     """404 outside the study; 403 for a role of a site that does not keep the team."""
     study = selectors.study_for_user(request.membership, pk)
-    team.team_rows(request.membership, study)  # raises PermissionDenied for other roles
+    if not team.can_see_team(request.membership, study):
+        raise PermissionDenied(_("The study team is kept by the medical leads of its sites."))
     return study
 
 
