@@ -8,13 +8,15 @@ class StudiesConfig(AppConfig):
 
     def ready(self) -> None:
         from holdspace.core.extensions import (
+            ClientPanel,
             TodayPanel,
+            register_client_panel,
             register_demo_extension,
             register_today_panel,
         )
         from holdspace.outcomes import studies_hooks
 
-        from . import demo, selectors, today
+        from . import demo, fidelity_views, selectors, today
 
         register_demo_extension(50, demo.demo_study)
         register_today_panel(
@@ -22,6 +24,11 @@ class StudiesConfig(AppConfig):
         )
         register_today_panel(
             TodayPanel("assessments", 5, "studies/_today_rater.html", today.rater_panel)
+        )
+        register_client_panel(
+            ClientPanel(
+                "oregon_303", 90, "studies/_oregon_panel.html", fidelity_views.opt_out_panel
+            )
         )
         studies_hooks.register(
             arms=selectors.arms_for_outcomes, excluded=selectors.excluded_for_outcomes

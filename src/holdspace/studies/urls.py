@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import fidelity_views, views
 
 app_name = "studies"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("new/", views.study_new, name="new"),
     path("rater/", views.rater, name="rater"),
     path("reports/tga/", views.tga_report, name="tga"),
+    path("reports/oregon/", fidelity_views.oregon_report, name="oregon"),
+    path("oregon-303/<str:code>/", fidelity_views.oregon_opt_out, name="oregon_opt_out"),
     path("rater/<int:pk>/", views.rater_assessment, name="rater_assessment"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/setup/", views.setup, name="setup"),
@@ -27,4 +29,12 @@ urlpatterns = [
     path("<int:pk>/queries/<int:query_pk>/close/", views.query_close, name="query_close"),
     path("<int:pk>/blinding/", views.blinding_report, name="blinding"),
     path("<int:pk>/reports/", views.reports, name="reports"),
+    path("<int:pk>/fidelity/", fidelity_views.fidelity_report, name="fidelity"),
+    path("<int:pk>/fidelity/setup/", fidelity_views.fidelity_setup, name="fidelity_setup"),
+    path("<int:pk>/fidelity/rate/", fidelity_views.fidelity_rate, name="fidelity_rate"),
+    path(
+        "<int:pk>/fidelity/rate/<int:session_pk>/",
+        fidelity_views.fidelity_rate_session,
+        name="fidelity_rate_session",
+    ),
 ]
