@@ -90,6 +90,7 @@ def _cells(rows):  # type: ignore[no-untyped-def]
     return {str(label): cell.shown for label, cell in rows}
 
 
+@pytest.mark.requirement("REQ-PRV-005")
 @pytest.mark.django_db
 def test_the_quarter_counted_by_hand(quarter_data, lead):
     report = oregon.oregon_quarter(lead, year=2026, number=1)
@@ -135,13 +136,17 @@ def test_a_quarter_with_nothing_shows_zeros(clinics, lead):
 
 
 @pytest.mark.django_db
-def test_the_page_and_csv_are_the_medical_leads_and_audited(quarter_data, lead, researcher, coordinator):
+def test_the_page_and_csv_are_the_medical_leads_and_audited(
+    quarter_data, lead, researcher, coordinator
+):
     browser = signed_in(lead)
     page = browser.get("/studies/reports/oregon/", {"year": "2026", "quarter": "1"})
     assert page.status_code == 200
     text = page.content.decode()
     assert "Unverified" in text and "not recorded" in text
-    csv_page = browser.get("/studies/reports/oregon/", {"year": "2026", "quarter": "1", "format": "csv"})
+    csv_page = browser.get(
+        "/studies/reports/oregon/", {"year": "2026", "quarter": "1", "format": "csv"}
+    )
     assert csv_page["Content-Type"].startswith("text/csv")
     assert "oregon-303-2026-q1.csv" in csv_page["Content-Disposition"]
     assert AuditEvent.objects.filter(action="studies.oregon_report.view").count() == 2
@@ -164,6 +169,7 @@ def test_the_clients_opt_out_is_recorded_and_refusals_change_nothing(clinics, th
     bad = browser.post(f"/studies/oregon-303/{code}/", {"opted_out": "perhaps"})
     assert bad.status_code == 422 and b"opted_out" in bad.content
     outsider = MembershipFactory(clinic=clinics.south, role=Role.MEDICAL_LEAD)
-    assert signed_in(outsider).post(f"/studies/oregon-303/{code}/", {"opted_out": "no"}).status_code == 404
+    refused = signed_in(outsider).post(f"/studies/oregon-303/{code}/", {"opted_out": "no"})
+    assert refused.status_code == 404
     assert Oregon303OptOut.objects.get(client=clinics.client).opted_out is True
     assert AuditEvent.objects.filter(action="studies.oregon_303.opt_out").count() == 1
