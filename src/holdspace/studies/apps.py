@@ -16,9 +16,10 @@ class StudiesConfig(AppConfig):
         )
         from holdspace.outcomes import studies_hooks
 
-        from . import demo, fidelity_views, selectors, today
+        from . import demo, fidelity_demo, fidelity_views, selectors, today
 
         register_demo_extension(50, demo.demo_study)
+        register_demo_extension(55, fidelity_demo.demo_fidelity)
         register_today_panel(
             TodayPanel("deviations", 45, "studies/_today_deviations.html", today.deviations_panel)
         )

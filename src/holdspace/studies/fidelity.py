@@ -17,8 +17,12 @@ import statistics
 from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import yaml
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -34,9 +38,18 @@ from . import policies
 from .fidelity_models import FidelityChecklist, FidelityRating, FidelitySource
 from .models import Enrolment, Study, StudyRole
 
+DATA_FILE = Path(settings.DATA_DIR) / "studies" / "fidelity.yaml"
 MAX_ITEMS = 30
 MAX_LABEL = 160
 SCALE_BOUNDS = (0, 10)  # the lowest and highest point any site-defined scale may use
+
+
+@cache
+def searched_sources() -> list[dict[str, Any]]:
+    """The sources searched for a published checklist (data/studies/fidelity.yaml): shown on
+    the set-up page, so a lead sees why the checklist is their own."""
+    loaded: dict[str, Any] = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+    return list(loaded["sources"])
 
 
 # --- policy --------------------------------------------------------------------------------

@@ -190,7 +190,12 @@ def fidelity_setup(request: StaffRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "studies/fidelity_setup.html",
-            {"study": study, "form": ChecklistForm(initial=initial), "checklist": checklist},
+            {
+                "study": study,
+                "form": ChecklistForm(initial=initial),
+                "checklist": checklist,
+                "sources": fidelity.searched_sources(),
+            },
         )
     if request.method != "POST":
         return HttpResponse(status=405)
@@ -211,7 +216,12 @@ def fidelity_setup(request: StaffRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Fidelity checklist saved."))
             return redirect("studies:fidelity", pk=study.pk)
-    context = {"study": study, "form": form, "checklist": checklist}
+    context = {
+        "study": study,
+        "form": form,
+        "checklist": checklist,
+        "sources": fidelity.searched_sources(),
+    }
     return render(request, "studies/fidelity_setup.html", context, status=422)
 
 
