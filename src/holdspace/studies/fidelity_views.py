@@ -320,7 +320,7 @@ def oregon_opt_out(request: StaffRequest, code: str) -> HttpResponse:
     form = OptOutForm(request.POST)
     if not form.is_valid():
         return HttpResponse(
-            _("opted_out: %(reason)s") % {"reason": " ".join(map(str, form.errors["opted_out"]))},
+            "opted_out: " + " ".join(map(str, form.errors["opted_out"])),
             status=422,
         )
     oregon.opt_out_set(by=_actor(request), client=client, opted_out=form.cleaned_data["opted_out"])

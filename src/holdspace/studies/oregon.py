@@ -28,7 +28,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_write
@@ -90,25 +90,25 @@ def _count(n: int) -> Cell:
 
 # The page's words for the data file's keys (the file keeps the statute's wording).
 LABELS = {
-    "clients_served": _lazy("Clients served"),
-    "individual_sessions": _lazy("Individual administration sessions"),
-    "group_sessions": _lazy("Group administration sessions"),
-    "denied": _lazy("Individuals denied services"),
-    "adverse_behavioural": _lazy("Adverse behavioural reactions (number and severity)"),
-    "adverse_medical": _lazy("Adverse medical reactions (number and severity)"),
-    "sessions_per_client": _lazy("Average number of administration sessions per client"),
-    "clients_per_group_session": _lazy("Average number of clients per group session"),
-    "age": _lazy("Age"),
-    "race": _lazy("Race"),
-    "ethnicity": _lazy("Ethnicity"),
-    "languages": _lazy("Preferred spoken and written languages"),
-    "disability": _lazy("Disability status"),
-    "sexual_orientation": _lazy("Sexual orientation"),
-    "gender_identity": _lazy("Gender identity"),
-    "income": _lazy("Income"),
-    "county": _lazy("County of residence"),
-    "reasons": _lazy("Reasons for requesting services"),
-    "veteran": _lazy("Veteran status"),
+    "clients_served": gettext_lazy("Clients served"),
+    "individual_sessions": gettext_lazy("Individual administration sessions"),
+    "group_sessions": gettext_lazy("Group administration sessions"),
+    "denied": gettext_lazy("Individuals denied services"),
+    "adverse_behavioural": gettext_lazy("Adverse behavioural reactions (number and severity)"),
+    "adverse_medical": gettext_lazy("Adverse medical reactions (number and severity)"),
+    "sessions_per_client": gettext_lazy("Average number of administration sessions per client"),
+    "clients_per_group_session": gettext_lazy("Average number of clients per group session"),
+    "age": gettext_lazy("Age"),
+    "race": gettext_lazy("Race"),
+    "ethnicity": gettext_lazy("Ethnicity"),
+    "languages": gettext_lazy("Preferred spoken and written languages"),
+    "disability": gettext_lazy("Disability status"),
+    "sexual_orientation": gettext_lazy("Sexual orientation"),
+    "gender_identity": gettext_lazy("Gender identity"),
+    "income": gettext_lazy("Income"),
+    "county": gettext_lazy("County of residence"),
+    "reasons": gettext_lazy("Reasons for requesting services"),
+    "veteran": gettext_lazy("Veteran status"),
 }
 
 
