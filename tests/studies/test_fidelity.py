@@ -143,6 +143,9 @@ def test_a_blinded_rater_rates_without_seeing_an_arm_a_dose_or_the_report(trial,
     for path in ("", "setup/", "rate/", f"rate/{session.pk}/"):
         assert signed_in(outside).get(url + path).status_code == 404
     browser = signed_in(rater)
+    today = browser.get("/today/").content.decode()
+    assert f'href="{url}rate/"' in today and "1 session to rate." in today
+    assert b"session to rate" not in signed_in(outside).get("/today/").content
     assert browser.get(url)["Location"] == url + "rate/"  # the report is not theirs
     assert browser.get(url + "setup/").status_code == 403
     for path in ("rate/", f"rate/{session.pk}/"):

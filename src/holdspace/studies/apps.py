@@ -26,6 +26,11 @@ class StudiesConfig(AppConfig):
         register_today_panel(
             TodayPanel("assessments", 5, "studies/_today_rater.html", today.rater_panel)
         )
+        register_today_panel(
+            TodayPanel(
+                "fidelity", 6, "studies/_today_fidelity.html", fidelity_views.rater_today_panel
+            )
+        )
         register_client_panel(
             ClientPanel(
                 "oregon_303", 90, "studies/_oregon_panel.html", fidelity_views.opt_out_panel

@@ -206,6 +206,24 @@ def report(membership: Membership | None, study: Study) -> dict[str, Any]:
     return {"pairs": pairs, "checklist": checklist_of(study)}
 
 
+def rater_studies(membership: Membership | None) -> list[dict[str, Any]]:
+    """For a blinded rater's Today page: the studies they rate fidelity for, with the number
+    of sessions they have not rated yet."""
+    if membership is None or membership.role != Role.BLINDED_RATER:
+        return []
+    studies = Study.objects.filter(
+        members__user_id=membership.user_id, members__role=StudyRole.BLINDED_RATER
+    ).distinct()
+    rows = []
+    for study in studies:
+        sessions = rateable_sessions(membership, study)
+        done = FidelityRating.objects.filter(
+            study=study, rated_by_id=membership.user_id
+        ).values_list("session_id", flat=True)
+        rows.append({"study": study, "to_rate": sessions.exclude(pk__in=done).count()})
+    return rows
+
+
 # --- writes --------------------------------------------------------------------------------
 
 

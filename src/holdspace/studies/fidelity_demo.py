@@ -58,5 +58,5 @@ def demo_fidelity(context: DemoContext) -> None:
                 study=study,
                 session=session,
                 source="recording",
-                answers={str(i): rng.choice([2, 3, 3, 4, 4]) for i in range(1, 5)},
+                answers={str(i): rng.choice([1, 2, 2, 3, 3, 4, 4]) for i in range(1, 5)},
             )

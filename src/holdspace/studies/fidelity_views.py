@@ -336,3 +336,9 @@ def opt_out_panel(request: Any, client: Any) -> dict[str, Any] | None:
     opted_out = oregon.opted_out(client)
     form = OptOutForm(initial={"opted_out": "yes" if opted_out else "no"})
     return {"opted_out": opted_out, "form": form}
+
+
+def rater_today_panel(request: Any, membership: Any) -> dict[str, Any] | None:
+    """A fidelity rater's studies and the sessions left to rate, on their Today page."""
+    rows = fidelity.rater_studies(membership)
+    return {"rows": rows} if rows else None
