@@ -127,7 +127,8 @@ def rateable_sessions(membership: Membership | None, study: Study) -> QuerySet[M
     ]
     return (
         MedicineSession.objects.filter(pk__in=ids)
-        .select_related("client")
+        .select_related("client", "visit")
+        .prefetch_related("team__membership__user", "visit__therapists__user")
         .order_by("started_at", "pk")
     )
 
@@ -141,10 +142,11 @@ def session_for_rating(membership: Membership | None, study: Study, pk: int) -> 
 
 def therapists_of(session: MedicineSession) -> list[Membership]:
     """The therapists present (their sober attestations), else those planned on the visit."""
-    present = [t.membership for t in session.team.select_related("membership__user")]
+    # .all(): the list's prefetches (rateable_sessions) answer without a query per session.
+    present = [t.membership for t in session.team.all()]
     if present:
         return sorted(present, key=lambda m: m.pk)
-    return sorted(session.visit.therapists.select_related("user"), key=lambda m: m.pk)
+    return sorted(session.visit.therapists.all(), key=lambda m: m.pk)
 
 
 def _name(membership: Membership) -> str:

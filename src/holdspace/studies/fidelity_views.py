@@ -4,15 +4,19 @@ fidelity/oregon modules and the audit together."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from matplotlib.figure import Figure
 
@@ -97,6 +101,8 @@ class OptOutForm(forms.Form):
 
 # --- the chart -----------------------------------------------------------------------------
 
+CHART_VERSION = 1  # bump when the drawing changes
+
 
 def _figure(pairs: list[dict[str, Any]], checklist: Any) -> Figure | None:
     drawn = [p for p in pairs if any(pt["date"] for pt in p["points"])]
@@ -129,11 +135,22 @@ def _figure(pairs: list[dict[str, Any]], checklist: Any) -> Figure | None:
 
 
 def fidelity_svg(pairs: list[dict[str, Any]], checklist: Any) -> str:
+    """The chart as inline SVG, cached under a digest of what it draws (drawing is the slow
+    part of the page, as on the cohort page)."""
+    scale = (checklist.scale_min, checklist.scale_max) if checklist else None
+    inputs = json.dumps([CHART_VERSION, pairs, scale, get_language()], default=str, sort_keys=True)
+    key = "studies.fidelity.chart." + hashlib.sha256(inputs.encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        found = _draw(pairs, checklist)
+        cache.set(key, found, charts.CACHE_SECONDS)
+    return str(found)
+
+
+def _draw(pairs: list[dict[str, Any]], checklist: Any) -> str:
     fig = _figure(pairs, checklist)
     if fig is None:
         return ""
-    import io
-
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Title": _("Fidelity over time"), "Date": None})
     svg = buffer.getvalue()
