@@ -107,6 +107,11 @@ def checklist_of(study: Study) -> FidelityChecklist | None:
     return FidelityChecklist.objects.filter(study=study).first()
 
 
+def checklist_fixed(study: Study) -> bool:
+    """Once a session is rated against it, the checklist is not changed."""
+    return FidelityRating.objects.filter(study=study).exists()
+
+
 def rateable_sessions(membership: Membership | None, study: Study) -> QuerySet[MedicineSession]:
     """Started medicine sessions of the study's enrolled clients that this member may rate: the
     site's for its medical lead, every site's for a fidelity rater."""
@@ -262,7 +267,7 @@ def checklist_define(
         ]
     if len(scale_note) > 300:
         errors["scale_note"] = [_("At most 300 characters.")]
-    if FidelityRating.objects.filter(study=study).exists():
+    if checklist_fixed(study):
         errors["__all__"] = [_("Sessions have been rated against this checklist: it is fixed.")]
     if errors:
         raise ValidationError(errors)

@@ -212,6 +212,7 @@ def fidelity_setup(request: StaffRequest, pk: int) -> HttpResponse:
                 "form": ChecklistForm(initial=initial),
                 "checklist": checklist,
                 "sources": fidelity.searched_sources(),
+                "fixed": fidelity.checklist_fixed(study),
             },
         )
     if request.method != "POST":
@@ -238,6 +239,7 @@ def fidelity_setup(request: StaffRequest, pk: int) -> HttpResponse:
         "form": form,
         "checklist": checklist,
         "sources": fidelity.searched_sources(),
+        "fixed": fidelity.checklist_fixed(study),
     }
     return render(request, "studies/fidelity_setup.html", context, status=422)
 
