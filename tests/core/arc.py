@@ -90,6 +90,7 @@ def build_arc() -> Arc:
         "code": client.code,
         "client_code": client.code,
         "session_id": session.pk,
+        "session_pk": session.pk,  # the fidelity rating page of this session
         "course_id": course.pk,
         "visit_id": session.visit.pk,
         "note_id": note.pk,

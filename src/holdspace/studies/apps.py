@@ -8,15 +8,18 @@ class StudiesConfig(AppConfig):
 
     def ready(self) -> None:
         from holdspace.core.extensions import (
+            ClientPanel,
             TodayPanel,
+            register_client_panel,
             register_demo_extension,
             register_today_panel,
         )
         from holdspace.outcomes import studies_hooks
 
-        from . import demo, selectors, today
+        from . import demo, fidelity_demo, fidelity_views, selectors, today
 
         register_demo_extension(50, demo.demo_study)
+        register_demo_extension(55, fidelity_demo.demo_fidelity)
         register_today_panel(
             TodayPanel("deviations", 45, "studies/_today_deviations.html", today.deviations_panel)
         )
@@ -31,6 +34,16 @@ class StudiesConfig(AppConfig):
         register_today_panel(
             TodayPanel(
                 "study_follow_ups", 46, "studies/_today_follow_ups.html", today.follow_ups_panel
+            )
+        )
+        register_today_panel(
+            TodayPanel(
+                "fidelity", 6, "studies/_today_fidelity.html", fidelity_views.rater_today_panel
+            )
+        )
+        register_client_panel(
+            ClientPanel(
+                "oregon_303", 90, "studies/_oregon_panel.html", fidelity_views.opt_out_panel
             )
         )
         studies_hooks.register(

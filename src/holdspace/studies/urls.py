@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_team
+from . import fidelity_views, views, views_team
 
 app_name = "studies"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("new/", views.study_new, name="new"),
     path("rater/", views.rater, name="rater"),
     path("reports/tga/", views.tga_report, name="tga"),
+    path("reports/oregon/", fidelity_views.oregon_report, name="oregon"),
+    path("oregon-303/<str:code>/", fidelity_views.oregon_opt_out, name="oregon_opt_out"),
     path("rater/<int:pk>/", views.rater_assessment, name="rater_assessment"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/setup/", views.setup, name="setup"),
@@ -46,4 +48,12 @@ urlpatterns = [
         name="invitation_decline",
     ),
     path("<int:pk>/follow-ups/", views_team.follow_ups_schedule, name="follow_ups"),
+    path("<int:pk>/fidelity/", fidelity_views.fidelity_report, name="fidelity"),
+    path("<int:pk>/fidelity/setup/", fidelity_views.fidelity_setup, name="fidelity_setup"),
+    path("<int:pk>/fidelity/rate/", fidelity_views.fidelity_rate, name="fidelity_rate"),
+    path(
+        "<int:pk>/fidelity/rate/<int:session_pk>/",
+        fidelity_views.fidelity_rate_session,
+        name="fidelity_rate_session",
+    ),
 ]
