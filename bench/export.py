@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import os
+import pstats
 import sys
 import tempfile
 import time
@@ -39,6 +41,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--scale", choices=["small", "network"], default="small")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the rows a previous run loaded into this database (load only if empty)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print where the full export spends its time"
+    )
     args = parser.parse_args()
     clients = 50_000 if args.scale == "network" else args.clients
 
@@ -67,11 +77,13 @@ def main() -> None:
         sys.exit("Point DATABASE_URL at a throw-away database named *bench*: this fills it.")
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    demo_build_network(clinics=1, clients=clients)
+    loaded = args.reuse and Client.objects.exists()
+    if not loaded:
+        demo_build_network(clinics=1, clients=clients)
     phq9 = library.shipped()["PHQ-9"]
     now = timezone.now()
     ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
-    for chunk in range(0, len(ids), 5000):
+    for chunk in range(0, 0 if loaded else len(ids), 5000):
         batch = ids[chunk : chunk + 5000]
         made = Response.objects.bulk_create(
             Response(
@@ -97,9 +109,10 @@ def main() -> None:
             for r in made
         )
     print(
-        f"{len(ids)} clients loaded in {time.perf_counter() - started:.1f} s ({connection.vendor})"
+        f"{len(ids)} clients {'reused' if loaded else 'loaded'} in "
+        f"{time.perf_counter() - started:.1f} s ({connection.vendor})"
     )
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not loaded:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh planner statistics after the bulk load
 
@@ -115,7 +128,12 @@ def main() -> None:
             by=Actor.command_line(member), format="fhir", group=group, types=types, run=False
         )
         t0 = time.perf_counter()
-        job = export_run(job.pk)
+        if args.profile and not group:
+            profiler = cProfile.Profile()
+            job = profiler.runcall(export_run, job.pk)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        else:
+            job = export_run(job.pk)
         seconds = time.perf_counter() - t0
         assert job.status == ExportStatus.DONE, job.errors
         count = sum(int(f["count"]) for f in job.files)  # type: ignore[call-overload]

@@ -9,10 +9,15 @@ millions), the audit row names the scope instead.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import decimal
+import importlib
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import ValidationError as ModelError
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -202,18 +207,21 @@ def _progress(job: ExportJob, percent: int) -> None:
         hook(percent)
 
 
-def export_run(job_id: int, *, on_progress: ProgressHook | None = None) -> ExportJob:
+def export_run(
+    job_id: int, *, on_progress: ProgressHook | None = None, validate_every: bool = False
+) -> ExportJob:
     """Do the work of one export (called by the background task, or by `holdspace export`
-    with a progress hook)."""
+    with a progress hook). `validate_every` checks every FHIR resource with fhir.resources
+    (slow; `holdspace export fhir --validate`), else a sample (see Checker)."""
     if on_progress is not None:
         _hooks[job_id] = on_progress
     try:
-        return _export_run(job_id)
+        return _export_run(job_id, validate_every)
     finally:
         _hooks.pop(job_id, None)
 
 
-def _export_run(job_id: int) -> ExportJob:
+def _export_run(job_id: int, validate_every: bool) -> ExportJob:
     exports_purge()
     job = ExportJob.objects.select_related("requested_by__clinic", "clinic").get(pk=job_id)
     if job.status != ExportStatus.QUEUED:
@@ -224,7 +232,7 @@ def _export_run(job_id: int) -> ExportJob:
     directory.mkdir(parents=True, exist_ok=True)
     try:
         if job.format == ExportFormat.FHIR:
-            files = _write_fhir(job, directory)
+            files = _write_fhir(job, directory, Checker(every=validate_every))
         else:
             from .tables import write_tables
 
@@ -272,34 +280,133 @@ def _clients(job: ExportJob) -> QuerySet[Client]:
     return export_clients(job.requested_by, job.group)
 
 
-def _write_fhir(job: ExportJob, directory: Path) -> list[dict[str, object]]:
+class Checker:
+    """Validates resources with fhir.resources' R4B models before they are written.
+
+    Validating a resource costs about a millisecond, fifty times the cost of writing it, so a
+    network export cannot afford it for each of millions of lines. Every resource of a type is
+    built by one function from typed columns, so what can vary between two resources of a type
+    is which elements are present; the checker therefore validates the first FIRST resources
+    of each type and then every resource whose set of elements it has not seen yet in this
+    export. `every=True` validates every resource (`holdspace export fhir --validate`; the
+    test suite validates every line it downloads). A resource that fails is not written: it
+    becomes an OperationOutcome in the export's error file, which the manifest lists."""
+
+    FIRST = 100
+
+    def __init__(self, *, every: bool = False) -> None:
+        self.every = every
+        self.seen: dict[str, int] = {}
+        self.shapes: set[tuple[str, ...]] = set()
+        self.models: dict[str, Any] = {}
+
+    def problem(self, resource: dict[str, Any]) -> str | None:
+        """None when the resource is valid or needs no check; else what is wrong, naming the
+        elements and the rule but never the values (they may be clinical)."""
+        kind = resource["resourceType"]
+        if not self.every:
+            count = self.seen.get(kind, 0)
+            self.seen[kind] = count + 1
+            shape = (kind, *resource)
+            if count >= self.FIRST and shape in self.shapes:
+                return None
+            self.shapes.add(shape)
+        model = self.models.get(kind)
+        if model is None:
+            module = importlib.import_module(f"fhir.resources.R4B.{kind.lower()}")
+            model = self.models[kind] = getattr(module, kind)
+        try:
+            model.model_validate(resource)
+        except ModelError as exc:
+            return "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or kind}: {error['type']}"
+                for error in exc.errors()[:5]
+            )
+        except ValueError:
+            return f"{kind}: not a valid resource"
+        return None
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(type(value).__name__)
+
+
+def _dumps(resource: dict[str, Any]) -> bytes:
+    """One NDJSON line: compact UTF-8 JSON and a newline (orjson)."""
+    return orjson.dumps(resource, default=_json_default, option=orjson.OPT_APPEND_NEWLINE)
+
+
+ERROR_FILE = "OperationOutcome.ndjson"
+
+
+def operation_outcome(
+    diagnostics: str, *, code: str = "processing", severity: str = "error", expression: str = ""
+) -> dict[str, Any]:
+    """An OperationOutcome with one issue (FHIR R4), as the Bulk Data IG reports errors."""
+    issue: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics}
+    if expression:
+        issue["expression"] = [expression]
+    return {"resourceType": "OperationOutcome", "issue": [issue]}
+
+
+def _write_fhir(job: ExportJob, directory: Path, checker: Checker) -> list[dict[str, object]]:
     privacy = _privacy(job)
     clients = _clients(job)
     types = job.types or list(SOURCES)
     files: list[dict[str, object]] = []
-    written = 0
-    for index, resource_type in enumerate(types):
-        name = f"{resource_type}.ndjson"
-        count = 0
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        with (directory / name).open("w", encoding="utf-8") as out:
-            for resource in SOURCES[resource_type](clients, job.since, privacy, job.clinic_id):
-                out.write(dumps(resource))
-                out.write("\n")
-                count += 1
-                written += 1
-                if written % CHECK_EVERY == 0:
-                    _progress(job, int(100 * index / len(types)))
-        _progress(job, int(100 * (index + 1) / len(types)))
-        if count:
-            files.append(
-                {
-                    "type": resource_type,
-                    "name": name,
-                    "count": count,
-                    "bytes": (directory / name).stat().st_size,
-                }
-            )
-        else:
-            (directory / name).unlink()
+    written = failed = 0
+    with (directory / ERROR_FILE).open("wb") as errors:
+        for index, resource_type in enumerate(types):
+            name = f"{resource_type}.ndjson"
+            count = 0
+            with (directory / name).open("wb") as out:
+                write = out.write
+                for resource in SOURCES[resource_type](
+                    clients, job.since, privacy, job.clinic_id
+                ):
+                    problem = checker.problem(resource)
+                    if problem is not None:
+                        failed += 1
+                        where = f"{resource_type}/{resource.get('id', '')}"
+                        errors.write(
+                            _dumps(
+                                operation_outcome(
+                                    f"{where} was left out: it does not validate ({problem}).",
+                                    code="invalid",
+                                    expression=where,
+                                )
+                            )
+                        )
+                        continue
+                    write(_dumps(resource))
+                    count += 1
+                    written += 1
+                    if written % CHECK_EVERY == 0:
+                        _progress(job, int(100 * index / len(types)))
+            _progress(job, int(100 * (index + 1) / len(types)))
+            if count:
+                files.append(
+                    {
+                        "type": resource_type,
+                        "name": name,
+                        "count": count,
+                        "bytes": (directory / name).stat().st_size,
+                    }
+                )
+            else:
+                (directory / name).unlink()
+    if failed:
+        files.append(
+            {
+                "type": "OperationOutcome",
+                "name": ERROR_FILE,
+                "count": failed,
+                "bytes": (directory / ERROR_FILE).stat().st_size,
+                "error": True,
+            }
+        )
+    else:
+        (directory / ERROR_FILE).unlink()
     return files
