@@ -112,38 +112,44 @@ def questionnaires(
 
 class _Answers:
     """Answer items of QuestionnaireResponses, each made once per export by the shared
-    mapping (measures.fhir.response_items) and reused: a network export holds millions of
-    answers drawn from a few hundred distinct (item, value) pairs. Bounded, so memory stays
-    flat even when values are free numbers."""
+    mapping (measures.fhir.response_items) and then looked up: a network export holds
+    millions of answers drawn from a few hundred distinct (item, value) pairs. Bounded, so
+    memory stays flat even if values were free numbers."""
 
     LIMIT = 50_000
 
     def __init__(self, definitions: dict[str, Any]) -> None:
         self.definitions = definitions
-        self.order = {
-            code: [item.link_id for item in definition.items]
+        # Per instrument, in the definition's item order: (link id, value -> item). Free
+        # numbers ("number" items) are built each time: 1 and 1.0 would share a key.
+        self.tables = {
+            code: [
+                (item.link_id, {} if item.type != "number" else None)
+                for item in definition.items
+            ]
             for code, definition in definitions.items()
         }
-        self.cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.size = 0
 
     def items(self, instrument: str, answers: dict[str, Any]) -> list[dict[str, Any]]:
-        definition = self.definitions[instrument]
-        cache = self.cache
         found = []
-        for link_id in self.order[instrument]:
+        for link_id, made in self.tables[instrument]:
             if link_id not in answers:
                 continue
             value = answers[link_id]
-            key = (instrument, link_id, value, type(value))
-            try:
-                item = cache.get(key)
-            except TypeError:  # an unhashable value (not written by our forms): build it
-                found += measures_fhir.response_items({link_id: value}, definition)
-                continue
+            item = made.get(value) if made is not None and value.__hash__ else None
             if item is None:
-                if len(cache) >= self.LIMIT:
-                    cache.clear()
-                item = cache[key] = measures_fhir.response_items({link_id: value}, definition)[0]
+                item = measures_fhir.response_items(
+                    {link_id: value}, self.definitions[instrument]
+                )[0]
+                if made is not None and value.__hash__:
+                    if self.size >= self.LIMIT:
+                        for _link, table in self.tables[instrument]:
+                            if table:
+                                table.clear()
+                        self.size = 0
+                    made[value] = item
+                    self.size += 1
             found.append(item)
         return found
 

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -300,9 +301,10 @@ class Checker:
         self.shapes: set[tuple[str, ...]] = set()
         self.models: dict[str, Any] = {}
 
-    def problem(self, resource: dict[str, Any]) -> str | None:
-        """None when the resource is valid or needs no check; else what is wrong, naming the
-        elements and the rule but never the values (they may be clinical)."""
+    def problem(self, resource: dict[str, Any]) -> tuple[str, str] | None:
+        """None when the resource is valid or needs no check; else (what is wrong, where: the
+        first element refused), naming elements and rules but never values (they may be
+        clinical)."""
         kind = resource["resourceType"]
         if not self.every:
             count = self.seen.get(kind, 0)
@@ -318,12 +320,17 @@ class Checker:
         try:
             model.model_validate(resource)
         except ModelError as exc:
-            return "; ".join(
-                f"{'.'.join(str(part) for part in error['loc']) or kind}: {error['type']}"
+            places = [
+                ".".join([kind, *(str(part) for part in error["loc"])])
                 for error in exc.errors()[:5]
+            ]
+            reasons = "; ".join(
+                f"{place}: {error['type']}"
+                for place, error in zip(places, exc.errors()[:5], strict=True)
             )
+            return reasons, places[0] if places else kind
         except ValueError:
-            return f"{kind}: not a valid resource"
+            return f"{kind}: not a valid resource", kind
         return None
 
 
@@ -351,6 +358,40 @@ def operation_outcome(
     return {"resourceType": "OperationOutcome", "issue": [issue]}
 
 
+# HTTP status -> OperationOutcome issue code (FHIR R4 IssueType value set).
+ISSUE_CODES = {
+    400: "structure",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    413: "too-costly",
+    422: "invalid",
+    429: "throttled",
+}
+
+
+def outcome_response(
+    status: int, detail: str, errors: dict[str, list[str]] | None = None
+) -> JsonResponse:
+    """A refusal as the Bulk Data IG asks for it: an OperationOutcome body with the status.
+    Each refused field is one issue naming it in `expression`; otherwise one issue says what
+    went wrong."""
+    code = ISSUE_CODES.get(status, "exception" if status >= 500 else "processing")
+    issues = [
+        operation_outcome(
+            str(message), code=code, expression="" if field == "__all__" else field
+        )["issue"][0]
+        for field, messages in (errors or {}).items()
+        for message in messages
+    ] or [operation_outcome(detail, code=code)["issue"][0]]
+    return JsonResponse(
+        {"resourceType": "OperationOutcome", "issue": issues},
+        status=status,
+        content_type="application/fhir+json",
+    )
+
+
 def _write_fhir(job: ExportJob, directory: Path, checker: Checker) -> list[dict[str, object]]:
     privacy = _privacy(job)
     clients = _clients(job)
@@ -361,7 +402,7 @@ def _write_fhir(job: ExportJob, directory: Path, checker: Checker) -> list[dict[
         for index, resource_type in enumerate(types):
             name = f"{resource_type}.ndjson"
             count = 0
-            with (directory / name).open("wb") as out:
+            with (directory / name).open("wb", buffering=1 << 20) as out:
                 write = out.write
                 for resource in SOURCES[resource_type](
                     clients, job.since, privacy, job.clinic_id
@@ -369,13 +410,14 @@ def _write_fhir(job: ExportJob, directory: Path, checker: Checker) -> list[dict[
                     problem = checker.problem(resource)
                     if problem is not None:
                         failed += 1
+                        reasons, element = problem
                         where = f"{resource_type}/{resource.get('id', '')}"
                         errors.write(
                             _dumps(
                                 operation_outcome(
-                                    f"{where} was left out: it does not validate ({problem}).",
+                                    f"{where} was left out: it does not validate ({reasons}).",
                                     code="invalid",
-                                    expression=where,
+                                    expression=element,
                                 )
                             )
                         )

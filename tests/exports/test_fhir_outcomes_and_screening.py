@@ -1,0 +1,202 @@
+"""FHIR Bulk Data refusals as OperationOutcomes (every error path of kick-off, status,
+download and DELETE), the manifest's `error` files, and screening's vital signs as
+vital-sign Observations (LOINC, UCUM, `_since`, de-identified date shift)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.test import Client as HttpClient
+from django.utils import timezone
+
+from holdspace.exports import fhir
+from holdspace.exports.deid import shift_days
+from holdspace.exports.models import ExportJob, ExportStatus
+from holdspace.exports.services import Checker, export_settings, export_start
+from holdspace.people.actors import Actor
+from holdspace.screening.models import MedicalHistory, VitalsReading
+
+from .test_fhir_bulk import _get, _outcome, _refused, _run_export, _token, _validate
+
+pytestmark = pytest.mark.django_db
+
+
+def _delete(path: str, token: str):  # type: ignore[no-untyped-def]
+    return HttpClient().delete(path, headers={"Authorization": f"Bearer {token}"})
+
+
+def _codes(response) -> list[object]:  # type: ignore[no-untyped-def]
+    return [issue["code"] for issue in _outcome(response)]
+
+
+def test_every_bulk_data_refusal_is_an_operation_outcome(  # type: ignore[no-untyped-def]
+    clinics, researcher, therapist, outsider
+) -> None:
+    token = _token(researcher)
+    # Kick-off: each refused parameter is one issue naming it.
+    for query, field in (
+        ("_type=Patient,Spaceship", "_type"),
+        ("_outputFormat=text/csv", "_outputFormat"),
+        ("_since=2026-01-01T00:00:00", "_since"),
+        ("_since=yesterday", "_since"),
+        ("_elements=id", "_elements"),
+        ("_typeFilter=Patient%3Factive%3Dtrue", "_typeFilter"),
+        ("profile=everything", "profile"),
+    ):
+        refused = _get(f"/api/v1/fhir/$export?{query}", token)
+        assert refused.status_code == 422, query
+        assert _refused(refused) == [field], query
+        assert _codes(refused) == ["invalid"]
+    # No token: 401; a role that may not export, or not identity: 403.
+    anonymous = HttpClient().get("/api/v1/fhir/$export", headers={"Prefer": "respond-async"})
+    assert anonymous.status_code == 401 and _codes(anonymous) == ["login"]
+    assert _codes(_get("/api/v1/fhir/$export", _token(therapist))) == ["forbidden"]
+    identified = _get("/api/v1/fhir/Patient/$export?profile=identified", token)
+    assert identified.status_code == 403 and _codes(identified) == ["forbidden"]
+    # Another clinic's group, an unknown job, an unknown file: 404.
+    other_group = _get(f"/api/v1/fhir/Group/clinic-{outsider.clinic.slug}/$export", token)
+    assert other_group.status_code == 404 and _codes(other_group) == ["not-found"]
+    assert _codes(_get("/api/v1/fhir/bulkstatus/999999", token)) == ["not-found"]
+    assert _delete("/api/v1/fhir/bulkstatus/999999", token).status_code == 404
+    assert _codes(_delete("/api/v1/fhir/bulkstatus/999999", token)) == ["not-found"]
+    assert not ExportJob.objects.exists()  # nothing refused was stored
+
+    # A second kick-off while one runs: 429 with Retry-After.
+    job = export_start(by=Actor.command_line(researcher), format="fhir", run=False)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING)
+    again = _get("/api/v1/fhir/$export", token)
+    assert again.status_code == 429 and again["Retry-After"] and _codes(again) == ["throttled"]
+    # The same job from another clinic's token: 404; its files before it is done: 404.
+    elsewhere = _token(outsider)
+    assert _codes(_get(f"/api/v1/fhir/bulkstatus/{job.pk}", elsewhere)) == ["not-found"]
+    early = _get(f"/api/v1/fhir/bulkfiles/{job.pk}/Patient.ndjson", token)
+    assert early.status_code == 404 and _codes(early) == ["not-found"]
+    # A failed export: the status URL answers 500 with an OperationOutcome, no inside detail.
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportStatus.FAILED, errors=["The export failed (OperationalError)."]
+    )
+    failed = _get(f"/api/v1/fhir/bulkstatus/{job.pk}", token)
+    assert failed.status_code == 500
+    [issue] = _outcome(failed)
+    assert issue["code"] == "exception" and "OperationalError" in str(issue["diagnostics"])
+
+    # The rest of the API keeps its {detail, errors} shape.
+    other_api = _get("/api/v1/clients/NOSUCHCODE", token)
+    assert other_api.status_code == 404
+    assert set(other_api.json()) == {"detail", "errors"}
+
+
+def test_a_resource_that_does_not_validate_goes_to_the_error_file(  # type: ignore[no-untyped-def]
+    record, researcher, monkeypatch
+) -> None:
+    real = fhir.SOURCES["Patient"]
+
+    def patients_one_broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for number, resource in enumerate(real(*args, **kwargs)):
+            if number == 1:
+                resource = {**resource, "birthDate": "31/12/1999"}  # not a FHIR date
+            yield resource
+
+    monkeypatch.setitem(fhir.SOURCES, "Patient", patients_one_broken)
+    manifest, resources = _run_export(_token(researcher), "/api/v1/fhir/$export?_type=Patient")
+    # The broken one is left out, the others written; the error file says which and where.
+    assert len(resources["Patient"]) == len(record.clients) - 1
+    [error] = manifest["error"]  # type: ignore[misc]
+    assert error["type"] == "OperationOutcome"
+    lines = b"".join(_get(error["url"], _token(researcher)).streaming_content).decode()
+    [outcome] = [_validate(line) for line in lines.splitlines()]
+    [issue] = outcome["issue"]  # type: ignore[misc]
+    assert issue["code"] == "invalid" and issue["expression"] == ["Patient.birthDate"]
+    assert "1999" not in lines  # the value is not repeated: it may be clinical
+
+
+def test_checker_validates_the_first_of_each_type_and_every_new_shape() -> None:
+    checker = Checker()
+    good = {"resourceType": "Patient", "id": "a"}
+    for _ in range(Checker.FIRST):
+        assert checker.problem(good) is None
+    # Past the first hundred, a known shape is not checked again, a new shape is.
+    assert checker.problem({"resourceType": "Patient", "id": "b", "active": "x"}) is not None
+    assert Checker(every=True).problem({"resourceType": "Patient", "id": "-"}) is None
+    assert Checker(every=True).problem({"resourceType": "Patient", "birthDate": "x"}) is not None
+
+
+def _screening_rows(client, at: dt.datetime) -> tuple[VitalsReading, MedicalHistory]:  # type: ignore[no-untyped-def]
+    reading = VitalsReading.objects.create(
+        client=client,
+        measured_at=at,
+        systolic=128,
+        diastolic=84,
+        heart_rate=66,
+        temperature_c=Decimal("36.6"),
+    )
+    history = MedicalHistory.objects.create(
+        client=client, weight_kg=Decimal("72.5"), height_cm=176
+    )
+    # A version without weight or height gives no Observation.
+    MedicalHistory.objects.create(client=client)
+    return reading, history
+
+
+def test_screening_vitals_weight_and_height_are_vital_sign_observations(  # type: ignore[no-untyped-def]
+    clinics, researcher
+) -> None:
+    at = (timezone.now() - dt.timedelta(days=40)).replace(microsecond=0)
+    reading, history = _screening_rows(clinics.client, at)
+    token = _token(researcher)
+    _manifest, found = _run_export(token, "/api/v1/fhir/$export?_type=Observation")
+    by_id = {o["id"]: o for o in found["Observation"]}
+    bp = by_id[f"baseline-{reading.pk}-bp"]
+    assert bp["category"][0]["coding"][0]["code"] == "vital-signs"
+    assert bp["code"]["coding"][0] == {
+        "system": "http://loinc.org",
+        "code": "85354-9",
+        "display": "Blood pressure panel",
+    }
+    pressures = {
+        c["code"]["coding"][0]["code"]: c["valueQuantity"] for c in bp["component"]
+    }
+    assert pressures["8480-6"]["value"] == 128 and pressures["8462-4"]["value"] == 84
+    assert pressures["8480-6"]["code"] == "mm[Hg]"
+    assert pressures["8480-6"]["system"] == "http://unitsofmeasure.org"
+    assert bp["effectiveDateTime"] == at.isoformat()
+    assert bp["subject"] == {"reference": f"Patient/{clinics.client.code}"}
+    assert by_id[f"baseline-{reading.pk}-hr"]["valueQuantity"]["code"] == "/min"
+    assert by_id[f"baseline-{reading.pk}-temp"]["valueQuantity"]["value"] == 36.6
+    assert f"baseline-{reading.pk}-spo2" not in by_id  # not measured at screening
+    weight = by_id[f"history-{history.pk}-weight"]
+    height = by_id[f"history-{history.pk}-height"]
+    assert weight["code"]["coding"][0]["code"] == "29463-7"
+    assert weight["valueQuantity"] == {
+        "value": 72.5,
+        "unit": "kg",
+        "system": "http://unitsofmeasure.org",
+        "code": "kg",
+    }
+    assert height["code"]["coding"][0]["code"] == "8302-2"
+    assert height["valueQuantity"]["code"] == "cm" and height["valueQuantity"]["value"] == 176
+    assert len([i for i in by_id if i.startswith("history-")]) == 2
+
+    # _since: only what was recorded after it.
+    ExportJob.objects.update(status=ExportStatus.DONE)
+    mark = timezone.now()
+    VitalsReading.objects.filter(pk=reading.pk).update(recorded_at=mark + dt.timedelta(seconds=1))
+    since = mark.isoformat().replace("+00:00", "Z")
+    _manifest, changed = _run_export(
+        token, f"/api/v1/fhir/$export?_type=Observation&_since={since}"
+    )
+    assert {o["id"].rsplit("-", 1)[0] for o in changed["Observation"]} == {
+        f"baseline-{reading.pk}"
+    }
+
+    # De-identified: the research id, and the date moved back by the client's shift.
+    ExportJob.objects.update(status=ExportStatus.DONE)
+    _manifest, deid = _run_export(
+        token, "/api/v1/fhir/$export?_type=Observation&profile=deidentified"
+    )
+    shifted = {o["id"]: o for o in deid["Observation"]}[f"baseline-{reading.pk}-bp"]
+    days = shift_days(export_settings(clinics.north).deid_secret, clinics.client.code)
+    assert shifted["effectiveDateTime"] == (at - dt.timedelta(days=days)).isoformat()
+    assert clinics.client.code not in str(shifted)
