@@ -4,6 +4,7 @@ vital-sign Observations (LOINC, UCUM, `_since`, de-identified date shift)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from holdspace.exports import fhir
 from holdspace.exports.deid import shift_days
 from holdspace.exports.models import ExportJob, ExportStatus
-from holdspace.exports.services import Checker, export_settings, export_start
+from holdspace.exports.services import Checker, export_settings, export_start, job_directory
 from holdspace.people.actors import Actor
 from holdspace.screening.models import MedicalHistory, VitalsReading
 
@@ -200,3 +201,32 @@ def test_screening_vitals_weight_and_height_are_vital_sign_observations(  # type
     days = shift_days(export_settings(clinics.north).deid_secret, clinics.client.code)
     assert shifted["effectiveDateTime"] == (at - dt.timedelta(days=days)).isoformat()
     assert clinics.client.code not in str(shifted)
+
+
+def test_screening_vitals_in_csv_and_parquet(clinics, researcher) -> None:  # type: ignore[no-untyped-def]
+    import pyarrow.parquet as pq
+
+    at = (timezone.now() - dt.timedelta(days=40)).replace(microsecond=0)
+    _screening_rows(clinics.client, at)
+    by = Actor.command_line(researcher)
+    csv_job = export_start(by=by, format="csv", profile="deidentified")
+    research_id = next(iter(csv.DictReader((job_directory(csv_job) / "clients.csv").open())))[
+        "record_id"
+    ]
+    [baseline] = list(csv.DictReader((job_directory(csv_job) / "baseline_vitals.csv").open()))
+    days = shift_days(export_settings(clinics.north).deid_secret, clinics.client.code)
+    local = timezone.localtime(at) - dt.timedelta(days=days)
+    assert baseline == {
+        "record_id": research_id,
+        "measured_at": local.strftime("%Y-%m-%d %H:%M:%S"),
+        "systolic": "128",
+        "diastolic": "84",
+        "heart_rate": "66",
+        "temperature_c": "36.6",
+    }
+    [body] = list(csv.DictReader((job_directory(csv_job) / "body_measures.csv").open()))
+    assert (body["weight_kg"], body["height_cm"]) == ("72.5", "176")
+    parquet_job = export_start(by=by, format="parquet")
+    table = pq.read_table(job_directory(parquet_job) / "body_measures.parquet")
+    assert table.column("weight_kg").to_pylist() == [72.5]
+    assert str(table.schema.field("height_cm").type) == "int64"
