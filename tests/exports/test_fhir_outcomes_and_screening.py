@@ -133,9 +133,7 @@ def _screening_rows(client, at: dt.datetime) -> tuple[VitalsReading, MedicalHist
         heart_rate=66,
         temperature_c=Decimal("36.6"),
     )
-    history = MedicalHistory.objects.create(
-        client=client, weight_kg=Decimal("72.5"), height_cm=176
-    )
+    history = MedicalHistory.objects.create(client=client, weight_kg=Decimal("72.5"), height_cm=176)
     # A version without weight or height gives no Observation.
     MedicalHistory.objects.create(client=client)
     return reading, history
@@ -156,9 +154,7 @@ def test_screening_vitals_weight_and_height_are_vital_sign_observations(  # type
         "code": "85354-9",
         "display": "Blood pressure panel",
     }
-    pressures = {
-        c["code"]["coding"][0]["code"]: c["valueQuantity"] for c in bp["component"]
-    }
+    pressures = {c["code"]["coding"][0]["code"]: c["valueQuantity"] for c in bp["component"]}
     assert pressures["8480-6"]["value"] == 128 and pressures["8462-4"]["value"] == 84
     assert pressures["8480-6"]["code"] == "mm[Hg]"
     assert pressures["8480-6"]["system"] == "http://unitsofmeasure.org"
@@ -188,9 +184,7 @@ def test_screening_vitals_weight_and_height_are_vital_sign_observations(  # type
     _manifest, changed = _run_export(
         token, f"/api/v1/fhir/$export?_type=Observation&_since={since}"
     )
-    assert {o["id"].rsplit("-", 1)[0] for o in changed["Observation"]} == {
-        f"baseline-{reading.pk}"
-    }
+    assert {o["id"].rsplit("-", 1)[0] for o in changed["Observation"]} == {f"baseline-{reading.pk}"}
 
     # De-identified: the research id, and the date moved back by the client's shift.
     ExportJob.objects.update(status=ExportStatus.DONE)

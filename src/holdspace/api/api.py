@@ -3,9 +3,9 @@
 One error shape for every refusal: `{"detail": sentence, "errors": {field: [reasons]}}`, with
 the field named as it was sent (`medical.qtc_unit`, `page`). A 500 is JSON too, never a
 traceback. Under /api/v1/fhir/ (FHIR Bulk Data) the same refusals answer as FHIR speaks: an
-OperationOutcome (application/fhir+json), one issue per refused field. Every operation documents the refusals any operation can give (401, 403, 404, 422,
-429, 500; 400 and 413 where it takes a body), so a client generated from the schema handles
-them.
+OperationOutcome (application/fhir+json), one issue per refused field. Every operation
+documents the refusals any operation can give (401, 403, 404, 422, 429, 500; 400 and 413
+where it takes a body), so a client generated from the schema handles them.
 """
 
 from __future__ import annotations
@@ -57,19 +57,49 @@ BODY_ERRORS = {
 }
 
 
+# The refusal body under /api/v1/fhir/ (FHIR R4 OperationOutcome, the elements we send).
+OPERATION_OUTCOME = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "issue": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"type": "string"},
+                    "code": {"type": "string"},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+
 class HoldspaceApi(NinjaAPI):
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(**kwargs)
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        schemas.setdefault("OperationOutcome", OPERATION_OUTCOME)
         error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
-        for methods in schema.get("paths", {}).values():
+        outcome_ref = {
+            "application/fhir+json": {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}
+        }
+        fhir = _fhir_prefix()
+        for path, methods in schema.get("paths", {}).items():
             for operation in methods.values():
                 responses = operation.setdefault("responses", {})
                 errors = COMMON_ERRORS | (BODY_ERRORS if "requestBody" in operation else {})
                 for status, description in errors.items():
                     responses.setdefault(status, {"description": description})
-                    responses[status]["content"] = error_ref
+                    responses[status]["content"] = (
+                        outcome_ref if path.startswith(fhir) else error_ref
+                    )
                     responses[status].setdefault("description", description)
         return schema
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
-
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
@@ -122,10 +121,9 @@ class _Answers:
         self.definitions = definitions
         # Per instrument, in the definition's item order: (link id, value -> item). Free
         # numbers ("number" items) are built each time: 1 and 1.0 would share a key.
-        self.tables = {
+        self.tables: dict[str, list[tuple[str, dict[Any, dict[str, Any]] | None]]] = {
             code: [
-                (item.link_id, {} if item.type != "number" else None)
-                for item in definition.items
+                (item.link_id, {} if item.type != "number" else None) for item in definition.items
             ]
             for code, definition in definitions.items()
         }
@@ -139,9 +137,9 @@ class _Answers:
             value = answers[link_id]
             item = made.get(value) if made is not None and value.__hash__ else None
             if item is None:
-                item = measures_fhir.response_items(
-                    {link_id: value}, self.definitions[instrument]
-                )[0]
+                item = measures_fhir.response_items({link_id: value}, self.definitions[instrument])[
+                    0
+                ]
                 if made is not None and value.__hash__:
                     if self.size >= self.LIMIT:
                         for _link, table in self.tables[instrument]:
@@ -182,8 +180,8 @@ def questionnaire_responses(
             continue  # an instrument the clinic no longer has: nothing to interpret it with
         reference = references.get((instrument, version))
         if reference is None:
-            reference = references[instrument, version] = (
-                measures_fhir.questionnaire_reference(definition, version)
+            reference = references[instrument, version] = measures_fhir.questionnaire_reference(
+                definition, version
             )
         yield {
             "resourceType": "QuestionnaireResponse",

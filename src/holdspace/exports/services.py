@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import ValidationError as ModelError
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,6 +24,7 @@ from django.db.models import QuerySet
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import ValidationError as ModelError
 
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_write
@@ -379,9 +378,9 @@ def outcome_response(
     went wrong."""
     code = ISSUE_CODES.get(status, "exception" if status >= 500 else "processing")
     issues = [
-        operation_outcome(
-            str(message), code=code, expression="" if field == "__all__" else field
-        )["issue"][0]
+        operation_outcome(str(message), code=code, expression="" if field == "__all__" else field)[
+            "issue"
+        ][0]
         for field, messages in (errors or {}).items()
         for message in messages
     ] or [operation_outcome(detail, code=code)["issue"][0]]
@@ -404,9 +403,7 @@ def _write_fhir(job: ExportJob, directory: Path, checker: Checker) -> list[dict[
             count = 0
             with (directory / name).open("wb", buffering=1 << 20) as out:
                 write = out.write
-                for resource in SOURCES[resource_type](
-                    clients, job.since, privacy, job.clinic_id
-                ):
+                for resource in SOURCES[resource_type](clients, job.since, privacy, job.clinic_id):
                     problem = checker.problem(resource)
                     if problem is not None:
                         failed += 1
