@@ -62,6 +62,11 @@ def test_every_bulk_data_refusal_is_an_operation_outcome(  # type: ignore[no-unt
     assert _codes(_get("/api/v1/fhir/bulkstatus/999999", token)) == ["not-found"]
     assert _delete("/api/v1/fhir/bulkstatus/999999", token).status_code == 404
     assert _codes(_delete("/api/v1/fhir/bulkstatus/999999", token)) == ["not-found"]
+    # A POST kick-off (not offered) and a path that is no route: still OperationOutcomes.
+    posted = HttpClient().post("/api/v1/fhir/$export", headers={"Authorization": f"Bearer {token}"})
+    assert posted.status_code == 405 and posted["Allow"] == "GET"
+    assert _codes(posted) == ["not-supported"]
+    assert _codes(_get("/api/v1/fhir/Spaceship/$export", token)) == ["not-found"]
     assert not ExportJob.objects.exists()  # nothing refused was stored
 
     # A second kick-off while one runs: 429 with Retry-After.
