@@ -129,6 +129,31 @@ def test_checker_validates_the_first_of_each_type_and_every_new_shape() -> None:
     assert Checker(every=True).problem({"resourceType": "Patient", "birthDate": "x"}) is not None
 
 
+def test_answer_items_made_once_match_the_shared_mapping() -> None:
+    from holdspace.measures import fhir as measures_fhir
+    from holdspace.measures import library
+
+    definitions = dict(library.shipped())
+    answers = fhir._Answers(definitions)
+    for code in ("PHQ-9", "GAD-7", "DAST-10"):
+        definition = definitions[code]
+        for seed in range(6):
+            given = {
+                item.link_id: (
+                    item.options[(seed + n) % len(item.options)].value
+                    if item.options
+                    else bool((seed + n) % 2)
+                    if item.type == "yes-no"
+                    else seed + n
+                )
+                for n, item in enumerate(definition.items)
+                if (seed + n) % 5  # some items unanswered
+            }
+            expected = measures_fhir.response_items(given, definition)
+            assert answers.items(code, given) == expected, (code, seed)
+            assert answers.items(code, given) == expected  # and again, from what was made
+
+
 def _screening_rows(client, at: dt.datetime) -> tuple[VitalsReading, MedicalHistory]:  # type: ignore[no-untyped-def]
     reading = VitalsReading.objects.create(
         client=client,

@@ -137,14 +137,15 @@ class _Answers:
             value = answers[link_id]
             item = made.get(value) if made is not None and value.__hash__ else None
             if item is None:
-                item = measures_fhir.response_items({link_id: value}, self.definitions[instrument])[
-                    0
-                ]
+                [item] = measures_fhir.response_items(
+                    {link_id: value}, self.definitions[instrument]
+                )
                 if made is not None and value.__hash__:
                     if self.size >= self.LIMIT:
-                        for _link, table in self.tables[instrument]:
-                            if table:
-                                table.clear()
+                        for entries in self.tables.values():
+                            for _link, table in entries:
+                                if table:
+                                    table.clear()
                         self.size = 0
                     made[value] = item
                     self.size += 1
