@@ -254,3 +254,51 @@ def test_screening_vitals_in_csv_and_parquet(clinics, researcher) -> None:  # ty
     table = pq.read_table(job_directory(parquet_job) / "body_measures.parquet")
     assert table.column("weight_kg").to_pylist() == [72.5]
     assert str(table.schema.field("height_cm").type) == "int64"
+
+
+def test_screening_vitals_in_the_redcap_records_pass_the_import_rules(  # type: ignore[no-untyped-def]
+    clinics, researcher
+) -> None:
+    from .redcap_rules import check_dictionary, check_records
+
+    at = (timezone.now() - dt.timedelta(days=40)).replace(microsecond=0)
+    _screening_rows(clinics.client, at)
+    VitalsReading.objects.create(  # a second reading, without temperature
+        client=clinics.client, measured_at=at, systolic=122, diastolic=80, heart_rate=70
+    )
+    job = export_start(by=Actor.command_line(researcher), format="redcap")
+    folder = job_directory(job)
+    problems, fields = check_dictionary((folder / "data_dictionary.csv").read_text())
+    assert problems == []
+    records_text = (folder / "records.csv").read_text()
+
+    def rows(name: str) -> set[tuple[str, str]]:
+        return {tuple(r.values())[:2] for r in csv.DictReader((folder / name).open())}  # type: ignore[misc]
+
+    assert (
+        check_records(
+            records_text,
+            fields,
+            events={r["unique_event_name"] for r in csv.DictReader((folder / "events.csv").open())},
+            mapping={
+                (r["unique_event_name"], r["form"])
+                for r in csv.DictReader((folder / "instrument_event_mapping.csv").open())
+            },
+            repeating=rows("repeating_forms_events.csv"),
+        )
+        == []
+    )
+    records = list(csv.DictReader(records_text.splitlines()))
+    baseline = [r for r in records if r["redcap_repeat_instrument"] == "baseline_vitals"]
+    assert [(r["redcap_repeat_instance"], r["baseline_temp"]) for r in baseline] == [
+        ("1", "36.6"),
+        ("2", ""),
+    ]
+    assert baseline[0]["redcap_event_name"] == "enrolment_arm_1"
+    assert baseline[0]["baseline_time"] == timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S")
+    [body] = [r for r in records if r["redcap_repeat_instrument"] == "body_measures"]
+    assert (body["body_weight"], body["body_height"], body["body_measures_complete"]) == (
+        "72.5",
+        "176",
+        "2",
+    )
