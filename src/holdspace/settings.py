@@ -214,6 +214,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "holdspace.core.logs.AccessLogMiddleware",
+    # Errors under /api/v1/fhir/ that no API handler made become OperationOutcomes.
+    "holdspace.api.middleware.FhirErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "holdspace.core.middleware.PrivateResponseMiddleware",

@@ -12,7 +12,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_operator_exports_a_clinic_into_a_folder(record, researcher, therapist, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    call_command("export", "fhir", str(tmp_path / "fhir"), "--clinic", "north", "--type", "Patient")
+    call_command(
+        "export",
+        "fhir",
+        str(tmp_path / "fhir"),
+        "--clinic",
+        "north",
+        "--type",
+        "Patient,Observation",
+        "--validate",
+    )
     assert (tmp_path / "fhir" / "Patient.ndjson").read_text().count("\n") == 3
     call_command(
         "export", "parquet", str(tmp_path / "pq"), "--as", researcher.user.email, "--deidentify"

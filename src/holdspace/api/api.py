@@ -2,9 +2,10 @@
 
 One error shape for every refusal: `{"detail": sentence, "errors": {field: [reasons]}}`, with
 the field named as it was sent (`medical.qtc_unit`, `page`). A 500 is JSON too, never a
-traceback. Every operation documents the refusals any operation can give (401, 403, 404, 422,
-429, 500; 400 and 413 where it takes a body), so a client generated from the schema handles
-them.
+traceback. Under /api/v1/fhir/ (FHIR Bulk Data) the same refusals answer as FHIR speaks: an
+OperationOutcome (application/fhir+json), one issue per refused field. Every operation
+documents the refusals any operation can give (401, 403, 404, 422, 429, 500; 400 and 413
+where it takes a body), so a client generated from the schema handles them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -23,6 +25,7 @@ from holdspace.core.schemas import ErrorOut
 from holdspace.courses.api import client_router as client_courses_router
 from holdspace.courses.api import router as courses_router
 from holdspace.exports.api import router as exports_router
+from holdspace.exports.services import outcome_response
 from holdspace.integration.api import router as integration_router
 from holdspace.measures.api import router as measures_router
 from holdspace.outcomes.api import clients_router as outcomes_clients_router
@@ -54,19 +57,49 @@ BODY_ERRORS = {
 }
 
 
+# The refusal body under /api/v1/fhir/ (FHIR R4 OperationOutcome, the elements we send).
+OPERATION_OUTCOME = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "issue": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"type": "string"},
+                    "code": {"type": "string"},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+
 class HoldspaceApi(NinjaAPI):
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(**kwargs)
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        schemas.setdefault("OperationOutcome", OPERATION_OUTCOME)
         error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
-        for methods in schema.get("paths", {}).values():
+        outcome_ref = {
+            "application/fhir+json": {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}
+        }
+        fhir = _fhir_prefix()
+        for path, methods in schema.get("paths", {}).items():
             for operation in methods.values():
                 responses = operation.setdefault("responses", {})
                 errors = COMMON_ERRORS | (BODY_ERRORS if "requestBody" in operation else {})
                 for status, description in errors.items():
                     responses.setdefault(status, {"description": description})
-                    responses[status]["content"] = error_ref
+                    responses[status]["content"] = (
+                        outcome_ref if path.startswith(fhir) else error_ref
+                    )
                     responses[status].setdefault("description", description)
         return schema
 
@@ -99,9 +132,17 @@ api.add_router("/fhir", exports_router)
 api.add_router("/studies", studies_router)
 
 
+def _fhir_prefix() -> str:
+    """/api/v1/fhir/: where FHIR clients call, so where refusals are OperationOutcomes."""
+    return reverse("api:fhir_export_system").rsplit("/", 1)[0] + "/"
+
+
 def refusal(
     request: HttpRequest, status: int, detail: str, errors: dict[str, list[str]] | None = None
 ) -> HttpResponse:
+    if request.path.startswith(_fhir_prefix()):
+        response: JsonResponse = outcome_response(status, detail, errors or {})
+        return response
     return api.create_response(request, {"detail": detail, "errors": errors or {}}, status=status)
 
 

@@ -10,15 +10,17 @@ application/fhir+ndjson (also application/ndjson, ndjson); `_type` and `_since` 
 `_elements`, `_typeFilter`, `includeAssociatedData` and POST are not supported (422 if sent);
 `deleted` is always empty (nothing clinical is hard-deleted); `profile` chooses pseudonymous
 (default), de-identified or identified (medical leads only). Groups: `clinic-<slug>`, and
-whatever other apps register (selectors.register_group). Refusals use the API's one error
-shape `{detail, errors}`.
+whatever other apps register (selectors.register_group). Refusals are OperationOutcomes
+(application/fhir+json, the IG's error body): the API's shared handlers answer so for every
+path under /api/v1/fhir/, one issue per refused parameter with its name in `expression`.
 
 No `from __future__ import annotations` here: it breaks ninja's parameter resolution.
 """
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, NoReturn
 
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from ninja import Query, Router
@@ -37,8 +39,9 @@ NDJSON = "application/fhir+ndjson"
 RETRY_AFTER = "2"
 
 
-def _refuse(field: str, message: str) -> HttpResponse:
-    return JsonResponse({"detail": "Invalid input.", "errors": {field: [message]}}, status=422)
+def _refuse(field: str, message: str) -> NoReturn:
+    """422 naming the parameter (an OperationOutcome, by the API's shared handler)."""
+    raise ValidationError({field: [message]})
 
 
 def _kick_off(
@@ -67,9 +70,8 @@ def _kick_off(
         .filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
         .exists()
     ):
-        response = JsonResponse(
-            {"detail": "An export of yours is still running: wait for it.", "errors": {}},
-            status=429,
+        response = services.outcome_response(
+            429, "An export of yours is still running: wait for it, or cancel it."
         )
         response["Retry-After"] = "10"
         return response
@@ -161,23 +163,29 @@ def export_group(
     )
 
 
+def _file_url(request: HttpRequest, job: ExportJob, file: dict[str, object]) -> str:
+    return request.build_absolute_uri(
+        reverse("api:fhir_export_file", kwargs={"job_id": job.pk, "name": file["name"]})
+    )
+
+
 def manifest(request: HttpRequest, job: ExportJob) -> dict[str, object]:
     return {
         "transactionTime": job.transaction_time.isoformat() if job.transaction_time else None,
         "request": job.request_url,
         "requiresAccessToken": True,
         "output": [
-            {
-                "type": f["type"],
-                "url": request.build_absolute_uri(
-                    reverse("api:fhir_export_file", kwargs={"job_id": job.pk, "name": f["name"]})
-                ),
-                "count": f["count"],
-            }
+            {"type": f["type"], "url": _file_url(request, job, f), "count": f["count"]}
             for f in job.files
+            if not f.get("error")
         ],
         "deleted": [],
-        "error": [],
+        # NDJSON files of OperationOutcomes: resources that did not validate were left out.
+        "error": [
+            {"type": "OperationOutcome", "url": _file_url(request, job, f)}
+            for f in job.files
+            if f.get("error")
+        ],
     }
 
 

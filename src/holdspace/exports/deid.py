@@ -68,6 +68,7 @@ class Privacy:
     secret: str
     today: dt.date
     _cache: dict[str, tuple[str, int]] = field(default_factory=dict)
+    _references: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def deidentified(self) -> bool:
@@ -89,6 +90,16 @@ class Privacy:
     def subject(self, code: str) -> str:
         return self._of(code)[0] if self.deidentified else code
 
+    def reference(self, code: str) -> dict[str, str]:
+        """`{"reference": "Patient/<id>"}`, one shared dict per client (rows of a client come
+        together, so a small cache serves nearly every row)."""
+        found = self._references.get(code)
+        if found is None:
+            if len(self._references) > 10_000:
+                self._references.clear()
+            found = self._references[code] = {"reference": f"Patient/{self.subject(code)}"}
+        return found
+
     def shift(self, code: str) -> int:
         return self._of(code)[1] if self.deidentified else 0
 
@@ -98,8 +109,11 @@ class Privacy:
         return value - dt.timedelta(days=self._of(code)[1])
 
     def when(self, code: str, value: dt.datetime | dt.date | None) -> str | None:
-        value = self.shifted(code, value)
-        return None if value is None else value.isoformat()
+        if value is None:
+            return None
+        if self.profile == ExportProfile.DEIDENTIFIED:
+            value = value - dt.timedelta(days=self._of(code)[1])
+        return value.isoformat()
 
     def birth(self, birth: dt.date | None) -> tuple[str | None, str | None]:
         """(birth date as exported, age group): identified keeps the date; de-identified the

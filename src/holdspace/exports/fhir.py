@@ -1,5 +1,7 @@
 """The resources of a FHIR Bulk Data export, one generator per type, streaming rows from the
-database with `.iterator()` as plain dicts (no whole table in memory, no model per row).
+database with `.iterator()` as tuples (no whole table in memory, no model per row) and
+building each resource as plain dicts around parts made once per export (codings, categories,
+answer items), which are shared between resources rather than rebuilt.
 
 Resources are FHIR R4 (fhir.resources' R4B models validate them; the resources used here did
 not change between R4 and R4B). Every resource points at its Patient by `Patient/<id>`, where
@@ -12,7 +14,9 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.db.models import Q, QuerySet
+import orjson
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from holdspace.courses.models import Course, Visit
 from holdspace.measures import fhir as measures_fhir
@@ -20,7 +24,7 @@ from holdspace.measures import library
 from holdspace.measures.models import Response, Score
 from holdspace.people.models import Client
 from holdspace.preparation.models import Preparation
-from holdspace.screening.models import Medication
+from holdspace.screening.models import MedicalHistory, Medication, VitalsReading
 from holdspace.sessions import fhir as sessions_fhir
 from holdspace.sessions.models import AdverseEvent, MedicineSession, SessionStatus, VitalReading
 
@@ -34,17 +38,21 @@ AGE_GROUP_EXTENSION = "https://holdspace.org/fhir/StructureDefinition/age-group"
 Resource = dict[str, Any]
 
 
-def stream(rows: QuerySet[Any], *fields: str) -> Iterator[dict[str, Any]]:
-    """The rows' fields as plain dicts, fetched in chunks (flat memory)."""
-    found: Iterator[dict[str, Any]] = rows.values(*fields).iterator(chunk_size=CHUNK)
+def stream(rows: QuerySet[Any], *fields: str) -> Iterator[tuple[Any, ...]]:
+    """The rows' fields as tuples, fetched in chunks (a server-side cursor on PostgreSQL):
+    memory stays flat whatever the number of rows."""
+    found: Iterator[tuple[Any, ...]] = rows.values_list(*fields).iterator(chunk_size=CHUNK)
     return found
 
 
 Source = Callable[[QuerySet[Client], dt.datetime | None, Privacy, int], Iterator[Resource]]
 
 
-def _patient_ref(privacy: Privacy, code: str) -> dict[str, str]:
-    return {"reference": f"Patient/{privacy.subject(code)}"}
+def stream_dicts(rows: QuerySet[Any], *fields: str) -> Iterator[dict[str, Any]]:
+    """The rows' fields as dicts, fetched in chunks (for the smaller tables, where reading by
+    name keeps the code plain)."""
+    found: Iterator[dict[str, Any]] = rows.values(*fields).iterator(chunk_size=CHUNK)
+    return found
 
 
 def patients(
@@ -61,33 +69,32 @@ def patients(
             "identity__email",
             "identity__phone",
         ]
+    system = CODE_SYSTEM + ("/research" if privacy.deidentified else "")
+    pseudonymous = not privacy.identified and not privacy.deidentified
     for row in stream(rows, *fields):
-        code = row["code"]
+        code = row[0]
         subject = privacy.subject(code)
         resource: Resource = {
             "resourceType": "Patient",
             "id": subject,
-            "identifier": [
-                {
-                    "system": CODE_SYSTEM + ("/research" if privacy.deidentified else ""),
-                    "value": subject,
-                }
-            ],
+            "identifier": [{"system": system, "value": subject}],
         }
-        birth, group = privacy.birth(row["identity__birth_date"])
+        if pseudonymous:  # no birth date, no identity: nothing more to add
+            yield resource
+            continue
+        birth, group = privacy.birth(row[1])
         if birth:
             resource["birthDate"] = birth
         if group:
             resource["extension"] = [{"url": AGE_GROUP_EXTENSION, "valueString": group}]
-        if privacy.identified and row.get("identity__family_name"):
-            resource["name"] = [
-                {"family": row["identity__family_name"], "given": [row["identity__given_name"]]}
-            ]
+        if privacy.identified and row[3]:
+            given, family, email, phone = row[2:6]
+            resource["name"] = [{"family": family, "given": [given]}]
             telecom = []
-            if row["identity__email"]:
-                telecom.append({"system": "email", "value": row["identity__email"]})
-            if row["identity__phone"]:
-                telecom.append({"system": "phone", "value": row["identity__phone"]})
+            if email:
+                telecom.append({"system": "email", "value": email})
+            if phone:
+                telecom.append({"system": "phone", "value": phone})
             if telecom:
                 resource["telecom"] = telecom
         yield resource
@@ -102,38 +109,89 @@ def questionnaires(
         yield resource
 
 
+class _Answers:
+    """Answer items of QuestionnaireResponses, each made once per export by the shared
+    mapping (measures.fhir.response_items) and then looked up: a network export holds
+    millions of answers drawn from a few hundred distinct (item, value) pairs. Bounded, so
+    memory stays flat even if values were free numbers."""
+
+    LIMIT = 50_000
+
+    def __init__(self, definitions: dict[str, Any]) -> None:
+        self.definitions = definitions
+        # Per instrument, in the definition's item order: (link id, value -> item). Free
+        # numbers ("number" items) are built each time: 1 and 1.0 would share a key.
+        self.tables: dict[str, list[tuple[str, dict[Any, dict[str, Any]] | None]]] = {
+            code: [
+                (item.link_id, {} if item.type != "number" else None) for item in definition.items
+            ]
+            for code, definition in definitions.items()
+        }
+        self.size = 0
+
+    def items(self, instrument: str, answers: dict[str, Any]) -> list[dict[str, Any]]:
+        found = []
+        for link_id, made in self.tables[instrument]:
+            if link_id not in answers:
+                continue
+            value = answers[link_id]
+            item = made.get(value) if made is not None and value.__hash__ else None
+            if item is None:
+                [item] = measures_fhir.response_items(
+                    {link_id: value}, self.definitions[instrument]
+                )
+                if made is not None and value.__hash__:
+                    if self.size >= self.LIMIT:
+                        for entries in self.tables.values():
+                            for _link, table in entries:
+                                if table:
+                                    table.clear()
+                        self.size = 0
+                    made[value] = item
+                    self.size += 1
+            found.append(item)
+        return found
+
+
 def questionnaire_responses(
     clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
 ) -> Iterator[Resource]:
     definitions = library.definitions_for(clinic_id)
+    answers = _Answers(definitions)
+    references: dict[tuple[str, str], str] = {}
     rows = Response.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         rows = rows.filter(updated_at__gte=since)
+    # The answers as JSON text, parsed by orjson: several times faster than the JSONField's
+    # own decoding, which matters at millions of rows.
+    rows = rows.annotate(answers_text=Cast("answers", TextField()))
     values = stream(
         rows,
         "pk",
         "client__code",
         "instrument_code",
         "definition_version",
-        "answers",
+        "answers_text",
         "submitted_at",
         "updated_at",
     )
-    for row in values:
-        definition = definitions.get(row["instrument_code"])
+    for pk, code, instrument, version, answers_text, submitted_at, updated_at in values:
+        definition = definitions.get(instrument)
         if definition is None:
             continue  # an instrument the clinic no longer has: nothing to interpret it with
-        code = row["client__code"]
+        reference = references.get((instrument, version))
+        if reference is None:
+            reference = references[instrument, version] = measures_fhir.questionnaire_reference(
+                definition, version
+            )
         yield {
             "resourceType": "QuestionnaireResponse",
-            "id": f"qr-{row['pk']}",
-            "questionnaire": measures_fhir.questionnaire_reference(
-                definition, row["definition_version"]
-            ),
-            "status": "completed" if row["submitted_at"] else "in-progress",
-            "subject": _patient_ref(privacy, code),
-            "authored": privacy.when(code, row["submitted_at"] or row["updated_at"]),
-            "item": measures_fhir.response_items(row["answers"], definition),
+            "id": f"qr-{pk}",
+            "questionnaire": reference,
+            "status": "completed" if submitted_at else "in-progress",
+            "subject": privacy.reference(code),
+            "authored": privacy.when(code, submitted_at or updated_at),
+            "item": answers.items(instrument, orjson.loads(answers_text or "{}")),
         }
 
 
@@ -151,11 +209,14 @@ SURVEY = {
 def observations(
     clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
 ) -> Iterator[Resource]:
-    """Vital signs during medicine sessions (LOINC, UCUM), then instrument totals."""
+    """Vital signs (LOINC, UCUM): during medicine sessions, then the baseline readings and body
+    weight and height recorded at screening; then instrument totals."""
+    vitals = sessions_fhir.VitalSigns()
     readings = VitalReading.objects.filter(session__client__in=clients).order_by("pk")
     if since is not None:
         readings = readings.filter(recorded_at__gte=since)
-    for row in readings.values(
+    for pk, code, taken_at, systolic, diastolic, heart_rate, temperature, spo2 in stream(
+        readings,
         "pk",
         "session__client__code",
         "taken_at",
@@ -165,22 +226,24 @@ def observations(
         "temperature",
         "spo2",
     ):
-        code = row["session__client__code"]
-        for suffix, fields in sessions_fhir.vital_observations_data(
-            subject=_patient_ref(privacy, code),
-            taken_at=privacy.when(code, row["taken_at"]) or "",
-            systolic=row["systolic"],
-            diastolic=row["diastolic"],
-            heart_rate=row["heart_rate"],
-            temperature=float(row["temperature"]),
-            spo2=row["spo2"],
+        for suffix, fields in vitals.reading(
+            subject=privacy.reference(code),
+            taken_at=privacy.when(code, taken_at) or "",
+            systolic=systolic,
+            diastolic=diastolic,
+            heart_rate=heart_rate,
+            temperature=float(temperature),
+            spo2=spo2,
         ):
-            yield {"resourceType": "Observation", "id": f"vital-{row['pk']}-{suffix}", **fields}
+            yield {"resourceType": "Observation", "id": f"vital-{pk}-{suffix}", **fields}
+    yield from screening_observations(clients, since, privacy, vitals)
     definitions = library.definitions_for(clinic_id)
+    texts = {code: f"{d.name} total" for code, d in definitions.items()}
+    codes: dict[str, dict[str, Any]] = {}
     scores = Score.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         scores = scores.filter(scored_at__gte=since)
-    for score in stream(
+    for pk, response_id, code, instrument, total, band, observed_on in stream(
         scores,
         "pk",
         "response_id",
@@ -190,28 +253,78 @@ def observations(
         "band",
         "observed_on",
     ):
-        if score["total"] is None:
+        if total is None:
             continue
-        code = score["client__code"]
-        definition = definitions.get(score["instrument_code"])
-        coding = [{"system": HS + "instrument-total", "code": score["instrument_code"]}]
+        concept = codes.get(instrument)
+        if concept is None:
+            concept = codes[instrument] = {
+                "coding": [{"system": HS + "instrument-total", "code": instrument}],
+                "text": texts.get(instrument, f"{instrument} total"),
+            }
         resource: Resource = {
             "resourceType": "Observation",
-            "id": f"score-{score['pk']}",
+            "id": f"score-{pk}",
             "status": "final",
-            "category": [SURVEY],
-            "code": {
-                "coding": coding,
-                "text": f"{definition.name if definition else score['instrument_code']} total",
-            },
-            "subject": _patient_ref(privacy, code),
-            "effectiveDateTime": privacy.when(code, score["observed_on"]),
-            "valueQuantity": {"value": score["total"], "unit": "{score}"},
-            "derivedFrom": [{"reference": f"QuestionnaireResponse/qr-{score['response_id']}"}],
+            "category": SURVEY_CATEGORY,
+            "code": concept,
+            "subject": privacy.reference(code),
+            "effectiveDateTime": privacy.when(code, observed_on),
+            "valueQuantity": {"value": total, "unit": "{score}"},
+            "derivedFrom": [{"reference": f"QuestionnaireResponse/qr-{response_id}"}],
         }
-        if score["band"]:
-            resource["interpretation"] = [{"text": score["band"]}]
+        if band:
+            resource["interpretation"] = [{"text": band}]
         yield resource
+
+
+SURVEY_CATEGORY = [SURVEY]
+
+
+def screening_observations(
+    clients: QuerySet[Client],
+    since: dt.datetime | None,
+    privacy: Privacy,
+    vitals: sessions_fhir.VitalSigns,
+) -> Iterator[Resource]:
+    """Screening's baseline readings (blood pressure, heart rate, temperature when taken) and
+    each medical-history version's body weight and height, as vital-sign Observations with the
+    same codes as session readings. `_since` reads the time each was recorded."""
+    readings = VitalsReading.objects.filter(client__in=clients).order_by("pk")
+    histories = MedicalHistory.objects.filter(client__in=clients).order_by("pk")
+    histories = histories.filter(Q(weight_kg__isnull=False) | Q(height_cm__isnull=False))
+    if since is not None:
+        readings = readings.filter(recorded_at__gte=since)
+        histories = histories.filter(recorded_at__gte=since)
+    for pk, code, measured_at, systolic, diastolic, heart_rate, temperature in stream(
+        readings,
+        "pk",
+        "client__code",
+        "measured_at",
+        "systolic",
+        "diastolic",
+        "heart_rate",
+        "temperature_c",
+    ):
+        for suffix, fields in vitals.reading(
+            subject=privacy.reference(code),
+            taken_at=privacy.when(code, measured_at) or "",
+            systolic=systolic,
+            diastolic=diastolic,
+            heart_rate=heart_rate,
+            temperature=None if temperature is None else float(temperature),
+            spo2=None,
+        ):
+            yield {"resourceType": "Observation", "id": f"baseline-{pk}-{suffix}", **fields}
+    for pk, code, recorded_at, weight_kg, height_cm in stream(
+        histories, "pk", "client__code", "recorded_at", "weight_kg", "height_cm"
+    ):
+        for suffix, fields in vitals.body(
+            subject=privacy.reference(code),
+            at=privacy.when(code, recorded_at) or "",
+            weight_kg=None if weight_kg is None else float(weight_kg),
+            height_cm=height_cm,
+        ):
+            yield {"resourceType": "Observation", "id": f"history-{pk}-{suffix}", **fields}
 
 
 def medication_statements(
@@ -222,7 +335,7 @@ def medication_statements(
     rows = Medication.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         rows = rows.filter(updated_at__gte=since)
-    for row in stream(
+    for row in stream_dicts(
         rows, "pk", "client__code", "name", "list_key", "dose", "start_date", "stop_date"
     ):
         code = row["client__code"]
@@ -237,7 +350,7 @@ def medication_statements(
             "id": f"med-{row['pk']}",
             "status": "completed" if row["stop_date"] else "active",
             "medicationCodeableConcept": medication,
-            "subject": _patient_ref(privacy, code),
+            "subject": privacy.reference(code),
         }
         period = {
             key: privacy.when(code, row[field])
@@ -268,7 +381,7 @@ def adverse_events(
     rows = AdverseEvent.objects.filter(session__client__in=clients).order_by("pk")
     if since is not None:
         rows = rows.filter(reported_at__gte=since)
-    for row in stream(
+    for row in stream_dicts(
         rows,
         "pk",
         "session_id",
@@ -289,7 +402,7 @@ def adverse_events(
             "actuality": "actual",
             # The term is typed by staff: a de-identified export leaves it out.
             "event": {"text": "adverse event" if privacy.deidentified else row["term"]},
-            "subject": _patient_ref(privacy, code),
+            "subject": privacy.reference(code),
             "date": privacy.when(code, row["onset_at"]),
             "recordedDate": privacy.when(code, row["reported_at"]),
             "seriousness": {
@@ -329,7 +442,7 @@ def encounters(
     if since is not None:
         rows = rows.filter(Q(starts_at__gte=since) | Q(moves__at__gte=since)).distinct()
     now = dt.datetime.now(tz=dt.UTC)
-    for row in stream(
+    for row in stream_dicts(
         rows,
         "pk",
         "course__clients__code",
@@ -354,7 +467,7 @@ def encounters(
                     "text": f"{row['kind']} {row['number']}",
                 }
             ],
-            "subject": _patient_ref(privacy, code),
+            "subject": privacy.reference(code),
             "period": {
                 "start": privacy.when(code, row["starts_at"]),
                 "end": privacy.when(code, end),
@@ -374,7 +487,7 @@ def care_plans(
         rows = rows.filter(
             Q(created_at__gte=since) | Q(accepted_at__gte=since) | Q(closed_at__gte=since)
         )
-    for row in stream(
+    for row in stream_dicts(
         rows,
         "pk",
         "clients__code",
@@ -397,7 +510,7 @@ def care_plans(
             "intent": "plan",
             "title": row["template_name"],
             "category": [{"coding": [{"system": HS + "protocol", "code": row["template_key"]}]}],
-            "subject": _patient_ref(privacy, code),
+            "subject": privacy.reference(code),
             "period": period,
         }
         if row["closed_reason"]:
@@ -419,7 +532,7 @@ def procedures(
     rows = MedicineSession.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         rows = rows.filter(updated_at__gte=since)
-    for row in stream(
+    for row in stream_dicts(
         rows, "pk", "client__code", "client__pk", "visit_id", "status", "started_at", "ended_at"
     ):
         code = row["client__code"]
@@ -431,7 +544,7 @@ def procedures(
                 "coding": [{"system": HS + "procedure", "code": "mdma-medicine-session"}],
                 "text": "MDMA-assisted therapy medicine session",
             },
-            "subject": _patient_ref(privacy, code),
+            "subject": privacy.reference(code),
             "encounter": {"reference": f"Encounter/visit-{row['visit_id']}-{row['client__pk']}"},
         }
         if row["started_at"]:
@@ -456,7 +569,7 @@ def consents(
     rows = Preparation.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         rows = rows.filter(updated_at__gte=since)
-    for row in stream(
+    for row in stream_dicts(
         rows, "pk", "client__code", "supportive_touch", "recording_consent", "updated_at"
     ):
         code = row["client__code"]
@@ -469,7 +582,7 @@ def consents(
                 "status": "active",
                 "scope": {"coding": [{"system": CONSENT_SCOPE, "code": "treatment"}]},
                 "category": [{"coding": [{"system": HS + "consent", "code": key}], "text": text}],
-                "patient": _patient_ref(privacy, code),
+                "patient": privacy.reference(code),
                 "dateTime": privacy.when(code, row["updated_at"]),
                 "policyRule": {"text": "Consent recorded in the clinic's preparation checklist"},
                 "provision": {"type": "permit" if row[field] == "yes" else "deny"},

@@ -4,7 +4,8 @@ then each form's fields and `<form>_complete`), plus the events, form-event mapp
 repeating-form files REDCap's project setup (and API) takes, so a REDCap user creates a
 longitudinal project from them and imports the records without editing either.
 
-Layout: the `enrolment` form in event `enrolment_arm_1`; one form per instrument, repeating,
+Layout: the `enrolment` form in event `enrolment_arm_1`, with screening's `baseline_vitals`
+and `body_measures` (weight, height) repeating beside it; one form per instrument, repeating,
 in one event per timepoint (`unscheduled_arm_1` when a response had none); the `vitals` and
 `adverse_event` forms, repeating, in `sessions_arm_1`. Dates are date_ymd, times
 datetime_seconds_ymd (clinic local time); checkboxes export as `<field>___<code>` with 1/0;
@@ -28,6 +29,7 @@ from holdspace.measures import library
 from holdspace.measures.definitions import Definition
 from holdspace.measures.models import Response
 from holdspace.people.models import Client, Phase
+from holdspace.screening.models import MedicalHistory, VitalsReading
 from holdspace.sessions.models import AdverseEvent, Outcome, Relatedness, Severity, VitalReading
 from holdspace.sessions.rules import session_rules
 
@@ -241,7 +243,7 @@ def project(clients: QuerySet[Client], privacy: Privacy, clinic_id: int) -> Proj
     events = {tp: event_name(tp, used_events) for tp in timepoints}
     forms = [Form("enrolment", enrol, repeating=False, events=[ENROLMENT_EVENT])]
     instruments: dict[str, Instrument] = {}
-    used_forms = {"enrolment", "vitals", "adverse_event"}
+    used_forms = {"enrolment", "baseline_vitals", "body_measures", "vitals", "adverse_event"}
     for code, definition in sorted(library.definitions_for(clinic_id).items()):
         instrument = _instrument(definition, used_forms)
         instruments[code] = instrument
@@ -270,6 +272,70 @@ def project(clients: QuerySet[Client], privacy: Privacy, clinic_id: int) -> Proj
                 events=list(events.values()),
             )
         )
+    # Screening: baseline readings and each medical-history version's weight and height,
+    # repeating in the enrolment event (they are taken before any session).
+    forms.append(
+        Form(
+            "baseline_vitals",
+            [
+                Field(
+                    "baseline_time",
+                    "baseline_vitals",
+                    "text",
+                    "Time measured (screening)",
+                    validation="datetime_seconds_ymd",
+                ),
+                Field(
+                    "baseline_systolic",
+                    "baseline_vitals",
+                    "text",
+                    "Systolic (mmHg)",
+                    validation="integer",
+                ),
+                Field(
+                    "baseline_diastolic",
+                    "baseline_vitals",
+                    "text",
+                    "Diastolic (mmHg)",
+                    validation="integer",
+                ),
+                Field(
+                    "baseline_heart_rate",
+                    "baseline_vitals",
+                    "text",
+                    "Heart rate (/min)",
+                    validation="integer",
+                ),
+                Field(
+                    "baseline_temp",
+                    "baseline_vitals",
+                    "text",
+                    "Temperature (C)",
+                    validation="number",
+                ),
+            ],
+            repeating=True,
+            events=[ENROLMENT_EVENT],
+        )
+    )
+    forms.append(
+        Form(
+            "body_measures",
+            [
+                Field(
+                    "body_time",
+                    "body_measures",
+                    "text",
+                    "Time recorded (medical history)",
+                    validation="datetime_seconds_ymd",
+                ),
+                Field("body_weight", "body_measures", "text", "Weight (kg)", validation="number"),
+                Field("body_height", "body_measures", "text", "Height (cm)", validation="integer"),
+            ],
+            repeating=True,
+            events=[ENROLMENT_EVENT],
+        )
+    )
     rules = session_rules()
     criteria = [(machine_name(c.key, 20), c.label) for c in rules.adverse_events.serious_criteria]
     forms.append(
@@ -461,6 +527,43 @@ def records(clients: QuerySet[Client], privacy: Privacy, proj: Project) -> Itera
         if row["score__total"] is not None:
             out[machine_name(f"{form}_total")] = f"{row['score__total']:g}"
         yield out
+
+    baseline = VitalsReading.objects.filter(client__in=clients).order_by("client_id", "pk")
+    for code, measured_at, systolic, diastolic, heart_rate, temperature in baseline.values_list(
+        "client__code", "measured_at", "systolic", "diastolic", "heart_rate", "temperature_c"
+    ).iterator(chunk_size=CHUNK):
+        record = privacy.subject(code)
+        yield {
+            "record_id": record,
+            "redcap_event_name": ENROLMENT_EVENT,
+            "redcap_repeat_instrument": "baseline_vitals",
+            "redcap_repeat_instance": instance(record, ENROLMENT_EVENT, "baseline_vitals"),
+            "baseline_time": _stamp(privacy.shifted(code, measured_at)),
+            "baseline_systolic": systolic,
+            "baseline_diastolic": diastolic,
+            "baseline_heart_rate": heart_rate,
+            "baseline_temp": "" if temperature is None else f"{float(temperature):g}",
+            "baseline_vitals_complete": 2,
+        }
+    bodies = (
+        MedicalHistory.objects.filter(client__in=clients)
+        .exclude(weight_kg__isnull=True, height_cm__isnull=True)
+        .order_by("client_id", "pk")
+    )
+    for code, recorded_at, weight_kg, height_cm in bodies.values_list(
+        "client__code", "recorded_at", "weight_kg", "height_cm"
+    ).iterator(chunk_size=CHUNK):
+        record = privacy.subject(code)
+        yield {
+            "record_id": record,
+            "redcap_event_name": ENROLMENT_EVENT,
+            "redcap_repeat_instrument": "body_measures",
+            "redcap_repeat_instance": instance(record, ENROLMENT_EVENT, "body_measures"),
+            "body_time": _stamp(privacy.shifted(code, recorded_at)),
+            "body_weight": "" if weight_kg is None else f"{float(weight_kg):g}",
+            "body_height": "" if height_cm is None else height_cm,
+            "body_measures_complete": 2,
+        }
 
     vitals = VitalReading.objects.filter(session__client__in=clients).order_by(
         "session__client_id", "pk"

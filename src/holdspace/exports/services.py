@@ -9,17 +9,22 @@ millions), the audit row names the scope instead.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import decimal
+import importlib
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import ValidationError as ModelError
 
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_write
@@ -202,18 +207,21 @@ def _progress(job: ExportJob, percent: int) -> None:
         hook(percent)
 
 
-def export_run(job_id: int, *, on_progress: ProgressHook | None = None) -> ExportJob:
+def export_run(
+    job_id: int, *, on_progress: ProgressHook | None = None, validate_every: bool = False
+) -> ExportJob:
     """Do the work of one export (called by the background task, or by `holdspace export`
-    with a progress hook)."""
+    with a progress hook). `validate_every` checks every FHIR resource with fhir.resources
+    (slow; `holdspace export fhir --validate`), else a sample (see Checker)."""
     if on_progress is not None:
         _hooks[job_id] = on_progress
     try:
-        return _export_run(job_id)
+        return _export_run(job_id, validate_every)
     finally:
         _hooks.pop(job_id, None)
 
 
-def _export_run(job_id: int) -> ExportJob:
+def _export_run(job_id: int, validate_every: bool) -> ExportJob:
     exports_purge()
     job = ExportJob.objects.select_related("requested_by__clinic", "clinic").get(pk=job_id)
     if job.status != ExportStatus.QUEUED:
@@ -224,7 +232,7 @@ def _export_run(job_id: int) -> ExportJob:
     directory.mkdir(parents=True, exist_ok=True)
     try:
         if job.format == ExportFormat.FHIR:
-            files = _write_fhir(job, directory)
+            files = _write_fhir(job, directory, Checker(every=validate_every))
         else:
             from .tables import write_tables
 
@@ -272,34 +280,172 @@ def _clients(job: ExportJob) -> QuerySet[Client]:
     return export_clients(job.requested_by, job.group)
 
 
-def _write_fhir(job: ExportJob, directory: Path) -> list[dict[str, object]]:
+class Checker:
+    """Validates resources with fhir.resources' R4B models before they are written.
+
+    Validating a resource costs about a millisecond, fifty times the cost of writing it, so a
+    network export cannot afford it for each of millions of lines. Every resource of a type is
+    built by one function from typed columns, so what can vary between two resources of a type
+    is which elements are present; the checker therefore validates the first FIRST resources
+    of each type and then every resource whose set of elements it has not seen yet in this
+    export. `every=True` validates every resource (`holdspace export fhir --validate`; the
+    test suite validates every line it downloads). A resource that fails is not written: it
+    becomes an OperationOutcome in the export's error file, which the manifest lists."""
+
+    FIRST = 100
+
+    def __init__(self, *, every: bool = False) -> None:
+        self.every = every
+        self.seen: dict[str, int] = {}
+        self.shapes: set[tuple[str, ...]] = set()
+        self.models: dict[str, Any] = {}
+
+    def problem(self, resource: dict[str, Any]) -> tuple[str, str] | None:
+        """None when the resource is valid or needs no check; else (what is wrong, where: the
+        first element refused), naming elements and rules but never values (they may be
+        clinical)."""
+        kind = resource["resourceType"]
+        if not self.every:
+            count = self.seen.get(kind, 0)
+            self.seen[kind] = count + 1
+            shape = (kind, *resource)
+            if count >= self.FIRST and shape in self.shapes:
+                return None
+            self.shapes.add(shape)
+        model = self.models.get(kind)
+        if model is None:
+            module = importlib.import_module(f"fhir.resources.R4B.{kind.lower()}")
+            model = self.models[kind] = getattr(module, kind)
+        try:
+            model.model_validate(resource)
+        except ModelError as exc:
+            places = [
+                ".".join([kind, *(str(part) for part in error["loc"])])
+                for error in exc.errors()[:5]
+            ]
+            reasons = "; ".join(
+                f"{place}: {error['type']}"
+                for place, error in zip(places, exc.errors()[:5], strict=True)
+            )
+            return reasons, places[0] if places else kind
+        except ValueError:
+            return f"{kind}: not a valid resource", kind
+        return None
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(type(value).__name__)
+
+
+def _dumps(resource: dict[str, Any]) -> bytes:
+    """One NDJSON line: compact UTF-8 JSON and a newline (orjson)."""
+    return orjson.dumps(resource, default=_json_default, option=orjson.OPT_APPEND_NEWLINE)
+
+
+ERROR_FILE = "OperationOutcome.ndjson"
+
+
+def operation_outcome(
+    diagnostics: str, *, code: str = "processing", severity: str = "error", expression: str = ""
+) -> dict[str, Any]:
+    """An OperationOutcome with one issue (FHIR R4), as the Bulk Data IG reports errors."""
+    issue: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics}
+    if expression:
+        issue["expression"] = [expression]
+    return {"resourceType": "OperationOutcome", "issue": [issue]}
+
+
+# HTTP status -> OperationOutcome issue code (FHIR R4 IssueType value set).
+ISSUE_CODES = {
+    400: "structure",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    413: "too-costly",
+    422: "invalid",
+    429: "throttled",
+}
+
+
+def outcome_response(
+    status: int, detail: str, errors: dict[str, list[str]] | None = None
+) -> JsonResponse:
+    """A refusal as the Bulk Data IG asks for it: an OperationOutcome body with the status.
+    Each refused field is one issue naming it in `expression`; otherwise one issue says what
+    went wrong."""
+    code = ISSUE_CODES.get(status, "exception" if status >= 500 else "processing")
+    issues = [
+        operation_outcome(str(message), code=code, expression="" if field == "__all__" else field)[
+            "issue"
+        ][0]
+        for field, messages in (errors or {}).items()
+        for message in messages
+    ] or [operation_outcome(detail, code=code)["issue"][0]]
+    return JsonResponse(
+        {"resourceType": "OperationOutcome", "issue": issues},
+        status=status,
+        content_type="application/fhir+json",
+    )
+
+
+def _write_fhir(job: ExportJob, directory: Path, checker: Checker) -> list[dict[str, object]]:
     privacy = _privacy(job)
     clients = _clients(job)
     types = job.types or list(SOURCES)
     files: list[dict[str, object]] = []
-    written = 0
-    for index, resource_type in enumerate(types):
-        name = f"{resource_type}.ndjson"
-        count = 0
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        with (directory / name).open("w", encoding="utf-8") as out:
-            for resource in SOURCES[resource_type](clients, job.since, privacy, job.clinic_id):
-                out.write(dumps(resource))
-                out.write("\n")
-                count += 1
-                written += 1
-                if written % CHECK_EVERY == 0:
-                    _progress(job, int(100 * index / len(types)))
-        _progress(job, int(100 * (index + 1) / len(types)))
-        if count:
-            files.append(
-                {
-                    "type": resource_type,
-                    "name": name,
-                    "count": count,
-                    "bytes": (directory / name).stat().st_size,
-                }
-            )
-        else:
-            (directory / name).unlink()
+    written = failed = 0
+    with (directory / ERROR_FILE).open("wb") as errors:
+        for index, resource_type in enumerate(types):
+            name = f"{resource_type}.ndjson"
+            count = 0
+            with (directory / name).open("wb", buffering=1 << 20) as out:
+                write = out.write
+                for resource in SOURCES[resource_type](clients, job.since, privacy, job.clinic_id):
+                    problem = checker.problem(resource)
+                    if problem is not None:
+                        failed += 1
+                        reasons, element = problem
+                        where = f"{resource_type}/{resource.get('id', '')}"
+                        errors.write(
+                            _dumps(
+                                operation_outcome(
+                                    f"{where} was left out: it does not validate ({reasons}).",
+                                    code="invalid",
+                                    expression=element,
+                                )
+                            )
+                        )
+                        continue
+                    write(_dumps(resource))
+                    count += 1
+                    written += 1
+                    if written % CHECK_EVERY == 0:
+                        _progress(job, int(100 * index / len(types)))
+            _progress(job, int(100 * (index + 1) / len(types)))
+            if count:
+                files.append(
+                    {
+                        "type": resource_type,
+                        "name": name,
+                        "count": count,
+                        "bytes": (directory / name).stat().st_size,
+                    }
+                )
+            else:
+                (directory / name).unlink()
+    if failed:
+        files.append(
+            {
+                "type": "OperationOutcome",
+                "name": ERROR_FILE,
+                "count": failed,
+                "bytes": (directory / ERROR_FILE).stat().st_size,
+                "error": True,
+            }
+        )
+    else:
+        (directory / ERROR_FILE).unlink()
     return files

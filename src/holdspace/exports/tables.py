@@ -20,7 +20,7 @@ from django.utils import timezone
 from holdspace.courses.models import Visit
 from holdspace.measures.models import Response, Score
 from holdspace.people.models import Client
-from holdspace.screening.models import Medication
+from holdspace.screening.models import MedicalHistory, Medication, VitalsReading
 from holdspace.sessions.models import AdverseEvent, MedicineSession, VitalReading
 
 from .deid import MAX_AGE, RECIPE, SMALL_CELL, Privacy
@@ -153,6 +153,40 @@ def _vitals(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
             row["spo2"],
             row["suds"],
             row["is_baseline"],
+        )
+
+
+def _baseline_vitals(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
+    """Readings taken at screening (before any session)."""
+    rows = VitalsReading.objects.filter(client__in=clients).order_by("client_id", "pk")
+    for code, measured_at, systolic, diastolic, heart_rate, temperature in rows.values_list(
+        "client__code", "measured_at", "systolic", "diastolic", "heart_rate", "temperature_c"
+    ).iterator(chunk_size=CHUNK):
+        yield (
+            privacy.subject(code),
+            privacy.shifted(code, _local(measured_at)),
+            systolic,
+            diastolic,
+            heart_rate,
+            None if temperature is None else float(temperature),
+        )
+
+
+def _body_measures(clients: QuerySet[Client], privacy: Privacy) -> Iterator[Row]:
+    """Weight and height of each medical-history version that records them."""
+    rows = (
+        MedicalHistory.objects.filter(client__in=clients)
+        .exclude(weight_kg__isnull=True, height_cm__isnull=True)
+        .order_by("client_id", "pk")
+    )
+    for code, recorded_at, weight_kg, height_cm in rows.values_list(
+        "client__code", "recorded_at", "weight_kg", "height_cm"
+    ).iterator(chunk_size=CHUNK):
+        yield (
+            privacy.subject(code),
+            privacy.shifted(code, _local(recorded_at)),
+            None if weight_kg is None else float(weight_kg),
+            height_cm,
         )
 
 
@@ -293,6 +327,32 @@ TABLES = [
             ]
         ),
         _vitals,
+    ),
+    Table(
+        "baseline_vitals",
+        _fixed(
+            [
+                ("record_id", "str"),
+                ("measured_at", "datetime"),
+                ("systolic", "int"),
+                ("diastolic", "int"),
+                ("heart_rate", "int"),
+                ("temperature_c", "float"),
+            ]
+        ),
+        _baseline_vitals,
+    ),
+    Table(
+        "body_measures",
+        _fixed(
+            [
+                ("record_id", "str"),
+                ("recorded_at", "datetime"),
+                ("weight_kg", "float"),
+                ("height_cm", "int"),
+            ]
+        ),
+        _body_measures,
     ),
     Table(
         "adverse_events",

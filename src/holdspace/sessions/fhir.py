@@ -34,75 +34,137 @@ def _quantity(value: float, unit: str, code: str) -> dict[str, Any]:
     return {"value": value, "unit": unit, "system": UCUM, "code": code}
 
 
-def vital_observations_data(
-    *,
-    subject: dict[str, Any],
-    taken_at: str,
-    systolic: int,
-    diastolic: int,
-    heart_rate: int,
-    temperature: float,
-    spo2: int | None,
-) -> list[tuple[str, dict[str, Any]]]:
-    """One reading's Observations as (suffix, fields) pairs of plain data: shared by the
-    per-reading Bundle and the bulk export, which streams without building models."""
-    loinc = session_rules().loinc
-    base: dict[str, Any] = {
-        "status": "final",
-        "category": [CATEGORY],
-        "subject": subject,
-        "effectiveDateTime": taken_at,
-    }
-    rows: list[tuple[str, dict[str, Any]]] = [
-        (
-            "bp",
-            {
-                "code": _code(loinc.blood_pressure_panel, "Blood pressure panel"),
-                "component": [
-                    {
-                        "code": _code(loinc.systolic, "Systolic blood pressure"),
-                        "valueQuantity": _quantity(systolic, "mmHg", "mm[Hg]"),
-                    },
-                    {
-                        "code": _code(loinc.diastolic, "Diastolic blood pressure"),
-                        "valueQuantity": _quantity(diastolic, "mmHg", "mm[Hg]"),
-                    },
-                ],
-            },
-        ),
-        (
-            "hr",
-            {
-                "code": _code(loinc.heart_rate, "Heart rate"),
-                "valueQuantity": _quantity(heart_rate, "beats/minute", "/min"),
-            },
-        ),
-        (
-            "temp",
-            {
-                "code": _code(loinc.temperature, "Body temperature"),
-                "valueQuantity": _quantity(float(temperature), "C", "Cel"),
-            },
-        ),
-    ]
-    if spo2 is not None:
-        rows.append(
+class VitalSigns:
+    """Builds vital-sign Observations as plain data from a template made once (codes from
+    session.yaml): shared by the per-reading Bundle, the bulk export (which streams millions
+    of readings without building models) and screening's baseline readings. The coded parts
+    are shared objects, so a reading costs a few small dicts."""
+
+    def __init__(self) -> None:
+        loinc = session_rules().loinc
+        self.bp = _code(loinc.blood_pressure_panel, "Blood pressure panel")
+        self.systolic = _code(loinc.systolic, "Systolic blood pressure")
+        self.diastolic = _code(loinc.diastolic, "Diastolic blood pressure")
+        self.heart_rate = _code(loinc.heart_rate, "Heart rate")
+        self.temperature = _code(loinc.temperature, "Body temperature")
+        self.spo2 = _code(loinc.spo2, "Oxygen saturation in Arterial blood")
+        self.weight = _code(loinc.body_weight, "Body weight")
+        self.height = _code(loinc.body_height, "Body height")
+        self.category = [CATEGORY]
+
+    def _one(
+        self, subject: dict[str, Any], at: str, code: dict[str, Any], **value: Any
+    ) -> dict[str, Any]:
+        return {
+            "status": "final",
+            "category": self.category,
+            "code": code,
+            "subject": subject,
+            "effectiveDateTime": at,
+            **value,
+        }
+
+    def reading(
+        self,
+        *,
+        subject: dict[str, Any],
+        taken_at: str,
+        systolic: int,
+        diastolic: int,
+        heart_rate: int,
+        temperature: float | None,
+        spo2: int | None,
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """A reading's Observations as (suffix, fields): blood pressure (a panel with the two
+        pressures as components), heart rate, and temperature and SpO2 when measured."""
+        rows = [
             (
-                "spo2",
-                {
-                    "code": _code(loinc.spo2, "Oxygen saturation in Arterial blood"),
-                    "valueQuantity": _quantity(spo2, "%", "%"),
-                },
+                "bp",
+                self._one(
+                    subject,
+                    taken_at,
+                    self.bp,
+                    component=[
+                        {
+                            "code": self.systolic,
+                            "valueQuantity": _quantity(systolic, "mmHg", "mm[Hg]"),
+                        },
+                        {
+                            "code": self.diastolic,
+                            "valueQuantity": _quantity(diastolic, "mmHg", "mm[Hg]"),
+                        },
+                    ],
+                ),
+            ),
+            (
+                "hr",
+                self._one(
+                    subject,
+                    taken_at,
+                    self.heart_rate,
+                    valueQuantity=_quantity(heart_rate, "beats/minute", "/min"),
+                ),
+            ),
+        ]
+        if temperature is not None:
+            rows.append(
+                (
+                    "temp",
+                    self._one(
+                        subject,
+                        taken_at,
+                        self.temperature,
+                        valueQuantity=_quantity(float(temperature), "C", "Cel"),
+                    ),
+                )
             )
-        )
-    return [(suffix, base | fields) for suffix, fields in rows]
+        if spo2 is not None:
+            rows.append(
+                (
+                    "spo2",
+                    self._one(
+                        subject, taken_at, self.spo2, valueQuantity=_quantity(spo2, "%", "%")
+                    ),
+                )
+            )
+        return rows
+
+    def body(
+        self,
+        *,
+        subject: dict[str, Any],
+        at: str,
+        weight_kg: float | None,
+        height_cm: int | None,
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Body weight and height as recorded at screening (BMI is not recorded, so none)."""
+        rows = []
+        if weight_kg is not None:
+            rows.append(
+                (
+                    "weight",
+                    self._one(
+                        subject, at, self.weight, valueQuantity=_quantity(weight_kg, "kg", "kg")
+                    ),
+                )
+            )
+        if height_cm is not None:
+            rows.append(
+                (
+                    "height",
+                    self._one(
+                        subject, at, self.height, valueQuantity=_quantity(height_cm, "cm", "cm")
+                    ),
+                )
+            )
+        return rows
 
 
 def reading_observations(reading: VitalReading) -> list[Observation]:
     subject = {
         "identifier": {"system": "urn:holdspace:client-code", "value": reading.session.client.code}
     }
-    rows = vital_observations_data(
+    rows = VitalSigns().reading(
         subject=subject,
         taken_at=reading.taken_at.isoformat(),
         systolic=reading.systolic,

@@ -112,6 +112,8 @@ class Loinc(_Strict):
     heart_rate: str
     temperature: str
     spo2: str
+    body_weight: str
+    body_height: str
 
 
 class SessionRules(_Strict):

@@ -30,6 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--deidentify", action="store_true")
         parser.add_argument("--identified", action="store_true")
         parser.add_argument("--type", default="", help="FHIR types, comma-separated.")
+        parser.add_argument(
+            "--validate",
+            action="store_true",
+            help="FHIR: check every resource with fhir.resources (slow), not only a sample.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["format"] == "purge":
@@ -63,7 +68,11 @@ class Command(BaseCommand):
 
         with Progress(transient=False) as bar:
             task = bar.add_task(f"export {job.pk} ({job.format})", total=100)
-            job = export_run(job.pk, on_progress=lambda p: bar.update(task, completed=p))
+            job = export_run(
+                job.pk,
+                on_progress=lambda p: bar.update(task, completed=p),
+                validate_every=options["validate"],
+            )
             bar.update(task, completed=100)
         if job.status != ExportStatus.DONE:
             raise CommandError(f"The export ended {job.status}.")
@@ -71,7 +80,10 @@ class Command(BaseCommand):
         out.mkdir(parents=True, exist_ok=True)
         for f in job.files:
             shutil.copy2(job_directory(job) / str(f["name"]), out / str(f["name"]))
-            self.stdout.write(f"{f['name']}: {f['count']} rows")
+            if f.get("error"):
+                self.stderr.write(f"{f['name']}: {f['count']} resources left out (see the file)")
+            else:
+                self.stdout.write(f"{f['name']}: {f['count']} rows")
         self.stdout.write(self.style.SUCCESS(f"Export {job.pk} written to {out}."))
 
     def _member(self, options: dict[str, Any]) -> Membership:
