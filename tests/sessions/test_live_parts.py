@@ -96,6 +96,7 @@ def test_a_poll_after_one_write_sends_only_the_changed_parts(running, therapist)
     assert all(f'data-live-part="{name}"' in whole for name in live.PARTS)
 
 
+@pytest.mark.requirement("REQ-SES-008")
 def test_an_alert_older_than_the_cap_still_shows_in_full(running, therapist):
     session = _started_hours_ago(running, 6)
     from holdspace.sessions import services
@@ -120,6 +121,7 @@ def test_an_alert_older_than_the_cap_still_shows_in_full(running, therapist):
     assert RECENT_STEP <= shown - 1 < 2 * RECENT_STEP  # the recent ones, plus the act reading
 
 
+@pytest.mark.requirement("REQ-SES-008")
 def test_show_every_entry_lists_every_reading(running, therapist):
     session = _started_hours_ago(running, 6)
     _long(session, therapist, 3 * RECENT_STEP)

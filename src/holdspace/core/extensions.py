@@ -99,8 +99,9 @@ def banner_query(
         return Cast(Value(value) if isinstance(value, str) else value, CharField())
 
     def number(value: int | Combinable | None) -> Any:
-        plain = value is None or isinstance(value, int)
-        return Cast(Value(value) if plain else value, IntegerField())
+        if value is None or isinstance(value, int):
+            return Cast(Value(value), IntegerField())
+        return Cast(value, IntegerField())
 
     return rows.order_by().annotate(
         banner_level=text(level),

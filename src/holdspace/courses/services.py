@@ -471,7 +471,7 @@ def courses_conflicts(courses: Sequence[Course]) -> dict[int, list[Conflict]]:
     }
     found: dict[int, list[Conflict]] = {}
     for course in courses:
-        dates = [washouts[c.pk] for c in course.clients.all() if washouts[c.pk] is not None]
+        dates = [d for d in (washouts[c.pk] for c in course.clients.all()) if d is not None]
         found[course.pk] = conflicts_for(
             slots[course.pk],
             clinic_id=course.clinic_id,
