@@ -7,6 +7,11 @@ region that shows it), as median and p95 over every monitor and entry, the share
 answered 304, and the server's CPU per viewer. The server is gunicorn (as `holdspace serve`)
 on 127.0.0.1 only, with a throw-away SQLite file; everything ends when the run ends.
 
+Before the monitors start it measures one monitor at 20 and at 2,000 readings (spread over an
+eight-hour session): the page's bytes and time, the time to render the live region afresh
+(a new version: nothing memoised), and the bytes of the poll that follows one write (only the
+parts that changed).
+
     .venv/bin/python bench/live_view.py [--viewers 20] [--entries 20] [--interval 1.0]
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -141,12 +147,140 @@ def _setup(viewers: int) -> tuple[str, list[str], int]:
             by=Actor.command_line(lead), session=session, item=blocker.item, reason="bench"
         )
     services.session_start(by=t1, session=session)
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+
     cookies = []
     for member in members:
+        # Signed in as allauth leaves it after the password and the second factor: a session
+        # from force_login alone never used a second factor, and the shell ends it at once.
         browser = HttpClient()
         browser.force_login(member.user)
+        session_store = browser.session
+        now = time.time()
+        session_store[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": now},
+            {"method": "mfa", "at": now, "type": "totp"},
+        ]
+        session_store[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(member.user.pk)
+        session_store.save()
         cookies.append(browser.cookies["sessionid"].value)
     return f"/sessions/{client.code}/{session.pk}/", cookies, session.pk
+
+
+def _get(url: str, cookie: str, headers: dict[str, str] | None = None) -> tuple[bytes, str, float]:
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        url, headers={"Cookie": f"sessionid={cookie}", **(headers or {})}
+    )
+    began = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        body = response.read()
+        return body, response.headers.get("ETag", ""), time.perf_counter() - began
+
+
+def _post_note(base: str, path: str, cookie: str, text: str) -> None:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = urllib.request.Request(base + path, headers={"Cookie": f"sessionid={cookie}"})  # noqa: S310
+    html = opener.open(page).read().decode()
+    token = html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    csrf_cookie = next(c.value for c in jar if c.name == "csrftoken")
+    request = urllib.request.Request(  # noqa: S310
+        base + path + "do/note/",
+        data=urllib.parse.urlencode({"kind": "note", "text": text}).encode(),
+        headers={
+            "Cookie": f"sessionid={cookie}; csrftoken={csrf_cookie}",
+            "X-CSRFToken": token,
+            "X-Holdspace-Fetch": "1",
+            "Referer": base + path,
+        },
+    )
+    urllib.request.urlopen(request).read()  # noqa: S310
+
+
+def _readings_to(session_id: int, count: int) -> None:
+    """In-range readings spread over an eight-hour session until it has `count` (bulk)."""
+    import datetime as dt
+
+    from django.db.models import F
+    from django.utils import timezone
+
+    from holdspace.sessions.models import MedicineSession, VitalReading
+
+    session = MedicineSession.objects.get(pk=session_id)
+    start = timezone.now() - dt.timedelta(hours=8)
+    MedicineSession.objects.filter(pk=session_id).update(started_at=start)
+    have = session.vitals.count()
+    step = dt.timedelta(hours=8) / max(count, 1)
+    member = session.vitals.first().recorded_by  # type: ignore[union-attr]
+    VitalReading.objects.bulk_create(
+        VitalReading(
+            session=session,
+            taken_at=start + step * i,
+            systolic=116 + i % 9,
+            diastolic=76 + i % 5,
+            heart_rate=68 + i % 7,
+            temperature="36.8",
+            recorded_by=member,
+        )
+        for i in range(have, count)
+    )
+    MedicineSession.objects.filter(pk=session_id).update(version=F("version") + 1)
+
+
+def _bump(session_id: int) -> None:
+    from django.db.models import F
+
+    from holdspace.sessions.models import MedicineSession
+
+    MedicineSession.objects.filter(pk=session_id).update(version=F("version") + 1)
+
+
+def _render_cpu(session_id: int) -> float:
+    """CPU seconds of this process to load the session and render every live part afresh
+    (what a server process does once per version): steadier than wall time on a busy machine."""
+    from holdspace.sessions import selectors
+    from holdspace.sessions.live import live_parts
+    from holdspace.sessions.models import MedicineSession
+    from holdspace.sessions.views import live_context
+
+    began = time.process_time()
+    session = MedicineSession.objects.select_related("client", "visit", "clinic").get(pk=session_id)
+    selectors.session_loaded(session)
+    live_parts(live_context(session), full=False)
+    return time.process_time() - began
+
+
+def measure_one_monitor(base: str, path: str, cookie: str, session_id: int) -> None:
+    """Page bytes and time, a fresh render of the live region, and the poll after one write, at
+    20 and at 2,000 readings."""
+    for count in (20, 2000):
+        _readings_to(session_id, count)
+        pages = [_get(base + path, cookie) for _ in range(5)]
+        page = pages[-1][0].decode()
+        renders = []
+        for _ in range(5):
+            _bump(session_id)  # a new version: each process renders the parts afresh
+            renders.append(_get(base + path + "live/", cookie)[2])
+        body, tag, _took = _get(base + path + "live/", cookie)
+        have = ",".join(
+            f"{name}={digest}"
+            for name, digest in re.findall(r'data-live-part="(\w+)" data-hash="(\w+)"', page)
+        )
+        _post_note(base, path, cookie, f"bench-measure-{count}")
+        poll, _tag, poll_took = _get(
+            base + path + "live/", cookie, {"If-None-Match": tag, "X-Live-Have": have}
+        )
+        cpu = statistics.median(_render_cpu(session_id) for _ in range(5))
+        print(
+            f"{count:>5} readings: render CPU {cpu * 1000:.0f} ms; "
+            f"page {len(page) / 1024:.1f} KB in "
+            f"{statistics.median(p[2] for p in pages) * 1000:.0f} ms; live region afresh "
+            f"{len(body) / 1024:.1f} KB in {statistics.median(renders) * 1000:.0f} ms; "
+            f"poll after one write {len(poll) / 1024:.1f} KB in {poll_took * 1000:.0f} ms"
+        )
 
 
 class Viewer(threading.Thread):
@@ -158,13 +292,17 @@ class Viewer(threading.Thread):
         self.stop = stop
         self.seen: dict[str, float] = {}
         self.status: dict[int, int] = {}
+        self.received = 0  # bytes of the live parts received
 
     def run(self) -> None:
         etag = ""
+        held: dict[str, str] = {}  # the parts this monitor holds, as the script keeps them
         while not self.stop.is_set():
             headers = {"Cookie": f"sessionid={self.cookie}"}
             if etag:
                 headers["If-None-Match"] = etag
+            if held:
+                headers["X-Live-Have"] = ",".join(f"{k}={v}" for k, v in held.items())
             request = urllib.request.Request(self.url, headers=headers)  # noqa: S310 (loopback)
             try:
                 with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
@@ -172,13 +310,21 @@ class Viewer(threading.Thread):
                     etag = response.headers.get("ETag", "")
                     code = response.status
                 now = time.perf_counter()
+                self.received += len(body.encode())
+                held.update(re.findall(r'data-live-part="(\w+)" data-hash="(\w+)"', body))
                 for marker in body.split("bench-entry-")[1:]:
                     key = marker.split("<", 1)[0].split()[0]
                     self.seen.setdefault(key, now)
             except urllib.error.HTTPError as exc:
                 code = exc.code
+            except OSError:  # a timeout or a refused connection on a loaded machine: counted
+                code = 0
             self.status[code] = self.status.get(code, 0) + 1
             self.stop.wait(self.interval)
+
+
+def _answered_200(statuses: dict[int, int]) -> int:
+    return statuses.get(200, 0)
 
 
 def main() -> None:
@@ -200,7 +346,7 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "holdspace.settings",
     }
     os.environ.update(env)
-    path, cookies, _session_id = _setup(args.viewers)
+    path, cookies, session_id = _setup(args.viewers)
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603 (fixed argv, loopback only)
         [
@@ -226,6 +372,7 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
+        measure_one_monitor(base, path, cookies[0], session_id)
         stop = threading.Event()
         viewers = [
             Viewer(base, path, cookie, args.interval, stop) for cookie in cookies[: args.viewers]
@@ -292,6 +439,11 @@ def main() -> None:
     print(
         f"answers: {', '.join(f'{code}: {count}' for code, count in sorted(statuses.items()))} "
         f"({statuses.get(304, 0) / max(polls, 1):.0%} were 304 Not Modified)"
+    )
+    received = sum(viewer.received for viewer in viewers)
+    print(
+        f"sent to the monitors: {received / 1024:.0f} KB in all, "
+        f"{received / 1024 / max(_answered_200(statuses), 1):.1f} KB per 200"
     )
     print(
         f"server CPU: {cpu:.2f} s over {wall:.1f} s = {cpu / wall * 100:.1f}% of one core in "

@@ -45,6 +45,7 @@ class World:
     members: dict[str, Membership]
     code: str  # a client with a course
     session_url: str  # the running session's monitor
+    proposed_url: str  # a course whose schedule is proposed (its conflicts are checked)
 
 
 def build(n: int) -> World:
@@ -97,12 +98,14 @@ def build(n: int) -> World:
     assert running is not None, "the arc made no running session"
     _more_readings(running, n)
     _more_courses(running, clients, n // 3)
+    proposed = _proposed_courses(running, clients, n // 3)
     course = apps.get_model("courses", "Course").objects.filter(clinic=clinic).first()
     assert course is not None
     return World(
         members=members,
         code=course.clients.first().code,
         session_url=f"/sessions/{running.client.code}/{running.pk}/",
+        proposed_url=f"/courses/client/{proposed.clients.first().code}/{proposed.pk}/",
     )
 
 
@@ -148,6 +151,30 @@ def _more_courses(running: Any, clients: list[Any], extra: int) -> None:
                 _copy(dose, session=session)
 
 
+def _proposed_courses(running: Any, clients: list[Any], count: int) -> Any:
+    """Proposed schedules for clients without a course, for the coordinator to accept: copies
+    of the running course's visits a month on, with their therapists and room, so the
+    proposals clash with each other and every conflict check has bookings to compare."""
+    course = running.visit.course
+    visits = list(course.visits.prefetch_related("therapists"))
+    taken = set(
+        apps.get_model("courses", "Course")
+        .objects.filter(clinic=course.clinic)
+        .values_list("clients", flat=True)
+    )
+    made = None
+    for client in [c for c in clients if c.pk not in taken][:count]:
+        made = _copy(course, status="proposed")
+        made.clients.set([client])
+        for visit in visits:
+            later = _copy(
+                visit, course=made, follows=None, starts_at=visit.starts_at + dt.timedelta(days=30)
+            )
+            later.therapists.set(visit.therapists.all())
+    assert made is not None, "no client without a course"
+    return made
+
+
 Page = tuple[str, str, Callable[[World], str], dict[str, str]]
 
 # (name, persona, path, extra headers)
@@ -160,6 +187,7 @@ PAGES: list[Page] = [
     ("measures", "therapist", lambda w: "/measures/", {}),
     ("courses", "lead", lambda w: "/courses/", {}),
     ("client's courses", "lead", lambda w: f"/courses/client/{w.code}/", {}),
+    ("proposed course", "coordinator", lambda w: w.proposed_url, {}),
     ("api courses", "lead", lambda w: "/api/v1/courses", {}),
     ("calendar", "coordinator", lambda w: "/courses/calendar/", {}),
     ("sessions", "lead", lambda w: "/sessions/", {}),

@@ -2,7 +2,9 @@
 
 Each app registers in its AppConfig.ready():
 - a *client panel*: a partial template on the client overview, with its own context;
-- a *banner source*: notices shown on every staff page (e.g. unacknowledged safety alerts);
+- a *banner source*: notices shown on every staff page (e.g. unacknowledged safety alerts). A
+  source gives a query of four standard columns and turns its rows into banners; the shell asks
+  every source's query at once, as one UNION, so all banners of a page cost one query;
 - a *demo extension*: what `holdspace demo` adds for that part of the arc;
 - a *Today panel*: what that part of the arc asks of this member today (the landing page);
 - a *settings panel*: that part's clinic settings, summarised on the clinic settings page with
@@ -17,7 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import CharField, IntegerField, QuerySet, Value
+from django.db.models.functions import Cast
+
 if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
     from django.http import HttpRequest
     from faker import Faker
 
@@ -53,6 +59,58 @@ class Banner:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class BannerRow:
+    """One row of a banner source's query: what the columns mean is the source's own."""
+
+    level: str
+    label: str
+    ref: int | None
+    count: int | None
+
+
+@dataclass(frozen=True)
+class BannerSource:
+    """Banners of one part of the arc. `rows` returns a `banner_query(...)` (or None when this
+    member has nothing to ask: no query then); `banners` turns its rows into notices. A source
+    that needs at most N rows slices in a subquery (`pk__in=...[:N]`): SQLite does not allow
+    LIMIT or ORDER BY inside one part of a UNION, so the rows come unordered."""
+
+    key: str
+    rows: Callable[[HttpRequest], QuerySet[Any] | None]
+    banners: Callable[[HttpRequest, list[BannerRow]], list[Banner]]
+
+
+BANNER_COLUMNS = ("banner_source", "banner_level", "banner_label", "banner_ref", "banner_count")
+
+
+def banner_query(
+    rows: QuerySet[Any],
+    *,
+    level: str | Combinable,
+    label: str | Combinable,
+    ref: int | Combinable | None = None,
+    count: int | Combinable | None = None,
+) -> QuerySet[Any]:
+    """`rows` as the four banner columns (a plain value is a constant). Typed casts keep the
+    columns of every part of the UNION alike on PostgreSQL, NULLs included."""
+
+    def text(value: str | Combinable) -> Any:
+        return Cast(Value(value) if isinstance(value, str) else value, CharField())
+
+    def number(value: int | Combinable | None) -> Any:
+        if value is None or isinstance(value, int):
+            return Cast(Value(value), IntegerField())
+        return Cast(value, IntegerField())
+
+    return rows.order_by().annotate(
+        banner_level=text(level),
+        banner_label=text(label),
+        banner_ref=number(ref),
+        banner_count=number(count),
+    )
+
+
 @dataclass
 class DemoContext:
     """What a demo extension needs to add its part of the arc to one demo clinic."""
@@ -70,7 +128,7 @@ class DemoContext:
 
 
 _client_panels: list[ClientPanel] = []
-_banner_sources: list[Callable[[HttpRequest], list[Banner]]] = []
+_banner_sources: list[BannerSource] = []
 _demo_extensions: list[tuple[int, Callable[[DemoContext], None]]] = []
 _today_panels: list[TodayPanel] = []
 _settings_panels: list[TodayPanel] = []
@@ -123,13 +181,33 @@ def client_panels(request: HttpRequest, client: Client) -> list[tuple[str, dict[
     return shown
 
 
-def register_banner_source(source: Callable[[HttpRequest], list[Banner]]) -> None:
-    if source not in _banner_sources:
+def register_banner_source(source: BannerSource) -> None:
+    if all(existing.key != source.key for existing in _banner_sources):
         _banner_sources.append(source)
 
 
 def banners(request: HttpRequest) -> list[Banner]:
-    return [banner for source in _banner_sources for banner in source(request)]
+    """Every banner of this request, from one query over all sources, kept on the request (a
+    page that renders twice, or asks again, does not query again)."""
+    kept: list[Banner] | None = getattr(request, "_holdspace_banners", None)
+    if kept is not None:
+        return kept
+    asked = []
+    for source in _banner_sources:
+        query = source.rows(request)
+        if query is not None:
+            tagged = query.annotate(banner_source=Cast(Value(source.key), CharField()))
+            asked.append((source, tagged.values_list(*BANNER_COLUMNS)))
+    found: dict[str, list[BannerRow]] = {source.key: [] for source, _query in asked}
+    if asked:
+        first, *rest = [query for _source, query in asked]
+        for key, level, label, ref, count in first.union(*rest, all=True) if rest else first:
+            found[key].append(BannerRow(level, label, ref, count))
+    shown = [
+        banner for source, _q in asked for banner in source.banners(request, found[source.key])
+    ]
+    request._holdspace_banners = shown  # type: ignore[attr-defined]  # memo on the request
+    return shown
 
 
 def register_demo_extension(order: int, extension: Callable[[DemoContext], None]) -> None:

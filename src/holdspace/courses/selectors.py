@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -219,6 +220,13 @@ def templates_available(membership: Membership) -> dict[str, ProtocolTemplate]:
 def course_settings(clinic_id: int) -> CourseSettings:
     found = CourseSettings.objects.filter(clinic_id=clinic_id).first()
     return found or CourseSettings(clinic_id=clinic_id)
+
+
+def course_settings_many(clinic_ids: Iterable[int]) -> dict[int, CourseSettings]:
+    """`course_settings` of several clinics in one query."""
+    wanted = set(clinic_ids)
+    found = {s.clinic_id: s for s in CourseSettings.objects.filter(clinic_id__in=wanted)}
+    return {pk: found.get(pk) or CourseSettings(clinic_id=pk) for pk in wanted}
 
 
 def check_in_due_today(course: Course) -> Visit | None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +22,7 @@ from holdspace.people.models import CareTeamMember, Client, Membership, Role
 from holdspace.people.policies import require
 
 from . import policies, selectors
-from .constraints import Conflict, Slot, conflicts_for
+from .constraints import Conflict, Slot, bookings_for, conflicts_for
 from .hours import OpeningHours
 from .models import (
     CalendarFeed,
@@ -86,6 +88,16 @@ def washout_date(client: Client) -> dt.date | None:
         return None
     result: dt.date | None = earliest_medicine_session_date(client)
     return result
+
+
+def washout_dates(clients: list[Client]) -> dict[int, dt.date | None]:
+    """`washout_date` of many clients, in a constant number of queries."""
+    try:
+        from holdspace.screening.selectors import earliest_medicine_session_dates
+    except ImportError:
+        return dict.fromkeys((c.pk for c in clients), None)
+    found: dict[int, dt.date | None] = earliest_medicine_session_dates(clients)
+    return found
 
 
 def _course_washout(clients: list[Client]) -> dt.date | None:
@@ -421,23 +433,56 @@ def course_close(*, by: Actor, course: Course, client: Client, reason: str) -> C
 
 def course_conflicts(course: Course) -> list[Conflict]:
     """The constraint check over a course's planned (future) visits."""
-    protocol = protocol_of(course)
+    return courses_conflicts([course])[course.pk]
+
+
+def courses_conflicts(courses: Sequence[Course]) -> dict[int, list[Conflict]]:
+    """The constraint check of each course's planned (future) visits, by course, in a constant
+    number of queries however many courses and visits: the visits, the past medicine sessions,
+    the clients' washouts, the clinics' hours and the clinic's other bookings in the window are
+    each read once for all of them."""
+    if not courses:
+        return {}
     now = timezone.now()
-    visits = list(
-        course.visits.filter(cancelled=False, starts_at__gte=now).prefetch_related("therapists")
-    )
-    past_sessions = course.visits.filter(
-        cancelled=False, kind=VisitKind.MEDICINE_SESSION, starts_at__lt=now
-    ).values_list("starts_at", flat=True)
-    return conflicts_for(
-        [Slot.of(v) for v in visits],
-        clinic_id=course.clinic_id,
-        min_spacing_days=protocol.medicine_sessions.min_spacing_days,
-        washout_date=_course_washout(list(course.clients.all())),
-        now=now,
-        other_medicine_sessions=list(past_sessions),
-        hours=selectors.course_settings(course.clinic_id).opening_hours(),
-    )
+    ids = [course.pk for course in courses]
+    planned: dict[int, list[Visit]] = {pk: [] for pk in ids}
+    for visit in Visit.objects.filter(
+        course_id__in=ids, cancelled=False, starts_at__gte=now
+    ).prefetch_related("therapists"):
+        planned[visit.course_id].append(visit)
+    past: dict[int, list[dt.datetime]] = {pk: [] for pk in ids}
+    for course_id, starts_at in Visit.objects.filter(
+        course_id__in=ids, cancelled=False, kind=VisitKind.MEDICINE_SESSION, starts_at__lt=now
+    ).values_list("course_id", "starts_at"):
+        past[course_id].append(starts_at)
+    prefetch_related_objects(list(courses), "clients")  # nothing to do when already fetched
+    clients = {c.pk: c for course in courses for c in course.clients.all()}
+    washouts = washout_dates(list(clients.values()))
+    clinic_ids = {course.clinic_id for course in courses}
+    settings = selectors.course_settings_many(clinic_ids)
+    hours = {pk: found.opening_hours() for pk, found in settings.items()}
+    slots = {course.pk: [Slot.of(v) for v in planned[course.pk]] for course in courses}
+    bookings = {
+        clinic_id: bookings_for(
+            [s for c in courses if c.clinic_id == clinic_id for s in slots[c.pk]],
+            clinic_id=clinic_id,
+        )
+        for clinic_id in clinic_ids
+    }
+    found: dict[int, list[Conflict]] = {}
+    for course in courses:
+        dates = [d for d in (washouts[c.pk] for c in course.clients.all()) if d is not None]
+        found[course.pk] = conflicts_for(
+            slots[course.pk],
+            clinic_id=course.clinic_id,
+            min_spacing_days=protocol_of(course).medicine_sessions.min_spacing_days,
+            washout_date=max(dates) if dates else None,
+            now=now,
+            other_medicine_sessions=past[course.pk],
+            hours=hours[course.clinic_id],
+            bookings=bookings[course.clinic_id],
+        )
+    return found
 
 
 def visit_reschedule(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from holdspace.people.models import Client, Membership, Phase, Role
 
 from .models import Course, CourseStatus, Visit, VisitKind
-from .services import clients_eligible, course_conflicts
+from .services import clients_eligible, courses_conflicts
 
 # How many screening clients the coordinator's panel checks for eligibility at most.
 LOOK_AT_MOST = 200
@@ -56,9 +56,9 @@ def coordinator_panel(request: HttpRequest, membership: Membership) -> dict[str,
     proposed = Course.objects.filter(
         clinic_id=membership.clinic_id, status=CourseStatus.PROPOSED
     ).prefetch_related("clients")
-    schedules = []
-    for course in proposed.order_by("start_date"):
-        schedules.append((course, list(course.clients.all()), course_conflicts(course)))
+    courses = list(proposed.order_by("start_date"))
+    conflicts = courses_conflicts(courses)  # every course's check in one set of queries
+    schedules = [(c, list(c.clients.all()), conflicts[c.pk]) for c in courses]
     in_course = Course.objects.filter(
         clinic_id=membership.clinic_id, status__in=[CourseStatus.PROPOSED, CourseStatus.ACTIVE]
     ).values("clients")

@@ -9,6 +9,7 @@ class MeasuresConfig(AppConfig):
 
     def ready(self) -> None:
         from holdspace.core.extensions import (
+            BannerSource,
             ClientPanel,
             TodayPanel,
             register_banner_source,
@@ -33,6 +34,8 @@ class MeasuresConfig(AppConfig):
                 context=panels.client_panel,
             )
         )
-        register_banner_source(panels.safety_banners)
+        register_banner_source(
+            BannerSource("measures", panels.safety_alert_rows, panels.safety_banners)
+        )
         register_demo_extension(20, demo.demo_measures)
         register_today_panel(TodayPanel("alerts", 20, "measures/_today.html", today.today_panel))

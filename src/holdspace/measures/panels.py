@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from holdspace.core.extensions import Banner
+from holdspace.core.extensions import Banner, BannerRow, banner_query
 from holdspace.people.models import Client
 
 from . import charts, library, policies, scoring, selectors
 from .forms import AcknowledgeForm, AssignForm, ProgressLetterForm
-from .models import Score
+from .models import SafetyAlert, Score
 
 
 def client_plots(client: Client, definitions: dict[str, Any]) -> list[dict[str, Any]]:
@@ -69,14 +70,26 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
     }
 
 
-def safety_banners(request: HttpRequest) -> list[Banner]:
-    alerts = list(selectors.open_alerts_visible_to(getattr(request, "membership", None))[:20])
+def safety_alert_rows(request: HttpRequest) -> QuerySet[Any] | None:
+    """Up to twenty open safety alerts the member may see: severity and client code."""
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return None
+    newest = selectors.open_alerts_visible_to(membership).order_by("-raised_at")
+    return banner_query(
+        SafetyAlert.objects.filter(pk__in=newest.values("pk")[:20]),
+        level=F("severity"),
+        label=F("client__code"),
+    )
+
+
+def safety_banners(request: HttpRequest, rows: list[BannerRow]) -> list[Banner]:
     banners = []
     for level in ("act", "watch"):
-        matching = [a for a in alerts if a.severity == level]
+        matching = [row for row in rows if row.level == level]
         if not matching:
             continue
-        codes = ", ".join(sorted({a.client.code for a in matching}))
+        codes = ", ".join(sorted({row.label for row in matching}))
         text = ngettext(
             "Safety alert to acknowledge: %(codes)s",
             "%(count)d safety alerts to acknowledge: %(codes)s",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from holdspace.people import selectors as people_selectors
-from holdspace.people.models import Client, Membership, Role
+from holdspace.people.models import CareTeamMember, Client, Membership, Role
 
 from . import policies
 from .models import (
@@ -76,8 +76,13 @@ def alerts_visible_to(membership: Membership | None) -> QuerySet[SafetyAlert]:
         return SafetyAlert.objects.none()
     alerts = SafetyAlert.objects.filter(client__clinic_id=membership.clinic_id)
     if membership.role != Role.MEDICAL_LEAD:
-        alerts = alerts.filter(Q(client__care_team__membership=membership))
-    return alerts.select_related("client").distinct()
+        # EXISTS rather than a join: no DISTINCT, so the rows can be sliced inside a subquery.
+        alerts = alerts.filter(
+            Exists(
+                CareTeamMember.objects.filter(client=OuterRef("client_id"), membership=membership)
+            )
+        )
+    return alerts.select_related("client")
 
 
 def open_alerts_visible_to(membership: Membership | None) -> QuerySet[SafetyAlert]:

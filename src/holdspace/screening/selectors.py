@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -18,7 +18,7 @@ from holdspace.people.models import Client, Membership
 from holdspace.people.selectors import client_for_user
 
 from . import policies
-from .engine import Evaluation, evaluate_client
+from .engine import Evaluation, evaluate_client, evaluate_clients
 from .models import (
     Decision,
     MedicalHistory,
@@ -113,8 +113,12 @@ def washout_plans_for(client: Client, *, names: bool = True) -> list[WashoutPlan
     """One plan per medication that needs a taper (the longest washout if several rules ask).
     `names=False` leaves out the medication's name (intake text) for researchers."""
     today = timezone.localdate()
+    return _washout_plans(evaluate_client(client, today=today), today=today, names=names)
+
+
+def _washout_plans(evaluation: Evaluation, *, today: dt.date, names: bool) -> list[WashoutPlan]:
     best: dict[int, WashoutPlan] = {}
-    for match in evaluate_client(client, today=today).tapers:
+    for match in evaluation.tapers:
         stop = match.medication.stop_date  # the last dose, planned or past
         base = today if stop is None else stop
         plan = WashoutPlan(
@@ -134,10 +138,19 @@ def washout_plans_for(client: Client, *, names: bool = True) -> list[WashoutPlan
 
 def earliest_medicine_session_date(client: Client) -> dt.date | None:
     """The first day every washout is over; None when there is nothing (left) to wait for."""
+    return earliest_medicine_session_dates([client])[client.pk]
+
+
+def earliest_medicine_session_dates(clients: Sequence[Client]) -> dict[int, dt.date | None]:
+    """`earliest_medicine_session_date` of many clients, in a constant number of queries."""
     today = timezone.localdate()
-    dates = [p.earliest_session_date for p in washout_plans_for(client)]
-    latest = max((d for d in dates if d is not None), default=None)
-    return latest if latest is not None and latest > today else None
+    found: dict[int, dt.date | None] = {}
+    for pk, evaluation in evaluate_clients(clients, today=today).items():
+        plans = _washout_plans(evaluation, today=today, names=False)
+        dates = [p.earliest_session_date for p in plans]
+        latest = max((d for d in dates if d is not None), default=None)
+        found[pk] = latest if latest is not None and latest > today else None
+    return found
 
 
 def screening_eligibility(client: Client) -> Eligibility:

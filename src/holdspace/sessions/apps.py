@@ -10,6 +10,7 @@ class SessionsConfig(AppConfig):
 
     def ready(self) -> None:
         from holdspace.core.extensions import (
+            BannerSource,
             ClientPanel,
             TodayPanel,
             register_banner_source,
@@ -28,7 +29,9 @@ class SessionsConfig(AppConfig):
         except RulesError as exc:
             raise ImproperlyConfigured(f"Session rules are broken: {exc}") from exc
         register_session_dates_source(selectors.session_dates)
-        register_banner_source(panels.session_alert_banners)
+        register_banner_source(
+            BannerSource("sessions", panels.session_alert_rows, panels.session_alert_banners)
+        )
         register_client_panel(
             ClientPanel(
                 key="sessions",

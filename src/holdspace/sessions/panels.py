@@ -4,37 +4,52 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from holdspace.core.extensions import Banner
-from holdspace.people.models import Client
+from holdspace.core.extensions import Banner, BannerRow, banner_query
+from holdspace.people.models import Client, Role
 
 from . import policies
-from .models import MedicineSession, SessionAlert, SessionStatus
+from .models import AlertTier, MedicineSession, SessionAlert, SessionStatus
 from .selectors import sessions_visible_to
 
 
-def session_alert_banners(request: HttpRequest) -> list[Banner]:
-    """An unacknowledged alert of a running session, on every staff page of its team."""
+def session_alert_rows(request: HttpRequest) -> QuerySet[Any] | None:
+    """The three most urgent unacknowledged alerts of running sessions of the member's teams
+    (not on the sessions pages, which show them themselves)."""
     membership = getattr(request, "membership", None)
     if membership is None or request.path.startswith("/sessions/"):
-        return []
+        return None
+    if membership.role not in (Role.THERAPIST, Role.MEDICAL_LEAD):
+        return None  # sessions_visible_to() would be empty: no need to ask
     sessions = sessions_visible_to(membership).filter(status=SessionStatus.RUNNING)
-    alerts = (
-        SessionAlert.objects.filter(session__in=sessions, acknowledged_at__isnull=True)
-        .select_related("session__client")
-        .order_by("tier", "-raised_at")[:3]
+    urgent = SessionAlert.objects.filter(
+        session__in=sessions.values("pk"), acknowledged_at__isnull=True
+    ).order_by("tier", "-raised_at")
+    return banner_query(
+        SessionAlert.objects.filter(pk__in=urgent.values("pk")[:3]),
+        level=F("tier"),
+        label=F("session__client__code"),
+        ref=F("session_id"),
+        count=F("pk"),
     )
+
+
+def session_alert_banners(request: HttpRequest, rows: list[BannerRow]) -> list[Banner]:
+    """An unacknowledged alert of a running session, on every staff page of its team."""
+    tiers = dict(AlertTier.choices)
+    rows = sorted(rows, key=lambda row: (row.level, -(row.count or 0)))  # act first, newest
     return [
         Banner(
-            level=alert.tier,
+            level=row.level,
             text=_("Medicine session %(code)s: an unacknowledged %(tier)s alert.")
-            % {"code": alert.session.client.code, "tier": alert.get_tier_display()},
-            url=reverse("sessions:monitor", args=[alert.session.client.code, alert.session_id]),
+            % {"code": row.label, "tier": tiers.get(row.level, row.level)},
+            url=reverse("sessions:monitor", args=[row.label, row.ref]),
         )
-        for alert in alerts
+        for row in rows
     ]
 
 

@@ -235,7 +235,10 @@ def session_loaded(session: MedicineSession) -> MedicineSession:
     """
     prefetch_related_objects(
         [session],
-        Prefetch("vitals", VitalReading.objects.select_related("recorded_by__user")),
+        # Who recorded each reading: the few members once each (two queries), not a joined
+        # copy of member and user per reading, which was most of the cost of a long session.
+        Prefetch("vitals", VitalReading.objects.all()),
+        Prefetch("vitals__recorded_by", Membership.objects.select_related("user")),
         Prefetch(
             "doses",
             Dose.objects.select_related("given_by__user", "recorded_by__user").order_by("pk"),

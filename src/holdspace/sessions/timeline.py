@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from holdspace.people.models import Membership
 
@@ -20,6 +22,7 @@ class TimelineItem:
     text: str
     tier: str = ""
     by: str = ""
+    reading: VitalReading | None = field(default=None, compare=False)  # for "vitals" items
 
 
 def _who(membership: Membership | None) -> str:
@@ -74,7 +77,14 @@ def timeline(session: MedicineSession) -> list[TimelineItem]:
             )
     for r in session.vitals.all():
         items.append(
-            TimelineItem(r.taken_at, "vitals", vitals_text(r), tier=r.tier, by=_who(r.recorded_by))
+            TimelineItem(
+                r.taken_at,
+                "vitals",
+                vitals_text(r),
+                tier=r.tier,
+                by=_who(r.recorded_by),
+                reading=r,
+            )
         )
     for alert in session.alerts.all():
         if alert.acknowledged_at:
@@ -112,3 +122,82 @@ def vitals_text(r: VitalReading) -> str:
     if r.is_baseline:
         parts.insert(0, _("Baseline"))
     return " · ".join(parts)
+
+
+# How the monitor keeps a long timeline short. The newest readings are shown one by one: at
+# least RECENT_STEP of them, and fewer than twice that, because the line between the recent and
+# the older part moves RECENT_STEP readings at a time. So the older part does not change with
+# each new reading, and the live poll need not send it again (views.live). In the older part
+# every alert, out-of-range reading, baseline, dose, note, event and acknowledgement is still
+# shown in full; only readings within the clinic's limits are summarised, one line per run
+# between two other items. The monitor's "show every entry" link shows them all.
+RECENT_STEP = 30
+
+
+@dataclass(frozen=True)
+class SplitTimeline:
+    recent: list[TimelineItem]  # oldest first
+    older: list[TimelineItem]  # oldest first; runs of in-range readings as "summary" items
+    summarised: int  # how many readings the summaries stand for
+
+
+def split_timeline(items: list[TimelineItem], *, step: int = RECENT_STEP) -> SplitTimeline:
+    """`items` (oldest first) as a recent part in full and an older part with in-range
+    readings summarised (see RECENT_STEP)."""
+    positions = [i for i, item in enumerate(items) if item.kind == "vitals"]
+    if len(positions) < 2 * step:
+        return SplitTimeline(recent=list(items), older=[], summarised=0)
+    first_recent = positions[(len(positions) // step - 1) * step]
+    older: list[TimelineItem] = []
+    run: list[VitalReading] = []
+    summarised = 0
+    for item in items[:first_recent]:
+        reading = item.reading
+        if (
+            item.kind == "vitals"
+            and reading is not None
+            and not item.tier
+            and not reading.is_baseline
+        ):
+            run.append(reading)
+            continue
+        if run:
+            older.append(_summary(run))
+            summarised += len(run)
+            run = []
+        older.append(item)
+    if run:
+        older.append(_summary(run))
+        summarised += len(run)
+    return SplitTimeline(recent=items[first_recent:], older=older, summarised=summarised)
+
+
+DASH = "\u2013"  # an en dash between the lowest and the highest value
+
+
+def _span(values: list[int]) -> str:
+    low, high = min(values), max(values)
+    return f"{low}" if low == high else f"{low}{DASH}{high}"
+
+
+def _summary(run: list[VitalReading]) -> TimelineItem:
+    parts = [
+        f"BP {_span([r.systolic for r in run])}/{_span([r.diastolic for r in run])}",
+        f"HR {_span([r.heart_rate for r in run])}",
+    ]
+    temperatures = [r.temperature for r in run]
+    low, high = min(temperatures), max(temperatures)
+    parts.append(f"{low} °C" if low == high else f"{low}{DASH}{high} °C")
+    spo2 = [r.spo2 for r in run if r.spo2 is not None]
+    if spo2:
+        parts.append(f"SpO2 {_span(spo2)}%")
+    suds = [r.suds for r in run if r.suds is not None]
+    if suds:
+        parts.append(f"SUDS {_span(suds)}")
+    first = timezone.localtime(run[0].taken_at).strftime("%H:%M")
+    head = ngettext(
+        "%(count)d reading within limits from %(first)s",
+        "%(count)d readings within limits from %(first)s",
+        len(run),
+    ) % {"count": len(run), "first": first}
+    return TimelineItem(run[-1].taken_at, "summary", f"{head}: " + " · ".join(parts))

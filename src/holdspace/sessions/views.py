@@ -9,9 +9,6 @@ with the errors beside the fields and what was typed kept.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +17,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseForm
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +29,7 @@ from holdspace.people.auditing import audit_read, audit_read_throttled
 from holdspace.people.models import Role
 
 from . import charts, policies, selectors, services
+from . import live as live_view
 from .forms import (
     AcknowledgeForm,
     AdverseEventForm,
@@ -49,7 +46,6 @@ from .forms import (
 from .idempotency import idempotent
 from .models import Disposition, DoseKind, MedicineSession, SessionStatus
 from .rules import checklist_labels, session_rules
-from .timeline import timeline
 from .vitals import reason_label
 
 
@@ -177,7 +173,6 @@ def live_context(session: MedicineSession) -> dict[str, Any]:
             (alert, [reason_label(r) for r in alert.reasons])
             for alert in selectors.open_alerts_loaded(session)
         ],
-        "timeline": list(reversed(timeline(session))),
         "chart": charts.vitals_chart(session, settings),
         "initial_at": initial,
         "since_initial": (now - initial) if initial else None,
@@ -200,8 +195,13 @@ def _monitor_context(
     )
     team = list(session.team.all())
     signatures = list(session.signatures.all())
+    full = request.GET.get("timeline") == "all"
+    tag = live_view.etag(session, bucket=_bucket(), full=full)
     return {
         **live_context(session),
+        # The same parts the live poll sends, so the first poll after a load sends nothing.
+        "live": {name: part.html for name, part in _live_parts(session, tag, full=full).items()},
+        "timeline_all": full,
         "forms": forms,
         "blockers": blockers,
         "team": team,
@@ -276,50 +276,29 @@ def summary_pdf(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     return pdf_response("sessions/summary_pdf.html", context, request, filename)
 
 
-class _Rendered:
-    """A small per-process memo of rendered live regions, keyed by their ETag."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self.rows: OrderedDict[str, str] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> str | None:
-        with self.lock:
-            return self.rows.get(key)
-
-    def put(self, key: str, html: str) -> None:
-        with self.lock:
-            self.rows[key] = html
-            while len(self.rows) > self.size:
-                self.rows.popitem(last=False)
+def _bucket() -> int:
+    return int(timezone.now().timestamp() // 30)
 
 
-_rendered = _Rendered()
-
-
-def _etag(session: MedicineSession) -> str:
-    # The version changes on every write; the half-minute bucket keeps "due"/"overdue" fresh.
-    bucket = int(timezone.now().timestamp() // 30)
-    raw = f"{session.pk}:{session.version}:{session.status}:{bucket}:{request_lang()}"
-    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:20] + '"'
-
-
-def request_lang() -> str:
-    from django.utils.translation import get_language
-
-    return get_language() or ""
+def _live_parts(session: MedicineSession, tag: str, *, full: bool) -> dict[str, live_view.LivePart]:
+    parts = live_view.rendered.get(tag)
+    if parts is None:
+        parts = live_view.live_parts(live_context(session), full=full)
+        live_view.rendered.put(tag, parts)
+    return parts
 
 
 def live(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     """The live region, polled every second by each open monitor. Answers 304 while nothing
-    changed (one indexed row read), so twenty monitors cost little. A poll that returns the
-    region is a read of the session: audited once per person every few minutes, not once a
-    second (people.auditing.audit_read_throttled)."""
+    changed (three queries: docs/sessions.md), so twenty monitors cost little; otherwise only
+    the parts the monitor does not hold yet (live.py). A poll that returns parts is a read of
+    the session: audited once per person every few minutes, not once a second
+    (people.auditing.audit_read_throttled)."""
     session = selectors.session_for_user(request.membership, code, pk)  # 404 before 405
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
-    tag = _etag(session)
+    full = request.GET.get("timeline") == "all"
+    tag = live_view.etag(session, bucket=_bucket(), full=full)
     headers = {
         "ETag": tag,
         "Cache-Control": "no-cache, private",
@@ -328,13 +307,13 @@ def live(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     if request.headers.get("If-None-Match") == tag:
         response = HttpResponse(status=304)
     else:
-        # Every monitor of the session gets the same region (no per-user content, no CSRF
-        # token): render it once per version in each server process.
-        html = _rendered.get(tag)
-        if html is None:
-            html = render_to_string("sessions/_live.html", live_context(session), request=None)
-            _rendered.put(tag, html)
-        response = HttpResponse(html)
+        # Every monitor of the session gets the same parts: render them once per version in
+        # each server process.
+        parts = _live_parts(session, tag, full=full)
+        have = live_view.held(request.headers.get("X-Live-Have", ""))
+        response = HttpResponse(
+            "".join(part.html for name, part in parts.items() if have.get(name) != part.digest)
+        )
         audit_read_throttled(
             Actor.from_request(request), "session.live", client=session.client, target=session
         )

@@ -7,7 +7,8 @@
 // the outbox is sent the next time this session's monitor opens.
 //
 // Live: the live region is fetched every second with If-None-Match; the server answers 304
-// while nothing changed. No animation, no library.
+// while nothing changed, and otherwise only the parts whose hash differs from those held here
+// (X-Live-Have), each placed where it belongs. No animation, no library.
 (function () {
   "use strict";
   var root = document.querySelector("[data-session-monitor]");
@@ -189,20 +190,28 @@
     if (fresh && soundToggle && soundToggle.checked) { chime(); }
   }
   function place(html) {
-    // The server renders every live part at once; each goes to its place on the page.
+    // Only the parts that changed come back; each replaces its own, the rest stay.
     var holder = document.createElement("template");
     holder.innerHTML = html;
     targets.forEach(function (target) {
       var part = holder.content.querySelector("[data-live-part='" + target.dataset.liveTarget + "']");
+      if (!part) { return; }
       target.textContent = "";
-      if (part) { target.appendChild(part); }
+      target.appendChild(part);
     });
     noticeAlerts();
+  }
+  function held() {
+    var pairs = [];
+    root.querySelectorAll("[data-live-part][data-hash]").forEach(function (part) {
+      pairs.push(part.dataset.livePart + "=" + part.dataset.hash);
+    });
+    return pairs.join(",");
   }
   var timer = null;
   function poll(now) {
     if (timer) { clearTimeout(timer); timer = null; }
-    var headers = {};
+    var headers = { "X-Live-Have": held() };
     if (etag) { headers["If-None-Match"] = etag; }
     fetch(root.dataset.liveUrl, { credentials: "same-origin", cache: "no-store", headers: headers })
       .then(function (response) {

@@ -1,0 +1,130 @@
+"""The monitor's live region, in parts that are sent only when they changed.
+
+The region is four parts: `top` (what is due, the dose window, the open alerts), `chart`,
+`recent` (the newest timeline entries, in full) and `older` (the rest of the timeline, with
+in-range readings summarised: timeline.split_timeline). Each part carries a hash of its HTML.
+The monitor's script says which hashes it holds (header `X-Live-Have`), and a poll answers
+only the parts that differ: after a reading that is the top, the chart and the recent entries,
+never the older timeline, however long the session. Without the header (no script, a first
+load) every part is sent.
+
+No part has per-user content or a CSRF token, so each server process renders the parts once
+per version of the session and serves them to every monitor, from a memo bounded by bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from .models import MedicineSession
+from .timeline import split_timeline, timeline
+
+PARTS = ("top", "chart", "recent", "older")
+
+
+@dataclass(frozen=True)
+class LivePart:
+    name: str
+    digest: str  # of the HTML: what the script says it holds
+    html: SafeString  # the part in its wrapper, ready to place
+
+
+class RenderedParts:
+    """Rendered live parts by ETag, oldest evicted first, the total kept under `max_bytes`.
+    One session's parts are a few to a few tens of kilobytes; the default holds hundreds of
+    versions per process, and a long timeline can never grow it past the bound."""
+
+    def __init__(self, max_bytes: int = 4 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.rows: OrderedDict[str, tuple[dict[str, LivePart], int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> dict[str, LivePart] | None:
+        with self.lock:
+            found = self.rows.get(key)
+            if found is None:
+                return None
+            self.rows.move_to_end(key)
+            return found[0]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.rows.clear()
+            self.size = 0
+
+    def put(self, key: str, parts: dict[str, LivePart]) -> None:
+        size = sum(len(part.html.encode()) for part in parts.values())
+        if size > self.max_bytes:
+            return  # larger than the whole memo: served, not kept
+        with self.lock:
+            old = self.rows.pop(key, None)
+            if old is not None:
+                self.size -= old[1]
+            self.rows[key] = (parts, size)
+            self.size += size
+            while self.size > self.max_bytes:
+                _key, (_parts, dropped) = self.rows.popitem(last=False)
+                self.size -= dropped
+
+
+rendered = RenderedParts()
+
+
+def _part(name: str, template: str, context: dict[str, Any]) -> LivePart:
+    inner = render_to_string(template, context, request=None)
+    digest = hashlib.sha256(inner.encode()).hexdigest()[:16]
+    html = format_html(
+        '<div class="live-inner" data-live-part="{}" data-hash="{}">{}</div>',
+        name,
+        digest,
+        mark_safe(inner),  # noqa: S308  (our own template's output, escaped when rendered)
+    )
+    return LivePart(name, digest, html)
+
+
+def live_parts(context: dict[str, Any], *, full: bool) -> dict[str, LivePart]:
+    """Every live part from the live context (views.live_context). `full`: the whole timeline,
+    nothing summarised (the monitor's "show every entry")."""
+    items = timeline(context["session"])
+    if full:
+        recent, older, summarised = items, [], 0
+    else:
+        split = split_timeline(items)
+        recent, older, summarised = split.recent, split.older, split.summarised
+    return {
+        "top": _part("top", "sessions/_live_top.html", context),
+        "chart": _part("chart", "sessions/_live_chart.html", context),
+        "recent": _part("recent", "sessions/_live_recent.html", {"items": recent[::-1]}),
+        "older": _part(
+            "older",
+            "sessions/_live_older.html",
+            {"items": older[::-1], "summarised": summarised},
+        ),
+    }
+
+
+def etag(session: MedicineSession, *, bucket: int, full: bool) -> str:
+    # The version changes on every write; the half-minute bucket keeps "due"/"overdue" fresh.
+    raw = f"{session.pk}:{session.version}:{session.status}:{bucket}:{get_language()}:{full}"
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:20] + '"'
+
+
+def held(header: str) -> dict[str, str]:
+    """The parts the script holds, from `X-Live-Have: top=HASH,chart=HASH,...` (anything
+    malformed counts as not held, so the part is sent)."""
+    found: dict[str, str] = {}
+    for pair in header.split(",")[: len(PARTS)]:
+        name, _sep, digest = pair.strip().partition("=")
+        if name in PARTS and 0 < len(digest) <= 64:
+            found[name] = digest
+    return found
