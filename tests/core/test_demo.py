@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pyotp
@@ -150,9 +151,9 @@ def test_network_scale_loads_the_whole_arc_and_its_staff_can_sign_in():
     assert page.context["page"].paginator.count == 20  # the lead's own clinic, all of it
 
 
-def _network_rows() -> dict[str, object]:
+def _network_rows(since: dt.datetime) -> dict[str, object]:
     """What a network build made, without ids or anything else a rerun would change."""
-    from django.db.models import Count, Sum
+    from django.db.models import Count, Q, Sum
 
     from holdspace.courses.models import Visit
     from holdspace.integration.models import IntegrationNote
@@ -174,6 +175,12 @@ def _network_rows() -> dict[str, object]:
         "integration notes": IntegrationNote.objects.count(),
         "responses": Response.objects.count(),
         "scores": Score.objects.aggregate(n=Count("id"), s=Sum("total")),
+        "most responses by a client in the last month": max(
+            Client.objects.annotate(
+                n=Count("responses", filter=Q(responses__submitted_at__gte=since))
+            ).values_list("n", flat=True),
+            default=0,
+        ),
     }
 
 
@@ -182,8 +189,6 @@ def test_network_scale_proportions_at_200_clients_are_the_same_for_the_same_seed
     """The proportions the benchmark relies on (a third in a course, ~1 finished session per
     2.5 clients, readings every 15-30 minutes for 8 hours, ~40 scored responses per client),
     the same rows for the same seed and day, others for another seed."""
-    import datetime as dt
-
     from django.db import transaction
 
     from holdspace.courses.models import Visit
@@ -193,7 +198,7 @@ def test_network_scale_proportions_at_200_clients_are_the_same_for_the_same_seed
     for seed, clients in ((7, 200), (7, 200), (8, 20)):
         with transaction.atomic():
             demo_build_network(seed=seed, clinics=2, clients=clients, batch_size=60, now=now)
-            builds.append(_network_rows())
+            builds.append(_network_rows(since=now - dt.timedelta(days=30)))
             transaction.set_rollback(True)  # the next build starts from an empty database
     rows = builds[0]
     assert builds[1] == rows
@@ -210,4 +215,6 @@ def test_network_scale_proportions_at_200_clients_are_the_same_for_the_same_seed
     assert rows["integration notes"] > 0
     assert rows["scores"]["n"] == rows["responses"]  # type: ignore[index]
     assert 38 * 200 <= rows["responses"] <= 40 * 200
+    # A sitting (three instruments) a fortnight at most: a month holds what a clinic would see.
+    assert rows["most responses by a client in the last month"] <= 9
     assert not Visit.objects.exists()  # each build was rolled back

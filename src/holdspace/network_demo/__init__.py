@@ -266,6 +266,7 @@ def demo_build_network(
     now = (now or timezone.now()).replace(microsecond=0)
     counts: dict[str, int] = {}
     seconds: dict[str, float] = {}
+    tables = _tables()
     for number in range(1, clinics + 1):
         with transaction.atomic():
             clinic = Clinic.objects.create(
@@ -276,7 +277,7 @@ def demo_build_network(
                 members[login] = _network_staff(clinic, login, role, password)
                 staff_count += 1
             loader = _ClinicLoader(
-                clinic, members, rng, pool, now, responses_per_client, counts, seconds
+                clinic, members, rng, pool, now, responses_per_client, tables, counts, seconds
             )
             _confirm_session_settings(members["lead"])
             made = 0
@@ -302,8 +303,18 @@ def demo_build_network(
                 fields=["clients", "courses", "sessions", "responses"],
                 channel=Channel.CLI,
             )
-        if progress is not None:
+        if progress is not None and number < clinics:
             progress(number, clinics, counts, seconds)
+    if connection.vendor == "postgresql":
+        # Autovacuum would analyse the new rows later; until then the planner takes the tables
+        # for nearly empty and picks plans that are slow at this size.
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for table in tables.values():
+                cursor.execute(f"ANALYZE {table.table}")
+        seconds["analyze"] = time.perf_counter() - started
+    if progress is not None:
+        progress(clinics, clinics, counts, seconds)
     return DemoSummary(clinics, staff_count, client_count)
 
 
@@ -347,6 +358,7 @@ class _ClinicLoader:
         pool: _Pool,
         now: dt.datetime,
         responses_per_client: int,
+        tables: dict[str, Table],
         counts: dict[str, int],
         seconds: dict[str, float],
     ) -> None:
@@ -390,7 +402,8 @@ class _ClinicLoader:
                     None if item.planned_dose is None else _dumped(item.planned_dose),
                 )
             )
-        self.tables = _tables()
+        self.tables = tables
+        self.screened: dict[int, dt.date] = {}  # the batch's clients: when screening began
 
     @contextmanager
     def _step(self, name: str) -> Iterator[None]:
@@ -471,6 +484,7 @@ class _ClinicLoader:
             # Screening began 30-900 days ago; facts over the first weeks, the decision after.
             began = now - dt.timedelta(days=rng.randint(30, 900))
             at = began + dt.timedelta(days=rng.randint(0, 10))
+            self.screened[pk] = at.date()
             medical.append(
                 (
                     pk,
@@ -759,8 +773,10 @@ class _ClinicLoader:
     # Measures -------------------------------------------------------------------------------
 
     def _measures(self, clients: list[tuple[int, str]], course_start: dict[int, dt.date]) -> None:
-        """Responses with scores: fortnightly sittings for clients in a course (improving after
-        it starts), a few at screening for the rest, about `responses_per_client` on average."""
+        """Responses with scores, three instruments a sitting, about `responses_per_client` on
+        average: a client in a course has sat every two weeks up to the last fortnight
+        (improving after the course starts); the others sat twice from their screening on. No
+        more than one sitting a fortnight, so a month holds what a clinic would see."""
         from holdspace.measures.models import EnteredBy, Response
 
         rng, reference = self.rng, self.reference
@@ -779,13 +795,14 @@ class _ClinicLoader:
         for (client, _phase), count in zip(clients, counts, strict=True):
             start = course_start.get(client)
             severity = rng.uniform(0.45, 0.85)
-            first = (start or reference) - dt.timedelta(days=30)
+            sittings = -(-count // len(INSTRUMENTS))
+            if start is not None:  # back from the last fortnight, before the course if need be
+                first = reference - dt.timedelta(days=rng.randint(0, 13) + 14 * (sittings - 1))
+            else:
+                first = self.screened[client]
             for i in range(count):
                 code = INSTRUMENTS[i % len(INSTRUMENTS)]
-                # Three instruments per sitting, sittings every ~2 weeks from before the course.
-                day = first + dt.timedelta(days=14 * (i // len(INSTRUMENTS)))
-                if day > reference:
-                    day = reference - dt.timedelta(days=rng.randint(0, 30))
+                day = min(reference, first + dt.timedelta(days=14 * (i // len(INSTRUMENTS))))
                 treated = start is not None and day > start
                 weeks = (day - start).days / 7 if treated and start else 0
                 level = max(0.02, severity - (0.04 * weeks if treated else 0))
@@ -797,6 +814,7 @@ class _ClinicLoader:
                 scores.append((pk, client, code, version, score, subscales, band, flags, at, day))
         self._write("responses", responses)
         self._write("scores", scores)
+        self.screened.clear()
 
 
 def _tables() -> dict[str, Table]:
