@@ -9,9 +9,9 @@ and measure responses with their scores. One audit row per clinic says the load 
 
 It does not go through the services (which audit every row and would take hours at this
 size): it is benchmark data. Rows are made as plain tuples, a batch of clients at a time (so
-memory stays flat), and written with COPY on PostgreSQL or multi-row inserts elsewhere (SQLite
+memory stays flat), and written with COPY on PostgreSQL or batched inserts elsewhere (SQLite
 only needs to be correct, at test sizes). The proportions, at 50,000 clients: ~16,700 courses,
-~20,000 finished sessions, ~500,000 readings, ~2 million responses, each with its score.
+~20,000 finished sessions, ~435,000 readings, ~2 million responses, each with its score.
 """
 
 from __future__ import annotations
