@@ -116,9 +116,15 @@ class Timings:
 
 def timed_get(
     http: requests.Session, url: str, timings: Timings, name: str, **kw: Any
-) -> requests.Response:
+) -> requests.Response | None:
+    """One request, timed. A dropped connection (a worker replaced under load) counts as an
+    error and the simulated user carries on, as a person would reload."""
     t0 = time.perf_counter()
-    response = http.get(url, allow_redirects=False, **kw)
+    try:
+        response = http.get(url, allow_redirects=False, **kw)
+    except requests.ConnectionError:
+        timings.add(name, (time.perf_counter() - t0) * 1000, False)
+        return None
     timings.add(name, (time.perf_counter() - t0) * 1000, response.status_code in (200, 304))
     return response
 
@@ -147,24 +153,29 @@ def monitor_loop(base: str, member: Member, url: str, stop: threading.Event, t: 
         response = timed_get(
             member.http, url + "live/", t, "live poll", headers={"If-None-Match": tag}
         )
-        tag = response.headers.get("ETag", tag)
+        if response is not None:
+            tag = response.headers.get("ETag", tag)
         if time.monotonic() - last_post > 15:
             last_post = time.monotonic()
             t0 = time.perf_counter()
-            posted = member.http.post(
-                url + "do/vitals/",
-                data={
-                    "systolic": random.randint(115, 140),  # noqa: S311
-                    "diastolic": random.randint(70, 88),  # noqa: S311
-                    "heart_rate": random.randint(65, 95),  # noqa: S311
-                    "temperature": "37.0",
-                    "suds": 3,
-                    "csrfmiddlewaretoken": _csrf(member.http),
-                },
-                headers={"Referer": url, "X-Holdspace-Fetch": "1"},
-                allow_redirects=False,
-            )
-            t.add("vitals post", (time.perf_counter() - t0) * 1000, posted.status_code == 201)
+            try:
+                posted = member.http.post(
+                    url + "do/vitals/",
+                    data={
+                        "systolic": random.randint(115, 140),  # noqa: S311
+                        "diastolic": random.randint(70, 88),  # noqa: S311
+                        "heart_rate": random.randint(65, 95),  # noqa: S311
+                        "temperature": "37.0",
+                        "suds": 3,
+                        "csrfmiddlewaretoken": _csrf(member.http),
+                    },
+                    headers={"Referer": url, "X-Holdspace-Fetch": "1"},
+                    allow_redirects=False,
+                )
+                ok = posted.status_code == 201
+            except requests.ConnectionError:
+                ok = False
+            t.add("vitals post", (time.perf_counter() - t0) * 1000, ok)
         stop.wait(1.0)
 
 

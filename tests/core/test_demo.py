@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pyotp
@@ -148,3 +149,72 @@ def test_network_scale_loads_the_whole_arc_and_its_staff_can_sign_in():
     page = browser.get(reverse("screening:index"))
     assert page.status_code == 200
     assert page.context["page"].paginator.count == 20  # the lead's own clinic, all of it
+
+
+def _network_rows(since: dt.datetime) -> dict[str, object]:
+    """What a network build made, without ids or anything else a rerun would change."""
+    from django.db.models import Count, Q, Sum
+
+    from holdspace.courses.models import Visit
+    from holdspace.integration.models import IntegrationNote
+    from holdspace.measures.models import Response, Score
+    from holdspace.screening.models import MedicalHistory, ScreeningDecision
+    from holdspace.sessions.models import AdverseEvent, Dose, MedicineSession, VitalReading
+
+    return {
+        "clients": sorted(Client.objects.values_list("code", "phase", "identity__given_name")),
+        "screened": MedicalHistory.objects.count(),
+        "decisions": ScreeningDecision.objects.count(),
+        "courses": Course.objects.count(),
+        "visits": Visit.objects.count(),
+        "visits following a session": Visit.objects.filter(follows__isnull=False).count(),
+        "sessions": MedicineSession.objects.filter(status="ended").count(),
+        "readings": VitalReading.objects.aggregate(n=Count("id"), s=Sum("systolic")),
+        "doses": Dose.objects.count(),
+        "adverse events": AdverseEvent.objects.count(),
+        "integration notes": IntegrationNote.objects.count(),
+        "responses": Response.objects.count(),
+        "scores": Score.objects.aggregate(n=Count("id"), s=Sum("total")),
+        "most responses by a client in the last month": max(
+            Client.objects.annotate(
+                n=Count("responses", filter=Q(responses__submitted_at__gte=since))
+            ).values_list("n", flat=True),
+            default=0,
+        ),
+    }
+
+
+@pytest.mark.django_db
+def test_network_scale_proportions_at_200_clients_are_the_same_for_the_same_seed():
+    """The proportions the benchmark relies on (a third in a course, ~1 finished session per
+    2.5 clients, readings every 15-30 minutes for 8 hours, ~40 scored responses per client),
+    the same rows for the same seed and day, others for another seed."""
+    from django.db import transaction
+
+    from holdspace.courses.models import Visit
+
+    now = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
+    builds = []
+    for seed, clients in ((7, 200), (7, 200), (8, 20)):
+        with transaction.atomic():
+            demo_build_network(seed=seed, clinics=2, clients=clients, batch_size=60, now=now)
+            builds.append(_network_rows(since=now - dt.timedelta(days=30)))
+            transaction.set_rollback(True)  # the next build starts from an empty database
+    rows = builds[0]
+    assert builds[1] == rows
+    assert not set(builds[2]["clients"]) & set(rows["clients"])  # type: ignore[call-overload]
+    assert len(rows["clients"]) == rows["screened"] == 200
+    assert 160 <= rows["decisions"] < 200  # some still wait in screening
+    assert 50 <= rows["courses"] <= 85  # about a third
+    assert rows["visits"] % rows["courses"] == 0  # the protocol's schedule for each course
+    assert rows["visits following a session"] > 0
+    assert 50 <= rows["sessions"] <= 110  # about 20,000 at 50,000 clients
+    readings = rows["readings"]["n"]  # type: ignore[index]
+    assert 17 * rows["sessions"] <= readings <= 33 * rows["sessions"]
+    assert rows["sessions"] <= rows["doses"] <= 2 * rows["sessions"]
+    assert rows["integration notes"] > 0
+    assert rows["scores"]["n"] == rows["responses"]  # type: ignore[index]
+    assert 38 * 200 <= rows["responses"] <= 40 * 200
+    # A sitting (three instruments) a fortnight at most: a month holds what a clinic would see.
+    assert rows["most responses by a client in the last month"] <= 9
+    assert not Visit.objects.exists()  # each build was rolled back

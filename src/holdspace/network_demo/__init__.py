@@ -1,25 +1,26 @@
 """`holdspace demo --scale network`: a large synthetic network with the whole arc, for benchmarks.
 
-Made up from a seed (same seed, same data), never real. Every clinic gets the demo's staff
-(same password and TOTP secret as the small demo, so they can sign in) and clients at every
-phase: screening facts and a decision for each, a course for about a third (visits from the
-real protocol's schedule), finished medicine sessions for the course's past medicine visits
+Made up from a seed (same seed and day, same data), never real. Every clinic gets the demo's
+staff (same password and TOTP secret as the small demo, so they can sign in) and clients at
+every phase: screening facts and a decision for each, a course for about a third (visits from
+the real protocol's schedule), finished medicine sessions for the course's past medicine visits
 (vitals every 15-30 minutes, doses, some adverse events, a signed note), integration notes,
-and measure responses with their scores. Rows go in with bulk inserts, clinic by clinic and
-batch by batch, so memory stays flat; one audit row per clinic says the load happened.
+and measure responses with their scores. One audit row per clinic says the load happened.
 
 It does not go through the services (which audit every row and would take hours at this
-size): it is benchmark data. The proportions, at 50,000 clients: ~16,700 courses, ~20,000
-finished sessions, ~500,000 readings, ~2 million responses, each with its score.
+size): it is benchmark data. Rows are made as plain tuples, a batch of clients at a time (so
+memory stays flat), and written with COPY on PostgreSQL or batched inserts elsewhere (SQLite
+only needs to be correct, at test sizes). The proportions, at 50,000 clients: ~16,700 courses,
+~20,000 finished sessions, ~435,000 readings, ~2 million responses, each with its score.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
 import random
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -58,83 +59,148 @@ IN_COURSE = {Phase.PREPARATION, Phase.MEDICINE_SESSIONS, Phase.INTEGRATION, Phas
 RESPONSES_PER_CLIENT = 40
 INSTRUMENTS = ("PCL-5", "PHQ-9", "GAD-7")
 PROTOCOL = "mdma-at-ptsd-phase3"
+CLIENTS_PER_BATCH = 1_000
+# Session temperatures: 36.7 plus up to 0.6 at the peak, as exact decimals (36.7 .. 37.3).
+TEMPERATURES = [Decimal("36.7") + Decimal(k) / 10 for k in range(7)]
 
 
-@contextmanager
-def _stored_times(*model_classes: type[models.Model]) -> Iterator[None]:
-    """Let bulk inserts keep the times given (auto_now fields would all say 'now')."""
-    saved = []
-    for model in model_classes:
-        for f in model._meta.concrete_fields:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                saved.append((f, f.auto_now, f.auto_now_add))  # type: ignore[attr-defined]
-                f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for f, now, add in saved:
-            f.auto_now, f.auto_now_add = now, add  # type: ignore[attr-defined]
+# Writing rows ---------------------------------------------------------------------------------
 
 
-def _batched(model: type[models.Model], rows: list[Any], size: int) -> list[Any]:
-    """Insert rows in batches; on PostgreSQL with COPY (ids drawn from the sequence first)."""
-    if connection.vendor == "postgresql":
-        for start in range(0, len(rows), size):
-            _copy_rows(model, rows[start : start + size])
-        return rows
-    made: list[Any] = []
-    for start in range(0, len(rows), size):
-        made.extend(model._default_manager.bulk_create(rows[start : start + size]))
-    return made
+class Dumped(str):
+    """A JSON value dumped once and written as it is (the answer pool, the protocol): dumping
+    the same dict for each of two million rows would be most of the loader's time."""
 
 
-def _copy_rows(model: type[models.Model], rows: list[Any]) -> None:
-    """COPY is several times faster than INSERT for large loads. Values are prepared by each
-    field as an INSERT would prepare them (JSON, decimals, times), auto_now fields aside."""
-    if not rows:
-        return
+def _dumped(value: Any) -> Dumped:
+    return Dumped(json.dumps(value))
+
+
+class Table:
+    """One table written from tuples: `columns` (attnames) in the order each tuple gives them.
+
+    Every other column gets its field's default (the same for every row), except the primary
+    key (the database draws it) and times the model would set itself (auto_now), which must
+    be given: the demo dates its rows. JSON values may be `Dumped` already.
+    """
+
+    def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
+        meta = model._meta
+        by_name = {f.attname: f for f in meta.concrete_fields}
+        unknown = [c for c in columns if c not in by_name]
+        if unknown:
+            raise ValueError(f"{model.__name__} has no columns {unknown}")
+        self.model = model
+        self.given = [by_name[c] for c in columns]
+        rest = [f for f in meta.concrete_fields if f.attname not in columns and not f.primary_key]
+        dated = [f.attname for f in rest if getattr(f, "auto_now", False)]
+        dated += [f.attname for f in rest if getattr(f, "auto_now_add", False)]
+        if dated:
+            raise ValueError(f"{model.__name__}: give {dated} (the model would say 'now')")
+        fields = self.given + rest
+        quote = connection.ops.quote_name
+        self.table = quote(meta.db_table)
+        self.columns = ", ".join(quote(str(f.column)) for f in fields)
+        self.json_at = [i for i, f in enumerate(self.given) if isinstance(f, models.JSONField)]
+        self.postgres = connection.vendor == "postgresql"
+        if self.postgres:
+            self.defaults = tuple(self._for_copy(f, f.get_default()) for f in rest)
+        else:
+            self.defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
+
+    @staticmethod
+    def _for_copy(f: models.Field[Any, Any], value: Any) -> Any:
+        if isinstance(f, models.JSONField):
+            return None if value is None else json.dumps(value)
+        if isinstance(value, str):  # choices: their value, not psycopg's name of the enum
+            return str(value)
+        return value
+
+    def write(self, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Write every row; on PostgreSQL streamed through one COPY. Returns how many."""
+        if self.postgres:
+            return self._copy(rows)
+        return self._insert(rows)
+
+    def _copy(self, rows: Iterable[tuple[Any, ...]]) -> int:
+        count = 0
+        defaults, json_at = self.defaults, self.json_at
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # psycopg's own cursor, for COPY
+            with raw.copy(f"COPY {self.table} ({self.columns}) FROM STDIN") as copy:
+                for row in rows:
+                    if json_at:
+                        row = _json_dumped(row, json_at)
+                    copy.write_row(row + defaults)
+                    count += 1
+        return count
+
+    def _insert(self, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Each value prepared by its field as Django would (times, decimals, JSON)."""
+        count = 0
+        given, defaults = self.given, self.defaults
+        marks = ", ".join(["%s"] * (len(given) + len(defaults)))
+        sql = f"INSERT INTO {self.table} ({self.columns}) VALUES ({marks})"  # noqa: S608
+        chunk: list[tuple[Any, ...]] = []
+        with connection.cursor() as cursor:
+            for row in rows:
+                prepared = tuple(
+                    value if isinstance(value, Dumped) else f.get_db_prep_save(value, connection)
+                    for f, value in zip(given, row, strict=True)
+                )
+                chunk.append(prepared + defaults)
+                if len(chunk) >= 500:
+                    cursor.executemany(sql, chunk)
+                    count += len(chunk)
+                    chunk = []
+            if chunk:
+                cursor.executemany(sql, chunk)
+                count += len(chunk)
+        return count
+
+
+def _json_dumped(row: tuple[Any, ...], json_at: list[int]) -> tuple[Any, ...]:
+    values = list(row)
+    for i in json_at:
+        value = values[i]
+        if value is not None and not isinstance(value, Dumped):
+            values[i] = json.dumps(value)
+    return tuple(values)
+
+
+def reserve_ids(model: type[models.Model], n: int) -> list[int]:
+    """Ids for n new rows, so their children can name them before anything is written. On
+    PostgreSQL drawn from the table's sequence (safe beside other writers); elsewhere the next
+    n after the largest, so write those rows before reserving again for the same table."""
+    if n == 0:
+        return []
     meta = model._meta
-    fields = list(meta.concrete_fields)
-    pk = meta.pk
-    assert pk is not None  # noqa: S101  (every model has one)
+    assert meta.pk is not None  # noqa: S101  (every model has one)
     with connection.cursor() as cursor:
-        missing = [row for row in rows if row.pk is None]
-        if missing:
+        if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, pk.column, len(missing)],
+                [meta.db_table, meta.pk.column, n],
             )
-            for row, (new_id,) in zip(missing, cursor.fetchall(), strict=True):
-                row.pk = new_id
-        columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-        table = connection.ops.quote_name(meta.db_table)
-        raw = cursor.cursor  # psycopg's own cursor, for COPY
-        json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
-        dumped: dict[int, str] = {}  # the answer pool's dicts recur: dump each once
+            return [row[0] for row in cursor.fetchall()]
+        quote = connection.ops.quote_name
+        column, table = quote(str(meta.pk.column)), quote(meta.db_table)
+        cursor.execute(f"SELECT COALESCE(MAX({column}), 0) FROM {table}")  # noqa: S608
+        top = int(cursor.fetchone()[0])
+        return list(range(top + 1, top + n + 1))
 
-        def prepared(f: models.Field[Any, Any], row: Any) -> Any:
-            value = f.pre_save(row, True)
-            if f.attname in json_fields and value is not None:  # None: SQL NULL, as Django
-                key = id(value)
-                if key not in dumped:
-                    dumped[key] = json.dumps(value)
-                return dumped[key]
-            if isinstance(value, enum.Enum):  # choices: their value, not psycopg's enum name
-                return value.value
-            return value
 
-        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([prepared(f, row) for f in fields])
+# The answer pool ------------------------------------------------------------------------------
 
 
 class _Pool:
-    """Scored answer sets per instrument, scored once by the real scoring code and reused."""
+    """Scored answer sets per instrument, scored once by the real scoring code and reused.
+    Each entry: (answers, version, total, subscales, band, flags), its JSON dumped once."""
 
     def __init__(self, rng: random.Random, size: int = 400) -> None:
         from holdspace.measures import library, scoring
 
-        self.entries: dict[str, list[tuple[dict[str, int], Any]]] = {}
+        self.entries: dict[str, list[tuple[Any, ...]]] = {}
         definitions = library.shipped()
         shapes = {"PCL-5": (20, 4), "PHQ-9": (9, 3), "GAD-7": (7, 3)}
         for code in INSTRUMENTS:
@@ -149,13 +215,26 @@ class _Pool:
                 }
                 if code == "PHQ-9":
                     answers["9"] = 0  # no self-harm item: the network raises no safety alerts
-                rows.append((answers, scoring.score(definition, answers)))
+                result = scoring.score(definition, answers)
+                rows.append(
+                    (
+                        _dumped(answers),
+                        result.version,
+                        result.total,
+                        _dumped(result.subscales),
+                        result.band or "",
+                        _dumped(result.flags),
+                    )
+                )
             self.entries[code] = rows
 
-    def draw(self, code: str, level: float) -> tuple[dict[str, int], Any]:
+    def draw(self, code: str, level: float) -> tuple[Any, ...]:
         rows = self.entries[code]
         index = max(0, min(len(rows) - 1, int(level * len(rows))))
         return rows[index]
+
+
+# The network ----------------------------------------------------------------------------------
 
 
 def demo_build_network(
@@ -163,10 +242,15 @@ def demo_build_network(
     seed: int = 1,
     clinics: int = 20,
     clients: int = 50_000,
-    batch_size: int = 5_000,
+    batch_size: int = CLIENTS_PER_BATCH,
     responses_per_client: int = RESPONSES_PER_CLIENT,
     progress: Any = None,
+    now: dt.datetime | None = None,
 ) -> Any:
+    """Load the network, clinic by clinic (one transaction each), `batch_size` clients at a
+    time. `progress(done, total, counts, seconds)` is called after each clinic, with the
+    rows written so far per kind and the seconds spent so far per step. Times are relative
+    to `now` (default: the present), so the same seed and `now` give the same data."""
     from holdspace.people.demo import DEMO_STAFF, DemoSummary, _unique_code
 
     rng = random.Random(seed)  # noqa: S311  (reproducible synthetic data, not security)
@@ -179,7 +263,10 @@ def demo_build_network(
     password = _demo_password_hash()
     per_clinic = max(1, clients // clinics)
     staff_count = client_count = 0
-    now = timezone.now().replace(microsecond=0)
+    now = (now or timezone.now()).replace(microsecond=0)
+    counts: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    tables = _tables()
     for number in range(1, clinics + 1):
         with transaction.atomic():
             clinic = Clinic.objects.create(
@@ -190,7 +277,7 @@ def demo_build_network(
                 members[login] = _network_staff(clinic, login, role, password)
                 staff_count += 1
             loader = _ClinicLoader(
-                clinic, members, rng, pool, now, batch_size, responses_per_client
+                clinic, members, rng, pool, now, responses_per_client, tables, counts, seconds
             )
             _confirm_session_settings(members["lead"])
             made = 0
@@ -216,8 +303,18 @@ def demo_build_network(
                 fields=["clients", "courses", "sessions", "responses"],
                 channel=Channel.CLI,
             )
-        if progress is not None:
-            progress(number, clinics, loader.counts)
+        if progress is not None and number < clinics:
+            progress(number, clinics, counts, seconds)
+    if connection.vendor == "postgresql":
+        # Autovacuum would analyse the new rows later; until then the planner takes the tables
+        # for nearly empty and picks plans that are slow at this size.
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for table in tables.values():
+                cursor.execute(f"ANALYZE {table.table}")
+        seconds["analyze"] = time.perf_counter() - started
+    if progress is not None:
+        progress(clinics, clinics, counts, seconds)
     return DemoSummary(clinics, staff_count, client_count)
 
 
@@ -250,6 +347,9 @@ def _network_staff(clinic: Clinic, login: str, role: str, password: str) -> Memb
 
 
 class _ClinicLoader:
+    """Makes one clinic's rows, a batch of clients at a time; ids are reserved up front so
+    every child row names its parent without reading anything back."""
+
     def __init__(
         self,
         clinic: Clinic,
@@ -257,169 +357,176 @@ class _ClinicLoader:
         rng: random.Random,
         pool: _Pool,
         now: dt.datetime,
-        batch_size: int,
         responses_per_client: int,
+        tables: dict[str, Table],
+        counts: dict[str, int],
+        seconds: dict[str, float],
     ) -> None:
         from holdspace.courses.models import Room, Visit
         from holdspace.courses.protocols import builtin_protocols
         from holdspace.courses.schedule import schedule_propose
 
         self.clinic, self.members, self.rng, self.pool = clinic, members, rng, pool
-        self.now, self.batch = now, batch_size
+        self.now = now
         self.responses_per_client = responses_per_client
-        self.therapists = [members["therapist"], members["therapist2"]]
-        self.lead = members["lead"]
-        self.rooms = [Room.objects.create(clinic=clinic, name=name) for name in ("Linden", "Birch")]
-        self.protocol = builtin_protocols()[PROTOCOL]
-        self.protocol_json = self.protocol.model_dump(mode="json")
-        self.planned_doses = [
-            d.model_dump(mode="json") for d in self.protocol.medicine_sessions.doses
+        self.counts, self.seconds = counts, seconds
+        self.therapists = [members["therapist"].pk, members["therapist2"].pk]
+        self.lead = members["lead"].pk
+        self.coordinator = members["coordinator"]
+        self.rooms = [
+            Room.objects.create(clinic=clinic, name=name).pk for name in ("Linden", "Birch")
         ]
+        self.protocol = builtin_protocols()[PROTOCOL]
+        self.protocol_json = _dumped(self.protocol.model_dump(mode="json"))
+        self.planned_doses = _dumped(
+            [d.model_dump(mode="json") for d in self.protocol.medicine_sessions.doses]
+        )
         # The schedule of a course starting on a reference day; each course shifts it.
         self.reference = timezone.localdate(now)
         self.proposal = schedule_propose(
             protocol=self.protocol, start_date=self.reference, washout_date=None
         )
         self.course_days = max((v.starts_at.date() - self.reference).days for v in self.proposal)
-        # Each visit's label, reason and needs, rendered once (the phrases are the same for
-        # every course; rendering them per visit is most of the time otherwise).
+        # Each visit's label, reason, needs and dose, made once (the phrases are the same for
+        # every course; rendering them per visit would be most of the time otherwise).
         self.visit_texts = []
         for item in self.proposal:
             sample = Visit()
             sample.label, sample.why, sample.needs = item.label, item.why, item.needs
             self.visit_texts.append(
-                {
-                    "label_stored": sample.label_stored,
-                    "why_stored": sample.why_stored,
-                    "needs_stored": sample.needs_stored,
-                    "phrases": sample.phrases,
-                }
+                (
+                    sample.label_stored,
+                    sample.why_stored,
+                    sample.needs_stored,
+                    _dumped(sample.phrases),
+                    None if item.planned_dose is None else _dumped(item.planned_dose),
+                )
             )
-        self.counts: dict[str, int] = {}
+        self.tables = tables
+        self.screened: dict[int, dt.date] = {}  # the batch's clients: when screening began
 
-    def _count(self, key: str, n: int) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
+    @contextmanager
+    def _step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def _write(self, name: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        written = self.tables[name].write(rows)
+        self.counts[name] = self.counts.get(name, 0) + written
 
     def load(self, people: list[tuple[str, str, str]]) -> None:
-        phases = list(PHASE_SHARES)
-        weights = list(PHASE_SHARES.values())
-        batch = [
-            Client(
-                clinic=self.clinic,
-                code=code,
-                phase=self.rng.choices(phases, weights=weights)[0],
-                created_at=self.now,
-                updated_at=self.now,
+        rng, now = self.rng, self.now
+        with self._step("clients"):
+            ids = reserve_ids(Client, len(people))
+            phases = rng.choices(
+                [str(p) for p in PHASE_SHARES], weights=list(PHASE_SHARES.values()), k=len(ids)
             )
-            for code, _g, _f in people
-        ]
-        with _stored_times(Client):
-            created = _batched(Client, batch, self.batch)
-        if any(c.pk is None for c in created):  # backends without RETURNING ids
-            by_code = Client.objects.in_bulk([c.code for c in batch], field_name="code")
-            created = [by_code[c.code] for c in batch]
-        _batched(
-            ClientIdentity,
-            [
-                ClientIdentity(
-                    client=c,
-                    given_name=given,
-                    family_name=family,
-                    birth_date=dt.date(1950, 1, 1) + dt.timedelta(days=self.rng.randrange(20000)),
-                )
-                for c, (_code, given, family) in zip(created, people, strict=True)
-            ],
-            self.batch,
-        )
-        self._count("clients", len(created))
-        self._care_teams(created)
-        self._screening(created)
-        courses = self._courses([c for c in created if c.phase in IN_COURSE])
-        self._measures(created, courses)
+            clinic = self.clinic.pk
+            self._write(
+                "clients",
+                (
+                    (pk, clinic, code, phase, now, now)
+                    for pk, (code, _g, _f), phase in zip(ids, people, phases, strict=True)
+                ),
+            )
+            self._write(
+                "identities",
+                (
+                    (pk, given, family, dt.date(1950, 1, 1) + dt.timedelta(rng.randrange(20000)))
+                    for pk, (_code, given, family) in zip(ids, people, strict=True)
+                ),
+            )
+            self._care_teams(ids)
+        clients = list(zip(ids, phases, strict=True))
+        with self._step("screening"):
+            self._screening(clients)
+        with self._step("courses and visits"):
+            courses, sessions, notes = self._courses([c for c in clients if c[1] in IN_COURSE])
+        with self._step("sessions and notes"):
+            self._sessions(sessions)
+            self._notes(notes)
+        with self._step("measures"):
+            self._measures(clients, courses)
 
     # Care teams and screening ----------------------------------------------------------------
 
-    def _care_teams(self, clients: list[Client]) -> None:
+    def _care_teams(self, ids: list[int]) -> None:
         rows = []
-        for c in clients:
-            first, second = self.rng.sample(self.therapists, 2)
-            rows.append(
-                CareTeamMember(client=c, membership=first, role=CareTeamRole.LEAD_THERAPIST)
-            )
-            if self.rng.random() < 0.5:
-                rows.append(
-                    CareTeamMember(client=c, membership=second, role=CareTeamRole.CO_THERAPIST)
-                )
-            rows.append(CareTeamMember(client=c, membership=self.lead, role=CareTeamRole.MEDICAL))
-        _batched(CareTeamMember, rows, self.batch)
-
-    def _screening(self, clients: list[Client]) -> None:
-        from holdspace.screening.models import (
-            Decision,
-            MedicalHistory,
-            PsychiatricHistory,
-            ScreeningDecision,
-            VitalsReading,
+        lead, co, medical = (
+            str(CareTeamRole.LEAD_THERAPIST),
+            str(CareTeamRole.CO_THERAPIST),
+            str(CareTeamRole.MEDICAL),
         )
+        for pk in ids:
+            first, second = self.rng.sample(self.therapists, 2)
+            rows.append((pk, first, lead, self.now))
+            if self.rng.random() < 0.5:
+                rows.append((pk, second, co, self.now))
+            rows.append((pk, self.lead, medical, self.now))
+        self._write("care team", rows)
 
-        coordinator = self.members["coordinator"].user
-        lead = self.lead.user
+    def _screening(self, clients: list[tuple[int, str]]) -> None:
+        from holdspace.screening.models import Decision
+
+        rng, now = self.rng, self.now
+        by = self.coordinator.user_id
+        lead = self.members["lead"].user_id
         medical, psychiatric, vitals, decisions = [], [], [], []
-        for c in clients:
+        eligible, refused = (
+            str(Decision.ELIGIBLE),
+            [str(Decision.NOT_ELIGIBLE), str(Decision.DEFERRED)],
+        )
+        screening = str(Phase.SCREENING)
+        for pk, phase in clients:
             # Screening began 30-900 days ago; facts over the first weeks, the decision after.
-            began = self.now - dt.timedelta(days=self.rng.randint(30, 900))
-            at = began + dt.timedelta(days=self.rng.randint(0, 10))
+            began = now - dt.timedelta(days=rng.randint(30, 900))
+            at = began + dt.timedelta(days=rng.randint(0, 10))
+            self.screened[pk] = at.date()
             medical.append(
-                MedicalHistory(
-                    client=c,
-                    recorded_at=at,
-                    recorded_by=coordinator,
-                    qtc_value=self.rng.randint(380, 440),
-                    qtc_unit="ms",
-                    weight_kg=Decimal(self.rng.randint(50, 110)),
-                    height_cm=self.rng.randint(155, 195),
+                (
+                    pk,
+                    at,
+                    by,
+                    rng.randint(380, 440),
+                    "ms",
+                    Decimal(rng.randint(50, 110)),
+                    rng.randint(155, 195),
                 )
             )
-            psychiatric.append(
-                PsychiatricHistory(client=c, recorded_at=at, recorded_by=coordinator)
-            )
+            psychiatric.append((pk, at, by))
             vitals.append(
-                VitalsReading(
-                    client=c,
-                    recorded_at=at,
-                    recorded_by=coordinator,
-                    measured_at=at,
-                    systolic=self.rng.randint(105, 139),
-                    diastolic=self.rng.randint(65, 89),
-                    heart_rate=self.rng.randint(55, 90),
-                    temperature_c=Decimal("36.8"),
+                (
+                    pk,
+                    at,
+                    by,
+                    at,
+                    rng.randint(105, 139),
+                    rng.randint(65, 89),
+                    rng.randint(55, 90),
+                    Decimal("36.8"),
                 )
             )
             # A client still in screening may be waiting for the decision; later ones have it.
-            if c.phase == Phase.SCREENING and self.rng.random() < 0.3:
+            if phase == screening and rng.random() < 0.3:
                 continue
-            eligible = c.phase != Phase.SCREENING or self.rng.random() < 0.6
+            ok = phase != screening or rng.random() < 0.6
             decisions.append(
-                ScreeningDecision(
-                    client=c,
-                    decision=Decision.ELIGIBLE
-                    if eligible
-                    else self.rng.choice([Decision.NOT_ELIGIBLE, Decision.DEFERRED]),
-                    reason="" if eligible else "Synthetic: not now.",
-                    ruleset_version="demo",
-                    signed_by=lead,
-                    signed_at=at + dt.timedelta(days=self.rng.randint(3, 20)),
+                (
+                    pk,
+                    eligible if ok else rng.choice(refused),
+                    "" if ok else "Synthetic: not now.",
+                    "demo",
+                    lead,
+                    at + dt.timedelta(days=rng.randint(3, 20)),
                 )
             )
-        with _stored_times(MedicalHistory, PsychiatricHistory, VitalsReading):
-            for model, rows in (
-                (MedicalHistory, medical),
-                (PsychiatricHistory, psychiatric),
-                (VitalsReading, vitals),
-                (ScreeningDecision, decisions),
-            ):
-                _batched(model, rows, self.batch)
-                self._count(model.__name__, len(rows))
+        self._write("MedicalHistory", medical)
+        self._write("PsychiatricHistory", psychiatric)
+        self._write("VitalsReading", vitals)
+        self._write("ScreeningDecision", decisions)
 
     # Courses, visits, sessions, notes -------------------------------------------------------
 
@@ -435,334 +542,371 @@ class _ClinicLoader:
         low, high = offsets.get(phase, (span, span + 400))
         return self.reference - dt.timedelta(days=self.rng.randint(low, max(low, high)))
 
-    def _courses(self, clients: list[Client]) -> list[Any]:
-        from holdspace.courses.models import (
-            Course,
-            CourseStatus,
-            CourseTeamMember,
-            CourseTeamRole,
-            Visit,
-            VisitKind,
-        )
+    def _courses(
+        self, clients: list[tuple[int, str]]
+    ) -> tuple[dict[int, dt.date], list[Any], list[Any]]:
+        """Courses with their team and visits. Returns each client's course start, and the
+        past medicine sessions and integration visits (to be given sessions and notes)."""
+        from holdspace.courses.models import Course, CourseStatus, CourseTeamRole, Visit, VisitKind
 
-        courses, starts = [], []
-        for c in clients:
-            start = self._course_start(c.phase)
-            starts.append(start)
-            courses.append(
-                Course(
-                    clinic=self.clinic,
-                    template_key=PROTOCOL,
-                    template_name=self.protocol.name,
-                    protocol=self.protocol_json,
-                    status=CourseStatus.ACTIVE,
-                    start_date=start,
-                    planned_doses=self.planned_doses,
-                    created_by=self.members["coordinator"],
-                    created_at=self.now - dt.timedelta(days=(self.reference - start).days + 7),
-                    accepted_at=self.now - dt.timedelta(days=(self.reference - start).days + 5),
-                )
-            )
-        with _stored_times(Course):
-            courses = _batched(Course, courses, self.batch)
-        through = Course.clients.through
-        _batched(
-            through,
-            [
-                through(course_id=k.pk, client_id=c.pk)
-                for k, c in zip(courses, clients, strict=True)
-            ],
-            self.batch,
-        )
-        team = []
-        for k in courses:
-            team += [
-                CourseTeamMember(course=k, membership=t, role=CourseTeamRole.THERAPIST)
-                for t in self.therapists
-            ]
-            team.append(
-                CourseTeamMember(course=k, membership=self.lead, role=CourseTeamRole.MEDICAL_LEAD)
-            )
-        _batched(CourseTeamMember, team, self.batch)
-        self._count("courses", len(courses))
-        # Visits: the protocol's schedule, shifted to each course's start.
-        visits: list[Any] = []
-        for k, start in zip(courses, starts, strict=True):
-            shift = dt.timedelta(days=(start - self.reference).days)
-            room = self.rooms[k.pk % 2]
-            for item, texts in zip(self.proposal, self.visit_texts, strict=True):
-                visits.append(
-                    Visit(
-                        course=k,
-                        kind=item.kind,
-                        number=item.number,
-                        starts_at=item.starts_at + shift,
-                        duration_minutes=item.duration_minutes,
-                        room=room if item.in_room else None,
-                        planned_dose=item.planned_dose,
-                        **texts,
-                    )
-                )
-        visits = _batched(Visit, visits, self.batch)
-        therapists = Visit.therapists.through
-        _batched(
-            therapists,
-            [
-                therapists(visit_id=v.pk, membership_id=t.pk)
-                for v in visits
-                for t in self.therapists
-            ],
-            self.batch,
-        )
-        self._count("visits", len(visits))
-        client_of = {k.pk: c for k, c in zip(courses, clients, strict=True)}
-        past = [v for v in visits if v.starts_at + dt.timedelta(hours=10) < self.now]
-        self._sessions(
-            [(v, client_of[v.course_id]) for v in past if v.kind == VisitKind.MEDICINE_SESSION]
-        )
-        self._notes([(v, client_of[v.course_id]) for v in past if v.kind == VisitKind.INTEGRATION])
-        return list(zip(courses, clients, starts, strict=True))
-
-    def _sessions(self, visits: list[tuple[Any, Client]]) -> None:
-        from holdspace.sessions.models import (
-            AdverseEvent,
-            Dose,
-            MedicineSession,
-            NoteSignature,
-            SessionStatus,
-            TeamPresence,
-            TimelineEntry,
-            VitalReading,
-        )
-
+        now, coordinator = self.now, self.coordinator.pk
         t1, t2 = self.therapists
-        sessions: list[Any] = []
-        for visit, client in visits:
-            opened: dt.datetime = visit.starts_at
-            sessions.append(
-                MedicineSession(
-                    visit=visit,
-                    client=client,
-                    clinic=self.clinic,
-                    status=SessionStatus.ENDED,
-                    checklist={},
-                    planned_dose=visit.planned_dose,
-                    opened_at=opened - dt.timedelta(minutes=30),
-                    started_at=opened,
-                    ended_at=opened + dt.timedelta(hours=8),
-                    discharge={"vitals_within_limits": True, "suds_at_or_below_baseline": True},
-                    disposition="overnight_attendant",
-                    companion_name="Night attendant on duty",
-                    note_text="Synthetic note: a calm session; no concerns.",
-                    note_locked_at=opened + dt.timedelta(hours=9),
-                    version=40,
-                    updated_at=opened + dt.timedelta(hours=9),
+        ids = reserve_ids(Course, len(clients))
+        starts = [self._course_start(phase) for _pk, phase in clients]
+        active = str(CourseStatus.ACTIVE)
+        self._write(
+            "courses",
+            (
+                (
+                    pk,
+                    self.clinic.pk,
+                    PROTOCOL,
+                    self.protocol.name,
+                    self.protocol_json,
+                    active,
+                    start,
+                    self.planned_doses,
+                    coordinator,
+                    now - dt.timedelta(days=(self.reference - start).days + 7),
+                    now - dt.timedelta(days=(self.reference - start).days + 5),
                 )
-            )
-        with _stored_times(MedicineSession):
-            sessions = _batched(MedicineSession, sessions, self.batch)
-        self._count("sessions", len(sessions))
+                for pk, start in zip(ids, starts, strict=True)
+            ),
+        )
+        self._write(
+            "course clients",
+            ((k, c) for k, (c, _phase) in zip(ids, clients, strict=True)),
+        )
+        therapist, medical = str(CourseTeamRole.THERAPIST), str(CourseTeamRole.MEDICAL_LEAD)
+        self._write(
+            "course team",
+            (
+                row
+                for k in ids
+                for row in ((k, t1, therapist), (k, t2, therapist), (k, self.lead, medical))
+            ),
+        )
+        # Visits: the protocol's schedule, shifted to each course's start. Medicine sessions
+        # first so the visits after them can point at them, as the course service does.
+        proposal = sorted(
+            zip(self.proposal, self.visit_texts, strict=True),
+            key=lambda p: p[0].kind != VisitKind.MEDICINE_SESSION,
+        )
+        medicine = str(VisitKind.MEDICINE_SESSION)
+        integration = str(VisitKind.INTEGRATION)
+        visit_ids = reserve_ids(Visit, len(ids) * len(proposal))
+        visits, team, sessions, notes = [], [], [], []
+        cutoff = now - dt.timedelta(hours=10)  # a session this old has ended
+        next_id = iter(visit_ids)
+        for i, (course, (client, _phase), start) in enumerate(
+            zip(ids, clients, starts, strict=True)
+        ):
+            shift = dt.timedelta(days=(start - self.reference).days)
+            room = self.rooms[i % 2]
+            session_visit: dict[int, int] = {}
+            for item, (label, why, needs, phrases, dose) in proposal:
+                pk = next(next_id)
+                at = item.starts_at + shift
+                follows = session_visit.get(item.follows) if item.follows is not None else None
+                kind = str(item.kind)
+                visits.append(
+                    (
+                        pk,
+                        course,
+                        kind,
+                        item.number,
+                        label,
+                        at,
+                        item.duration_minutes,
+                        room if item.in_room else None,
+                        follows,
+                        why,
+                        needs,
+                        phrases,
+                        dose,
+                    )
+                )
+                team.append((pk, t1))
+                if item.all_therapists:
+                    team.append((pk, t2))
+                if kind == medicine:
+                    session_visit[item.number] = pk
+                    if at < cutoff:
+                        sessions.append((pk, client, at, item.planned_dose, dose))
+                elif kind == integration and at < cutoff:
+                    notes.append((pk, course, client, at))
+        self._write("visits", visits)
+        self._write("visit therapists", team)
+        started = {client: start for (client, _phase), start in zip(clients, starts, strict=True)}
+        return started, sessions, notes
+
+    def _sessions(self, visits: list[tuple[int, int, dt.datetime, Any, Any]]) -> None:
+        from holdspace.sessions.models import MedicineSession, SessionStatus
+
+        rng = self.rng
+        t1, t2 = self.therapists
+        ids = reserve_ids(MedicineSession, len(visits))
+        ended = str(SessionStatus.ENDED)
+        empty, discharge = (
+            _dumped({}),
+            _dumped({"vitals_within_limits": True, "suds_at_or_below_baseline": True}),
+        )
+        hour, minute = dt.timedelta(hours=1), dt.timedelta(minutes=1)
+        self._write(
+            "sessions",
+            (
+                (
+                    pk,
+                    visit,
+                    client,
+                    self.clinic.pk,
+                    ended,
+                    empty,
+                    dose,
+                    start - 30 * minute,
+                    start,
+                    start + 8 * hour,
+                    discharge,
+                    "overnight_attendant",
+                    "Night attendant on duty",
+                    "Synthetic note: a calm session; no concerns.",
+                    start + 9 * hour,
+                    40,
+                    start + 9 * hour,
+                )
+                for pk, (visit, client, start, _plan, dose) in zip(ids, visits, strict=True)
+            ),
+        )
         readings, doses, entries, events, team, signatures = [], [], [], [], [], []
-        for s in sessions:
-            start: dt.datetime = s.started_at or self.now
-            plan = s.planned_dose or {}
+        for pk, (_visit, _client, start, plan, _dose) in zip(ids, visits, strict=True):
+            plan = plan or {}
             for who in (t1, t2):
-                team.append(
-                    TeamPresence(
-                        session=s,
-                        membership=who,
-                        attested_sober_at=start - dt.timedelta(minutes=20),
-                    )
-                )
-                signatures.append(
-                    NoteSignature(
-                        session=s, membership=who, signed_at=start + dt.timedelta(hours=9)
-                    )
-                )
-            at = start - dt.timedelta(minutes=10)
+                team.append((pk, who, start - 20 * minute))
+                signatures.append((pk, who, start + 9 * hour))
+            # Vitals every 15-30 minutes from just before the first dose for eight hours,
+            # rising to a peak about 2.5 hours in.
+            at, end = start - 10 * minute, start + 8 * hour
             first = True
-            end = start + dt.timedelta(hours=8)
             while at < end:
-                peak = 1.0 - abs((at - start).total_seconds() / 3600 - 2.5) / 3
-                lift = max(0.0, peak)
+                lift = max(0.0, 1.0 - abs((at - start).total_seconds() / 3600 - 2.5) / 3)
                 readings.append(
-                    VitalReading(
-                        session=s,
-                        taken_at=at,
-                        systolic=int(120 + 25 * lift + self.rng.randint(-6, 6)),
-                        diastolic=int(78 + 12 * lift + self.rng.randint(-4, 4)),
-                        heart_rate=int(68 + 25 * lift + self.rng.randint(-5, 5)),
-                        temperature=Decimal("36.7") + Decimal(round(0.6 * lift, 1)),
-                        suds=max(0, min(10, 3 + round(2 * lift) + self.rng.randint(-1, 1))),
-                        is_baseline=first,
-                        recorded_by=t2,
-                        recorded_at=at,
+                    (
+                        pk,
+                        at,
+                        int(120 + 25 * lift + rng.randint(-6, 6)),
+                        int(78 + 12 * lift + rng.randint(-4, 4)),
+                        int(68 + 25 * lift + rng.randint(-5, 5)),
+                        TEMPERATURES[round(6 * lift)],
+                        max(0, min(10, 3 + round(2 * lift) + rng.randint(-1, 1))),
+                        first,
+                        t2,
+                        at,
                     )
                 )
                 first = False
-                at += dt.timedelta(minutes=self.rng.randint(15, 30))
+                at += rng.randint(15, 30) * minute
+            given = start + 5 * minute
             doses.append(
-                Dose(
-                    session=s,
-                    kind="initial",
-                    substance="MDMA HCl",
-                    mg=Decimal(str(plan.get("initial_mg", 80))),
-                    given_at=start + dt.timedelta(minutes=5),
-                    lot_number="DEMO-LOT-01",
-                    given_by=t1,
-                    recorded_by=t1,
-                    recorded_at=start + dt.timedelta(minutes=5),
+                (
+                    pk,
+                    "initial",
+                    "MDMA HCl",
+                    Decimal(str(plan.get("initial_mg", 80))),
+                    given,
+                    "DEMO-LOT-01",
+                    t1,
+                    t1,
+                    given,
                 )
             )
-            if self.rng.random() < 0.85:
+            if rng.random() < 0.85:
+                given = start + 95 * minute
                 doses.append(
-                    Dose(
-                        session=s,
-                        kind="supplemental",
-                        substance="MDMA HCl",
-                        mg=Decimal(str(plan.get("supplemental_mg", 40))),
-                        given_at=start + dt.timedelta(minutes=95),
-                        lot_number="DEMO-LOT-01",
-                        given_by=t1,
-                        recorded_by=t1,
-                        recorded_at=start + dt.timedelta(minutes=95),
+                    (
+                        pk,
+                        "supplemental",
+                        "MDMA HCl",
+                        Decimal(str(plan.get("supplemental_mg", 40))),
+                        given,
+                        "DEMO-LOT-01",
+                        t1,
+                        t1,
+                        given,
                     )
                 )
             for minutes, kind in ((40, "music_changed"), (100, "crying"), (200, "talking")):
-                entries.append(
-                    TimelineEntry(
-                        session=s,
-                        at=start + dt.timedelta(minutes=minutes),
-                        kind=kind,
-                        by=t1,
-                        recorded_at=start + dt.timedelta(minutes=minutes),
-                    )
-                )
-            if self.rng.random() < 0.15:
-                term = self.rng.choice(["Euphoria", "Jaw clenching", "Nausea", "Anxiety"])
+                entries.append((pk, start + minutes * minute, kind, t1, start + minutes * minute))
+            if rng.random() < 0.15:
+                term = rng.choice(["Euphoria", "Jaw clenching", "Nausea", "Anxiety"])
                 events.append(
-                    AdverseEvent(
-                        session=s,
-                        term=term,
-                        onset_at=start + dt.timedelta(minutes=70),
-                        severity="mild",
-                        valence="pleasant" if term == "Euphoria" else "unpleasant",
-                        relatedness="probable",
-                        outcome="resolved",
-                        reported_by=t1,
-                        reported_at=start + dt.timedelta(minutes=80),
+                    (
+                        pk,
+                        term,
+                        start + 70 * minute,
+                        "mild",
+                        "pleasant" if term == "Euphoria" else "unpleasant",
+                        "probable",
+                        "resolved",
+                        t1,
+                        start + 80 * minute,
                     )
                 )
-        with _stored_times(VitalReading, Dose, TimelineEntry, AdverseEvent, NoteSignature):
-            for model, rows in (
-                (TeamPresence, team),
-                (VitalReading, readings),
-                (Dose, doses),
-                (TimelineEntry, entries),
-                (AdverseEvent, events),
-                (NoteSignature, signatures),
-            ):
-                _batched(model, rows, self.batch)
-                self._count(model.__name__, len(rows))
+        self._write("TeamPresence", team)
+        self._write("VitalReading", readings)
+        self._write("Dose", doses)
+        self._write("TimelineEntry", entries)
+        self._write("AdverseEvent", events)
+        self._write("NoteSignature", signatures)
 
-    def _notes(self, visits: list[tuple[Any, Client]]) -> None:
-        from holdspace.integration.models import IntegrationNote
-
+    def _notes(self, visits: list[tuple[int, int, int, dt.datetime]]) -> None:
         t1 = self.therapists[0]
-        notes = [
-            IntegrationNote(
-                course_id=visit.course_id,
-                client=client,
-                visit=visit,
-                text="Synthetic integration note: themes from the session, next steps.",
-                author=t1,
-                created_at=visit.starts_at + dt.timedelta(hours=2),
-                updated_at=visit.starts_at + dt.timedelta(hours=2),
-                signed_at=visit.starts_at + dt.timedelta(hours=3),
-                signed_by=t1,
-            )
-            for visit, client in visits
-        ]
-        with _stored_times(IntegrationNote):
-            _batched(IntegrationNote, notes, self.batch)
-        self._count("IntegrationNote", len(notes))
+        text = "Synthetic integration note: themes from the session, next steps."
+        two, three = dt.timedelta(hours=2), dt.timedelta(hours=3)
+        self._write(
+            "IntegrationNote",
+            (
+                (course, client, visit, text, t1, at + two, at + two, at + three, t1)
+                for visit, course, client, at in visits
+            ),
+        )
 
     # Measures -------------------------------------------------------------------------------
 
-    def _measures(self, clients: list[Client], courses: list[Any]) -> None:
-        """Responses with scores: monthly for clients in a course (improving after it starts),
-        a few at screening for the rest, about `responses_per_client` on average."""
-        from holdspace.measures.models import EnteredBy, Response, Score
+    def _measures(self, clients: list[tuple[int, str]], course_start: dict[int, dt.date]) -> None:
+        """Responses with scores, three instruments a sitting, about `responses_per_client` on
+        average: a client in a course has sat every two weeks up to the last fortnight
+        (improving after the course starts); the others sat twice from their screening on. No
+        more than one sitting a fortnight, so a month holds what a clinic would see."""
+        from holdspace.measures.models import EnteredBy, Response
 
-        course_start = {c.pk: start for _k, c, start in courses}
+        rng, reference = self.rng, self.reference
         in_course = max(1, len(course_start))
         # In-course clients answer more often; the average over everyone is the target.
         total = self.responses_per_client * len(clients)
-        others = len(clients) - in_course
+        others = len(clients) - len(course_start)
         per_other = min(6, self.responses_per_client)
         per_course = max(1, (total - per_other * others) // in_course)
-        entered_by = self.members["coordinator"].user
-        responses: list[Any] = []
-        scores: list[Any] = []
-
-        def flush() -> None:
-            with _stored_times(Response):
-                made = _batched(Response, responses, self.batch)
-            _batched(
-                Score,
-                [
-                    Score(
-                        response=r,
-                        client_id=r.client_id,
-                        instrument_code=r.instrument_code,
-                        definition_version=r.definition_version,
-                        total=result.total,
-                        subscales=result.subscales,
-                        band=result.band or "",
-                        flags=result.flags,
-                        scored_at=r.submitted_at,
-                        observed_on=r.submitted_at.date(),
-                    )
-                    for r, result in zip(made, scores, strict=True)
-                ],
-                self.batch,
-            )
-            self._count("responses", len(made))
-            responses.clear()
-            scores.clear()
-
-        for c in clients:
-            start = course_start.get(c.pk)
-            count = per_course if start is not None else per_other
-            severity = self.rng.uniform(0.45, 0.85)
-            first = (start or self.reference) - dt.timedelta(days=30)
+        counts = [per_course if pk in course_start else per_other for pk, _phase in clients]
+        ids = iter(reserve_ids(Response, sum(counts)))
+        by = self.coordinator.user_id
+        clinician = str(EnteredBy.CLINICIAN)
+        ten = dt.time(10)
+        responses, scores = [], []
+        for (client, _phase), count in zip(clients, counts, strict=True):
+            start = course_start.get(client)
+            severity = rng.uniform(0.45, 0.85)
+            sittings = -(-count // len(INSTRUMENTS))
+            if start is not None:  # back from the last fortnight, before the course if need be
+                first = reference - dt.timedelta(days=rng.randint(0, 13) + 14 * (sittings - 1))
+            else:
+                first = self.screened[client]
             for i in range(count):
                 code = INSTRUMENTS[i % len(INSTRUMENTS)]
-                # Three instruments per sitting, sittings every ~2 weeks from before the course.
-                day = first + dt.timedelta(days=14 * (i // len(INSTRUMENTS)))
-                if day > self.reference:
-                    day = self.reference - dt.timedelta(days=self.rng.randint(0, 30))
+                day = min(reference, first + dt.timedelta(days=14 * (i // len(INSTRUMENTS))))
                 treated = start is not None and day > start
                 weeks = (day - start).days / 7 if treated and start else 0
                 level = max(0.02, severity - (0.04 * weeks if treated else 0))
-                level = min(0.98, level + self.rng.uniform(-0.05, 0.05))
-                answers, result = self.pool.draw(code, level)
-                at = dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)
-                responses.append(
-                    Response(
-                        client=c,
-                        instrument_code=code,
-                        definition_version=result.version,
-                        answers=answers,
-                        entered_by=EnteredBy.CLINICIAN,
-                        entered_by_user=entered_by,
-                        started_at=at,
-                        updated_at=at,
-                        submitted_at=at,
-                    )
-                )
-                scores.append(result)
-            if len(responses) >= self.batch:
-                flush()
-        if responses:
-            flush()
+                level = min(0.98, level + rng.uniform(-0.05, 0.05))
+                answers, version, score, subscales, band, flags = self.pool.draw(code, level)
+                at = dt.datetime.combine(day, ten, tzinfo=dt.UTC)
+                pk = next(ids)
+                responses.append((pk, client, code, version, answers, clinician, by, at, at, at))
+                scores.append((pk, client, code, version, score, subscales, band, flags, at, day))
+        self._write("responses", responses)
+        self._write("scores", scores)
+        self.screened.clear()
+
+
+def _tables() -> dict[str, Table]:
+    """The columns each step gives, in the order its tuples hold them."""
+    from holdspace.courses.models import Course, CourseTeamMember, Visit
+    from holdspace.integration.models import IntegrationNote
+    from holdspace.measures.models import Response, Score
+    from holdspace.screening.models import (
+        MedicalHistory,
+        PsychiatricHistory,
+        ScreeningDecision,
+        VitalsReading,
+    )
+    from holdspace.sessions.models import (
+        AdverseEvent,
+        Dose,
+        MedicineSession,
+        NoteSignature,
+        TeamPresence,
+        TimelineEntry,
+        VitalReading,
+    )
+
+    columns: dict[str, tuple[type[models.Model], str]] = {
+        "clients": (Client, "id clinic_id code phase created_at updated_at"),
+        "identities": (ClientIdentity, "client_id given_name family_name birth_date"),
+        "care team": (CareTeamMember, "client_id membership_id role added_at"),
+        "MedicalHistory": (
+            MedicalHistory,
+            "client_id recorded_at recorded_by_id qtc_value qtc_unit weight_kg height_cm",
+        ),
+        "PsychiatricHistory": (PsychiatricHistory, "client_id recorded_at recorded_by_id"),
+        "VitalsReading": (
+            VitalsReading,
+            "client_id recorded_at recorded_by_id measured_at systolic diastolic heart_rate "
+            "temperature_c",
+        ),
+        "ScreeningDecision": (
+            ScreeningDecision,
+            "client_id decision reason ruleset_version signed_by_id signed_at",
+        ),
+        "courses": (
+            Course,
+            "id clinic_id template_key template_name protocol status start_date planned_doses "
+            "created_by_id created_at accepted_at",
+        ),
+        "course clients": (Course.clients.through, "course_id client_id"),
+        "course team": (CourseTeamMember, "course_id membership_id role"),
+        "visits": (
+            Visit,
+            "id course_id kind number label_stored starts_at duration_minutes room_id "
+            "follows_id why_stored needs_stored phrases planned_dose",
+        ),
+        "visit therapists": (Visit.therapists.through, "visit_id membership_id"),
+        "sessions": (
+            MedicineSession,
+            "id visit_id client_id clinic_id status checklist planned_dose opened_at started_at "
+            "ended_at discharge disposition companion_name note_text note_locked_at version "
+            "updated_at",
+        ),
+        "TeamPresence": (TeamPresence, "session_id membership_id attested_sober_at"),
+        "VitalReading": (
+            VitalReading,
+            "session_id taken_at systolic diastolic heart_rate temperature suds is_baseline "
+            "recorded_by_id recorded_at",
+        ),
+        "Dose": (
+            Dose,
+            "session_id kind substance mg given_at lot_number given_by_id recorded_by_id "
+            "recorded_at",
+        ),
+        "TimelineEntry": (TimelineEntry, "session_id at kind by_id recorded_at"),
+        "AdverseEvent": (
+            AdverseEvent,
+            "session_id term onset_at severity valence relatedness outcome reported_by_id "
+            "reported_at",
+        ),
+        "NoteSignature": (NoteSignature, "session_id membership_id signed_at"),
+        "IntegrationNote": (
+            IntegrationNote,
+            "course_id client_id visit_id text author_id created_at updated_at signed_at "
+            "signed_by_id",
+        ),
+        "responses": (
+            Response,
+            "id client_id instrument_code definition_version answers entered_by "
+            "entered_by_user_id started_at updated_at submitted_at",
+        ),
+        "scores": (
+            Score,
+            "response_id client_id instrument_code definition_version total subscales band "
+            "flags scored_at observed_on",
+        ),
+    }
+    return {name: Table(model, names.split()) for name, (model, names) in columns.items()}

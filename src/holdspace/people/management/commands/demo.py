@@ -62,11 +62,17 @@ class Command(BaseCommand):
         started = time.monotonic()
         if scale == "network":
 
-            def progress(done: int, total: int, counts: dict[str, int]) -> None:
+            def progress(
+                done: int, total: int, counts: dict[str, int], seconds: dict[str, float]
+            ) -> None:
                 self.stdout.write(
-                    f"clinic {done}/{total} loaded ({time.monotonic() - started:.0f} s): "
-                    + ", ".join(f"{k} {v}" for k, v in counts.items())
+                    f"clinic {done}/{total} loaded ({time.monotonic() - started:.0f} s)"
                 )
+                if done == total:  # what was made, and where the time went
+                    self.stdout.write("Rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+                    self.stdout.write(
+                        "Seconds per step: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items())
+                    )
 
             summary = demo_build_network(
                 seed=seed, clinics=clinics, clients=clients, progress=progress
