@@ -8,24 +8,32 @@ clients the member may see (people.selectors.clients_visible_to).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from array import array
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from holdspace.courses.models import Course, Visit, VisitKind
 from holdspace.measures import library
+from holdspace.measures.definitions import Definition
 from holdspace.measures.models import Score
 from holdspace.people import selectors as people_selectors
 from holdspace.people.models import Client, Membership, Phase
 from holdspace.screening.models import Context, Decision, PriorExperience, ScreeningDecision
 from holdspace.sessions.models import AdverseEvent, MedicineSession, Valence
 
-from . import grouping, policies, studies_hooks
+from . import freshness, grouping, model, policies, studies_hooks
 from .rows import ClientRow, Observation, build_row
+from .summary import summarise
 
 PARTY_CONTEXTS = (Context.PARTY, Context.FESTIVAL)
 PHASE_ORDER = [choice.value for choice in Phase]
@@ -124,25 +132,103 @@ def adverse_events(clients: QuerySet[Client]) -> dict[int, dict[str, int]]:
     return found
 
 
-def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[ClientRow]:
-    """One row per client of the cohort with at least one score on the instrument.
+@dataclass
+class Cohort:
+    """The cohort's rows and the cache key they were found or stored under."""
 
-    A fixed number of set-based queries whatever the number of clients (one per kind of fact,
-    plus one for a grouping factor read from another app); the rows are built in one pass.
+    rows: list[ClientRow]
+    key: str
+    clients: QuerySet[Client]
+    filter: CohortFilter
+
+
+# Bump when the rows or the summary are built differently, so older cached results are not
+# used. Cached for a day at most; any watched write makes them unreachable at once.
+ROWS_VERSION = 1
+CACHE_SECONDS = 24 * 3600
+
+
+def cohort(membership: Membership | None, flt: CohortFilter) -> Cohort:
+    """The cohort's per-client rows, cached per data version.
+
+    The key holds everything the rows depend on: the clinic's data version (raised by every
+    watched write, see freshness.py), the reader, the filter, the instrument's definition as
+    the clinic uses it, the language (group names are translated), and, read live on every
+    call, which clients are in the cohort and the grouping factor's values from another app.
+    So a read right after a write never finds the rows from before it.
     """
     clients = cohort_clients(membership, flt)
-    definition = library.definition_for(
-        membership.clinic_id if membership else None, flt.instrument
+    assert membership is not None  # noqa: S101  (cohort_clients refused None)
+    definition = library.definition_for(membership.clinic_id, flt.instrument)
+    factor = grouping.FACTORS.get(flt.group_by)
+    loaded = (
+        factor.load(clients, membership) if factor is not None and factor.load is not None else None
     )
+    ids = array("q", clients.order_by("pk").values_list("pk", flat=True))
+    digest = hashlib.sha256(
+        json.dumps(
+            [
+                ROWS_VERSION,
+                freshness.version_of(membership.clinic_id),
+                membership.pk,
+                asdict(flt),
+                definition.model_dump(mode="json"),
+                get_language(),
+                sorted((loaded or {}).items()),
+            ],
+            default=str,
+            sort_keys=True,
+        ).encode()
+    )
+    digest.update(ids.tobytes())
+    key = f"outcomes.cohort.{membership.clinic_id}.{digest.hexdigest()}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = _build_rows(clients, definition, flt.group_by, loaded)
+        cache.set(key, rows, CACHE_SECONDS)
+    return Cohort(rows=rows, key=key, clients=clients, filter=flt)
+
+
+def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[ClientRow]:
+    """One row per client of the cohort with at least one score on the instrument."""
+    return cohort(membership, flt).rows
+
+
+def cohort_summary(found: Cohort, *, with_model: bool = True) -> dict[str, Any]:
+    """The summary of the cohort's rows (summary.summarise), cached beside them: the same
+    rows always give the same summary, so a warm page fits and sums nothing."""
+    key = f"{found.key}.summary.{with_model}.{model.MAX_CLIENTS}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = summarise(
+            found.rows,
+            instrument=found.filter.instrument,
+            group_by=found.filter.group_by,
+            with_model=with_model,
+            model_max_clients=model.MAX_CLIENTS,
+            model_cached=True,
+        )
+        cache.set(key, summary, CACHE_SECONDS)
+    return summary
+
+
+def _build_rows(
+    clients: QuerySet[Client],
+    definition: Definition,
+    group_by: str,
+    loaded: dict[int, str] | None,
+) -> list[ClientRow]:
+    """One row per client of `clients` with at least one score on the instrument.
+
+    A fixed number of set-based queries whatever the number of clients (one per kind of fact);
+    the rows are built in one pass.
+    """
     codes = dict(clients.values_list("pk", "code"))
     sessions = first_medicine_sessions(clients)
     parties = party_uses(clients)
     courses = latest_courses(clients)
     events = adverse_events(clients)
-    factor = grouping.FACTORS.get(flt.group_by)
-    loaded = (
-        factor.load(clients, membership) if factor is not None and factor.load is not None else None
-    )
+    factor = grouping.FACTORS.get(group_by)
     observations: dict[int, list[Observation]] = defaultdict(list)
     scores = (
         Score.objects.filter(
@@ -175,7 +261,7 @@ def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[Client
         if loaded is not None and factor is not None:
             row.attributes[factor.key] = loaded.get(client_id, "")
         # Without a factor every row is in one group: its (translated) name is looked up once.
-        row.group = grouping.group_of(row, flt.group_by, definition) if factor else everyone
+        row.group = grouping.group_of(row, group_by, definition) if factor else everyone
         result.append(row)
     result.sort(key=lambda r: r.code)
     return result

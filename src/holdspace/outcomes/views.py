@@ -24,10 +24,8 @@ from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
 
 from . import charts, policies, selectors, studies_hooks
-from . import model as model_fit
 from .forms import CohortForm
 from .grouping import SMALL_CELL
-from .summary import summarise
 
 DEFAULT_INSTRUMENT = "PCL-5"
 ROWS_SHOWN = 200
@@ -104,18 +102,14 @@ def _cohort_run(request: StaffRequest, action: str) -> tuple[CohortForm, dict[st
     context: dict[str, Any] = {"form": form}
     if form.is_valid():
         flt = form.as_filter()
-        rows = selectors.cohort_rows(membership, flt)
+        found = selectors.cohort(membership, flt)
+        rows = found.rows
         audit_read(
             Actor.from_request(request), action, fields=[flt.instrument, flt.group_by or "all"]
         )
-        summary = summarise(
-            rows,
-            instrument=flt.instrument,
-            group_by=flt.group_by,
-            model_max_clients=model_fit.MAX_CLIENTS,
-            model_cached=True,
-        )
-        summary["flow"] = selectors.cohort_flow(selectors.cohort_clients(membership, flt), rows)
+        summary = selectors.cohort_summary(found)
+        # The flow is read live: its steps depend on the clock (visits begun by now).
+        summary["flow"] = selectors.cohort_flow(found.clients, rows)
         context.update(_report(rows, summary))
         context["instrument"] = flt.instrument
         context["small_cell_limit"] = SMALL_CELL
