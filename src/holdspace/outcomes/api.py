@@ -128,7 +128,7 @@ def outcome_summary(
         return Status(422, ErrorOut(detail="No such instrument.", item="instrument"))
     found = _cohort(request, query)
     summary = selectors.cohort_summary(found, with_model=query.model)
-    summary["flow"] = selectors.cohort_flow(found.clients, found.rows)
+    summary["flow"] = selectors.cohort_flow(found.clients, found)
     flt = query.as_filter()
     summary["excluded"] = {
         "site": flt.exclude_site,

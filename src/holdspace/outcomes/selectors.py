@@ -12,6 +12,7 @@ import hashlib
 import json
 from array import array
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from holdspace.screening.models import Context, Decision, PriorExperience, Scree
 from holdspace.sessions.models import AdverseEvent, MedicineSession, Valence
 
 from . import freshness, grouping, model, policies, studies_hooks
-from .rows import ClientRow, Observation, build_row
+from .rows import ClientRow, Observation, build_row, pack, unpack
 from .summary import summarise
 
 PARTY_CONTEXTS = (Context.PARTY, Context.FESTIVAL)
@@ -134,12 +135,31 @@ def adverse_events(clients: QuerySet[Client]) -> dict[int, dict[str, int]]:
 
 @dataclass
 class Cohort:
-    """The cohort's rows and the cache key they were found or stored under."""
+    """The cohort's rows (cached as plain tuples, see rows.pack) and their cache key.
 
-    rows: list[ClientRow]
+    `fresh` holds the rows just built, with their score histories (the mixed model reads
+    those); rows found in the cache have none, and are unpacked only when asked for.
+    """
+
+    packed: list[tuple[object, ...]]
     key: str
     clients: QuerySet[Client]
     filter: CohortFilter
+    definition: Definition
+    loaded: dict[int, str] | None
+    fresh: list[ClientRow] | None = None
+
+    @property
+    def rows(self) -> list[ClientRow]:
+        if self.fresh is None:
+            self.fresh = unpack(self.packed)
+        return self.fresh
+
+    def first(self, n: int) -> list[ClientRow]:
+        return self.fresh[:n] if self.fresh is not None else unpack(self.packed[:n])
+
+    def codes_with_endpoint(self) -> set[str]:
+        return {str(values[0]) for values in self.packed if values[2] is not None}
 
 
 # Bump when the rows or the summary are built differently, so older cached results are not
@@ -182,11 +202,13 @@ def cohort(membership: Membership | None, flt: CohortFilter) -> Cohort:
     )
     digest.update(ids.tobytes())
     key = f"outcomes.cohort.{membership.clinic_id}.{digest.hexdigest()}"
-    rows = cache.get(key)
-    if rows is None:
-        rows = _build_rows(clients, definition, flt.group_by, loaded)
-        cache.set(key, rows, CACHE_SECONDS)
-    return Cohort(rows=rows, key=key, clients=clients, filter=flt)
+    packed = cache.get(key)
+    found = Cohort(packed or [], key, clients, flt, definition, loaded)
+    if packed is None:
+        found.fresh = _build_rows(clients, definition, flt.group_by, loaded)
+        found.packed = pack(found.fresh)
+        cache.set(key, found.packed, CACHE_SECONDS)
+    return found
 
 
 def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[ClientRow]:
@@ -200,8 +222,15 @@ def cohort_summary(found: Cohort, *, with_model: bool = True) -> dict[str, Any]:
     key = f"{found.key}.summary.{with_model}.{model.MAX_CLIENTS}"
     summary = cache.get(key)
     if summary is None:
+        rows = found.fresh
+        if rows is None and with_model:
+            # Rows from the cache carry no score histories and the model needs them: build
+            # the same rows again (same data version, same key), histories included.
+            rows = _build_rows(found.clients, found.definition, found.filter.group_by, found.loaded)
+        elif rows is None:
+            rows = found.rows
         summary = summarise(
-            found.rows,
+            rows,
             instrument=found.filter.instrument,
             group_by=found.filter.group_by,
             with_model=with_model,
@@ -280,7 +309,7 @@ FLOW_STEPS = (
 IN_PROGRESS = "in_progress"
 
 
-def cohort_flow(clients: QuerySet[Client], rows: list[ClientRow]) -> dict[str, object]:
+def cohort_flow(clients: QuerySet[Client], rows: Sequence[ClientRow] | Cohort) -> dict[str, object]:
     """CONSORT-style counts from screened to endpoint measured, with why people left each step.
 
     Screened: a signed screening decision or a course. Eligible: the latest decision says
@@ -321,7 +350,11 @@ def cohort_flow(clients: QuerySet[Client], rows: list[ClientRow]) -> dict[str, o
         .annotate(last=Max("starts_at"))
         .values_list("course__clients", "last")
     )
-    measured = {row.code for row in rows if row.endpoint is not None}
+    measured = (
+        rows.codes_with_endpoint()
+        if isinstance(rows, Cohort)
+        else {row.code for row in rows if row.endpoint is not None}
+    )
     reached = dict.fromkeys(FLOW_STEPS, 0)
     left: dict[str, dict[str, int]] = {step: {} for step in FLOW_STEPS}
     for client_id, code in ids.items():

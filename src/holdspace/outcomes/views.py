@@ -103,14 +103,14 @@ def _cohort_run(request: StaffRequest, action: str) -> tuple[CohortForm, dict[st
     if form.is_valid():
         flt = form.as_filter()
         found = selectors.cohort(membership, flt)
-        rows = found.rows
         audit_read(
             Actor.from_request(request), action, fields=[flt.instrument, flt.group_by or "all"]
         )
         summary = selectors.cohort_summary(found)
         # The flow is read live: its steps depend on the clock (visits begun by now).
-        summary["flow"] = selectors.cohort_flow(found.clients, rows)
-        context.update(_report(rows, summary))
+        summary["flow"] = selectors.cohort_flow(found.clients, found)
+        # Only the rows shown are unpacked from the cache (the API gives every row).
+        context.update(_report(found.first(ROWS_SHOWN), len(found.packed), summary))
         context["instrument"] = flt.instrument
         context["small_cell_limit"] = SMALL_CELL
         context["exclusions"] = _exclusions(membership, flt)
@@ -162,7 +162,7 @@ def _exclusions(membership: Any, flt: selectors.CohortFilter) -> list[str]:
     return said
 
 
-def _report(rows: list[Any], summary: dict[str, Any]) -> dict[str, Any]:
+def _report(shown: list[Any], total: int, summary: dict[str, Any]) -> dict[str, Any]:
     model = summary["model"]
     estimates = [
         {**e, "period_label": PERIOD_LABELS.get(e["period"], e["period"])}
@@ -183,7 +183,6 @@ def _report(rows: list[Any], summary: dict[str, Any]) -> dict[str, Any]:
         if g["reliable_improvement"]["n"]
     ]
     parts = [str(label) for label in RELIABLE_LABELS.values()]
-    shown = rows[:ROWS_SHOWN]
     flow = [
         {
             "label": FLOW_LABELS[step["step"]],
@@ -207,8 +206,8 @@ def _report(rows: list[Any], summary: dict[str, Any]) -> dict[str, Any]:
             }
             for row in shown
         ],
-        "rows_total": len(rows),
-        "rows_cut": len(rows) > ROWS_SHOWN,
+        "rows_total": total,
+        "rows_cut": total > len(shown),
         "trajectory_svg": charts.trajectories(
             model,
             {k: str(v) for k, v in PERIOD_LABELS.items()},

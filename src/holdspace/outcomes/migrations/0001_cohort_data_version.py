@@ -13,20 +13,31 @@ def counters_for_existing_clinics(apps, schema_editor):  # type: ignore[no-untyp
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0005_client_list_indexes'),
+        ("people", "0005_client_list_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CohortDataVersion',
+            name="CohortDataVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveBigIntegerField(default=0)),
-                ('clinic', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='people.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveBigIntegerField(default=0)),
+                (
+                    "clinic",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="people.clinic",
+                    ),
+                ),
             ],
         ),
         migrations.RunPython(counters_for_existing_clinics, migrations.RunPython.noop),
