@@ -99,7 +99,9 @@ def pick_endpoint(
 ) -> tuple[Observation, str] | None:
     """The response at the protocol's endpoint timepoint, else the last response after the
     baseline (follow-ups are their own columns, not endpoints). None when there is none."""
-    start = observations.index(baseline)
+    # By identity, not equality: two scores on the same day with the same total and timepoint
+    # are equal tuples, and the one after the baseline is a later response, not the baseline.
+    start = next(i for i, o in enumerate(observations) if o is baseline)
     later = [o for o in observations[start + 1 :] if not o.timepoint.startswith(FOLLOW_UP_PREFIX)]
     at_end = [o for o in later if o.timepoint == ENDPOINT_TIMEPOINT]
     if at_end:

@@ -32,8 +32,8 @@ from holdspace.people.models import Client, Membership, Phase
 from holdspace.screening.models import Context, Decision, PriorExperience, ScreeningDecision
 from holdspace.sessions.models import AdverseEvent, MedicineSession, Valence
 
-from . import freshness, grouping, model, policies, studies_hooks
-from .rows import ClientRow, Observation, build_row, pack, unpack
+from . import freshness, grouping, model, picking, policies, studies_hooks
+from .rows import ClientRow, Observation, build_row, categorise, pack, unpack
 from .summary import summarise
 
 PARTY_CONTEXTS = (Context.PARTY, Context.FESTIVAL)
@@ -222,13 +222,10 @@ def cohort_summary(found: Cohort, *, with_model: bool = True) -> dict[str, Any]:
     key = f"{found.key}.summary.{with_model}.{model.MAX_CLIENTS}"
     summary = cache.get(key)
     if summary is None:
-        rows = found.fresh
-        if rows is None and with_model:
-            # Rows from the cache carry no score histories and the model needs them: build
-            # the same rows again (same data version, same key), histories included.
-            rows = _build_rows(found.clients, found.definition, found.filter.group_by, found.loaded)
-        elif rows is None:
-            rows = found.rows
+        rows = found.rows
+        if with_model:
+            # The model reads every score; the rows (picked in SQL or cached) carry none.
+            _attach_histories(rows, found.clients, found.definition.code)
         summary = summarise(
             rows,
             instrument=found.filter.instrument,
@@ -241,23 +238,87 @@ def cohort_summary(found: Cohort, *, with_model: bool = True) -> dict[str, Any]:
     return summary
 
 
+def _attach_histories(rows: list[ClientRow], clients: QuerySet[Client], code: str) -> None:
+    """Each row's scores in date order, (observed_on, total, timepoint), in one query."""
+    by_code = {row.code: row for row in rows}
+    for row in rows:
+        row.scores = []
+    scores = (
+        Score.objects.filter(client__in=clients, instrument_code=code, total__isnull=False)
+        .order_by("client_id", "observed_on", "pk")
+        .values_list("client__code", "observed_on", "total", "response__assignment__timepoint")
+    )
+    for client_code, observed_on, total, timepoint in scores:
+        found = by_code.get(client_code)
+        if found is not None:
+            found.scores.append((observed_on, float(total or 0), timepoint or ""))
+
+
 def _build_rows(
     clients: QuerySet[Client],
     definition: Definition,
     group_by: str,
     loaded: dict[int, str] | None,
+    *,
+    histories: bool = False,
 ) -> list[ClientRow]:
     """One row per client of `clients` with at least one score on the instrument.
 
-    A fixed number of set-based queries whatever the number of clients (one per kind of fact);
-    the rows are built in one pass.
+    A fixed number of set-based queries whatever the number of clients (one per kind of fact).
+    Without `histories` the database picks each baseline and endpoint and sends one row per
+    client (picking.py); with them (the mixed model needs every score) every score is read
+    and the rows are built in one pass in Python (rows.build_row). Both give the same rows.
     """
     codes = dict(clients.values_list("pk", "code"))
-    sessions = first_medicine_sessions(clients)
     parties = party_uses(clients)
     courses = latest_courses(clients)
     events = adverse_events(clients)
+    result = (
+        _rows_with_histories(clients, definition, codes)
+        if histories
+        else _rows_picked_in_sql(clients, definition, codes)
+    )
     factor = grouping.FACTORS.get(group_by)
+    no_events = {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
+    everyone = grouping.group_of(ClientRow(code=""), "", definition)
+    for client_id, row in result:
+        row.prior_party_uses = parties.get(client_id, 0)
+        row.template = str(courses.get(client_id, {}).get("template_name", ""))
+        row.adverse_events = events.get(client_id) or dict(no_events)
+        if loaded is not None and factor is not None:
+            row.attributes[factor.key] = loaded.get(client_id, "")
+        # Without a factor every row is in one group: its (translated) name is looked up once.
+        row.group = grouping.group_of(row, group_by, definition) if factor else everyone
+    rows = [row for _client_id, row in result]
+    rows.sort(key=lambda r: r.code)
+    return rows
+
+
+def _rows_picked_in_sql(
+    clients: QuerySet[Client], definition: Definition, codes: dict[int, str]
+) -> list[tuple[int, ClientRow]]:
+    picks, follow_ups = picking.picked(clients, definition.code)
+    result = []
+    for client_id, p in picks.items():
+        row = ClientRow(code=codes[client_id], follow_ups=follow_ups.get(client_id, {}))
+        row.baseline, row.baseline_on = p.baseline, p.baseline_on
+        row.baseline_band, row.baseline_source = p.baseline_band, p.baseline_source
+        if p.endpoint is not None:
+            row.endpoint, row.endpoint_on, row.endpoint_source = (
+                p.endpoint,
+                p.endpoint_on,
+                p.endpoint_source,
+            )
+            row.change = row.endpoint - row.baseline
+        categorise(row, definition)
+        result.append((client_id, row))
+    return result
+
+
+def _rows_with_histories(
+    clients: QuerySet[Client], definition: Definition, codes: dict[int, str]
+) -> list[tuple[int, ClientRow]]:
+    sessions = first_medicine_sessions(clients)
     observations: dict[int, list[Observation]] = defaultdict(list)
     scores = (
         Score.objects.filter(
@@ -273,27 +334,18 @@ def _build_rows(
         observations[client_id].append(
             Observation(observed_on, float(total or 0), timepoint or "", band or "")
         )
-    no_events = {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
-    everyone = grouping.group_of(ClientRow(code=""), "", definition)
-    result = []
-    for client_id, seen in observations.items():
-        course = courses.get(client_id, {})
-        row = build_row(
-            code=codes[client_id],
-            observations=seen,
-            first_medicine_session=sessions.get(client_id),
-            definition=definition,
-            prior_party_uses=parties.get(client_id, 0),
-            template=str(course.get("template_name", "")),
+    return [
+        (
+            client_id,
+            build_row(
+                code=codes[client_id],
+                observations=seen,
+                first_medicine_session=sessions.get(client_id),
+                definition=definition,
+            ),
         )
-        row.adverse_events = events.get(client_id) or dict(no_events)
-        if loaded is not None and factor is not None:
-            row.attributes[factor.key] = loaded.get(client_id, "")
-        # Without a factor every row is in one group: its (translated) name is looked up once.
-        row.group = grouping.group_of(row, group_by, definition) if factor else everyone
-        result.append(row)
-    result.sort(key=lambda r: r.code)
-    return result
+        for client_id, seen in observations.items()
+    ]
 
 
 FLOW_STEPS = (
