@@ -62,9 +62,10 @@ def picked(
     clients: QuerySet[Client], instrument_code: str
 ) -> tuple[dict[int, Picked], dict[int, dict[str, float]]]:
     """{client id: baseline and endpoint} and {client id: {follow-up timepoint: score}} for
-    every client of `clients` with a score on the instrument: two queries."""
+    every client of `clients` with a score on the instrument, in one query."""
     members, member_params = clients.order_by().values("pk").query.sql_with_params()
     n = len(FOLLOW_UP_PREFIX)
+    through = Course.clients.through._meta.db_table
     # Only table names from the models, a length and the ORM's own compiled client subquery
     # are put into the text; every value, the subquery's included, is a query parameter.
     scores = f"""
@@ -80,7 +81,9 @@ def picked(
             WHERE sc.client_id IN (SELECT id FROM cl) AND sc.instrument_code = %s
               AND sc.total IS NOT NULL
         )"""  # noqa: S608
-    through = Course.clients.through._meta.db_table
+    # One pass over the scores: window aggregates per client say which position is the
+    # baseline (b) and the endpoint, then one GROUP BY takes their values. No self-join, so
+    # the plan stays linear in the number of scores whatever the planner's estimates.
     sql = f"""
         WITH {scores},
         f AS (
@@ -89,31 +92,34 @@ def picked(
             WHERE v.kind = %s AND v.cancelled = %s AND cc.client_id IN (SELECT id FROM cl)
             GROUP BY cc.client_id
         ),
-        b AS (
-            SELECT s.c,
-                   MAX(CASE WHEN s.tp = %s THEN s.n END) AS at_tp,
-                   MAX(CASE WHEN s.d < f.first THEN s.n END) AS before_first
+        s1 AS (
+            SELECT s.*,
+                   MAX(CASE WHEN s.tp = %s THEN s.n END) OVER (PARTITION BY s.c) AS at_tp,
+                   MAX(CASE WHEN s.d < f.first THEN s.n END) OVER (PARTITION BY s.c)
+                       AS before_first
             FROM s LEFT JOIN f ON f.c = s.c
-            GROUP BY s.c
         ),
-        bb AS (
-            SELECT c, COALESCE(at_tp, before_first, 1) AS bn,
-                   CASE WHEN at_tp IS NOT NULL THEN %s
-                        WHEN before_first IS NOT NULL THEN %s ELSE %s END AS source
-            FROM b
+        s2 AS (SELECT s1.*, COALESCE(at_tp, before_first, 1) AS b FROM s1),
+        s3 AS (
+            SELECT s2.*,
+                   MAX(CASE WHEN n > b AND tp = %s THEN n END) OVER (PARTITION BY c) AS at_end,
+                   MAX(CASE WHEN n > b AND SUBSTR(tp, 1, {n}) <> %s THEN n END)
+                       OVER (PARTITION BY c) AS last
+            FROM s2
         ),
-        e AS (
-            SELECT s.c, MAX(CASE WHEN s.tp = %s THEN s.n END) AS at_end, MAX(s.n) AS last
-            FROM s JOIN bb ON bb.c = s.c
-            WHERE s.n > bb.bn AND SUBSTR(s.tp, 1, {n}) <> %s
-            GROUP BY s.c
-        )
-        SELECT bb.c, sb.t, sb.d, sb.band, bb.source, se.t, se.d,
-               CASE WHEN e.at_end IS NOT NULL THEN %s WHEN e.last IS NOT NULL THEN %s END
-        FROM bb
-        JOIN s sb ON sb.c = bb.c AND sb.n = bb.bn
-        LEFT JOIN e ON e.c = bb.c
-        LEFT JOIN s se ON se.c = bb.c AND se.n = COALESCE(e.at_end, e.last)
+        s4 AS (SELECT s3.*, COALESCE(at_end, last) AS e FROM s3)
+        SELECT 0, c, 0,
+               MAX(CASE WHEN n = b THEN t END), MAX(CASE WHEN n = b THEN d END),
+               MAX(CASE WHEN n = b THEN band END),
+               CASE WHEN MAX(at_tp) IS NOT NULL THEN %s
+                    WHEN MAX(before_first) IS NOT NULL THEN %s ELSE %s END,
+               MAX(CASE WHEN n = e THEN t END), MAX(CASE WHEN n = e THEN d END),
+               CASE WHEN MAX(at_end) IS NOT NULL THEN %s WHEN MAX(last) IS NOT NULL THEN %s END
+        FROM s4
+        GROUP BY c
+        UNION ALL
+        SELECT 1, c, n, t, NULL, NULL, tp, NULL, NULL, NULL FROM s WHERE SUBSTR(tp, 1, {n}) = %s
+        ORDER BY 1, 2, 3
     """  # noqa: S608
     params = [
         *member_params,
@@ -121,28 +127,27 @@ def picked(
         VisitKind.MEDICINE_SESSION.value,
         False,
         BASELINE_TIMEPOINT,
+        ENDPOINT_TIMEPOINT,
+        FOLLOW_UP_PREFIX,
         BASELINE_AT_TIMEPOINT,
         BASELINE_BEFORE_FIRST_SESSION,
         BASELINE_FIRST_RESPONSE,
-        ENDPOINT_TIMEPOINT,
-        FOLLOW_UP_PREFIX,
         ENDPOINT_AT_TIMEPOINT,
         ENDPOINT_LAST_RESPONSE,
+        FOLLOW_UP_PREFIX,
     ]
     found: dict[int, Picked] = {}
     follow_ups: dict[int, dict[str, float]] = {}
+    # One query: a row per client (kind 0), then each follow-up score in order (kind 1; the
+    # last at each follow-up timepoint is its own column, never the endpoint).
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for c, bt, bd, band, bsrc, et, ed, esrc in cursor.fetchall():
+        for kind, c, _n, bt, bd, band, bsrc, et, ed, esrc in cursor.fetchall():
+            if kind:
+                follow_ups.setdefault(c, {})[bsrc] = float(bt)
+                continue
             found[c] = Picked(
                 float(bt), _date(bd), band or "", bsrc,  # type: ignore[arg-type]
                 None if et is None else float(et), _date(ed), esrc,
             )  # fmt: skip
-        # The last score at each follow-up timepoint (its own column, never the endpoint).
-        cursor.execute(
-            f"WITH {scores} SELECT c, tp, t FROM s WHERE SUBSTR(tp, 1, {n}) = %s ORDER BY c, n",  # noqa: S608
-            [*member_params, instrument_code, FOLLOW_UP_PREFIX],
-        )
-        for c, timepoint, total in cursor.fetchall():
-            follow_ups.setdefault(c, {})[timepoint] = float(total)
     return found, follow_ups
