@@ -212,8 +212,12 @@ def cohort(membership: Membership | None, flt: CohortFilter) -> Cohort:
 
 
 def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[ClientRow]:
-    """One row per client of the cohort with at least one score on the instrument."""
-    return cohort(membership, flt).rows
+    """One row per client of the cohort with at least one score on the instrument, with its
+    score history (`row.scores`, which summarise's mixed model reads)."""
+    found = cohort(membership, flt)
+    rows = found.rows
+    _attach_histories(rows, found.clients, found.definition.code)
+    return rows
 
 
 def cohort_summary(found: Cohort, *, with_model: bool = True) -> dict[str, Any]:
