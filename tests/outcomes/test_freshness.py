@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from holdspace.outcomes import freshness
-from holdspace.outcomes.selectors import CohortFilter, cohort_rows
+from holdspace.outcomes.selectors import CohortFilter, cohort
 from holdspace.screening.models import MedicalHistory, Sex
 from tests.conftest import signed_in
 from tests.factories import ClientFactory
@@ -25,7 +25,7 @@ PCL5 = CohortFilter(instrument="PCL-5")
 
 
 def _row(researcher, client, flt=PCL5):  # type: ignore[no-untyped-def]
-    return next((r for r in cohort_rows(researcher, flt) if r.code == client.code), None)
+    return next((r for r in cohort(researcher, flt).rows if r.code == client.code), None)
 
 
 @pytest.fixture
