@@ -14,10 +14,9 @@ from holdspace.measures import library
 from holdspace.people.auditing import audit_read
 from holdspace.people.models import Phase
 
-from . import model, selectors, studies_hooks
+from . import selectors, studies_hooks
 from .grouping import FACTORS
 from .rows import ClientRow
-from .summary import summarise
 
 router = Router(tags=["outcomes"])
 
@@ -87,15 +86,15 @@ def _known_instrument(request: HttpRequest, code: str) -> bool:
     return code in library.definitions_for(membership.clinic_id if membership else None)
 
 
-def _rows(request: HttpRequest, query: CohortQuery) -> list[ClientRow]:
+def _cohort(request: HttpRequest, query: CohortQuery) -> selectors.Cohort:
     flt = query.as_filter()
-    rows = selectors.cohort_rows(request.membership, flt)  # type: ignore[attr-defined]
+    found = selectors.cohort(request.membership, flt)  # type: ignore[attr-defined]
     audit_read(
         request.actor,  # type: ignore[attr-defined]
         "outcomes.cohort.list",
         fields=[flt.instrument, flt.group_by or "all"],
     )
-    return rows
+    return found
 
 
 @router.get(
@@ -108,7 +107,7 @@ def outcome_clients(
 ) -> Status[dict[str, Any] | ErrorOut]:
     if not _known_instrument(request, query.instrument):
         return Status(422, ErrorOut(detail="No such instrument.", item="instrument"))
-    return Status(200, {"items": [row_out(row) for row in _rows(request, query)]})
+    return Status(200, {"items": [row_out(row) for row in _cohort(request, query).rows]})
 
 
 class SummaryQuery(CohortQuery):
@@ -127,17 +126,9 @@ def outcome_summary(
 ) -> Status[dict[str, Any] | ErrorOut]:
     if not _known_instrument(request, query.instrument):
         return Status(422, ErrorOut(detail="No such instrument.", item="instrument"))
-    rows = _rows(request, query)
-    summary = summarise(
-        rows,
-        instrument=query.instrument,
-        group_by=query.group_by,
-        with_model=query.model,
-        model_max_clients=model.MAX_CLIENTS,
-        model_cached=True,
-    )
-    clients = selectors.cohort_clients(request.membership, query.as_filter())  # type: ignore[attr-defined]
-    summary["flow"] = selectors.cohort_flow(clients, rows)
+    found = _cohort(request, query)
+    summary = selectors.cohort_summary(found, with_model=query.model)
+    summary["flow"] = selectors.cohort_flow(found.clients, found)
     flt = query.as_filter()
     summary["excluded"] = {
         "site": flt.exclude_site,

@@ -8,24 +8,33 @@ clients the member may see (people.selectors.clients_visible_to).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from array import array
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from holdspace.courses.models import Course, Visit, VisitKind
 from holdspace.measures import library
+from holdspace.measures.definitions import Definition
 from holdspace.measures.models import Score
 from holdspace.people import selectors as people_selectors
 from holdspace.people.models import Client, Membership, Phase
 from holdspace.screening.models import Context, Decision, PriorExperience, ScreeningDecision
 from holdspace.sessions.models import AdverseEvent, MedicineSession, Valence
 
-from . import grouping, policies, studies_hooks
-from .rows import ClientRow, Observation, build_row
+from . import freshness, grouping, model, picking, policies, studies_hooks
+from .rows import ClientRow, Observation, build_row, categorise, pack, unpack
+from .summary import summarise
 
 PARTY_CONTEXTS = (Context.PARTY, Context.FESTIVAL)
 PHASE_ORDER = [choice.value for choice in Phase]
@@ -124,25 +133,196 @@ def adverse_events(clients: QuerySet[Client]) -> dict[int, dict[str, int]]:
     return found
 
 
-def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[ClientRow]:
-    """One row per client of the cohort with at least one score on the instrument.
+@dataclass
+class Cohort:
+    """The cohort's rows (cached as plain tuples, see rows.pack) and their cache key.
 
-    A fixed number of set-based queries whatever the number of clients (one per kind of fact,
-    plus one for a grouping factor read from another app); the rows are built in one pass.
+    `fresh` holds the rows just built, with their score histories (the mixed model reads
+    those); rows found in the cache have none, and are unpacked only when asked for.
+    """
+
+    packed: list[tuple[object, ...]]
+    key: str
+    clients: QuerySet[Client]
+    filter: CohortFilter
+    definition: Definition
+    loaded: dict[int, str] | None
+    fresh: list[ClientRow] | None = None
+
+    @property
+    def rows(self) -> list[ClientRow]:
+        if self.fresh is None:
+            self.fresh = unpack(self.packed)
+        return self.fresh
+
+    def first(self, n: int) -> list[ClientRow]:
+        return self.fresh[:n] if self.fresh is not None else unpack(self.packed[:n])
+
+    def codes_with_endpoint(self) -> set[str]:
+        return {str(values[0]) for values in self.packed if values[2] is not None}
+
+
+# Bump when the rows or the summary are built differently, so older cached results are not
+# used. Cached for a day at most; any watched write makes them unreachable at once.
+ROWS_VERSION = 1
+CACHE_SECONDS = 24 * 3600
+
+
+def cohort(membership: Membership | None, flt: CohortFilter) -> Cohort:
+    """The cohort's per-client rows, cached per data version.
+
+    The key holds everything the rows depend on: the clinic's data version (raised by every
+    watched write, see freshness.py), the reader, the filter, the instrument's definition as
+    the clinic uses it, the language (group names are translated), and, read live on every
+    call, which clients are in the cohort and the grouping factor's values from another app.
+    So a read right after a write never finds the rows from before it.
     """
     clients = cohort_clients(membership, flt)
-    definition = library.definition_for(
-        membership.clinic_id if membership else None, flt.instrument
-    )
-    codes = dict(clients.values_list("pk", "code"))
-    sessions = first_medicine_sessions(clients)
-    parties = party_uses(clients)
-    courses = latest_courses(clients)
-    events = adverse_events(clients)
+    assert membership is not None  # noqa: S101  (cohort_clients refused None)
+    definition = library.definition_for(membership.clinic_id, flt.instrument)
     factor = grouping.FACTORS.get(flt.group_by)
     loaded = (
         factor.load(clients, membership) if factor is not None and factor.load is not None else None
     )
+    ids = array("q", clients.order_by("pk").values_list("pk", flat=True))
+    digest = hashlib.sha256(
+        json.dumps(
+            [
+                ROWS_VERSION,
+                freshness.version_of(membership.clinic_id),
+                membership.pk,
+                asdict(flt),
+                definition.model_dump(mode="json"),
+                get_language(),
+                sorted((loaded or {}).items()),
+            ],
+            default=str,
+            sort_keys=True,
+        ).encode()
+    )
+    digest.update(ids.tobytes())
+    key = f"outcomes.cohort.{membership.clinic_id}.{digest.hexdigest()}"
+    packed = cache.get(key)
+    found = Cohort(packed or [], key, clients, flt, definition, loaded)
+    if packed is None:
+        found.fresh = _build_rows(clients, definition, flt.group_by, loaded)
+        found.packed = pack(found.fresh)
+        cache.set(key, found.packed, CACHE_SECONDS)
+    return found
+
+
+def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[ClientRow]:
+    """One row per client of the cohort with at least one score on the instrument, with its
+    score history (`row.scores`, which summarise's mixed model reads)."""
+    found = cohort(membership, flt)
+    rows = found.rows
+    _attach_histories(rows, found.clients, found.definition.code)
+    return rows
+
+
+def cohort_summary(found: Cohort, *, with_model: bool = True) -> dict[str, Any]:
+    """The summary of the cohort's rows (summary.summarise), cached beside them: the same
+    rows always give the same summary, so a warm page fits and sums nothing."""
+    key = f"{found.key}.summary.{with_model}.{model.MAX_CLIENTS}"
+    summary = cache.get(key)
+    if summary is None:
+        rows = found.rows
+        if with_model:
+            # The model reads every score; the rows (picked in SQL or cached) carry none.
+            _attach_histories(rows, found.clients, found.definition.code)
+        summary = summarise(
+            rows,
+            instrument=found.filter.instrument,
+            group_by=found.filter.group_by,
+            with_model=with_model,
+            model_max_clients=model.MAX_CLIENTS,
+            model_cached=True,
+        )
+        cache.set(key, summary, CACHE_SECONDS)
+    return summary
+
+
+def _attach_histories(rows: list[ClientRow], clients: QuerySet[Client], code: str) -> None:
+    """Each row's scores in date order, (observed_on, total, timepoint), in one query."""
+    by_code = {row.code: row for row in rows}
+    for row in rows:
+        row.scores = []
+    scores = (
+        Score.objects.filter(client__in=clients, instrument_code=code, total__isnull=False)
+        .order_by("client_id", "observed_on", "pk")
+        .values_list("client__code", "observed_on", "total", "response__assignment__timepoint")
+    )
+    for client_code, observed_on, total, timepoint in scores:
+        found = by_code.get(client_code)
+        if found is not None:
+            found.scores.append((observed_on, float(total or 0), timepoint or ""))
+
+
+def _build_rows(
+    clients: QuerySet[Client],
+    definition: Definition,
+    group_by: str,
+    loaded: dict[int, str] | None,
+    *,
+    histories: bool = False,
+) -> list[ClientRow]:
+    """One row per client of `clients` with at least one score on the instrument.
+
+    A fixed number of set-based queries whatever the number of clients (one per kind of fact).
+    Without `histories` the database picks each baseline and endpoint and sends one row per
+    client (picking.py); with them (the mixed model needs every score) every score is read
+    and the rows are built in one pass in Python (rows.build_row). Both give the same rows.
+    """
+    codes = dict(clients.values_list("pk", "code"))
+    parties = party_uses(clients)
+    courses = latest_courses(clients)
+    events = adverse_events(clients)
+    result = (
+        _rows_with_histories(clients, definition, codes)
+        if histories
+        else _rows_picked_in_sql(clients, definition, codes)
+    )
+    factor = grouping.FACTORS.get(group_by)
+    no_events = {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
+    everyone = grouping.group_of(ClientRow(code=""), "", definition)
+    for client_id, row in result:
+        row.prior_party_uses = parties.get(client_id, 0)
+        row.template = str(courses.get(client_id, {}).get("template_name", ""))
+        row.adverse_events = events.get(client_id) or dict(no_events)
+        if loaded is not None and factor is not None:
+            row.attributes[factor.key] = loaded.get(client_id, "")
+        # Without a factor every row is in one group: its (translated) name is looked up once.
+        row.group = grouping.group_of(row, group_by, definition) if factor else everyone
+    rows = [row for _client_id, row in result]
+    rows.sort(key=lambda r: r.code)
+    return rows
+
+
+def _rows_picked_in_sql(
+    clients: QuerySet[Client], definition: Definition, codes: dict[int, str]
+) -> list[tuple[int, ClientRow]]:
+    picks, follow_ups = picking.picked(clients, definition.code)
+    result = []
+    for client_id, p in picks.items():
+        row = ClientRow(code=codes[client_id], follow_ups=follow_ups.get(client_id, {}))
+        row.baseline, row.baseline_on = p.baseline, p.baseline_on
+        row.baseline_band, row.baseline_source = p.baseline_band, p.baseline_source
+        if p.endpoint is not None:
+            row.endpoint, row.endpoint_on, row.endpoint_source = (
+                p.endpoint,
+                p.endpoint_on,
+                p.endpoint_source,
+            )
+            row.change = row.endpoint - row.baseline
+        categorise(row, definition)
+        result.append((client_id, row))
+    return result
+
+
+def _rows_with_histories(
+    clients: QuerySet[Client], definition: Definition, codes: dict[int, str]
+) -> list[tuple[int, ClientRow]]:
+    sessions = first_medicine_sessions(clients)
     observations: dict[int, list[Observation]] = defaultdict(list)
     scores = (
         Score.objects.filter(
@@ -158,27 +338,18 @@ def cohort_rows(membership: Membership | None, flt: CohortFilter) -> list[Client
         observations[client_id].append(
             Observation(observed_on, float(total or 0), timepoint or "", band or "")
         )
-    no_events = {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
-    everyone = grouping.group_of(ClientRow(code=""), "", definition)
-    result = []
-    for client_id, seen in observations.items():
-        course = courses.get(client_id, {})
-        row = build_row(
-            code=codes[client_id],
-            observations=seen,
-            first_medicine_session=sessions.get(client_id),
-            definition=definition,
-            prior_party_uses=parties.get(client_id, 0),
-            template=str(course.get("template_name", "")),
+    return [
+        (
+            client_id,
+            build_row(
+                code=codes[client_id],
+                observations=seen,
+                first_medicine_session=sessions.get(client_id),
+                definition=definition,
+            ),
         )
-        row.adverse_events = events.get(client_id) or dict(no_events)
-        if loaded is not None and factor is not None:
-            row.attributes[factor.key] = loaded.get(client_id, "")
-        # Without a factor every row is in one group: its (translated) name is looked up once.
-        row.group = grouping.group_of(row, flt.group_by, definition) if factor else everyone
-        result.append(row)
-    result.sort(key=lambda r: r.code)
-    return result
+        for client_id, seen in observations.items()
+    ]
 
 
 FLOW_STEPS = (
@@ -194,7 +365,7 @@ FLOW_STEPS = (
 IN_PROGRESS = "in_progress"
 
 
-def cohort_flow(clients: QuerySet[Client], rows: list[ClientRow]) -> dict[str, object]:
+def cohort_flow(clients: QuerySet[Client], rows: Sequence[ClientRow] | Cohort) -> dict[str, object]:
     """CONSORT-style counts from screened to endpoint measured, with why people left each step.
 
     Screened: a signed screening decision or a course. Eligible: the latest decision says
@@ -235,7 +406,11 @@ def cohort_flow(clients: QuerySet[Client], rows: list[ClientRow]) -> dict[str, o
         .annotate(last=Max("starts_at"))
         .values_list("course__clients", "last")
     )
-    measured = {row.code for row in rows if row.endpoint is not None}
+    measured = (
+        rows.codes_with_endpoint()
+        if isinstance(rows, Cohort)
+        else {row.code for row in rows if row.endpoint is not None}
+    )
     reached = dict.fromkeys(FLOW_STEPS, 0)
     left: dict[str, dict[str, int]] = {step: {} for step in FLOW_STEPS}
     for client_id, code in ids.items():

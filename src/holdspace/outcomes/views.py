@@ -24,10 +24,8 @@ from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
 
 from . import charts, policies, selectors, studies_hooks
-from . import model as model_fit
 from .forms import CohortForm
 from .grouping import SMALL_CELL
-from .summary import summarise
 
 DEFAULT_INSTRUMENT = "PCL-5"
 ROWS_SHOWN = 200
@@ -104,19 +102,15 @@ def _cohort_run(request: StaffRequest, action: str) -> tuple[CohortForm, dict[st
     context: dict[str, Any] = {"form": form}
     if form.is_valid():
         flt = form.as_filter()
-        rows = selectors.cohort_rows(membership, flt)
+        found = selectors.cohort(membership, flt)
         audit_read(
             Actor.from_request(request), action, fields=[flt.instrument, flt.group_by or "all"]
         )
-        summary = summarise(
-            rows,
-            instrument=flt.instrument,
-            group_by=flt.group_by,
-            model_max_clients=model_fit.MAX_CLIENTS,
-            model_cached=True,
-        )
-        summary["flow"] = selectors.cohort_flow(selectors.cohort_clients(membership, flt), rows)
-        context.update(_report(rows, summary))
+        summary = selectors.cohort_summary(found)
+        # The flow is read live: its steps depend on the clock (visits begun by now).
+        summary["flow"] = selectors.cohort_flow(found.clients, found)
+        # Only the rows shown are unpacked from the cache (the API gives every row).
+        context.update(_report(found.first(ROWS_SHOWN), len(found.packed), summary))
         context["instrument"] = flt.instrument
         context["small_cell_limit"] = SMALL_CELL
         context["exclusions"] = _exclusions(membership, flt)
@@ -168,7 +162,7 @@ def _exclusions(membership: Any, flt: selectors.CohortFilter) -> list[str]:
     return said
 
 
-def _report(rows: list[Any], summary: dict[str, Any]) -> dict[str, Any]:
+def _report(shown: list[Any], total: int, summary: dict[str, Any]) -> dict[str, Any]:
     model = summary["model"]
     estimates = [
         {**e, "period_label": PERIOD_LABELS.get(e["period"], e["period"])}
@@ -189,7 +183,6 @@ def _report(rows: list[Any], summary: dict[str, Any]) -> dict[str, Any]:
         if g["reliable_improvement"]["n"]
     ]
     parts = [str(label) for label in RELIABLE_LABELS.values()]
-    shown = rows[:ROWS_SHOWN]
     flow = [
         {
             "label": FLOW_LABELS[step["step"]],
@@ -213,8 +206,8 @@ def _report(rows: list[Any], summary: dict[str, Any]) -> dict[str, Any]:
             }
             for row in shown
         ],
-        "rows_total": len(rows),
-        "rows_cut": len(rows) > ROWS_SHOWN,
+        "rows_total": total,
+        "rows_cut": total > len(shown),
         "trajectory_svg": charts.trajectories(
             model,
             {k: str(v) for k, v in PERIOD_LABELS.items()},

@@ -1,0 +1,142 @@
+"""Cached cohort rows are never stale: every kind of write that can change a row raises the
+clinic's data version in its own transaction, and what the cohort reads live (which clients
+are in it, a factor read from another app) is part of the cache key."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from holdspace.outcomes import freshness
+from holdspace.outcomes.selectors import CohortFilter, cohort
+from holdspace.screening.models import MedicalHistory, Sex
+from tests.conftest import signed_in
+from tests.factories import ClientFactory
+
+from .helpers import dose, party, past_course, record, sign
+
+pytestmark = pytest.mark.django_db
+
+PCL5 = CohortFilter(instrument="PCL-5")
+
+
+def _row(researcher, client, flt=PCL5):  # type: ignore[no-untyped-def]
+    return next((r for r in cohort(researcher, flt).rows if r.code == client.code), None)
+
+
+@pytest.fixture
+def team(therapist, therapist_off_team):  # type: ignore[no-untyped-def]
+    return [therapist, therapist_off_team]
+
+
+@pytest.fixture
+def scored(clinics, lead):  # type: ignore[no-untyped-def]
+    client = clinics.client
+    record(lead, client, 50, 1, "baseline")
+    record(lead, client, 40, 40)
+    return client
+
+
+def test_an_unchanged_cohort_is_read_from_the_cache(scored, researcher):
+    assert _row(researcher, scored).endpoint == 40
+    with CaptureQueriesContext(connection) as queries:
+        assert _row(researcher, scored).endpoint == 40
+    # Found cached: no score is read again (the tests below therefore test invalidation).
+    assert not any("measures_score" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_new_score_is_seen_at_once_on_the_page_and_the_api(scored, lead, researcher):
+    page = signed_in(researcher)
+    url = "/outcomes/?instrument=PCL-5"
+    assert scored.code in page.get(url).content.decode()
+    record(lead, scored, 22, 120, "end")
+    row = _row(researcher, scored)
+    assert (row.endpoint, row.endpoint_source) == (22, "protocol_endpoint")
+    api = page.get("/api/v1/outcomes/clients?instrument=PCL-5").json()["items"]
+    assert [i["endpoint"] for i in api if i["code"] == scored.code] == [22]
+    summary = page.get("/api/v1/outcomes/summary?instrument=PCL-5&model=false").json()
+    assert summary["groups"][0]["endpoint_mean"] == 22
+    assert ">22<" in page.get(url).content.decode()
+
+
+def test_an_assignment_given_a_timepoint_changes_the_endpoint_rule(scored, lead, researcher):
+    score = record(lead, scored, 35, 60, "week_8")
+    assert _row(researcher, scored).endpoint_source == "last_response"
+    assignment = score.response.assignment
+    assignment.timepoint = "end"
+    assignment.save()
+    assert _row(researcher, scored).endpoint_source == "protocol_endpoint"
+
+
+def test_a_moved_medicine_session_changes_the_baseline_rule(clinics, lead, researcher, team):
+    from holdspace.courses.models import VisitKind
+
+    client = clinics.client
+    sign(lead, client)
+    course = past_course(lead, team, client)
+    first = course.visits.filter(kind=VisitKind.MEDICINE_SESSION).order_by("starts_at").first()
+    day = first.starts_at.date()
+    # Scores at no timepoint, so the baseline is chosen by the first medicine session.
+    client.assignments.update(timepoint="")
+    for total, before in ((50, 20), (45, 5), (30, -30)):
+        record(lead, client, total, (day - dt.date(2026, 1, 1)).days + 1 - before)
+    assert _row(researcher, client).baseline == 45
+    assert _row(researcher, client).baseline_source == "last_before_first_medicine_session"
+    first.starts_at -= dt.timedelta(days=10)  # now between the first two scores
+    first.save()
+    row = _row(researcher, client)
+    assert (row.baseline, row.baseline_source) == (50, "last_before_first_medicine_session")
+
+
+def test_a_course_and_its_adverse_events_are_seen_at_once(clinics, lead, researcher, team):
+    from holdspace.sessions.models import AdverseEvent, MedicineSession
+
+    client = clinics.client
+    record(lead, client, 50, 1, "baseline")
+    sign(lead, client)
+    assert _row(researcher, client).template == ""
+    course = past_course(lead, team, client)
+    assert _row(researcher, client).template == course.template_name
+    dose(course, client, 1)
+    assert _row(researcher, client).adverse_events["all"] == 0
+    AdverseEvent.objects.create(
+        session=MedicineSession.objects.get(client=client), term="t", onset_at=timezone.now(),
+        severity="mild", valence="pleasant", serious_criteria=[], relatedness="possible",
+        outcome="resolved", special_interest=[], reported_by=lead,
+    )  # fmt: skip
+    assert _row(researcher, client).adverse_events["all"] == 1
+
+
+def test_prior_experiences_and_medical_history_are_seen_at_once(scored, researcher):
+    by_party = CohortFilter(instrument="PCL-5", group_by="prior_party_use")
+    by_sex = CohortFilter(instrument="PCL-5", group_by="sex")
+    assert _row(researcher, scored, by_party).group == "none"
+    assert _row(researcher, scored, by_sex).group == "not recorded"
+    party(scored, 60)
+    MedicalHistory.objects.create(client=scored, sex=Sex.FEMALE)
+    assert _row(researcher, scored, by_party).group == "50+"
+    assert _row(researcher, scored, by_sex).group == "Female"
+
+
+def test_clients_moved_without_save_are_read_live(scored, researcher):
+    from holdspace.people.models import Client, Phase
+
+    in_follow_up = CohortFilter(instrument="PCL-5", phase=Phase.FOLLOW_UP)
+    assert _row(researcher, scored, in_follow_up) is None
+    # The hourly phase command moves clients with .update(): no signal, no version raised.
+    Client.objects.filter(pk=scored.pk).update(phase=Phase.FOLLOW_UP)
+    assert _row(researcher, scored, in_follow_up) is not None
+
+
+def test_a_write_raises_only_its_own_clinics_version(clinics, lead):
+    north, south = clinics.north.pk, clinics.south.pk
+    before = freshness.version_of(north), freshness.version_of(south)
+    record(lead, clinics.client, 50, 1)
+    assert freshness.version_of(north) > before[0]
+    assert freshness.version_of(south) == before[1]
+    ClientFactory(clinic=clinics.south)
+    assert freshness.version_of(south) == before[1] + 1
