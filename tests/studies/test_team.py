@@ -312,3 +312,30 @@ def test_a_clinic_blinded_rater_cannot_be_made_unblinded_and_must_not_rate_their
             due_on=dt.date(2026, 12, 1),
             rater=rater.user,
         )
+
+
+@pytest.mark.django_db
+@pytest.mark.requirement("REQ-STU-102")
+def test_the_studys_blinded_rater_cannot_join_an_enrolled_clients_care_team(
+    study, clinics, lead, coordinator
+):
+    """The reverse of the check above: the role first, then the care team (people asks the
+    studies app through a registered care-team check; it cannot import it)."""
+    rater = MembershipFactory(clinic=clinics.north, role=Role.THERAPIST)
+    StudyMember.objects.create(study=study, user=rater.user, role=StudyRole.BLINDED_RATER)
+    services.enrol(
+        by=Actor.command_line(coordinator), study=study, client=clinics.client, stratum="severe"
+    )
+    placed_before = set(clinics.client.care_team.values_list("pk", flat=True))
+    answer = signed_in(lead).post(
+        f"/clients/{clinics.client.code}/care-team/", {"member": rater.pk, "role": "co_therapist"}
+    )
+    assert answer.status_code == 422
+    assert b"blinded rater of a study this client is enrolled in" in answer.content
+    assert set(clinics.client.care_team.values_list("pk", flat=True)) == placed_before
+    # Anyone else of the clinic still joins as before.
+    other = MembershipFactory(clinic=clinics.north, role=Role.THERAPIST)
+    answer = signed_in(lead).post(
+        f"/clients/{clinics.client.code}/care-team/", {"member": other.pk, "role": "co_therapist"}
+    )
+    assert answer.status_code == 302

@@ -8,7 +8,9 @@ Each app registers in its AppConfig.ready():
 - a *demo extension*: what `holdspace demo` adds for that part of the arc;
 - a *Today panel*: what that part of the arc asks of this member today (the landing page);
 - a *settings panel*: that part's clinic settings, summarised on the clinic settings page with
-  a link to where they are edited (a TodayPanel: key, order, template, context).
+  a link to where they are edited (a TodayPanel: key, order, template, context);
+- a *care-team check*: a reason a staff member must not join a client's care team that only a
+  higher app knows (e.g. they rate that client blind in a study).
 """
 
 from __future__ import annotations
@@ -208,6 +210,23 @@ def banners(request: HttpRequest) -> list[Banner]:
     ]
     request._holdspace_banners = shown  # type: ignore[attr-defined]  # memo on the request
     return shown
+
+
+_care_team_checks: list[Callable[[Client, Membership], str | None]] = []
+
+
+def register_care_team_check(check: Callable[[Client, Membership], str | None]) -> None:
+    if all(existing is not check for existing in _care_team_checks):
+        _care_team_checks.append(check)
+
+
+def care_team_refusal(client: Client, member: Membership) -> str | None:
+    """The first registered reason `member` must not join `client`'s care team, or None."""
+    for check in _care_team_checks:
+        reason = check(client, member)
+        if reason:
+            return reason
+    return None
 
 
 def register_demo_extension(order: int, extension: Callable[[DemoContext], None]) -> None:

@@ -7,6 +7,8 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from holdspace.core.extensions import care_team_refusal
+
 from . import policies
 from .actors import Actor
 from .auditing import audit_read, audit_write
@@ -104,6 +106,9 @@ def care_team_add(*, by: Actor, client: Client, member: Membership, role: str) -
         )
     if member.role not in {Role.THERAPIST, Role.MEDICAL_LEAD, Role.COORDINATOR}:
         raise ValidationError({"member": "This role does not treat clients."})
+    refusal = care_team_refusal(client, member)
+    if refusal:
+        raise ValidationError({"member": refusal})
     with transaction.atomic():
         return _care_team_insert(by=by, client=client, member=member, role=role)
 

@@ -10,13 +10,14 @@ class StudiesConfig(AppConfig):
         from holdspace.core.extensions import (
             ClientPanel,
             TodayPanel,
+            register_care_team_check,
             register_client_panel,
             register_demo_extension,
             register_today_panel,
         )
         from holdspace.outcomes import studies_hooks
 
-        from . import demo, fidelity_demo, fidelity_views, selectors, today
+        from . import demo, fidelity_demo, fidelity_views, selectors, team, today
 
         register_demo_extension(50, demo.demo_study)
         register_demo_extension(55, fidelity_demo.demo_fidelity)
@@ -46,6 +47,7 @@ class StudiesConfig(AppConfig):
                 "oregon_303", 90, "studies/_oregon_panel.html", fidelity_views.opt_out_panel
             )
         )
+        register_care_team_check(team.blinded_rater_refusal)
         studies_hooks.register(
             arms=selectors.arms_for_outcomes, excluded=selectors.excluded_for_outcomes
         )

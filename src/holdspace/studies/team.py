@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from holdspace.audit.models import Channel
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_write
-from holdspace.people.models import CareTeamMember, Clinic, Membership, Role, User
+from holdspace.people.models import CareTeamMember, Client, Clinic, Membership, Role, User
 
 from . import policies
 from .models import (
@@ -224,6 +224,22 @@ def _check_role(
             if not reason.strip():
                 errors["reason"] = [_("Say why a blinded rater is unblinded.")]
     return errors
+
+
+def blinded_rater_refusal(client: Client, member: Membership) -> str | None:
+    """Registered as a care-team check: the study's blinded rater must not join the care team of a
+    client enrolled in that study (the reverse of the check made when the role is given)."""
+    rates_this_client = StudyMember.objects.filter(
+        user_id=member.user_id,
+        role=StudyRole.BLINDED_RATER,
+        study__enrolments__client=client,
+    ).exists()
+    if rates_this_client:
+        return _(
+            "This person is the blinded rater of a study this client is enrolled in: "
+            "a blinded rater must not treat the clients they rate."
+        )
+    return None
 
 
 def _was_unblinded(study: Study, user: User, old_role: str) -> bool:
