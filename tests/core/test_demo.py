@@ -127,8 +127,13 @@ def test_network_scale_loads_the_whole_arc_and_its_staff_can_sign_in():
     from holdspace.screening.models import MedicalHistory
     from holdspace.sessions.models import MedicineSession, VitalReading
 
+    from holdspace.outcomes.models import CohortDataVersion
+
     summary = demo_build_network(clinics=2, clients=40, batch_size=15, responses_per_client=5)
     assert summary.clinics == 2 and summary.clients == 40
+    # The rows bypassed save(), so the loader itself marks every cohort cached before as stale.
+    assert CohortDataVersion.objects.count() == 2
+    assert not CohortDataVersion.objects.filter(version=0).exists()
     assert Client.objects.count() == 40
     assert Client.objects.filter(identity__isnull=True).count() == 0
     assert Client.objects.filter(care_team__isnull=True).count() == 0

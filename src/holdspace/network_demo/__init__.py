@@ -34,6 +34,7 @@ from faker import Faker
 
 from holdspace.audit.models import Channel
 from holdspace.audit.services import audit_record
+from holdspace.outcomes.freshness import bump_all
 from holdspace.people.models import (
     CareTeamMember,
     CareTeamRole,
@@ -313,6 +314,7 @@ def demo_build_network(
             for table in tables.values():
                 cursor.execute(f"ANALYZE {table.table}")
         seconds["analyze"] = time.perf_counter() - started
+    bump_all()  # the rows bypassed save(): any cohort cached before the load is stale
     if progress is not None:
         progress(clinics, clinics, counts, seconds)
     return DemoSummary(clinics, staff_count, client_count)

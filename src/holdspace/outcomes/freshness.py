@@ -13,7 +13,7 @@ the client itself (code, clinic).
 Not watched, because the cohort reads it live on every request and puts it into the cache
 key instead: which clients are in the cohort (the phase is moved by `.update()` every hour;
 study exclusions) and a grouping factor read from another app (study arms, unblinding).
-Bulk loaders that bypass `save()` (`network_demo`, `bench/`) must call `bump_all()`.
+Bulk loaders that bypass `save()` must call `bump_all()` (`network_demo` does, at the end).
 
 Writers of one clinic wait for each other on its counter row from the write to the commit:
 the writes watched are a clinic's staff entering scores, visits and events, a few a minute.
