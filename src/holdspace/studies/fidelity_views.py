@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from matplotlib.figure import Figure
 
+from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
 from holdspace.outcomes import charts
 from holdspace.people import selectors as people_selectors
@@ -32,11 +33,6 @@ from .fidelity_models import FidelitySource
 
 def _actor(request: StaffRequest) -> Actor:
     return Actor.from_request(request)
-
-
-def _refuse(form: forms.Form, error: ValidationError) -> None:
-    for field, reasons in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, reasons)
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -230,7 +226,7 @@ def fidelity_setup(request: StaffRequest, pk: int) -> HttpResponse:
                 scale_note=data["scale_note"],
             )
         except ValidationError as error:
-            _refuse(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("Fidelity checklist saved."))
             return redirect("studies:fidelity", pk=study.pk)
@@ -289,7 +285,7 @@ def fidelity_rate_session(request: StaffRequest, pk: int, session_pk: int) -> Ht
                     answers=answers,
                 )
             except ValidationError as error:
-                _refuse(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, _("Fidelity rating saved."))
                 return redirect("studies:fidelity_rate", pk=study.pk)

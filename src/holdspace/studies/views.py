@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
 from holdspace.measures import library
 from holdspace.people.actors import Actor
@@ -100,8 +101,7 @@ def _refused(
     request: StaffRequest, study: Any, error: ValidationError, **forms_: Any
 ) -> HttpResponse:
     for form in forms_.values():
-        for field, reasons in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, reasons)
+        show_refusal(form, error)
     context = _detail_context(request, study, **forms_)
     return render(request, "studies/detail.html", context, status=422)
 
@@ -344,8 +344,7 @@ def query_raise(request: StaffRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Query raised."))
             return redirect("studies:queries", pk=study.pk)
         except ValidationError as error:
-            for field, reasons in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, reasons)
+            show_refusal(form, error)
     return render(
         request,
         "studies/queries.html",
@@ -447,8 +446,7 @@ def rater_assessment(request: StaffRequest, pk: int) -> HttpResponse:
                     confidence=guess_form.cleaned_data["confidence"],
                 )
             except ValidationError as error:
-                for field, reasons in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, reasons)
+                show_refusal(form, error)
             else:
                 messages.success(request, _("Rating saved."))
                 return redirect("studies:rater")
@@ -527,8 +525,7 @@ def study_new(request: StaffRequest) -> HttpResponse:
                 strata=data["strata"],
             )
         except ValidationError as error:
-            for field, reasons in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, reasons)
+            show_refusal(form, error)
         else:
             messages.success(request, _("Study set up. Now make its allocation list."))
             return redirect("studies:setup", pk=study.pk)
@@ -562,11 +559,6 @@ def setup(request: StaffRequest, pk: int) -> HttpResponse:
     return _setup_page(request, study)
 
 
-def _form_refused(form: Any, error: ValidationError) -> None:
-    for field, reasons in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, reasons)
-
-
 @require_POST
 def allocation_generate(request: StaffRequest, pk: int) -> HttpResponse:
     study = _setup_study(request, pk)
@@ -582,7 +574,7 @@ def allocation_generate(request: StaffRequest, pk: int) -> HttpResponse:
                 per_stratum=data["per_stratum"],
             )
         except ValidationError as error:
-            _form_refused(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("Concealed list generated: %(n)s lines.") % {"n": count})
             return redirect("studies:setup", pk=study.pk)
@@ -599,7 +591,7 @@ def allocation_upload(request: StaffRequest, pk: int) -> HttpResponse:
                 by=_actor(request), study=study, text=form.cleaned_data["file"]
             )
         except ValidationError as error:
-            _form_refused(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("Concealed list uploaded: %(n)s lines.") % {"n": count})
             return redirect("studies:setup", pk=study.pk)

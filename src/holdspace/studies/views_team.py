@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
@@ -65,11 +66,6 @@ def _page(request: StaffRequest, study: Study, status: int = 200, **extra: Any) 
     return render(request, "studies/team.html", context, status=status)
 
 
-def _refused(form: Any, error: ValidationError) -> None:
-    for field, reasons in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, reasons)
-
-
 @require_GET
 def team_page(request: StaffRequest, pk: int) -> HttpResponse:
     study = _team_study(request, pk)
@@ -93,7 +89,7 @@ def member_add(request: StaffRequest, pk: int) -> HttpResponse:
                 confirm_unblinding=data["confirm_unblinding"],
             )
         except ValidationError as error:
-            _refused(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("Study role given."))
             return redirect("studies:team", pk=study.pk)
@@ -116,7 +112,7 @@ def member_change(request: StaffRequest, pk: int, member_pk: int) -> HttpRespons
                 confirm_unblinding=data["confirm_unblinding"],
             )
         except ValidationError as error:
-            _refused(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, _("Study role changed."))
             return redirect("studies:team", pk=study.pk)
@@ -145,7 +141,7 @@ def site_invite(request: StaffRequest, pk: int) -> HttpResponse:
                 by=_actor(request), study=study, clinic_slug=form.cleaned_data["clinic"]
             )
         except ValidationError as error:
-            _refused(form, error)
+            show_refusal(form, error)
         else:
             messages.success(
                 request,
