@@ -124,10 +124,9 @@ def test_network_scale_loads_the_whole_arc_and_its_staff_can_sign_in():
     finished sessions and readings, scored responses; each clinic's staff signs in with the
     demo password and TOTP secret."""
     from holdspace.measures.models import Response, Score
+    from holdspace.outcomes.models import CohortDataVersion
     from holdspace.screening.models import MedicalHistory
     from holdspace.sessions.models import MedicineSession, VitalReading
-
-    from holdspace.outcomes.models import CohortDataVersion
 
     summary = demo_build_network(clinics=2, clients=40, batch_size=15, responses_per_client=5)
     assert summary.clinics == 2 and summary.clients == 40
