@@ -194,6 +194,24 @@ def test_a_later_change_of_facts_makes_the_decision_outdated(clinics, coordinato
     assert (eligibility.eligible, eligibility.status) == (False, "outdated")
 
 
+def test_facts_changed_at_is_the_latest_change_over_every_intake_table(clinics, coordinator):
+    """The five intake tables are read in one query; each client gets the latest moment of
+    any of them, and a client with no facts none."""
+    client = _ssri_client(clinics, coordinator)  # medical, psychiatric, a medication
+    reading = _vitals(coordinator, client)
+    Medication.objects.filter(client=client).update(
+        updated_at=reading.recorded_at + dt.timedelta(hours=1)
+    )
+    other = _vitals(coordinator, clinics.other_client)
+    changed = selectors.facts_changed_at_many(
+        [client.pk, clinics.other_client.pk, clinics.south_client.pk]
+    )
+    assert changed[client.pk] == reading.recorded_at + dt.timedelta(hours=1)
+    assert changed[clinics.other_client.pk] == other.recorded_at
+    assert clinics.south_client.pk not in changed
+    assert selectors.facts_changed_at_many([]) == {}
+
+
 def test_eligibility_before_anything_is_recorded(clinics, coordinator):
     assert selectors.screening_eligibility(clinics.client).status == "not_started"
     _vitals(coordinator, clinics.client)

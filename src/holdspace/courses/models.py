@@ -162,7 +162,12 @@ class Visit(models.Model):
 
     class Meta:
         ordering = ("starts_at", "pk")
-        indexes = [models.Index(fields=["starts_at"])]
+        indexes = [
+            models.Index(fields=["starts_at"]),
+            # Today's medicine sessions (sessions.selectors.medicine_visits_today) without
+            # reading the day's other visits.
+            models.Index(fields=["kind", "starts_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.label

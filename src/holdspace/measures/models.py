@@ -185,7 +185,12 @@ class Score(models.Model):
         verbose_name = _("score")
         verbose_name_plural = _("scores")
         ordering = ("observed_on", "pk")
-        indexes = [models.Index(fields=["client", "instrument_code", "observed_on"])]
+        indexes = [
+            models.Index(fields=["client", "instrument_code", "observed_on"]),
+            # The newest scores first (selectors.recent_scores_visible_to): a clinic's first
+            # 100 are read in order and the rest never sorted.
+            models.Index(fields=["-observed_on", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.instrument_code} {self.total}"

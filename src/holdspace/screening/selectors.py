@@ -169,16 +169,20 @@ _FACT_TABLES: list[tuple[type[models.Model], str]] = [
 
 
 def facts_changed_at_many(client_ids: list[int]) -> dict[int, dt.datetime]:
-    """When each client's intake facts last changed: one grouped query per intake table."""
+    """When each client's intake facts last changed: each intake table grouped by client,
+    the five sent as one UNION ALL (one round trip rather than five, on every page that shows
+    eligibility)."""
     latest: dict[int, dt.datetime] = {}
-    for model, column in _FACT_TABLES:
-        rows = (
-            model._default_manager.filter(client_id__in=client_ids)
-            .order_by()
-            .values("client_id")
-            .annotate(m=Max(column))
-            .values_list("client_id", "m")
-        )
+    grouped = [
+        model._default_manager.filter(client_id__in=client_ids)
+        .order_by()
+        .values("client_id")
+        .annotate(m=Max(column))
+        .values_list("client_id", "m")
+        for model, column in _FACT_TABLES
+    ]
+    if client_ids:
+        rows = grouped[0].union(*grouped[1:], all=True)
         for client_id, moment in rows:
             if moment is not None and (client_id not in latest or moment > latest[client_id]):
                 latest[client_id] = moment

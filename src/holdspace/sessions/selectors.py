@@ -130,15 +130,29 @@ def medicine_visits_today(membership: Membership) -> list[tuple[Visit, Client]]:
     until the client is discharged."""
     today = timezone.localdate()
     start = dt.datetime.combine(today, dt.time.min, tzinfo=timezone.get_current_timezone())
-    on_today = Q(starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1))
-    not_ended = Q(
-        pk__in=MedicineSession.objects.filter(clinic_id=membership.clinic_id)
+    # The two halves as a UNION of ids, not an OR: "starts today OR id IN (open sessions)"
+    # cannot use an index, so PostgreSQL read every visit of the network (about 300 ms at
+    # 600,000 visits); each half alone is an index lookup.
+    on_today = (
+        Visit.objects.filter(
+            starts_at__gte=start,
+            starts_at__lt=start + dt.timedelta(days=1),
+            kind=VisitKind.MEDICINE_SESSION,
+            cancelled=False,
+            course__clinic_id=membership.clinic_id,
+        )
+        .values("pk")
+        .order_by()
+    )
+    not_ended = (
+        MedicineSession.objects.filter(clinic_id=membership.clinic_id)
         .exclude(status=SessionStatus.ENDED)
         .values("visit_id")
+        .order_by()
     )
     visits = (
         Visit.objects.filter(
-            on_today | not_ended,
+            pk__in=on_today.union(not_ended),
             kind=VisitKind.MEDICINE_SESSION,
             cancelled=False,
             course__clinic_id=membership.clinic_id,
