@@ -18,7 +18,6 @@ from holdspace.people.selectors import client_for_user
 
 from . import policies, selectors, services
 from .forms import OverrideForm, PreparationForm
-from .selectors import due_measures, preparation_for, preparation_readiness
 
 
 @require_http_methods(["GET", "POST"])
@@ -28,7 +27,7 @@ def preparation(request: StaffRequest, code: str) -> HttpResponse:
     course = current_course(client)
     if course is None or membership is None:
         raise Http404("No course yet.")
-    record = preparation_for(course, client)
+    record = selectors.preparation_for(course, client)
     can_edit = policies.can_change_preparation(membership, client)
     settings = course_settings(client.clinic_id)
     form = PreparationForm(
@@ -68,8 +67,8 @@ def preparation(request: StaffRequest, code: str) -> HttpResponse:
             "course": course,
             "form": form,
             "can_edit": can_edit,
-            "readiness": preparation_readiness(client),
-            "due_measures": due_measures(client, before_sessions_only=True),
+            "readiness": selectors.preparation_readiness(client),
+            "due_measures": selectors.due_measures(client, before_sessions_only=True),
             "override_form": OverrideForm()
             if policies.can_override_readiness(membership, client)
             else None,
