@@ -24,6 +24,7 @@ $(STAMP):
 run: setup
 	$(BIN)/holdspace migrate --no-input
 	$(BIN)/holdspace demo --if-empty
+	$(BIN)/holdspace studies follow-ups
 	$(BIN)/holdspace measures remind
 	$(BIN)/holdspace courses remind
 	$(BIN)/holdspace courses phases
