@@ -33,16 +33,16 @@ def test_researcher_watches_an_export_finish_and_downloads_it(
     screenshot(page, "exports-tablet-light-running")
 
     export_run(queued.pk)  # the worker finishes it; the next poll shows the files
-    row.get_by_role("link", name="vitals.csv").wait_for()
+    row.get_by_role("link", name="vitals.csv", exact=True).wait_for()
     with page.expect_download() as download:
-        row.get_by_role("link", name="vitals.csv").click()
+        row.get_by_role("link", name="vitals.csv", exact=True).click()
     assert download.value.path().read_text(encoding="utf-8").startswith("record_id")
 
     page.locator("select[name=format]").select_option("redcap")
     page.locator("select[name=profile]").select_option("deidentified")
     assert page.locator("select[name=profile] option[value=identified]").count() == 0
     page.get_by_role("button", name="Start export").click()
-    page.get_by_role("link", name="records.csv").wait_for()
+    page.get_by_role("link", name="records.csv", exact=True).wait_for()
     page.set_viewport_size({"width": 390, "height": 844})
     page.emulate_media(color_scheme="dark")
     screenshot(page, "exports-phone-dark")

@@ -179,20 +179,25 @@ def _session_visit_today(
         clients = list(course.clients.all())
         if not clients:
             continue
-        with _clock(earlier):
-            try:
-                course_services.visit_reschedule(
-                    by=lead,
-                    course=course,
-                    client=clients[0],
-                    visit=visit,
-                    starts_at=earlier + dt.timedelta(minutes=15),
-                    reason="Demo: a medicine session in progress today",
-                )
-            except ValidationError:
-                continue
-        visit.refresh_from_db()
-        return visit, clients
+        # The session's integration visits and check-ins move with it by the same time, so at
+        # some hours of the day they would land on another demo course's check-ins: a slot
+        # a slot half an hour or more to either side then serves (the demo must not depend on
+        # when it runs).
+        for minutes in (15, 45, -15, 75, -45, 105):
+            with _clock(earlier):
+                try:
+                    course_services.visit_reschedule(
+                        by=lead,
+                        course=course,
+                        client=clients[0],
+                        visit=visit,
+                        starts_at=earlier + dt.timedelta(minutes=minutes),
+                        reason="Demo: a medicine session in progress today",
+                    )
+                except ValidationError:
+                    continue
+            visit.refresh_from_db()
+            return visit, clients
     return None
 
 
