@@ -144,20 +144,20 @@ def assignments_follow_session(
             timepoint__in=list(days),
             state__in=[AssignmentState.DUE, AssignmentState.IN_PROGRESS],
         ):
-            due_on = days[assignment.timepoint]
-            if assignment.due_on == due_on:
-                continue
-            assignment.due_on = due_on
-            assignment.save(update_fields=["due_on"])
-            _audit(
-                by,
-                "measures.assignment.reschedule",
-                client=client,
-                target=assignment,
-                fields=["due_on"],
-            )
-            moved += 1
+            moved += _reschedule(by, client, assignment, days[assignment.timepoint])
     return moved
+
+
+def _reschedule(by: Actor, client: Client, assignment: Assignment, due_on: dt.date) -> int:
+    """Move an open assignment to `due_on` (audited); 1 if it moved, 0 if it was due then."""
+    if assignment.due_on == due_on:
+        return 0
+    assignment.due_on = due_on
+    assignment.save(update_fields=["due_on"])
+    _audit(
+        by, "measures.assignment.reschedule", client=client, target=assignment, fields=["due_on"]
+    )
+    return 1
 
 
 # --- one-time links ------------------------------------------------------------------------
@@ -688,17 +688,6 @@ def assignments_follow_up(
             )
             made += 1
         for assignment in existing:
-            if assignment.state in (AssignmentState.DUE, AssignmentState.IN_PROGRESS) and (
-                assignment.due_on != due_on
-            ):
-                assignment.due_on = due_on
-                assignment.save(update_fields=["due_on"])
-                _audit(
-                    by,
-                    "measures.assignment.reschedule",
-                    client=client,
-                    target=assignment,
-                    fields=["due_on"],
-                )
-                moved += 1
+            if assignment.state in (AssignmentState.DUE, AssignmentState.IN_PROGRESS):
+                moved += _reschedule(by, client, assignment, due_on)
     return made, moved
