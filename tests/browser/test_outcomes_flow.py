@@ -86,6 +86,8 @@ def test_therapist_opens_one_clients_difference(
         context, page = _open(chromium, live_server, therapist, language, viewport)
         page.goto(live_server.url + "/outcomes/")
         page.get_by_role("link", name=client.code).click()
+        # is_visible() does not wait: without this it can look at the page being left.
+        page.wait_for_url(f"**/outcomes/clients/{client.code}/difference/")
         assert page.get_by_role("heading", name=title).is_visible()
         assert page.locator("th", has_text=session).first.is_visible()
         assert page.locator(".plain-summary").is_visible()
