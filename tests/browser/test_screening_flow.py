@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from ..conftest import signed_in
 from ..factories import PASSWORD
@@ -42,6 +43,7 @@ def test_intake_for_a_client_on_an_ssri_then_a_signed_override(
     page.fill("input[name=family_name]", "Prøvesen")
     page.get_by_role("button", name="Create client").click()
     page.get_by_role("link", name="Open screening").click()
+    page.wait_for_url("**/screening/**")
     code = page.locator("h1 .client-code").inner_text().strip()
 
     # Medical history, with a bad QTc first: the unit is missing, nothing typed is lost.
@@ -68,7 +70,8 @@ def test_intake_for_a_client_on_an_ssri_then_a_signed_override(
     page.fill("input[name=heart_rate]", "72")
     page.fill("input[name=temperature_c]", "36.8")
     page.get_by_role("button", name="Save").click()
-    assert "400 is outside what is possible" in page.content()
+    # expect() waits for the answer; page.content() could read the page being left.
+    expect(page.locator("main")).to_contain_text("400 is outside what is possible")
     screenshot(page, "screening-vitals-error")
     page.fill("input[name=systolic]", "128")
     page.get_by_role("button", name="Save").click()
@@ -80,7 +83,7 @@ def test_intake_for_a_client_on_an_ssri_then_a_signed_override(
     page.fill("input[name=start_date]", (timezone.localdate() - dt.timedelta(days=400)).isoformat())
     page.fill("input[name=stop_date]", (timezone.localdate() - dt.timedelta(days=3)).isoformat())
     page.get_by_role("button", name="Add medication").click()
-    assert "escitalopram" in page.content()
+    expect(page.locator("main")).to_contain_text("escitalopram")
     screenshot(page, "screening-medications")
 
     page.get_by_role("link", name="Screening", exact=True).last.click()
