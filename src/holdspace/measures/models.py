@@ -70,6 +70,7 @@ class AssignmentState(models.TextChoices):
 TIMEPOINTS = {
     "baseline": _("Baseline"),
     "end": _("End of the course"),
+    "endpoint": _("Endpoint"),  # a study's primary outcome assessment (studies.Assessment)
     "monthly": _("Monthly"),
     # Long-term follow-ups after the last medicine session (courses.schedule, studies).
     "follow_up_6m": _("6-month follow-up"),

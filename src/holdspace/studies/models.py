@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from holdspace.measures.models import timepoint_label
 from holdspace.people.models import Client, Clinic
 
 # Fidelity ratings and the Oregon 303 opt-out live in their own modules (registered here).
@@ -190,6 +191,10 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_code} {self.timepoint} ({self.enrolment})"
+
+    @property
+    def timepoint_label(self) -> str:
+        return timepoint_label(self.timepoint)
 
 
 class Guesser(models.TextChoices):
