@@ -264,6 +264,7 @@ def test_the_blinding_report_counts_guesses_by_arm_and_role(
     assert client_role["james"]["estimate"] == pytest.approx(0.0)
     page = signed_in(researcher).get(f"/studies/{study.pk}/blinding/")
     assert page.status_code == 200
+    assert '<option value="endpoint" selected>Endpoint</option>' in page.content.decode()
     # Therapists record guesses but do not read the report.
     assert signed_in(therapist).get(f"/studies/{study.pk}/blinding/").status_code == 403
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from holdspace.core.forms import show_refusal
 from holdspace.core.http import StaffRequest
 from holdspace.measures import library
+from holdspace.measures.models import timepoint_label
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
 from holdspace.people.models import Role
@@ -391,7 +392,12 @@ def blinding_report(request: StaffRequest, pk: int) -> HttpResponse:
     timepoint = request.GET.get("timepoint", "endpoint")[:40]
     report = selectors.blinding_report(request.membership, study, timepoint=timepoint)
     audit_read(_actor(request), "studies.blinding.view", target=study)
-    return render(request, "studies/blinding.html", {"study": study, "report": report})
+    choices = [(t, timepoint_label(t)) for t in report["timepoints"]]
+    return render(
+        request,
+        "studies/blinding.html",
+        {"study": study, "report": report, "timepoint_choices": choices},
+    )
 
 
 @require_GET
