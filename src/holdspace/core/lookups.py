@@ -16,18 +16,18 @@ from typing import Any
 from django.db.models import Lookup
 
 
-class InIds(Lookup):  # type: ignore[type-arg]  # Lookup is generic in django-stubs
+class InIds(Lookup):
     lookup_name = "in_ids"
     prepare_rhs = False
 
     def __init__(self, lhs: Any, rhs: Iterable[int]) -> None:
         super().__init__(lhs, [int(value) for value in rhs])
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, params = self.process_lhs(compiler, connection)
         sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608  (lhs: Django's column)
-        return sql, [*params, json.dumps(self.rhs)]
+        return sql, (*params, json.dumps(self.rhs))
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::bigint[])", [*params, self.rhs]
+        return f"{lhs} = ANY(%s::bigint[])", (*params, self.rhs)
