@@ -144,8 +144,8 @@ class _EpochSeconds(Func):
 def _slices(
     session: MedicineSession, shown: ShownReadings, first: dt.datetime | None, width: float
 ) -> list[Slice]:
-    """The lowest and highest value of each line in each slice of time, for the readings
-    before the newest DOTS: one query, at most SLICES rows, however many readings."""
+    """The lowest, mean and highest value of each line in each slice of time, for the
+    readings before the newest DOTS: one query, at most SLICES rows, however many readings."""
     newest = shown.recent[-DOTS:]
     rows = readings_of(session)
     if newest:
