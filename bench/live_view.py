@@ -248,7 +248,7 @@ def _render_cpu(session_id: int) -> float:
 
     began = time.process_time()
     session = MedicineSession.objects.select_related("client", "visit", "clinic").get(pk=session_id)
-    selectors.session_loaded(session)
+    selectors.session_loaded(session, every_reading=False)  # as the monitor loads it
     live_parts(live_context(session), full=False)
     return time.process_time() - began
 

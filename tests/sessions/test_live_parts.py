@@ -13,7 +13,7 @@ from django.utils import timezone
 from holdspace.sessions import live
 from holdspace.sessions.charts import CHART_POINTS, DOTS
 from holdspace.sessions.models import MedicineSession, VitalReading
-from holdspace.sessions.timeline import RECENT_STEP
+from holdspace.sessions.shown import RECENT_STEP
 
 from ..conftest import signed_in
 from .conftest import act

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Max, QuerySet
+from django.db.models import F, Max, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from holdspace.core.lookups import InIds
 from holdspace.people.models import Client, Membership
 from holdspace.people.selectors import client_for_user
 
@@ -174,7 +175,7 @@ def facts_changed_at_many(client_ids: list[int]) -> dict[int, dt.datetime]:
     eligibility)."""
     latest: dict[int, dt.datetime] = {}
     grouped = [
-        model._default_manager.filter(client_id__in=client_ids)
+        model._default_manager.filter(InIds(F("client_id"), client_ids))
         .order_by()
         .values("client_id")
         .annotate(m=Max(column))
@@ -192,7 +193,7 @@ def facts_changed_at_many(client_ids: list[int]) -> dict[int, dt.datetime]:
 def latest_decisions(client_ids: list[int]) -> dict[int, ScreeningDecision]:
     """Each client's latest signed decision, in one query (the page holds at most 50)."""
     latest: dict[int, ScreeningDecision] = {}
-    for decision in ScreeningDecision.objects.filter(client_id__in=client_ids).defer(
+    for decision in ScreeningDecision.objects.filter(InIds(F("client_id"), client_ids)).defer(
         "findings", "reason"
     ):
         latest.setdefault(decision.client_id, decision)  # ordered newest first

@@ -5,21 +5,29 @@ act lines for systolic."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
+from django.db.models import Avg, FloatField, Func, Max, Min, Q
+from django.db.models.functions import Floor
 from django.utils import timezone
 
-from .models import MedicineSession, SessionSettings, VitalReading
-from .selectors import readings_in_order
+from .models import MedicineSession, SessionSettings
+from .shown import ShownReadings, readings_of
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 36, 12, 10, 24
 LOW, HIGH = 40.0, 200.0  # mmHg and /min share one axis
-# A long session keeps the chart small: at most CHART_POINTS points per line (one per slice of
-# the time axis, the latest reading in it), every out-of-range reading always kept, and a dot
-# on the newest DOTS readings and on every out-of-range one. 640 px hold no more.
+# A long session keeps the chart small, and its drawing cheap: the time axis is cut into
+# SLICES slices; the database gives each slice's lowest, mean and highest value. Each line
+# goes through the means, inside a band from the lowest to the highest value, so no value
+# disappears, however many readings: a single systolic peak among 2,000 still shows at its
+# height. The newest DOTS readings are drawn one by one; they and every out-of-range reading
+# carry a dot. At most CHART_POINTS points per line plus the newest DOTS: 640 px hold no more.
 CHART_POINTS = 120
+SLICES = CHART_POINTS // 2  # the band costs two points a slice: the page stays small
 DOTS = 20
 
 
@@ -30,6 +38,7 @@ class Series:
     points: list[tuple[float, float]]
     polyline: str = ""
     dots: list[tuple[float, float]] = field(default_factory=list)
+    spread: str = ""  # a polygon: each slice's highest value, then back along its lowest
 
 
 @dataclass
@@ -44,19 +53,22 @@ class VitalsChart:
     empty: bool = True
 
 
-def vitals_chart(session: MedicineSession, settings: SessionSettings) -> VitalsChart:
+def vitals_chart(
+    session: MedicineSession, settings: SessionSettings, shown: ShownReadings
+) -> VitalsChart:
     chart = VitalsChart()
-    readings = readings_in_order(session)
     doses = [d for d in session.doses.all() if d.given and d.given_at]
-    if not readings:
+    if not shown.count or shown.first_at is None or shown.last_at is None:
+        _slices(session, shown, None, 1.0)  # finds nothing: run so the queries never vary
         return chart
     chart.empty = False
-    times = [r.taken_at for r in readings] + [d.given_at for d in doses if d.given_at]
+    times = [shown.first_at, shown.last_at] + [d.given_at for d in doses if d.given_at]
     first, last = min(times), max(max(times), first_plus(min(times)))
     span = max((last - first).total_seconds(), 60.0)
 
-    shown = _thinned(readings, first, last)
-    dotted = {r.pk for r in readings[-DOTS:]} | {r.pk for r in readings if r.tier}
+    newest = shown.recent[-DOTS:]  # drawn one by one, each with a dot
+    slices = _slices(session, shown, first, span / SLICES) if newest else []
+    dotted = newest + [r for r in shown.older_flagged + shown.recent[:-DOTS] if r.tier]
 
     def x(at: dt.datetime) -> float:
         return round(LEFT + (at - first).total_seconds() / span * (WIDTH - LEFT - RIGHT), 1)
@@ -70,10 +82,25 @@ def vitals_chart(session: MedicineSession, settings: SessionSettings) -> VitalsC
         ("Diastolic", "dia", "diastolic"),
         ("Heart rate", "hr", "heart_rate"),
     ):
-        points = [(x(r.taken_at), y(float(getattr(r, attr)))) for r in shown]
-        dots = [point for point, r in zip(points, shown, strict=True) if r.pk in dotted]
+        # The line through each slice's mean, then the newest readings one by one; around it
+        # a band from each slice's lowest to its highest value, so a lone peak still shows
+        # (to the whole unit: the band is a shade, and every live poll after a reading carries it).
+        points = [(x(sl.at), y(sl.mean[attr])) for sl in slices]
+        points += [(x(r.taken_at), y(float(getattr(r, attr)))) for r in newest]
+        spread = [(x(sl.at), y(sl.high[attr])) for sl in slices]
+        spread += [(x(sl.at), y(sl.low[attr])) for sl in reversed(slices)]
+        dots = sorted((x(r.taken_at), y(float(getattr(r, attr)))) for r in dotted)
         polyline = " ".join(f"{px},{py}" for px, py in points)
-        chart.series.append(Series(name, css, points, polyline, dots))
+        chart.series.append(
+            Series(
+                name,
+                css,
+                points,
+                polyline,
+                dots,
+                " ".join(f"{px:.0f},{py:.0f}" for px, py in spread),
+            )
+        )
     chart.doses = [
         (
             x(d.given_at),
@@ -94,20 +121,64 @@ def vitals_chart(session: MedicineSession, settings: SessionSettings) -> VitalsC
     return chart
 
 
-def _thinned(
-    readings: list[VitalReading], first: dt.datetime, last: dt.datetime
-) -> list[VitalReading]:
-    """At most CHART_POINTS readings (the latest of each slice of time), plus the newest DOTS
-    and every reading out of range, oldest first."""
-    if len(readings) <= CHART_POINTS:
-        return readings
-    width = max((last - first).total_seconds(), 1.0) / CHART_POINTS
-    latest: dict[int, VitalReading] = {}
-    for reading in readings:  # oldest first: the last one of a slice wins
-        latest[int((reading.taken_at - first).total_seconds() // width)] = reading
-    kept = {r.pk for r in latest.values()} | {r.pk for r in readings if r.tier}
-    kept |= {r.pk for r in readings[-DOTS:]}  # the newest, one by one, as the dots show them
-    return [r for r in readings if r.pk in kept]
+@dataclass(frozen=True)
+class Slice:
+    at: dt.datetime  # the middle of the slice
+    low: dict[str, float]
+    mean: dict[str, float]
+    high: dict[str, float]
+
+
+class _EpochSeconds(Func):
+    """Seconds since 1970 of a time, as a float, on PostgreSQL and SQLite."""
+
+    output_field = FloatField()
+    template = "EXTRACT(EPOCH FROM %(expressions)s)::double precision"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Django keeps times in SQLite as UTC text, which julianday reads; 2440587.5 is 1970.
+        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def _slices(
+    session: MedicineSession, shown: ShownReadings, first: dt.datetime | None, width: float
+) -> list[Slice]:
+    """The lowest, mean and highest value of each line in each slice of time, for the
+    readings before the newest DOTS: one query, at most SLICES rows, however many readings."""
+    newest = shown.recent[-DOTS:]
+    rows = readings_of(session)
+    if newest:
+        cut = newest[0]
+        rows = rows.filter(Q(taken_at__lt=cut.taken_at) | Q(taken_at=cut.taken_at, pk__lt=cut.pk))
+    else:
+        rows = rows.filter(pk__lt=0)
+    start = first.timestamp() if first is not None else 0.0
+    found = (
+        rows.annotate(slice=Floor((_EpochSeconds("taken_at") - start) / width))
+        .values("slice")
+        .annotate(
+            **{
+                f"{attr}_{end}": aggregate(attr)
+                for attr in ("systolic", "diastolic", "heart_rate")
+                for end, aggregate in (("low", Min), ("mean", Avg), ("high", Max))
+            }
+        )
+        .order_by("slice")
+    )
+    slices = []
+    for each in found:
+        row: Mapping[str, Any] = each  # the aggregates are named in a loop above
+        middle = (row["slice"] + 0.5) * width
+        slices.append(
+            Slice(
+                at=dt.datetime.fromtimestamp(start + middle, tz=dt.UTC),
+                low={a: float(row[f"{a}_low"]) for a in ("systolic", "diastolic", "heart_rate")},
+                mean={a: float(row[f"{a}_mean"]) for a in ("systolic", "diastolic", "heart_rate")},
+                high={a: float(row[f"{a}_high"]) for a in ("systolic", "diastolic", "heart_rate")},
+            )
+        )
+    return slices
 
 
 def _mg(value: Decimal | None) -> str:

@@ -2,7 +2,7 @@
 
 The region is four parts: `top` (what is due, the dose window, the open alerts), `chart`,
 `recent` (the newest timeline entries, in full) and `older` (the rest of the timeline, with
-in-range readings summarised: timeline.split_timeline). Each part carries a hash of its HTML.
+in-range readings summarised: timeline.split_shown). Each part carries a hash of its HTML.
 The monitor's script says which hashes it holds (header `X-Live-Have`), and a poll answers
 only the parts that differ: after a reading that is the top, the chart and the recent entries,
 never the older timeline, however long the session. Without the header (no script, a first
@@ -25,8 +25,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from . import selectors
 from .models import MedicineSession
-from .timeline import split_timeline, timeline
+from .timeline import split_shown, timeline
 
 PARTS = ("top", "chart", "recent", "older")
 
@@ -95,11 +96,12 @@ def _part(name: str, template: str, context: dict[str, Any]) -> LivePart:
 def live_parts(context: dict[str, Any], *, full: bool) -> dict[str, LivePart]:
     """Every live part from the live context (views.live_context). `full`: the whole timeline,
     nothing summarised (the monitor's "show every entry")."""
-    items = timeline(context["session"])
+    session = context["session"]
     if full:
-        recent, older, summarised = items, [], 0
+        selectors.session_loaded(session, every_reading=True)
+        recent, older, summarised = timeline(session), [], 0
     else:
-        split = split_timeline(items)
+        split = split_shown(session, context["shown"])
         recent, older, summarised = split.recent, split.older, split.summarised
     return {
         "top": _part("top", "sessions/_live_top.html", context),

@@ -240,19 +240,28 @@ def register_start_check(item: str, check: Callable[[MedicineSession], Blocker |
     _start_checks[item] = check
 
 
-def session_loaded(session: MedicineSession) -> MedicineSession:
+def session_loaded(session: MedicineSession, *, every_reading: bool = True) -> MedicineSession:
     """Load every table the monitor shows, once each, onto the session.
 
-    The readers below (timeline, chart, doses, alerts, discharge...) then work on
-    `session.<relation>.all()` in memory: a monitor with 2,000 readings costs the same number
-    of queries as one with 20. Unprefetched, the same readers simply query.
+    The readers below (timeline, doses, alerts, discharge...) then work on
+    `session.<relation>.all()` in memory, in a number of queries that does not grow with the
+    rows. Unprefetched, the same readers simply query. The monitor itself passes
+    `every_reading=False`: it reads only the readings it shows (shown.shown_readings), so 2,000
+    readings cost what 20 do; the summary and the API's timeline list every reading.
     """
+    readings = (
+        [
+            Prefetch("vitals", VitalReading.objects.all()),
+            # Who recorded each reading: the few members once each (two queries), not a joined
+            # copy of member and user per reading.
+            Prefetch("vitals__recorded_by", Membership.objects.select_related("user")),
+        ]
+        if every_reading
+        else []
+    )
     prefetch_related_objects(
         [session],
-        # Who recorded each reading: the few members once each (two queries), not a joined
-        # copy of member and user per reading, which was most of the cost of a long session.
-        Prefetch("vitals", VitalReading.objects.all()),
-        Prefetch("vitals__recorded_by", Membership.objects.select_related("user")),
+        *readings,
         Prefetch(
             "doses",
             Dose.objects.select_related("given_by__user", "recorded_by__user").order_by("pk"),
@@ -275,7 +284,13 @@ def readings_in_order(session: MedicineSession) -> list[VitalReading]:
 
 
 def baseline_reading(session: MedicineSession) -> VitalReading | None:
-    return next((r for r in readings_in_order(session) if r.is_baseline), None)
+    """The first baseline reading (one indexed query, however many readings)."""
+    return session.vitals.filter(is_baseline=True).order_by("taken_at", "pk").first()
+
+
+def newest_reading(session: MedicineSession, **where: Any) -> VitalReading | None:
+    """The newest reading matching `where` (one query, however many readings)."""
+    return session.vitals.filter(**where).order_by("-taken_at", "-pk").first()
 
 
 def attested_count(session: MedicineSession) -> int:

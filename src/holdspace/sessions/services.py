@@ -647,11 +647,11 @@ def adverse_event_report(
 def discharge_computed(session: MedicineSession) -> dict[str, bool]:
     """The criteria the record itself answers: latest reading within limits, SUDS at or below
     baseline (MAPS manual 2005)."""
-    newest_first = selectors.readings_in_order(session)[::-1]
-    latest = next((r for r in newest_first if not r.is_baseline), None)
-    latest = latest or next(iter(newest_first), None)
+    # A few single-row queries, not every reading: the monitor computes this on each load.
+    latest = selectors.newest_reading(session, is_baseline=False)
+    latest = latest or selectors.newest_reading(session)
     baseline = selectors.baseline_reading(session)
-    latest_suds = next((r for r in newest_first if r.suds is not None), None)
+    latest_suds = selectors.newest_reading(session, suds__isnull=False)
     return {
         "vitals_within_limits": latest is not None and latest.tier == AlertTier.NONE,
         "suds_at_or_below_baseline": (

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
+from django.db.models import Case, Count, IntegerField, Max, Min, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -13,6 +17,7 @@ from holdspace.people.models import Membership
 
 from .models import MedicineSession, VitalReading
 from .selectors import quick_entries
+from .shown import ShownReadings, readings_of
 
 
 @dataclass(frozen=True)
@@ -33,11 +38,27 @@ def _who(membership: Membership | None) -> str:
 
 
 def timeline(session: MedicineSession) -> list[TimelineItem]:
-    """Everything that happened, as one list, newest last."""
+    """Everything that happened, as one list, newest last, every reading in full (the API and
+    the monitor's "show every entry"; the monitor itself shows split_shown)."""
+    before, after = _other_items(session)
+    items = before + [reading_item(r) for r in session.vitals.all()] + after
+    items.sort(key=lambda item: item.at)  # stable: at one time, the order above
+    return items
+
+
+def reading_item(r: VitalReading) -> TimelineItem:
+    return TimelineItem(
+        r.taken_at, "vitals", vitals_text(r), tier=r.tier, by=_who(r.recorded_by), reading=r
+    )
+
+
+def _other_items(session: MedicineSession) -> tuple[list[TimelineItem], list[TimelineItem]]:
+    """Every item but the readings: those listed before the readings at one time (presence,
+    start, entries, doses), and those after (acknowledgements, events, end)."""
     quick = quick_entries()
-    items: list[TimelineItem] = []
+    before: list[TimelineItem] = []
     for presence in session.team.all():
-        items.append(
+        before.append(
             TimelineItem(
                 presence.attested_sober_at,
                 "status",
@@ -46,12 +67,12 @@ def timeline(session: MedicineSession) -> list[TimelineItem]:
             )
         )
     if session.started_at:
-        items.append(TimelineItem(session.started_at, "status", _("Session started")))
+        before.append(TimelineItem(session.started_at, "status", _("Session started")))
     for entry in session.entries.all():
         text = entry.text if entry.kind == "note" else quick.get(entry.kind, entry.kind)
         if entry.kind != "note" and entry.text:
             text = f"{text}: {entry.text}"
-        items.append(
+        before.append(
             TimelineItem(
                 entry.at, "note" if entry.kind == "note" else "quick", text, by=_who(entry.by)
             )
@@ -64,9 +85,9 @@ def timeline(session: MedicineSession) -> list[TimelineItem]:
                 "mg": format(dose.mg.normalize(), "f") if dose.mg is not None else "",
                 "lot": dose.lot_number or "—",
             }
-            items.append(TimelineItem(dose.given_at, "dose", text, by=_who(dose.given_by)))
+            before.append(TimelineItem(dose.given_at, "dose", text, by=_who(dose.given_by)))
         else:
-            items.append(
+            before.append(
                 TimelineItem(
                     dose.recorded_at,
                     "dose",
@@ -75,20 +96,10 @@ def timeline(session: MedicineSession) -> list[TimelineItem]:
                     by=_who(dose.recorded_by),
                 )
             )
-    for r in session.vitals.all():
-        items.append(
-            TimelineItem(
-                r.taken_at,
-                "vitals",
-                vitals_text(r),
-                tier=r.tier,
-                by=_who(r.recorded_by),
-                reading=r,
-            )
-        )
+    after: list[TimelineItem] = []
     for alert in session.alerts.all():
         if alert.acknowledged_at:
-            items.append(
+            after.append(
                 TimelineItem(
                     alert.acknowledged_at,
                     "ack",
@@ -98,7 +109,7 @@ def timeline(session: MedicineSession) -> list[TimelineItem]:
                 )
             )
     for event in session.adverse_events.all():
-        items.append(
+        after.append(
             TimelineItem(
                 event.onset_at,
                 "event",
@@ -108,9 +119,8 @@ def timeline(session: MedicineSession) -> list[TimelineItem]:
             )
         )
     if session.ended_at:
-        items.append(TimelineItem(session.ended_at, "status", _("Session ended")))
-    items.sort(key=lambda item: item.at)
-    return items
+        after.append(TimelineItem(session.ended_at, "status", _("Session ended")))
+    return before, after
 
 
 def vitals_text(r: VitalReading) -> str:
@@ -131,7 +141,7 @@ def vitals_text(r: VitalReading) -> str:
 # every alert, out-of-range reading, baseline, dose, note, event and acknowledgement is still
 # shown in full; only readings within the clinic's limits are summarised, one line per run
 # between two other items. The monitor's "show every entry" link shows them all.
-RECENT_STEP = 30
+# (RECENT_STEP is in shown.py, which reads the readings by it.)
 
 
 @dataclass(frozen=True)
@@ -141,63 +151,161 @@ class SplitTimeline:
     summarised: int  # how many readings the summaries stand for
 
 
-def split_timeline(items: list[TimelineItem], *, step: int = RECENT_STEP) -> SplitTimeline:
-    """`items` (oldest first) as a recent part in full and an older part with in-range
-    readings summarised (see RECENT_STEP)."""
-    positions = [i for i, item in enumerate(items) if item.kind == "vitals"]
-    if len(positions) < 2 * step:
-        return SplitTimeline(recent=list(items), older=[], summarised=0)
-    first_recent = positions[(len(positions) // step - 1) * step]
+@dataclass(frozen=True)
+class RunStats:
+    """A run of in-range readings, as its summary line needs it: count, time and ranges."""
+
+    count: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+    systolic: tuple[int, int]
+    diastolic: tuple[int, int]
+    heart_rate: tuple[int, int]
+    temperature: tuple[Decimal, Decimal]
+    spo2: tuple[int, int] | None
+    suds: tuple[int, int] | None
+
+
+# Where an item falls in the timeline's order: (time, group, then id or place in its group).
+# At one time the items before the readings (group 0) come first, then the readings by id
+# (group 1), then acknowledgements, events and the end (group 2): the order `timeline` gives.
+Key = tuple[dt.datetime, int, int]
+
+
+def split_shown(session: MedicineSession, shown: ShownReadings) -> SplitTimeline:
+    """The monitor's timeline from the readings it shows (shown.shown_readings): the recent
+    part in full, and the older part with every item but the in-range readings in full and
+    each run of those summarised by one database query (see RECENT_STEP).
+
+    The same result as splitting `timeline(session)` with every reading loaded:
+    tests/sessions/test_shown_readings.py keeps the two equal."""
+    before, after = _other_items(session)
+    others: list[tuple[Key, TimelineItem]] = [
+        ((item.at, 0, place), item) for place, item in enumerate(before)
+    ] + [((item.at, 2, place), item) for place, item in enumerate(after)]
+
+    def reading_key(r: VitalReading) -> Key:
+        return (r.taken_at, 1, r.pk)
+
+    recent_readings = [(reading_key(r), reading_item(r)) for r in shown.recent]
+    split = shown.split
+    if split is None:
+        every = sorted(others + recent_readings, key=lambda pair: pair[0])
+        _runs(session, shown, [])  # finds nothing: run so a session's queries never vary
+        return SplitTimeline(recent=[item for _key, item in every], older=[], summarised=0)
+    line = reading_key(split)
+    delimiters = sorted(
+        [pair for pair in others if pair[0] < line]
+        + [(reading_key(r), reading_item(r)) for r in shown.older_flagged],
+        key=lambda pair: pair[0],
+    )
+    runs = _runs(session, shown, [key for key, _item in delimiters])
     older: list[TimelineItem] = []
-    run: list[VitalReading] = []
     summarised = 0
-    for item in items[:first_recent]:
-        reading = item.reading
-        if (
-            item.kind == "vitals"
-            and reading is not None
-            and not item.tier
-            and not reading.is_baseline
-        ):
-            run.append(reading)
-            continue
-        if run:
+    for index, (_key, item) in enumerate([*delimiters, (line, None)]):
+        run = runs.get(index)
+        if run is not None:
             older.append(_summary(run))
-            summarised += len(run)
-            run = []
-        older.append(item)
-    if run:
-        older.append(_summary(run))
-        summarised += len(run)
-    return SplitTimeline(recent=items[first_recent:], older=older, summarised=summarised)
+            summarised += run.count
+        if item is not None:
+            older.append(item)
+    recent = sorted(
+        [pair for pair in others if pair[0] > line] + recent_readings, key=lambda pair: pair[0]
+    )
+    return SplitTimeline(recent=[item for _key, item in recent], older=older, summarised=summarised)
 
 
+def _runs(
+    session: MedicineSession, shown: ShownReadings, delimiters: list[Key]
+) -> dict[int, RunStats]:
+    """The in-range readings before the split, summarised per run: run i holds those after
+    delimiter i-1 and before delimiter i (delimiters in the timeline's order). One query."""
+
+    def before(key: Key) -> Q:
+        at, group, tie = key
+        if group == 0:  # listed before the readings at its time
+            return Q(taken_at__lt=at)
+        if group == 2:  # listed after them
+            return Q(taken_at__lte=at)
+        return Q(taken_at__lt=at) | Q(taken_at=at, pk__lt=tie)
+
+    run = Case(
+        *(When(before(key), then=Value(index)) for index, key in enumerate(delimiters)),
+        default=Value(len(delimiters)),
+        output_field=IntegerField(),
+    )
+    rows = (
+        readings_of(session)
+        .filter(shown.before_split(), tier="", is_baseline=False)
+        .annotate(run=run)
+        .values("run")
+        .annotate(
+            count=Count("pk"),
+            first_at=Min("taken_at"),
+            last_at=Max("taken_at"),
+            **{
+                f"{name}_{end}": aggregate(name)
+                for name in ("systolic", "diastolic", "heart_rate", "temperature", "spo2", "suds")
+                for end, aggregate in (("low", Min), ("high", Max))
+            },
+        )
+        .order_by("run")
+    )
+
+    def pair(row: Mapping[str, Any], name: str) -> Any:
+        low, high = row[f"{name}_low"], row[f"{name}_high"]
+        return None if low is None else (low, high)
+
+    return {
+        row["run"]: RunStats(
+            count=row["count"],
+            first_at=row["first_at"],
+            last_at=row["last_at"],
+            systolic=pair(row, "systolic"),
+            diastolic=pair(row, "diastolic"),
+            heart_rate=pair(row, "heart_rate"),
+            temperature=_tenths(pair(row, "temperature")),
+            spo2=pair(row, "spo2"),
+            suds=pair(row, "suds"),
+        )
+        for row in rows
+        # With no delimiter the run is a constant, which Django leaves out of GROUP BY: then
+        # no readings still answer one row, of nothing.
+        if row["count"]
+    }
+
+
+def _tenths(values: tuple[Any, Any]) -> tuple[Decimal, Decimal]:
+    """Temperatures as stored (one decimal): SQLite's MIN/MAX answer a float (36.8000000000000)."""
+    return (
+        Decimal(values[0]).quantize(TENTH, rounding=ROUND_HALF_EVEN),
+        Decimal(values[1]).quantize(TENTH, rounding=ROUND_HALF_EVEN),
+    )
+
+
+TENTH = Decimal("0.1")  # VitalReading.temperature has one decimal place
 DASH = "\u2013"  # an en dash between the lowest and the highest value
 
 
-def _span(values: list[int]) -> str:
-    low, high = min(values), max(values)
+def _span(values: tuple[Any, Any]) -> str:
+    low, high = values
     return f"{low}" if low == high else f"{low}{DASH}{high}"
 
 
-def _summary(run: list[VitalReading]) -> TimelineItem:
+def _summary(run: RunStats) -> TimelineItem:
     parts = [
-        f"BP {_span([r.systolic for r in run])}/{_span([r.diastolic for r in run])}",
-        f"HR {_span([r.heart_rate for r in run])}",
+        f"BP {_span(run.systolic)}/{_span(run.diastolic)}",
+        f"HR {_span(run.heart_rate)}",
+        f"{_span(run.temperature)} °C",
     ]
-    temperatures = [r.temperature for r in run]
-    low, high = min(temperatures), max(temperatures)
-    parts.append(f"{low} °C" if low == high else f"{low}{DASH}{high} °C")
-    spo2 = [r.spo2 for r in run if r.spo2 is not None]
-    if spo2:
-        parts.append(f"SpO2 {_span(spo2)}%")
-    suds = [r.suds for r in run if r.suds is not None]
-    if suds:
-        parts.append(f"SUDS {_span(suds)}")
-    first = timezone.localtime(run[0].taken_at).strftime("%H:%M")
+    if run.spo2 is not None:
+        parts.append(f"SpO2 {_span(run.spo2)}%")
+    if run.suds is not None:
+        parts.append(f"SUDS {_span(run.suds)}")
+    first = timezone.localtime(run.first_at).strftime("%H:%M")
     head = ngettext(
         "%(count)d reading within limits from %(first)s",
         "%(count)d readings within limits from %(first)s",
-        len(run),
-    ) % {"count": len(run), "first": first}
-    return TimelineItem(run[-1].taken_at, "summary", f"{head}: " + " · ".join(parts))
+        run.count,
+    ) % {"count": run.count, "first": first}
+    return TimelineItem(run.last_at, "summary", f"{head}: " + " · ".join(parts))

@@ -46,6 +46,7 @@ from .forms import (
 from .idempotency import idempotent
 from .models import Disposition, DoseKind, MedicineSession, SessionStatus
 from .rules import checklist_labels, session_rules
+from .shown import shown_readings
 from .vitals import reason_label
 
 
@@ -157,7 +158,9 @@ def _blank_forms(session: MedicineSession) -> dict[str, BaseForm]:
 
 
 def live_context(session: MedicineSession) -> dict[str, Any]:
-    selectors.session_loaded(session)  # every table once; a no-op when already loaded
+    # Every table once (a no-op when already loaded), and of the readings only those shown.
+    selectors.session_loaded(session, every_reading=False)
+    shown = shown_readings(session)
     settings = selectors.settings_read(session.clinic_id)
     now = timezone.now()
     due = session.next_reading_due_at
@@ -173,7 +176,8 @@ def live_context(session: MedicineSession) -> dict[str, Any]:
             (alert, [reason_label(r) for r in alert.reasons])
             for alert in selectors.open_alerts_loaded(session)
         ],
-        "chart": charts.vitals_chart(session, settings),
+        "shown": shown,
+        "chart": charts.vitals_chart(session, settings, shown),
         "initial_at": initial,
         "since_initial": (now - initial) if initial else None,
         "window": window,
@@ -186,7 +190,7 @@ def live_context(session: MedicineSession) -> dict[str, Any]:
 def _monitor_context(
     request: StaffRequest, session: MedicineSession, bound: dict[str, BaseForm] | None = None
 ) -> dict[str, Any]:
-    selectors.session_loaded(session)
+    selectors.session_loaded(session, every_reading=False)
     forms = _blank_forms(session)
     forms.update(bound or {})
     membership = request.membership
@@ -258,7 +262,7 @@ def summary_pdf(request: StaffRequest, code: str, pk: int) -> HttpResponse:
         "team": list(session.team.all()),
         "doses": list(session.doses.all()),
         "readings": selectors.readings_in_order(session),
-        "chart": charts.vitals_chart(session, settings),
+        "chart": charts.vitals_chart(session, settings, shown_readings(session)),
         "alerts": [
             (alert, [reason_label(r) for r in alert.reasons])
             for alert in sorted(session.alerts.all(), key=lambda a: (a.raised_at, a.pk))

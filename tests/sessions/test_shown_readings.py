@@ -1,0 +1,202 @@
+"""The monitor reads only the readings it shows: the timeline it builds from them is the one
+every reading gives, the chart keeps every peak, and a long session loads no more rows than a
+short one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from unittest import mock
+
+import pytest
+from django.db.models import F
+from django.utils import timezone
+
+from holdspace.sessions import charts, selectors
+from holdspace.sessions.live import live_parts
+from holdspace.sessions.models import MedicineSession, SessionAlert, TimelineEntry, VitalReading
+from holdspace.sessions.shown import RECENT_STEP, shown_readings
+from holdspace.sessions.timeline import (
+    RunStats,
+    SplitTimeline,
+    TimelineItem,
+    _summary,
+    split_shown,
+    timeline,
+)
+from holdspace.sessions.views import live_context
+
+pytestmark = pytest.mark.django_db
+
+
+def reference_split(items: list[TimelineItem], step: int = RECENT_STEP) -> SplitTimeline:
+    """The rule on the whole timeline, every reading in memory (as the monitor did before it
+    read only what it shows): the oracle split_shown must equal."""
+    positions = [i for i, item in enumerate(items) if item.kind == "vitals"]
+    if len(positions) < 2 * step:
+        return SplitTimeline(recent=list(items), older=[], summarised=0)
+    first_recent = positions[(len(positions) // step - 1) * step]
+    older: list[TimelineItem] = []
+    run: list[VitalReading] = []
+    summarised = 0
+
+    def close() -> None:
+        nonlocal summarised, run
+        if run:
+            older.append(_summary(_stats(run)))
+            summarised += len(run)
+            run = []
+
+    for item in items[:first_recent]:
+        reading = item.reading
+        in_range = reading is not None and not item.tier and not reading.is_baseline
+        if item.kind == "vitals" and reading is not None and in_range:
+            run.append(reading)
+            continue
+        close()
+        older.append(item)
+    close()
+    return SplitTimeline(recent=items[first_recent:], older=older, summarised=summarised)
+
+
+def _stats(run: list[VitalReading]) -> RunStats:
+    def both(values: list) -> tuple | None:  # type: ignore[type-arg]
+        present = [v for v in values if v is not None]
+        return (min(present), max(present)) if present else None
+
+    return RunStats(
+        count=len(run),
+        first_at=run[0].taken_at,
+        last_at=run[-1].taken_at,
+        systolic=both([r.systolic for r in run]),  # type: ignore[arg-type]
+        diastolic=both([r.diastolic for r in run]),  # type: ignore[arg-type]
+        heart_rate=both([r.heart_rate for r in run]),  # type: ignore[arg-type]
+        temperature=both([r.temperature for r in run]),  # type: ignore[arg-type]
+        spo2=both([r.spo2 for r in run]),
+        suds=both([r.suds for r in run]),
+    )
+
+
+def _seen(items: list[TimelineItem]) -> list[tuple[object, ...]]:
+    return [(item.at, item.kind, item.text, item.tier, item.by) for item in items]
+
+
+def _add(session: MedicineSession, member, first: int, last: int) -> None:  # type: ignore[no-untyped-def]
+    """Readings `first`..`last-1`, a minute apart, with what makes the order hard: some at the
+    same minute as the one before, out-of-range ones, a baseline, notes and acknowledgements
+    at the very time of a reading."""
+    assert session.started_at is not None
+    start = session.started_at + dt.timedelta(minutes=2)
+    readings = []
+    for i in range(first, last):
+        minute = i - (1 if i % 7 == 0 else 0)  # every seventh shares the minute before
+        readings.append(
+            VitalReading(
+                session=session,
+                taken_at=start + dt.timedelta(minutes=minute),
+                systolic=112 + i % 13 + (40 if i % 23 == 0 else 0),
+                diastolic=70 + i % 9,
+                heart_rate=64 + i % 11,
+                temperature="37.1" if i % 17 == 0 else "36.8",
+                spo2=97 - i % 3 if i % 3 == 0 else None,
+                suds=i % 6 if i % 5 == 0 else None,
+                is_baseline=i == 40,
+                tier="act" if i % 23 == 0 else ("watch" if i % 11 == 0 else ""),
+                recorded_by=member,
+            )
+        )
+    saved = VitalReading.objects.bulk_create(readings)
+    for i, reading in zip(range(first, last), saved, strict=True):
+        if i % 13 == 0:  # a note at the reading's time, listed before it
+            TimelineEntry.objects.create(
+                session=session, at=reading.taken_at, kind="note", text=f"note {i}", by=member
+            )
+        if reading.tier and i % 2 == 0:  # acknowledged at the time of a later reading
+            SessionAlert.objects.create(
+                session=session,
+                reading=reading,
+                tier=reading.tier,
+                reasons=["systolic.act"],
+                acknowledged_at=start + dt.timedelta(minutes=i + 3),
+                acknowledged_by=member,
+                action_taken=f"done {i}",
+            )
+    MedicineSession.objects.filter(pk=session.pk).update(version=F("version") + 1)
+
+
+def _fresh(session: MedicineSession) -> MedicineSession:
+    return selectors.session_loaded(MedicineSession.objects.get(pk=session.pk))
+
+
+def test_the_shown_timeline_is_the_one_every_reading_gives(running, therapist):
+    had = 0
+    for count in (25, 59, 60, 61, 95, 131):
+        _add(running, therapist, had, count)
+        had = count
+        expected = reference_split(timeline(_fresh(running)))
+        session = selectors.session_loaded(
+            MedicineSession.objects.get(pk=running.pk), every_reading=False
+        )
+        got = split_shown(session, shown_readings(session))
+        assert _seen(got.recent) == _seen(expected.recent), count
+        assert _seen(got.older) == _seen(expected.older), count
+        assert got.summarised == expected.summarised, count
+    assert expected.summarised > 0 and any(i.kind == "ack" for i in expected.older)
+
+
+def _long(session: MedicineSession, member, count: int) -> None:  # type: ignore[no-untyped-def]
+    start = timezone.now() - dt.timedelta(hours=8)
+    MedicineSession.objects.filter(pk=session.pk).update(started_at=start)
+    step = dt.timedelta(hours=8) / count
+    VitalReading.objects.bulk_create(
+        VitalReading(
+            session=session,
+            taken_at=start + step * i,
+            systolic=116 + i % 9,
+            diastolic=76 + i % 5,
+            heart_rate=68 + i % 7,
+            temperature="36.8",
+            recorded_by=member,
+        )
+        for i in range(count)
+    )
+
+
+def test_a_single_peak_among_two_thousand_readings_still_shows_in_the_chart(running, therapist):
+    _long(running, therapist, 2000)
+    # One reading far above the others, not flagged (so no dot marks it) and far from the
+    # newest: only the lowest/highest of its slice of time can show it.
+    peak = VitalReading.objects.filter(session=running).order_by("taken_at", "pk")[1000]
+    VitalReading.objects.filter(pk=peak.pk).update(systolic=188)
+    session = selectors.session_loaded(
+        MedicineSession.objects.get(pk=running.pk), every_reading=False
+    )
+    chart = charts.vitals_chart(
+        session, selectors.settings_read(session.clinic_id), shown_readings(session)
+    )
+    systolic = next(s for s in chart.series if s.css == "sys")
+    top = charts.TOP + (charts.HIGH - 188) / (charts.HIGH - charts.LOW) * (
+        charts.HEIGHT - charts.TOP - charts.BOTTOM
+    )
+    spread = [float(point.split(",")[1]) for point in systolic.spread.split()]
+    assert min(spread) == pytest.approx(top, abs=0.5)  # SVG: up is smaller; whole units
+    assert len(systolic.points) <= charts.CHART_POINTS + charts.DOTS
+    assert len(systolic.dots) == charts.DOTS  # the newest; the peak is within limits here
+
+
+def test_a_long_session_loads_no_more_readings_than_it_shows(running, therapist):
+    _long(running, therapist, 2000)
+    made: list[int] = []
+    real = VitalReading.from_db.__func__  # type: ignore[attr-defined]
+
+    def counted(cls, db, names, values):  # type: ignore[no-untyped-def]
+        made.append(1)
+        return real(cls, db, names, values)
+
+    session = MedicineSession.objects.select_related("client", "visit", "clinic").get(pk=running.pk)
+    with mock.patch.object(VitalReading, "from_db", classmethod(counted)):
+        parts = live_parts(live_context(session), full=False)
+    assert len(made) < 2 * RECENT_STEP + 2  # the recent ones, the baseline, an alert's
+    recent = parts["recent"].html
+    assert RECENT_STEP <= len(re.findall(r'class="tl-vitals', recent)) < 2 * RECENT_STEP
+    assert "readings within limits from" in parts["older"].html
