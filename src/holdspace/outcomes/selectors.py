@@ -250,7 +250,7 @@ def _attach_histories(rows: list[ClientRow], clients: QuerySet[Client], code: st
     scores = (
         Score.objects.filter(client__in=clients, instrument_code=code, total__isnull=False)
         .order_by("client_id", "observed_on", "pk")
-        .values_list("client__code", "observed_on", "total", "response__assignment__timepoint")
+        .values_list("client__code", "observed_on", "total", "timepoint")
     )
     for client_code, observed_on, total, timepoint in scores:
         found = by_code.get(client_code)
@@ -329,10 +329,8 @@ def _rows_with_histories(
             client__in=clients, instrument_code=definition.code, total__isnull=False
         )
         .order_by("client_id", "observed_on", "pk")
-        .values_list(
-            "client_id", "observed_on", "total", "band", "response__assignment__timepoint"
-        )
-    )  # fmt: skip
+        .values_list("client_id", "observed_on", "total", "band", "timepoint")
+    )
     # One fetch, not a server-side cursor in chunks: fewer round trips (bench/outcomes.py).
     for client_id, observed_on, total, band, timepoint in scores:
         observations[client_id].append(
