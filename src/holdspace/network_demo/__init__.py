@@ -814,7 +814,9 @@ class _ClinicLoader:
                 pk = next(ids)
                 responses.append((pk, client, code, version, answers, clinician, by, at, at, at))
                 # No assignment behind these responses: no timepoint (blank, as services store).
-                scores.append((pk, client, code, version, score, subscales, band, flags, at, day, ""))
+                scores.append(
+                    (pk, client, code, version, score, subscales, band, flags, at, day, "")
+                )
         self._write("responses", responses)
         self._write("scores", scores)
         self.screened.clear()

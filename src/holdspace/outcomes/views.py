@@ -157,9 +157,8 @@ def cohort_plots(request: StaffRequest) -> HttpResponse:
     if not form.is_valid():
         return refused(form)
     fragment = request.headers.get("HX-Request") == "true"
-    return render(
-        request, "outcomes/_cohort_plots.html" if fragment else "outcomes/cohort_plots.html", context
-    )
+    template = "outcomes/_cohort_plots.html" if fragment else "outcomes/cohort_plots.html"
+    return render(request, template, context)
 
 
 @require_GET

@@ -11,13 +11,11 @@ from django.db.models import OuterRef, Subquery
 def backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
     Score = apps.get_model("measures", "Score")
     Response = apps.get_model("measures", "Response")
-    timepoint = Response.objects.filter(pk=OuterRef("response_id")).values(
-        "assignment__timepoint"
-    )[:1]
+    responses = Response.objects.filter(pk=OuterRef("response_id"))
+    timepoint = responses.values("assignment__timepoint")[:1]
     # Only scores whose response has an assignment: the rest keep the blank default.
-    Score.objects.filter(response__assignment__isnull=False).update(
-        timepoint=Subquery(timepoint)
-    )
+    scheduled = Score.objects.filter(response__assignment__isnull=False)
+    scheduled.update(timepoint=Subquery(timepoint))
 
 
 class Migration(migrations.Migration):
