@@ -222,6 +222,10 @@ def main() -> None:
         _small_cold, small_queries = page()
         _small_plots_cold, small_plots_queries = plots()
         load(client_ids[half:])
+    else:
+        # Warm the process (templates, imports) as a full run's half-size pass does.
+        page()
+        plots()
     settled()
     cache.clear()
     cold, queries = page()
