@@ -59,6 +59,9 @@ def test_researcher_groups_the_cohort_by_prior_party_use(
         page.locator("select[name=group_by]").select_option("prior_party_use")
         page.locator("form.cohort-filters button[type=submit]").click()
         page.wait_for_url("**group_by=prior_party_use**")
+        # The flow, the model and the plots come in a region fetched after the page painted.
+        page.locator("#cohort-plots figure svg").first.wait_for()
+        assert page.locator("#cohort-plots[aria-busy]").count() == 0  # the placeholder went
         assert page.get_by_role("heading", name=trajectories).is_visible()
         for group in ("none", "1-9", "10-49", "50+"):
             assert page.locator("th[scope=row]", has_text=group).first.is_visible()
@@ -66,6 +69,9 @@ def test_researcher_groups_the_cohort_by_prior_party_use(
         assert page.locator("caption").count() >= 4  # a data table beside each plot
         assert cohort[0].code in page.content()
         screenshot(page, f"outcomes-cohort-{language}-{name}")
+        if name == "tablet":
+            page.emulate_media(color_scheme="light")
+            screenshot(page, f"outcomes-cohort-{language}-{name}-light")
         context.close()
 
 

@@ -95,7 +95,8 @@ def test_flow_counts_each_step_and_why_people_left(clinics, lead, researcher, te
 def test_flow_is_in_the_summary_api_and_page(clinics, lead, team):
     sign(lead, clinics.client)
     past_course(lead, team, clinics.client)
-    html = signed_in(lead).get("/outcomes/?instrument=PCL-5").content.decode()
+    # The flow is in the page's plots region (fetched after the page paints).
+    html = signed_in(lead).get("/outcomes/plots/?instrument=PCL-5").content.decode()
     assert "Flow from screening to endpoint" in html and "Started preparation" in html
 
 

@@ -52,6 +52,12 @@ def test_sql_picks_the_same_rows_as_python(  # type: ignore[no-untyped-def]
     c = cases["only_follow_ups"] = ClientFactory(clinic=north)
     record(lead, c, 47, 2, "baseline")
     record(lead, c, 30, 90, "follow_up_12m")
+    # Entered out of date order (a paper form typed in late): the order is the date's, then
+    # the id's, never the entry order. The same for a follow-up entered late.
+    c = cases["entered_late"] = ClientFactory(clinic=north)
+    for total, day, tp in ((40, 30, ""), (55, 2, ""), (45, 15, ""), (38, 60, "follow_up_6m"),
+                           (36, 50, "follow_up_6m")):  # fmt: skip
+        record(lead, c, total, day, tp)
     # Rule 2, the last before the first medicine session (a score on its day is not before
     # it), and rule 3, the first response, when every score is on or after that day.
     for name, offsets in (("before_session", (-20, -5, 0, 30)), ("after_session", (0, 10, 40))):
@@ -85,9 +91,11 @@ def test_sql_picks_the_same_rows_as_python(  # type: ignore[no-untyped-def]
         "same_day_twins": (44, "first_response", 44, "last_response"),
         "same_day_order": (40, "first_response", 30, "last_response"),
         "single": (47, "first_response", None, None),
+        "entered_late": (55, "first_response", 40, "last_response"),
         "only_follow_ups": (47, "baseline_timepoint", None, None),
         "before_session": (45, "last_before_first_medicine_session", 35, "last_response"),
         "after_session": (50, "first_response", 40, "last_response"),
     }
     assert by_code[cases["timepoints"].code].follow_ups == {"follow_up_6m": 31}
+    assert by_code[cases["entered_late"].code].follow_ups == {"follow_up_6m": 38}
     assert timezone.now()  # the clock is not part of any rule

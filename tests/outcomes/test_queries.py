@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 URLS = (
     "/outcomes/?instrument=PCL-5&group_by={group}",
+    "/outcomes/plots/?instrument=PCL-5&group_by={group}",
     "/api/v1/outcomes/clients?instrument=PCL-5&group_by={group}",
     "/api/v1/outcomes/summary?instrument=PCL-5&group_by={group}",
 )

@@ -139,3 +139,21 @@ def test_jacobson_truax_threshold_from_sd_and_reliability() -> None:
     assert rule.threshold == pytest.approx(14.58, abs=0.01)
     with pytest.raises(ValueError, match="either"):
         ReliableChange(points=15, sd=12.4, reliability=0.82, source="test")
+
+
+def test_the_collector_is_paused_only_inside_and_never_switched_on_by_it():
+    import gc
+
+    from holdspace.outcomes.selectors import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()

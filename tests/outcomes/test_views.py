@@ -34,10 +34,35 @@ def test_researcher_sees_the_cohort_grouped_by_party_use(cohort, researcher):
     html = page.content.decode()
     for group in ("none", "10-49", "50+"):
         assert f'<th scope="row">{group}</th>' in html
-    assert html.count("<svg") >= 3  # trajectories, forest plot, reliable-change bars
-    assert "Not an MMRM" in html
     assert cohort[0].code in html
     assert AuditEvent.objects.filter(action="outcomes.cohort.list").count() == 1
+    # The model and the plots are not in the first paint: a region fetched after load (htmx),
+    # with a link to the same URL for a browser without JavaScript.
+    assert "<svg" not in html and "Not an MMRM" not in html
+    region = "/outcomes/plots/?instrument=PCL-5&amp;group_by=prior_party_use"
+    assert f'hx-get="{region}"' in html and f'href="{region}"' in html
+
+
+def test_the_plots_region_has_the_model_and_the_plots_beside_their_tables(cohort, researcher):
+    browser = signed_in(researcher)
+    url = "/outcomes/plots/?instrument=PCL-5&group_by=prior_party_use"
+    fragment = browser.get(url, headers={"HX-Request": "true"}).content.decode()
+    # Flow, trajectories, forest plot, reliable-change bars, each with its data table.
+    assert fragment.count("<svg") == 4
+    assert fragment.count("Data of the plot") == 4
+    assert "Not an MMRM" in fragment and "<html" not in fragment
+    assert AuditEvent.objects.filter(action="outcomes.cohort_plots.list").count() == 1
+    page = browser.get(url).content.decode()  # without JavaScript: a page of its own
+    assert "<html" in page and page.count("<svg") == 4
+
+
+def test_the_plots_region_is_refused_like_the_page(cohort, therapist, clinic_admin, researcher):
+    url = "/outcomes/plots/?instrument=PCL-5"
+    assert signed_in(therapist).get(url).status_code == 403
+    assert signed_in(clinic_admin).get(url).status_code == 403
+    refused = signed_in(researcher).get("/outcomes/plots/?instrument=PCL-5&group_by=nope")
+    assert refused.status_code == 422 and "group_by" in refused.json()["errors"]
+    assert not AuditEvent.objects.filter(action="outcomes.cohort_plots.list").exists()
 
 
 def test_names_never_appear(cohort, researcher):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from holdspace.people.models import Client, Clinic, Membership, User
@@ -119,6 +119,20 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return f"{self.instrument_code} for {self.client} by {self.due_on}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A saved timepoint is copied to the score of this assignment's response (Score.timepoint
+        is its copy), in the same transaction. The services never change a timepoint; an edit
+        elsewhere (the admin, a shell) must not leave the copy behind."""
+        fields = kwargs.get("update_fields")
+        if self._state.adding or (fields is not None and "timepoint" not in fields):
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            Score.objects.filter(response__assignment=self).exclude(
+                timepoint=self.timepoint
+            ).update(timepoint=self.timepoint)
+
     def timepoint_label(self) -> str:
         return timepoint_label(self.timepoint)
 
@@ -181,6 +195,11 @@ class Score(models.Model):
     flags = models.JSONField(default=list)
     scored_at = models.DateTimeField()
     observed_on = models.DateField()
+    # The response's assignment's timepoint ("baseline", "end", "follow_up_6m"; blank when
+    # unscheduled), copied when the score is stored: an assignment's timepoint never changes,
+    # and the outcomes cohort picks baselines and endpoints from this table alone (no join to
+    # the response and assignment for every score; outcomes/picking.py).
+    timepoint = models.CharField(max_length=80, blank=True, default="")
 
     class Meta:
         verbose_name = _("score")

@@ -489,6 +489,7 @@ def _score_store(
         flags=result.flags,
         scored_at=now,
         observed_on=observed_on or timezone.localdate(now),
+        timepoint=response.assignment.timepoint if response.assignment is not None else "",
     )
     for rule in result.safety:
         _alert_insert(

@@ -813,7 +813,10 @@ class _ClinicLoader:
                 at = dt.datetime.combine(day, ten, tzinfo=dt.UTC)
                 pk = next(ids)
                 responses.append((pk, client, code, version, answers, clinician, by, at, at, at))
-                scores.append((pk, client, code, version, score, subscales, band, flags, at, day))
+                # No assignment behind these responses: no timepoint (blank, as services store).
+                scores.append(
+                    (pk, client, code, version, score, subscales, band, flags, at, day, "")
+                )
         self._write("responses", responses)
         self._write("scores", scores)
         self.screened.clear()
@@ -908,7 +911,7 @@ def _tables() -> dict[str, Table]:
         "scores": (
             Score,
             "response_id client_id instrument_code definition_version total subscales band "
-            "flags scored_at observed_on",
+            "flags scored_at observed_on timepoint",
         ),
     }
     return {name: Table(model, names.split()) for name, (model, names) in columns.items()}

@@ -127,7 +127,7 @@ def session_columns(client: Client, course: Course) -> list[dict[str, Any]]:
     acute: dict[tuple[str, str], float] = {}
     for code, timepoint, total in Score.objects.filter(
         client=client, instrument_code__in=ACUTE_INSTRUMENTS, total__isnull=False
-    ).values_list("instrument_code", "response__assignment__timepoint", "total"):
+    ).values_list("instrument_code", "timepoint", "total"):
         if timepoint and total is not None:
             acute[(code, timepoint)] = total
     columns = []

@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from holdspace.courses.models import Course, Visit, VisitKind
-from holdspace.measures.models import Assignment, Response, Score
+from holdspace.measures.models import Score
 from holdspace.people.models import Client
 
 from .rows import (
@@ -58,6 +58,19 @@ def _first_session_date() -> str:
     return "date(MIN(v.starts_at))"  # SQLite keeps UTC text: its date part
 
 
+# A score's place in the (observed_on, id) order as one integer: days since 2000-01-01 times
+# 2^40, plus the id (ids below 2^40; any date from year 1 to 9999 stays inside 64 bits). So
+# "the last score at a timepoint" is a plain MAX over the client's scores, with no row number
+# and no sort by date.
+_KEY_SHIFT = 2**40
+
+
+def _order_key() -> str:
+    if connection.vendor == "postgresql":
+        return f"(sc.observed_on - DATE '2000-01-01')::bigint * {_KEY_SHIFT} + sc.id"
+    return f"CAST(julianday(sc.observed_on) - 2451544.5 AS INTEGER) * {_KEY_SHIFT} + sc.id"
+
+
 def picked(
     clients: QuerySet[Client], instrument_code: str
 ) -> tuple[dict[int, Picked], dict[int, dict[str, float]]]:
@@ -66,88 +79,88 @@ def picked(
     members, member_params = clients.order_by().values("pk").query.sql_with_params()
     n = len(FOLLOW_UP_PREFIX)
     through = Course.clients.through._meta.db_table
-    # Only table names from the models, a length and the ORM's own compiled client subquery
-    # are put into the text; every value, the subquery's included, is a query parameter.
-    scores = f"""
-        cl(id) AS ({members}),
-        s AS (
-            SELECT sc.client_id AS c, sc.observed_on AS d, sc.total AS t, sc.band AS band,
-                   COALESCE(a.timepoint, '') AS tp,
-                   ROW_NUMBER() OVER (PARTITION BY sc.client_id
-                                      ORDER BY sc.observed_on, sc.id) AS n
-            FROM {Score._meta.db_table} sc
-            JOIN {Response._meta.db_table} r ON r.id = sc.response_id
-            LEFT JOIN {Assignment._meta.db_table} a ON a.id = r.assignment_id
-            WHERE sc.client_id IN (SELECT id FROM cl) AND sc.instrument_code = %s
-              AND sc.total IS NOT NULL
-        )"""  # noqa: S608
-    # One pass over the scores: window aggregates per client say which position is the
-    # baseline (b) and the endpoint, then one GROUP BY takes their values. No self-join, so
-    # the plan stays linear in the number of scores whatever the planner's estimates.
+    # Only table names from the models, a length, a constant and the ORM's own compiled
+    # client subquery are put into the text; every value, the subquery's included, is a
+    # query parameter.
+    #
+    # One pass over the cohort's scores, narrow rows (the timepoint is on the score: no join
+    # to the response and assignment), and one window level partitioned by client (no order
+    # inside it): the keys (see _order_key) of the last score at the baseline timepoint, the
+    # last before the first medicine session, the first, the last at the endpoint timepoint
+    # and the last that is not a follow-up. The baseline is the first of the first three that
+    # exists; the endpoint the last at the endpoint timepoint if it comes after the baseline,
+    # else the last non-follow-up if that does. Only the rows that are a baseline, an
+    # endpoint or a follow-up come back (about two a client).
+    key = _order_key()
     sql = f"""
-        WITH {scores},
+        WITH cl(id) AS ({members}),
         f AS (
             SELECT cc.client_id AS c, {_first_session_date()} AS first
             FROM {Visit._meta.db_table} v JOIN {through} cc ON cc.course_id = v.course_id
             WHERE v.kind = %s AND v.cancelled = %s AND cc.client_id IN (SELECT id FROM cl)
             GROUP BY cc.client_id
         ),
-        s1 AS (
-            SELECT s.*,
-                   MAX(CASE WHEN s.tp = %s THEN s.n END) OVER (PARTITION BY s.c) AS at_tp,
-                   MAX(CASE WHEN s.d < f.first THEN s.n END) OVER (PARTITION BY s.c)
-                       AS before_first
-            FROM s LEFT JOIN f ON f.c = s.c
-        ),
-        s2 AS (SELECT s1.*, COALESCE(at_tp, before_first, 1) AS b FROM s1),
-        s3 AS (
-            SELECT s2.*,
-                   MAX(CASE WHEN n > b AND tp = %s THEN n END) OVER (PARTITION BY c) AS at_end,
-                   MAX(CASE WHEN n > b AND SUBSTR(tp, 1, {n}) <> %s THEN n END)
-                       OVER (PARTITION BY c) AS last
-            FROM s2
-        ),
-        s4 AS (SELECT s3.*, COALESCE(at_end, last) AS e FROM s3)
-        SELECT 0, c, 0,
-               MAX(CASE WHEN n = b THEN t END), MAX(CASE WHEN n = b THEN d END),
-               MAX(CASE WHEN n = b THEN band END),
-               CASE WHEN MAX(at_tp) IS NOT NULL THEN %s
-                    WHEN MAX(before_first) IS NOT NULL THEN %s ELSE %s END,
-               MAX(CASE WHEN n = e THEN t END), MAX(CASE WHEN n = e THEN d END),
-               CASE WHEN MAX(at_end) IS NOT NULL THEN %s WHEN MAX(last) IS NOT NULL THEN %s END
-        FROM s4
-        GROUP BY c
-        UNION ALL
-        SELECT 1, c, n, t, NULL, NULL, tp, NULL, NULL, NULL FROM s WHERE SUBSTR(tp, 1, {n}) = %s
-        ORDER BY 1, 2, 3
+        k AS (
+            SELECT c, k, tp, t, d, band, at_tp, before_first, end_k, last_k,
+                   COALESCE(at_tp, before_first, first_k) AS b
+            FROM (
+                SELECT sc.client_id AS c, {key} AS k, sc.timepoint AS tp, sc.total AS t,
+                       sc.observed_on AS d, sc.band AS band,
+                       MAX(CASE WHEN sc.timepoint = %s THEN {key} END) OVER w AS at_tp,
+                       MAX(CASE WHEN sc.observed_on < f.first THEN {key} END) OVER w
+                           AS before_first,
+                       MIN({key}) OVER w AS first_k,
+                       MAX(CASE WHEN sc.timepoint = %s THEN {key} END) OVER w AS end_k,
+                       MAX(CASE WHEN SUBSTR(sc.timepoint, 1, {n}) <> %s THEN {key} END)
+                           OVER w AS last_k
+                FROM {Score._meta.db_table} sc LEFT JOIN f ON f.c = sc.client_id
+                WHERE sc.client_id IN (SELECT id FROM cl)
+                  AND sc.instrument_code = %s AND sc.total IS NOT NULL
+                WINDOW w AS (PARTITION BY sc.client_id)
+            ) s
+        )
+        SELECT c, k, tp, t, d, band, b, at_tp, before_first,
+               CASE WHEN end_k > b THEN end_k WHEN last_k > b THEN last_k END AS e,
+               end_k > b
+        FROM k
+        WHERE k = b OR k = CASE WHEN end_k > b THEN end_k WHEN last_k > b THEN last_k END
+           OR SUBSTR(tp, 1, {n}) = %s
     """  # noqa: S608
     params = [
         *member_params,
-        instrument_code,
         VisitKind.MEDICINE_SESSION.value,
         False,
         BASELINE_TIMEPOINT,
         ENDPOINT_TIMEPOINT,
         FOLLOW_UP_PREFIX,
-        BASELINE_AT_TIMEPOINT,
-        BASELINE_BEFORE_FIRST_SESSION,
-        BASELINE_FIRST_RESPONSE,
-        ENDPOINT_AT_TIMEPOINT,
-        ENDPOINT_LAST_RESPONSE,
+        instrument_code,
         FOLLOW_UP_PREFIX,
     ]
-    found: dict[int, Picked] = {}
+    baselines: dict[int, tuple[float, dt.date | None, str, str]] = {}
+    endpoints: dict[int, tuple[float, dt.date | None, str]] = {}
     follow_ups: dict[int, dict[str, float]] = {}
-    # One query: a row per client (kind 0), then each follow-up score in order (kind 1; the
-    # last at each follow-up timepoint is its own column, never the endpoint).
+    latest: dict[tuple[int, str], int] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for kind, c, _n, bt, bd, band, bsrc, et, ed, esrc in cursor.fetchall():
-            if kind:
-                follow_ups.setdefault(c, {})[bsrc] = float(bt)
-                continue
-            found[c] = Picked(
-                float(bt), _date(bd), band or "", bsrc,  # type: ignore[arg-type]
-                None if et is None else float(et), _date(ed), esrc,
-            )  # fmt: skip
+        for c, k, tp, t, d, band, b, at_tp, before, e, at_end in cursor.fetchall():
+            if k == b:
+                source = (
+                    BASELINE_AT_TIMEPOINT
+                    if at_tp is not None
+                    else BASELINE_BEFORE_FIRST_SESSION
+                    if before is not None
+                    else BASELINE_FIRST_RESPONSE
+                )
+                baselines[c] = (float(t), _date(d), band or "", source)
+            if k == e:
+                source = ENDPOINT_AT_TIMEPOINT if at_end else ENDPOINT_LAST_RESPONSE
+                endpoints[c] = (float(t), _date(d), source)
+            # The last score at each follow-up timepoint is its own column, never the endpoint.
+            if tp.startswith(FOLLOW_UP_PREFIX) and k > latest.get((c, tp), -(2**63)):
+                latest[c, tp] = k
+                follow_ups.setdefault(c, {})[tp] = float(t)
+    found = {}
+    for c, (bt, bd, band, bsrc) in baselines.items():
+        et, ed, esrc = endpoints.get(c, (None, None, None))
+        found[c] = Picked(bt, bd, band, bsrc, et, ed, esrc)  # type: ignore[arg-type]
     return found, follow_ups

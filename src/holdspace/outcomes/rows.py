@@ -8,6 +8,7 @@ Never carries a last observation forward: a client without a later response has 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -193,10 +194,13 @@ _PACKED = (
 )  # fmt: skip
 
 
+_packed_values = operator.attrgetter(*_PACKED)  # one C call a row, not one getattr a field
+
+
 def pack(rows: Sequence[ClientRow]) -> list[tuple[object, ...]]:
     """The rows as tuples of plain values for the cache, without the score histories (only
     the mixed model reads those, and its result is cached with the summary)."""
-    return [tuple(getattr(row, name) for name in _PACKED) for row in rows]
+    return [_packed_values(row) for row in rows]
 
 
 def unpack(packed: Sequence[tuple[object, ...]]) -> list[ClientRow]:

@@ -86,9 +86,14 @@ def _outcome_instruments(clinic_id: int | None) -> list[str]:
     return [code for code, d in found.items() if d.outcomes is not None or d.change is not None]
 
 
-def _cohort_run(request: StaffRequest, action: str) -> tuple[CohortForm, dict[str, Any]]:
-    """The cohort report from the page's filters (GET), audited as `action`: the page and its
-    PDF show the same numbers."""
+def _cohort_run(
+    request: StaffRequest, action: str, *, tables: bool = True, plots: bool = True
+) -> tuple[CohortForm, dict[str, Any]]:
+    """The cohort report from the page's filters (GET), audited as `action`: the page, its
+    plots region and its PDF show the same numbers. `tables`: the group summary and the
+    per-client rows (no model: fast once the rows are built); `plots`: the flow, the mixed
+    model and the four plots, each beside its data table (the slow part, which the page
+    leaves to a region fetched after it has painted)."""
     membership = request.membership
     assert membership is not None  # noqa: S101  (can_view_cohort said yes)
     instruments = _outcome_instruments(membership.clinic_id)
@@ -106,11 +111,16 @@ def _cohort_run(request: StaffRequest, action: str) -> tuple[CohortForm, dict[st
         audit_read(
             Actor.from_request(request), action, fields=[flt.instrument, flt.group_by or "all"]
         )
-        summary = selectors.cohort_summary(found)
-        # The flow is read live: its steps depend on the clock (visits begun by now).
-        summary["flow"] = selectors.cohort_flow(found.clients, found)
-        # Only the rows shown are unpacked from the cache (the API gives every row).
-        context.update(_report(found.first(ROWS_SHOWN), len(found.packed), summary))
+        # Both summaries are cached per data version (selectors.cohort_summary).
+        summary = selectors.cohort_summary(found, with_model=plots)
+        context["summary"] = summary
+        if tables:
+            # Only the rows shown are unpacked from the cache (the API gives every row).
+            context.update(_tables(found.first(ROWS_SHOWN), len(found.packed)))
+        if plots:
+            # The flow is read live: its steps depend on the clock (visits begun by now).
+            flow = selectors.cohort_flow(found.clients, found)
+            context.update(_plots(summary, flow))
         context["instrument"] = flt.instrument
         context["small_cell_limit"] = SMALL_CELL
         context["exclusions"] = _exclusions(membership, flt)
@@ -131,8 +141,24 @@ def _filters_shown(form: CohortForm) -> list[tuple[str, str]]:
 
 
 def cohort(request: StaffRequest) -> HttpResponse:
-    _form, context = _cohort_run(request, "outcomes.cohort.list")
+    """The tables first; the plots region (cohort_plots) is fetched once the page shows."""
+    _form, context = _cohort_run(request, "outcomes.cohort.list", plots=False)
     return render(request, "outcomes/cohort.html", context)
+
+
+@require_GET
+def cohort_plots(request: StaffRequest) -> HttpResponse:
+    """The cohort page's plots region (flow, mixed model, four plots with their data tables),
+    with the page's filters: the fragment for htmx, or a page of its own for a browser
+    without JavaScript (the cohort page links here)."""
+    if not policies.can_view_cohort(request.membership):
+        raise PermissionDenied
+    form, context = _cohort_run(request, "outcomes.cohort_plots.list", tables=False)
+    if not form.is_valid():
+        return refused(form)
+    fragment = request.headers.get("HX-Request") == "true"
+    template = "outcomes/_cohort_plots.html" if fragment else "outcomes/cohort_plots.html"
+    return render(request, template, context)
 
 
 @require_GET
@@ -162,7 +188,23 @@ def _exclusions(membership: Any, flt: selectors.CohortFilter) -> list[str]:
     return said
 
 
-def _report(shown: list[Any], total: int, summary: dict[str, Any]) -> dict[str, Any]:
+def _tables(shown: list[Any], total: int) -> dict[str, Any]:
+    return {
+        "rows": [
+            {
+                "row": row,
+                "baseline_source": SOURCE_LABELS.get(row.baseline_source or "", ""),
+                "endpoint_source": SOURCE_LABELS.get(row.endpoint_source or "", ""),
+                "reliable": RELIABLE_LABELS.get(row.reliable_change or "", ""),
+            }
+            for row in shown
+        ],
+        "rows_total": total,
+        "rows_cut": total > len(shown),
+    }
+
+
+def _plots(summary: dict[str, Any], found_flow: dict[str, Any]) -> dict[str, Any]:
     model = summary["model"]
     estimates = [
         {**e, "period_label": PERIOD_LABELS.get(e["period"], e["period"])}
@@ -189,25 +231,13 @@ def _report(shown: list[Any], total: int, summary: dict[str, Any]) -> dict[str, 
             "n": step["n"],
             "left": [(LEFT_LABELS.get(k, k), v) for k, v in sorted(step["left"].items())],
         }
-        for step in summary["flow"]["steps"]
+        for step in found_flow["steps"]
     ]
     return {
         "flow": flow,
         "flow_svg": charts.flow([(str(s["label"]), s["n"]) for s in flow], _("Flow")),
-        "summary": summary,
         "model": model,
         "estimates": estimates,
-        "rows": [
-            {
-                "row": row,
-                "baseline_source": SOURCE_LABELS.get(row.baseline_source or "", ""),
-                "endpoint_source": SOURCE_LABELS.get(row.endpoint_source or "", ""),
-                "reliable": RELIABLE_LABELS.get(row.reliable_change or "", ""),
-            }
-            for row in shown
-        ],
-        "rows_total": total,
-        "rows_cut": total > len(shown),
         "trajectory_svg": charts.trajectories(
             model,
             {k: str(v) for k, v in PERIOD_LABELS.items()},
