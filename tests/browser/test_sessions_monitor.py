@@ -57,6 +57,15 @@ def _open_as(chromium, live_server, member, viewport=TABLET):  # type: ignore[no
     return context, context.new_page()
 
 
+def _reopen(page, url):  # type: ignore[no-untyped-def]
+    """The same monitor in a fresh tab. An open monitor reloads itself when the session's
+    status changes, and a goto() in the same tab can be interrupted by that reload."""
+    fresh = page.context.new_page()
+    page.close()
+    fresh.goto(url)
+    return fresh
+
+
 def _enter_reading(page, systolic, diastolic, hr, temp, suds=""):  # type: ignore[no-untyped-def]
     form = page.locator("form.vitals-form")
     form.locator("[name=systolic]").fill(str(systolic))
@@ -174,7 +183,7 @@ def test_from_attestation_to_a_locked_note_in_the_browser(
     page.get_by_role("button", name="I am present and sober").click()
     page_b.goto(url)
     page_b.get_by_role("button", name="I am present and sober").click()
-    page.goto(url)
+    page = _reopen(page, url)
     for box in page.locator("form.checklist input[type=checkbox]").all():
         box.check()
     page.get_by_role("button", name="Save the checklist").click()
@@ -228,7 +237,7 @@ def test_from_attestation_to_a_locked_note_in_the_browser(
     page.locator("[name=note_text]").fill("A calm session; no concerns.")
     page.get_by_role("button", name="Save the draft").click()
     page.get_by_role("button", name="Sign the note").click()
-    page_b.goto(url)
+    page_b = _reopen(page_b, url)
     page_b.get_by_role("button", name="Sign the note").click()
     page_b.get_by_text("Locked.").wait_for()
     screenshot(page_b, "sessions-ended-locked")

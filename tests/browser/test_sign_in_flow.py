@@ -37,7 +37,10 @@ def test_therapist_signs_in_with_totp_and_switches_to_norwegian(page, clinics, t
 
     page.click(f"text={clinics.client.code}")
     page.wait_for_url(f"**/clients/{clinics.client.code}/")
-    assert page.get_by_text(clinics.client.identity.family_name).is_visible()
+    identity = clinics.client.identity
+    # The whole name, exactly: a short generated surname ("Li") is inside many other words.
+    name = f"{identity.given_name} {identity.family_name}"
+    assert page.get_by_text(name, exact=True).is_visible()
     screenshot(page, "client-overview-nb")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from holdspace.courses.models import Course
 from holdspace.measures import services as measures_services
@@ -121,9 +122,10 @@ def test_the_device_setting_decides_until_a_theme_is_picked(chromium, live_serve
     assert toggle.inner_text() == "Dark"  # it names the theme it switches to
     # The device turns dark (dusk): the page follows, no choice was made yet.
     page.emulate_media(color_scheme="dark")
-    # (the change event reaches the page asynchronously)
-    page.wait_for_function("document.documentElement.dataset.theme === 'dark'")
-    assert toggle.inner_text() == "Light"
+    # (the change event reaches the page asynchronously; expect() waits for it without the
+    # string evaluation that wait_for_function needs, which this page's CSP refuses)
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    expect(toggle).to_have_text("Light")
     # A pick is remembered and wins over the device.
     toggle.click()
     page.emulate_media(color_scheme="dark")
