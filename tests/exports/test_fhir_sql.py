@@ -17,7 +17,8 @@ from django.utils import timezone
 from holdspace.exports import fhir, fhir_sql
 from holdspace.exports.models import ExportProfile, ExportStatus
 from holdspace.exports.services import export_run, export_start, job_directory
-from holdspace.measures.models import Score
+from holdspace.measures import library
+from holdspace.measures.models import EnteredBy, Response, Score
 from holdspace.people.actors import Actor
 from holdspace.people.models import Client
 from holdspace.screening.models import MedicalHistory, VitalsReading
@@ -30,7 +31,7 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL path is PostgreSQL's"),
 ]
 
-TYPES = ["Patient", "Observation"]
+TYPES = ["Patient", "QuestionnaireResponse", "Observation"]
 # What JSON and COPY could get wrong: a quote, a backslash, a newline, a tab, non-ASCII.
 AWKWARD = 'mild "\\ \n\tæøå ✓'
 
@@ -71,6 +72,29 @@ def _awkward_records(record, clinics) -> None:  # type: ignore[no-untyped-def]
     Score.objects.filter(pk=first.pk).update(band=AWKWARD, total=12.5)
     # An instrument the clinic no longer has: the concept falls back to its code.
     Score.objects.filter(pk=second.pk).update(instrument_code='OLD-"\\ø', band="")
+    # Responses of each item type; the last three hold values SQL has no item for (a choice
+    # outside the options, a scale answer that is not whole, JSON null): Python writes them.
+    shipped = library.shipped()
+    for instrument, answers, submitted in (
+        ("PHQ-9", {"1": 2.0, "3": 1}, None),  # in progress, 2.0 for option 2
+        ("SDS", {"1": 3.5, "2": 4}, at),  # number items
+        ("DAST-10", {"1": True, "2": 0, "3": 1}, at),  # yes-no
+        ("EBI", {"1": 55, "2": 60.0}, at),  # scale 0-100
+        ("PHQ-9", {"1": 7}, at),
+        ("EBI", {"1": 12.5}, at),
+        ("SDS", {"1": None}, at),
+    ):
+        Response.objects.create(
+            client=client,
+            instrument_code=instrument,
+            definition_version=shipped[instrument].version,
+            answers=answers,
+            entered_by=EnteredBy.CLINICIAN,
+            submitted_at=submitted,
+        )
+    Response.objects.create(  # an instrument the clinic does not have: not exported
+        client=client, instrument_code="GONE", definition_version="1", answers={"1": 1}
+    )
 
 
 def _export(researcher, monkeypatch, *, sql: bool, profile: str, since=None):  # type: ignore[no-untyped-def]
@@ -96,7 +120,7 @@ def _export(researcher, monkeypatch, *, sql: bool, profile: str, since=None):  #
         job = export_run(job.pk, validate_every=True)
     assert job.status == ExportStatus.DONE, job.errors
     assert not any(f.get("error") for f in job.files), job.files
-    expected = TYPES if sql and profile == ExportProfile.PSEUDONYMOUS else ["Observation"]
+    expected = TYPES[1:] if profile == ExportProfile.DEIDENTIFIED else TYPES
     assert used == (expected if sql else [])
     found: dict[str, list[dict[str, object]]] = {}
     for entry in job.files:

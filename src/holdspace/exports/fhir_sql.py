@@ -29,6 +29,8 @@ import orjson
 from django.db import connection
 from django.db.models import Max, Min, Q, QuerySet
 
+from holdspace.measures import fhir as measures_fhir
+from holdspace.measures import library
 from holdspace.people.models import Client
 from holdspace.screening.models import MedicalHistory, VitalsReading
 from holdspace.sessions import fhir as sessions_fhir
@@ -48,11 +50,16 @@ def handles(resource_type: str, privacy: Privacy) -> bool:
         return False
     if resource_type == "Patient":
         return not privacy.identified and not privacy.deidentified
-    return resource_type == "Observation"
+    return resource_type in ("Observation", "QuestionnaireResponse")
+
+
+def _text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'" if text else ""
+    """`text` as an SQL literal, or nothing for nothing (a template's empty piece)."""
+    return _text(text) if text else ""
 
 
 def template(resource: dict[str, Any], slots: dict[str, str]) -> str:
@@ -306,7 +313,118 @@ def _patient_queries(
     yield Part(rows, {"pk": "pk", "code": "code"}, lateral, columns)
 
 
-QUERIES = {"Patient": _patient_queries, "Observation": _observation_queries}
+FALLBACK = "chr(3)"  # an answer with no item here: the Python path writes that response
+INTEGER, NUMBER = 987654306, 987654307
+
+
+def _answer(item: Any, definition: Any) -> str:
+    """SQL for one answered item of `r.answers` as JSON text, as measures.fhir.response_items
+    makes it: NULL when not answered, FALLBACK when the value is not one mapped here."""
+    key = _literal(item.link_id)
+    value = f"(r.answers -> {key})"
+
+    def made(answer: object) -> str:
+        [built] = measures_fhir.response_items({item.link_id: answer}, definition)
+        return orjson.dumps(built).decode()
+
+    if item.type == "number":  # any value, written as it is stored
+        found = template(orjson.loads(made(NUMBER)), {str(NUMBER): f"{value}::text"})
+    elif item.type == "scale-0-100":  # an integer, as int() reads a whole number
+        whole = template(
+            orjson.loads(made(INTEGER)), {str(INTEGER): f"trunc({value}::numeric)::bigint::text"}
+        )
+        found = (
+            f"CASE WHEN jsonb_typeof({value}) = 'number' AND {value}::numeric = "
+            f"trunc({value}::numeric) THEN {whole} ELSE {FALLBACK} END"
+        )
+    else:
+        values: list[object] = [True, False, 0, 1] if item.type == "yes-no" else []
+        values += [
+            int(option.value) if option.value == int(option.value) else option.value
+            for option in item.options
+        ]
+        cases = " ".join(
+            f"WHEN {_literal(orjson.dumps(answer).decode())}::jsonb THEN {_literal(made(answer))}"
+            for answer in dict.fromkeys(values)
+        )
+        found = f"CASE {value} {cases} ELSE {FALLBACK} END"
+    return f"CASE WHEN r.answers ? {key} THEN {found} END"
+
+
+def _items(definition: Any) -> str:
+    """The answered items of a response, comma-separated, in the definition's order."""
+    answers = [_answer(item, definition) for item in definition.items]
+    if not answers:
+        return "''"
+    # concat_ws skips NULLs (unanswered items); a function takes at most 100 arguments.
+    parts = [
+        "concat_ws(',', " + ", ".join(answers[i : i + 90]) + ")" for i in range(0, len(answers), 90)
+    ]
+    return "concat_ws(',', " + ", ".join(f"NULLIF({p}, '')" for p in parts) + ")"
+
+
+def _response_queries(
+    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+) -> Iterator[Part]:
+    columns = Columns(privacy)
+    definitions = library.definitions_for(clinic_id)
+    rows = fhir.response_rows(clients, since, definitions)
+    fields = {
+        "pk": "pk",
+        "code": "client__code",
+        "instrument_code": "instrument_code",
+        "version": "definition_version",
+        "answers": "answers",
+        "submitted_at": "submitted_at",
+        "updated_at": "updated_at",
+    }
+    items = []
+    references = []
+    for code, definition in sorted(definitions.items()):
+        before, _marker, after = measures_fhir.questionnaire_reference(
+            definition, "@@version@@"
+        ).partition("@@version@@")
+        references.append(
+            f"WHEN {_literal(code)} THEN "
+            f"to_json({_text(before)} || r.version || {_text(after)})::text"
+        )
+        items.append(f"WHEN {_literal(code)} THEN {_items(definition)}")
+    made = fhir.questionnaire_response(
+        PK,
+        questionnaire="@@questionnaire@@",
+        status="@@status@@",
+        subject={"reference": REF},
+        authored=AT,
+        items="@@items@@",
+    )
+    completed, in_progress = fhir.response_status(True), fhir.response_status(None)
+    line = template(
+        made,
+        {
+            PK: "r.pk",
+            '"@@questionnaire@@"': f"CASE r.instrument_code {' '.join(references)} END",
+            '"@@status@@"': f"CASE WHEN r.submitted_at IS NULL THEN "
+            f"{_literal(orjson.dumps(in_progress).decode())} "
+            f"ELSE {_literal(orjson.dumps(completed).decode())} END",
+            f'"{REF}"': columns.reference("r.code"),
+            AT: columns.instant("coalesce(r.submitted_at, r.updated_at)"),
+            '"@@items@@"': "'[' || i.items || ']'",
+        },
+    )
+    lateral = (
+        f"CROSS JOIN LATERAL (SELECT CASE r.instrument_code {' '.join(items)} END) AS i(items) "
+        "CROSS JOIN LATERAL (SELECT CASE WHEN strpos(i.items, chr(3)) > 0 THEN 'python' "
+        f"ELSE 'qr' END, CASE WHEN strpos(i.items, chr(3)) > 0 THEN r.pk::text ELSE {line} END)"
+        " AS l(tag, line)"
+    )
+    yield Part(rows, fields, lateral, columns)
+
+
+QUERIES = {
+    "Patient": _patient_queries,
+    "QuestionnaireResponse": _response_queries,
+    "Observation": _observation_queries,
+}
 
 
 # Rows per COPY: between two, the export writes its progress and looks for a cancel (on the
@@ -336,10 +454,20 @@ def lines(
                     continue
                 for first in range(bounds["first"], bounds["last"] + 1, STEP):
                     query = part.sql(first, first + STEP)
+                    handed_back = []
                     with cursor.copy(f"COPY ({query}) TO STDOUT {COPY_OPTIONS}") as copy:
                         for data in copy:  # one row per message
                             shape, _sep, line = bytes(data).partition(b"\x02")
-                            yield shape, line
+                            if shape == b"python":
+                                handed_back.append(int(line))
+                            else:
+                                yield shape, line
+                    if handed_back:
+                        for resource in fhir.questionnaire_responses(
+                            clients, since, privacy, clinic_id, only=handed_back
+                        ):
+                            shape = ("python:" + ",".join(resource)).encode()
+                            yield shape, orjson.dumps(resource, option=orjson.OPT_APPEND_NEWLINE)
                     between()
         finally:
             if privacy.deidentified:
