@@ -115,23 +115,31 @@ class Columns:
 @dataclass
 class Part:
     """One query of a type: its rows (a queryset, filtered as fhir.py filters them), the
-    columns read as `r(<name>, ...)` (name = field), and a LATERAL giving l(tag, line)."""
+    columns read as `r(<name>, ...)` (name = field), what to select as (tag, line) from them
+    (`select`, after `lateral` FROM items if any), and `extra` columns computed first."""
 
     rows: QuerySet[Any]
     fields: dict[str, str]
-    lines: str
+    select: str
     columns: Columns
+    lateral: str = ""
+    extra: str = ""
 
     def sql(self, first: int, last: int) -> str:
         """SELECT (tag, line) for the rows with first <= pk < last. Every piece is Django's
         own SQL with its parameters composed by the driver, or a template whose literals
-        _literal quoted: no value is pasted in unquoted."""
+        _literal quoted: no value is pasted in unquoted. OFFSET 0 keeps each subquery whole,
+        so each expression is computed once per row (else the planner copies it into the
+        filter and into each use)."""
         rows = self.rows.filter(pk__gte=first, pk__lt=last).values_list(*self.fields.values())
         sql, params = rows.query.sql_with_params()
         inner = connection.ops.compose_sql(sql, params)  # type: ignore[attr-defined]  # PostgreSQL's
         source = f"({inner}) AS r({', '.join(self.fields)})"
+        if self.extra:
+            source = f"(SELECT r.*, {self.extra} FROM {source} OFFSET 0) AS r"  # noqa: S608
         join = self.columns.join("r.code")
-        return f"SELECT l.tag, l.line FROM {source}{join} {self.lines} WHERE l.line IS NOT NULL"  # noqa: S608
+        made = f"SELECT {self.select} FROM {source}{join} {self.lateral} OFFSET 0"  # noqa: S608
+        return f"SELECT tag, line FROM ({made}) AS q(tag, line) WHERE line IS NOT NULL"  # noqa: S608
 
 
 # Marker values: numbers no reading takes, strings no code holds.
@@ -159,6 +167,10 @@ def _vital_lines(
         slots |= {marker: sql for marker, sql in values.items() if marker in text}
         rows.append(f"('{prefix}-{suffix}', {template(resource, slots)})")
     return "CROSS JOIN LATERAL (VALUES " + ", ".join(rows) + ") AS l(tag, line)"
+
+
+def _vitals(rows: QuerySet[Any], fields: dict[str, str], lines: str, columns: Columns) -> Part:
+    return Part(rows, fields, "l.tag, l.line", columns, lateral=lines)
 
 
 def _observation_queries(
@@ -199,7 +211,7 @@ def _observation_queries(
         "temperature": "temperature",
         "spo2": "spo2",
     }
-    yield Part(readings, fields, _vital_lines("vital", reading, numbers, columns), columns)
+    yield _vitals(readings, fields, _vital_lines("vital", reading, numbers, columns), columns)
 
     baseline = VitalsReading.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
@@ -213,7 +225,8 @@ def _observation_queries(
         "heart_rate": "heart_rate",
         "temperature": "temperature_c",
     }
-    yield Part(baseline, fields, _vital_lines("baseline", reading[:3], numbers, columns), columns)
+    lines = _vital_lines("baseline", reading[:3], numbers, columns)
+    yield _vitals(baseline, fields, lines, columns)
 
     histories = MedicalHistory.objects.filter(client__in=clients).order_by("pk")
     histories = histories.filter(Q(weight_kg__isnull=False) | Q(height_cm__isnull=False))
@@ -227,7 +240,7 @@ def _observation_queries(
         "height_cm": "height_cm",
     }
     body = vitals.body(subject=subject, at=AT, weight_kg=WEIGHT, height_cm=HEIGHT)
-    yield Part(histories, fields, _vital_lines("history", body, numbers, columns), columns)
+    yield _vitals(histories, fields, _vital_lines("history", body, numbers, columns), columns)
 
     yield _scores_query(clients, since, columns, clinic_id)
 
@@ -280,11 +293,11 @@ def _scores_query(
     }
     plain = template(made[""], slots)
     banded = template(made["@@band@@"], slots | {'"@@band@@"': "to_json(r.band)::text"})
-    lateral = (
-        "CROSS JOIN LATERAL (SELECT CASE WHEN r.band <> '' THEN 'score-band' ELSE 'score' END, "
-        f"CASE WHEN r.band <> '' THEN {banded} ELSE {plain} END) AS l(tag, line)"
+    select = (
+        "CASE WHEN r.band <> '' THEN 'score-band' ELSE 'score' END, "
+        f"CASE WHEN r.band <> '' THEN {banded} ELSE {plain} END"
     )
-    return Part(scores, fields, lateral, columns)
+    return Part(scores, fields, select, columns)
 
 
 def _other_concept() -> str:
@@ -309,8 +322,7 @@ def _patient_queries(
     columns = Columns(privacy)
     made = fhir.patient("@@subject@@", fhir.patient_system(privacy))
     line = template(made, {'"@@subject@@"': f"to_json({columns.subject('r.code')})::text"})
-    lateral = f"CROSS JOIN LATERAL (SELECT 'patient', {line}) AS l(tag, line)"
-    yield Part(rows, {"pk": "pk", "code": "code"}, lateral, columns)
+    yield Part(rows, {"pk": "pk", "code": "code"}, f"'patient', {line}", columns)
 
 
 FALLBACK = "chr(3)"  # an answer with no item here: the Python path writes that response
@@ -319,36 +331,34 @@ INTEGER, NUMBER = 987654306, 987654307
 
 def _answer(item: Any, definition: Any) -> str:
     """SQL for one answered item of `r.answers` as JSON text, as measures.fhir.response_items
-    makes it: NULL when not answered, FALLBACK when the value is not one mapped here."""
-    key = _literal(item.link_id)
-    value = f"(r.answers -> {key})"
+    makes it: NULL when not answered, FALLBACK when the value is not one mapped here. Values
+    are matched as jsonb writes them (`->>`: cheaper than comparing jsonb): 1.0 for option 1
+    is not matched, so Python writes that response."""
+    key = _text(item.link_id)
+    present = f"r.answers ? {key}"
 
     def made(answer: object) -> str:
         [built] = measures_fhir.response_items({item.link_id: answer}, definition)
         return orjson.dumps(built).decode()
 
     if item.type == "number":  # any value, written as it is stored
-        found = template(orjson.loads(made(NUMBER)), {str(NUMBER): f"{value}::text"})
-    elif item.type == "scale-0-100":  # an integer, as int() reads a whole number
-        whole = template(
-            orjson.loads(made(INTEGER)), {str(INTEGER): f"trunc({value}::numeric)::bigint::text"}
-        )
-        found = (
-            f"CASE WHEN jsonb_typeof({value}) = 'number' AND {value}::numeric = "
-            f"trunc({value}::numeric) THEN {whole} ELSE {FALLBACK} END"
-        )
-    else:
-        values: list[object] = [True, False, 0, 1] if item.type == "yes-no" else []
-        values += [
-            int(option.value) if option.value == int(option.value) else option.value
-            for option in item.options
-        ]
-        cases = " ".join(
-            f"WHEN {_literal(orjson.dumps(answer).decode())}::jsonb THEN {_literal(made(answer))}"
-            for answer in dict.fromkeys(values)
-        )
-        found = f"CASE {value} {cases} ELSE {FALLBACK} END"
-    return f"CASE WHEN r.answers ? {key} THEN {found} END"
+        found = template(orjson.loads(made(NUMBER)), {str(NUMBER): f"(r.answers -> {key})::text"})
+        return f"CASE WHEN {present} THEN {found} END"
+    value = f"(r.answers ->> {key})"
+    if item.type == "scale-0-100":  # a whole number, as int() reads it
+        whole = template(orjson.loads(made(INTEGER)), {str(INTEGER): value})
+        return f"CASE WHEN {value} ~ '^-?[0-9]+$' THEN {whole} WHEN {present} THEN {FALLBACK} END"
+    values: list[object] = [True, False, 0, 1] if item.type == "yes-no" else []
+    values += [
+        int(option.value) if option.value == int(option.value) else option.value
+        for option in item.options
+    ]
+    cases = " ".join(
+        f"WHEN {_text(orjson.dumps(answer).decode())} THEN {_text(made(answer))}"
+        for answer in dict.fromkeys(values)
+    )
+    # Not answered: NULL (left out). Answered with another value (or JSON null): FALLBACK.
+    return f"CASE {value} {cases} ELSE CASE WHEN {present} THEN {FALLBACK} END END"
 
 
 def _items(definition: Any) -> str:
@@ -378,7 +388,7 @@ def _response_queries(
         "submitted_at": "submitted_at",
         "updated_at": "updated_at",
     }
-    items = []
+    items: list[str] = []
     references = []
     for code, definition in sorted(definitions.items()):
         before, _marker, after = measures_fhir.questionnaire_reference(
@@ -408,16 +418,15 @@ def _response_queries(
             f"ELSE {_literal(orjson.dumps(completed).decode())} END",
             f'"{REF}"': columns.reference("r.code"),
             AT: columns.instant("coalesce(r.submitted_at, r.updated_at)"),
-            '"@@items@@"': "'[' || i.items || ']'",
+            '"@@items@@"': "'[' || r.items || ']'",
         },
     )
-    lateral = (
-        f"CROSS JOIN LATERAL (SELECT CASE r.instrument_code {' '.join(items)} END) AS i(items) "
-        "CROSS JOIN LATERAL (SELECT CASE WHEN strpos(i.items, chr(3)) > 0 THEN 'python' "
-        f"ELSE 'qr' END, CASE WHEN strpos(i.items, chr(3)) > 0 THEN r.pk::text ELSE {line} END)"
-        " AS l(tag, line)"
+    computed = f"CASE r.instrument_code {' '.join(items)} END AS items"
+    select = (
+        "CASE WHEN strpos(r.items, chr(3)) > 0 THEN 'python' ELSE 'qr' END, "
+        f"CASE WHEN strpos(r.items, chr(3)) > 0 THEN r.pk::text ELSE {line} END"
     )
-    yield Part(rows, fields, lateral, columns)
+    yield Part(rows, fields, select, columns, extra=computed)
 
 
 QUERIES = {
@@ -447,6 +456,8 @@ def lines(
     with connection.connection.cursor() as cursor:
         if privacy.deidentified:
             _fill_deid(cursor, clients, privacy)
+        # A memoize cache keyed on whole rows costs more than it saves here.
+        cursor.execute("SET enable_memoize = off")
         try:
             for part in QUERIES[resource_type](clients, since, privacy, clinic_id):
                 bounds = part.rows.model.objects.aggregate(first=Min("pk"), last=Max("pk"))
@@ -470,6 +481,7 @@ def lines(
                             yield shape, orjson.dumps(resource, option=orjson.OPT_APPEND_NEWLINE)
                     between()
         finally:
+            cursor.execute("RESET enable_memoize")
             if privacy.deidentified:
                 cursor.execute(f"DROP TABLE IF EXISTS {DEID_TABLE}")
 
