@@ -82,13 +82,13 @@ def template(resource: dict[str, Any], slots: dict[str, str]) -> str:
 
 class Columns:
     """SQL for one export's values: subject and timestamps, shifted when de-identified (the
-    per-client research id and shift come from a temporary table joined as `p`)."""
+    per-client research id and shift come from a temporary table, as r.subject, r.shift)."""
 
     def __init__(self, privacy: Privacy) -> None:
         self.deidentified = privacy.deidentified
 
     def subject(self, code: str) -> str:
-        return "p.subject" if self.deidentified else code
+        return "r.subject" if self.deidentified else code
 
     def reference(self, code: str) -> str:
         return f"to_json('Patient/' || {self.subject(code)})::text"
@@ -97,7 +97,7 @@ class Columns:
         """As Python's isoformat() of the UTC datetime: microseconds only when not zero."""
         utc = f"({column} AT TIME ZONE 'UTC')"
         if self.deidentified:
-            utc = f"({utc} - p.shift * interval '1 day')"
+            utc = f"({utc} - r.shift * interval '1 day')"
         return (
             f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
             f"extract(microseconds FROM {utc})::bigint % 1000000 = 0 THEN '' "
@@ -105,11 +105,8 @@ class Columns:
         )
 
     def day(self, column: str) -> str:
-        shifted = f"({column} - p.shift)" if self.deidentified else column
+        shifted = f"({column} - r.shift)" if self.deidentified else column
         return f"to_char({shifted}, 'YYYY-MM-DD')"
-
-    def join(self, code: str) -> str:
-        return f" JOIN {DEID_TABLE} p ON p.code = {code}" if self.deidentified else ""
 
 
 @dataclass
@@ -131,14 +128,21 @@ class Part:
         _literal quoted: no value is pasted in unquoted. OFFSET 0 keeps each subquery whole,
         so each expression is computed once per row (else the planner copies it into the
         filter and into each use)."""
-        rows = self.rows.filter(pk__gte=first, pk__lt=last).values_list(*self.fields.values())
+        # Unsorted: a sort of the rows (answers and all) costs more than the order is worth
+        # (NDJSON lines have no order; a pk range read by index comes out nearly in order).
+        rows = self.rows.filter(pk__gte=first, pk__lt=last).order_by()
+        rows = rows.values_list(*self.fields.values())
         sql, params = rows.query.sql_with_params()
         inner = connection.ops.compose_sql(sql, params)  # type: ignore[attr-defined]  # PostgreSQL's
         source = f"({inner}) AS r({', '.join(self.fields)})"
+        if self.columns.deidentified:
+            source = (
+                f"(SELECT r.*, p.subject, p.shift FROM {source} "  # noqa: S608
+                f"JOIN {DEID_TABLE} p ON p.code = r.code OFFSET 0) AS r"
+            )
         if self.extra:
             source = f"(SELECT r.*, {self.extra} FROM {source} OFFSET 0) AS r"  # noqa: S608
-        join = self.columns.join("r.code")
-        made = f"SELECT {self.select} FROM {source}{join} {self.lateral} OFFSET 0"  # noqa: S608
+        made = f"SELECT {self.select} FROM {source} {self.lateral} OFFSET 0"  # noqa: S608
         return f"SELECT tag, line FROM ({made}) AS q(tag, line) WHERE line IS NOT NULL"  # noqa: S608
 
 
@@ -163,14 +167,16 @@ def _vital_lines(
     for suffix, fields in made:
         resource = fhir.vital_observation(prefix, PK, suffix, fields)
         text = orjson.dumps(resource).decode()
-        slots = {f'"{REF}"': columns.reference("r.code"), AT: columns.instant("r.at"), PK: "r.pk"}
+        slots = {f'"{REF}"': "r.reference", AT: "r.instant", PK: "r.pk"}
         slots |= {marker: sql for marker, sql in values.items() if marker in text}
         rows.append(f"('{prefix}-{suffix}', {template(resource, slots)})")
     return "CROSS JOIN LATERAL (VALUES " + ", ".join(rows) + ") AS l(tag, line)"
 
 
 def _vitals(rows: QuerySet[Any], fields: dict[str, str], lines: str, columns: Columns) -> Part:
-    return Part(rows, fields, "l.tag, l.line", columns, lateral=lines)
+    """The reference and time once per row, then each of its lines."""
+    once = f"{columns.reference('r.code')} AS reference, {columns.instant('r.at')} AS instant"
+    return Part(rows, fields, "l.tag, l.line", columns, lateral=lines, extra=once)
 
 
 def _observation_queries(
@@ -439,7 +445,7 @@ QUERIES = {
 # Rows per COPY: between two, the export writes its progress and looks for a cancel (on the
 # same connection, which is busy during a COPY; and the same one, so it sees what the export's
 # transaction sees).
-STEP = 50_000
+STEP = 200_000
 
 
 def lines(
