@@ -112,22 +112,22 @@ class Columns:
 @dataclass
 class Part:
     """One query of a type: its rows (a queryset, filtered as fhir.py filters them), the
-    columns read as `r(<name>, ...)` (name = field), what to select as (tag, line) from them
-    (`select`, after `lateral` FROM items if any), and `extra` columns computed first."""
+    columns read as `r(<name>, ...)` (name = field), and what to select as (tag, line) from
+    them (after `lateral` FROM items if any). A NULL line (a value the builder would leave
+    out) comes as an empty line, which `lines` skips."""
 
     rows: QuerySet[Any]
     fields: dict[str, str]
     select: str
     columns: Columns
     lateral: str = ""
-    extra: str = ""
 
     def sql(self, first: int, last: int) -> str:
         """SELECT (tag, line) for the rows with first <= pk < last. Every piece is Django's
         own SQL with its parameters composed by the driver, or a template whose literals
-        _literal quoted: no value is pasted in unquoted. OFFSET 0 keeps each subquery whole,
-        so each expression is computed once per row (else the planner copies it into the
-        filter and into each use)."""
+        _literal quoted: no value is pasted in unquoted. One flat query, no filter on the
+        line: so PostgreSQL computes each expression once per row, and may hand the work to
+        parallel workers."""
         # Unsorted: a sort of the rows (answers and all) costs more than the order is worth
         # (NDJSON lines have no order; a pk range read by index comes out nearly in order).
         rows = self.rows.filter(pk__gte=first, pk__lt=last).order_by()
@@ -138,12 +138,9 @@ class Part:
         if self.columns.deidentified:
             source = (
                 f"(SELECT r.*, p.subject, p.shift FROM {source} "  # noqa: S608
-                f"JOIN {DEID_TABLE} p ON p.code = r.code OFFSET 0) AS r"
+                f"JOIN {DEID_TABLE} p ON p.code = r.code) AS r"
             )
-        if self.extra:
-            source = f"(SELECT r.*, {self.extra} FROM {source} OFFSET 0) AS r"  # noqa: S608
-        made = f"SELECT {self.select} FROM {source} {self.lateral} OFFSET 0"  # noqa: S608
-        return f"SELECT tag, line FROM ({made}) AS q(tag, line) WHERE line IS NOT NULL"  # noqa: S608
+        return f"SELECT {self.select} FROM {source} {self.lateral}"  # noqa: S608
 
 
 # Marker values: numbers no reading takes, strings no code holds.
@@ -167,16 +164,14 @@ def _vital_lines(
     for suffix, fields in made:
         resource = fhir.vital_observation(prefix, PK, suffix, fields)
         text = orjson.dumps(resource).decode()
-        slots = {f'"{REF}"': "r.reference", AT: "r.instant", PK: "r.pk"}
+        slots = {f'"{REF}"': columns.reference("r.code"), AT: columns.instant("r.at"), PK: "r.pk"}
         slots |= {marker: sql for marker, sql in values.items() if marker in text}
         rows.append(f"('{prefix}-{suffix}', {template(resource, slots)})")
     return "CROSS JOIN LATERAL (VALUES " + ", ".join(rows) + ") AS l(tag, line)"
 
 
 def _vitals(rows: QuerySet[Any], fields: dict[str, str], lines: str, columns: Columns) -> Part:
-    """The reference and time once per row, then each of its lines."""
-    once = f"{columns.reference('r.code')} AS reference, {columns.instant('r.at')} AS instant"
-    return Part(rows, fields, "l.tag, l.line", columns, lateral=lines, extra=once)
+    return Part(rows, fields, "l.tag, l.line", columns, lateral=lines)
 
 
 def _observation_queries(
@@ -331,7 +326,9 @@ def _patient_queries(
     yield Part(rows, {"pk": "pk", "code": "code"}, f"'patient', {line}", columns)
 
 
-FALLBACK = "chr(3)"  # an answer with no item here: the Python path writes that response
+# An answer with no item here: the line holds this character, and the Python path writes that
+# response instead (found by `lines` with one memchr per line).
+FALLBACK = "chr(3)"
 INTEGER, NUMBER = 987654306, 987654307
 
 
@@ -424,15 +421,10 @@ def _response_queries(
             f"ELSE {_literal(orjson.dumps(completed).decode())} END",
             f'"{REF}"': columns.reference("r.code"),
             AT: columns.instant("coalesce(r.submitted_at, r.updated_at)"),
-            '"@@items@@"': "'[' || r.items || ']'",
+            '"@@items@@"': f"'[' || CASE r.instrument_code {' '.join(items)} END || ']'",
         },
     )
-    computed = f"CASE r.instrument_code {' '.join(items)} END AS items"
-    select = (
-        "CASE WHEN strpos(r.items, chr(3)) > 0 THEN 'python' ELSE 'qr' END, "
-        f"CASE WHEN strpos(r.items, chr(3)) > 0 THEN r.pk::text ELSE {line} END"
-    )
-    yield Part(rows, fields, select, columns, extra=computed)
+    yield Part(rows, fields, "'qr', " + line, columns)
 
 
 QUERIES = {
@@ -475,8 +467,10 @@ def lines(
                     with cursor.copy(f"COPY ({query}) TO STDOUT {COPY_OPTIONS}") as copy:
                         for data in copy:  # one row per message
                             shape, _sep, line = bytes(data).partition(b"\x02")
-                            if shape == b"python":
-                                handed_back.append(int(line))
+                            if len(line) < 2:  # NULL: a resource the builder leaves out
+                                continue
+                            if b"\x03" in line:  # an answer SQL has no item for
+                                handed_back.append(int(line.split(b'"qr-', 1)[1].split(b'"')[0]))
                             else:
                                 yield shape, line
                     if handed_back:
