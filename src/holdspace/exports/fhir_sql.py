@@ -62,9 +62,12 @@ def _literal(text: str) -> str:
     return _text(text) if text else ""
 
 
-def template(resource: dict[str, Any], slots: dict[str, str]) -> str:
+def template(
+    resource: dict[str, Any], slots: dict[str, str], nullable: tuple[str, ...] = ()
+) -> str:
     """The SQL expression that yields `resource` serialised, each marker (a key of `slots`,
-    as it appears in the JSON text) replaced by its SQL expression. NULL when any slot is."""
+    as it appears in the JSON text) replaced by its SQL expression; NULL when a `nullable`
+    slot is. One concat() call: a chain of || copies the growing line at each step."""
     text = orjson.dumps(resource).decode()
     pattern = re.compile("|".join(re.escape(m) for m in sorted(slots, key=len, reverse=True)))
     pieces = []
@@ -77,7 +80,18 @@ def template(resource: dict[str, Any], slots: dict[str, str]) -> str:
     pieces.append(_literal(text[position:]))
     if used != set(slots):
         raise ValueError(f"markers not in the template: {sorted(set(slots) - used)}")
-    return "(" + " || ".join(piece for piece in pieces if piece) + ")"
+    made = _concat([piece for piece in pieces if piece])
+    if not nullable:
+        return made
+    missing = " OR ".join(f"({slots[marker]}) IS NULL" for marker in nullable)
+    return f"CASE WHEN {missing} THEN NULL ELSE {made} END"
+
+
+def _concat(pieces: list[str]) -> str:
+    """concat() of the pieces (a function takes at most 100 arguments)."""
+    if len(pieces) <= 90:
+        return "concat(" + ", ".join(pieces) + ")"
+    return _concat([_concat(pieces[i : i + 90]) for i in range(0, len(pieces), 90)])
 
 
 class Columns:
@@ -165,8 +179,9 @@ def _vital_lines(
         resource = fhir.vital_observation(prefix, PK, suffix, fields)
         text = orjson.dumps(resource).decode()
         slots = {f'"{REF}"': columns.reference("r.code"), AT: columns.instant("r.at"), PK: "r.pk"}
-        slots |= {marker: sql for marker, sql in values.items() if marker in text}
-        rows.append(f"('{prefix}-{suffix}', {template(resource, slots)})")
+        measured = {marker: sql for marker, sql in values.items() if marker in text}
+        line = template(resource, slots | measured, nullable=tuple(measured))
+        rows.append(f"('{prefix}-{suffix}', {line})")
     return "CROSS JOIN LATERAL (VALUES " + ", ".join(rows) + ") AS l(tag, line)"
 
 
