@@ -1,8 +1,9 @@
 """On PostgreSQL the database writes the NDJSON lines of the largest types itself.
 
-A network export holds millions of vital-sign and score Observations; building each as Python
-dicts costs several times what reading its row costs. Here each such resource is one
-`COPY (SELECT <JSON text>) TO STDOUT`, streamed into the file as the database sends it.
+A network export holds millions of QuestionnaireResponses and vital-sign and score
+Observations; building each as Python dicts costs several times what reading its row costs.
+Here each such resource is one row of `COPY (SELECT <JSON text>) TO STDOUT`, streamed into the
+file as the database sends it.
 
 The SQL is not written by hand: each template is the resource that fhir.py's own builder makes
 from marker values (`@@at@@`, 987654301, ...), serialised, with every marker replaced by the SQL
@@ -13,8 +14,9 @@ resource by resource (values too: timestamps, decimals, escaping).
 Each line comes with a shape tag (which optional elements it has), so the export's Checker
 still validates the first resources of each type and the first of every new shape.
 
-The Python path (fhir.py) stays for SQLite, for the smaller types, for Patient unless
-pseudonymous, and for QuestionnaireResponse (its items are mapped from the definitions).
+The Python path (fhir.py) stays for SQLite, for the smaller types, for the Patients of an
+identified or de-identified export, and for a response with an answer the SQL has no item for
+(handed back by `lines`).
 """
 
 from __future__ import annotations
