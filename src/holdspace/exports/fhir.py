@@ -55,6 +55,19 @@ def stream_dicts(rows: QuerySet[Any], *fields: str) -> Iterator[dict[str, Any]]:
     return found
 
 
+def patient(subject: str, system: str) -> Resource:
+    """A Patient known by its code (or research id) alone: all a pseudonymous export says."""
+    return {
+        "resourceType": "Patient",
+        "id": subject,
+        "identifier": [{"system": system, "value": subject}],
+    }
+
+
+def patient_system(privacy: Privacy) -> str:
+    return CODE_SYSTEM + ("/research" if privacy.deidentified else "")
+
+
 def patients(
     clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
 ) -> Iterator[Resource]:
@@ -69,16 +82,12 @@ def patients(
             "identity__email",
             "identity__phone",
         ]
-    system = CODE_SYSTEM + ("/research" if privacy.deidentified else "")
+    system = patient_system(privacy)
     pseudonymous = not privacy.identified and not privacy.deidentified
     for row in stream(rows, *fields):
         code = row[0]
         subject = privacy.subject(code)
-        resource: Resource = {
-            "resourceType": "Patient",
-            "id": subject,
-            "identifier": [{"system": system, "value": subject}],
-        }
+        resource = patient(subject, system)
         if pseudonymous:  # no birth date, no identity: nothing more to add
             yield resource
             continue
@@ -154,14 +163,19 @@ class _Answers:
 
 
 def questionnaire_responses(
-    clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
+    clients: QuerySet[Client],
+    since: dt.datetime | None,
+    privacy: Privacy,
+    clinic_id: int,
+    only: list[int] | None = None,
 ) -> Iterator[Resource]:
+    """`only`: these responses (those fhir_sql hands back: an answer it has no item for)."""
     definitions = library.definitions_for(clinic_id)
     answers = _Answers(definitions)
     references: dict[tuple[str, str], str] = {}
-    rows = Response.objects.filter(client__in=clients).order_by("pk")
-    if since is not None:
-        rows = rows.filter(updated_at__gte=since)
+    rows = response_rows(clients, since, definitions)
+    if only is not None:
+        rows = rows.filter(pk__in=only)
     # The answers as JSON text, parsed by orjson: several times faster than the JSONField's
     # own decoding, which matters at millions of rows.
     rows = rows.annotate(answers_text=Cast("answers", TextField()))
@@ -176,23 +190,49 @@ def questionnaire_responses(
         "updated_at",
     )
     for pk, code, instrument, version, answers_text, submitted_at, updated_at in values:
-        definition = definitions.get(instrument)
-        if definition is None:
-            continue  # an instrument the clinic no longer has: nothing to interpret it with
+        definition = definitions[instrument]
         reference = references.get((instrument, version))
         if reference is None:
             reference = references[instrument, version] = measures_fhir.questionnaire_reference(
                 definition, version
             )
-        yield {
-            "resourceType": "QuestionnaireResponse",
-            "id": f"qr-{pk}",
-            "questionnaire": reference,
-            "status": "completed" if submitted_at else "in-progress",
-            "subject": privacy.reference(code),
-            "authored": privacy.when(code, submitted_at or updated_at),
-            "item": answers.items(instrument, orjson.loads(answers_text or "{}")),
-        }
+        yield questionnaire_response(
+            pk,
+            questionnaire=reference,
+            status=response_status(submitted_at),
+            subject=privacy.reference(code),
+            authored=privacy.when(code, submitted_at or updated_at),
+            items=answers.items(instrument, orjson.loads(answers_text or "{}")),
+        )
+
+
+def questionnaire_response(
+    pk: object, *, questionnaire: str, status: str, subject: object, authored: object, items: object
+) -> Resource:
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": f"qr-{pk}",
+        "questionnaire": questionnaire,
+        "status": status,
+        "subject": subject,
+        "authored": authored,
+        "item": items,
+    }
+
+
+def response_rows(
+    clients: QuerySet[Client], since: dt.datetime | None, definitions: dict[str, Any]
+) -> QuerySet[Response]:
+    """The responses an export writes: not those of an instrument the clinic no longer has
+    (nothing to interpret them with)."""
+    rows = Response.objects.filter(client__in=clients, instrument_code__in=list(definitions))
+    if since is not None:
+        rows = rows.filter(updated_at__gte=since)
+    return rows.order_by("pk")
+
+
+def response_status(submitted_at: object) -> str:
+    return "completed" if submitted_at else "in-progress"
 
 
 SURVEY = {
@@ -235,10 +275,9 @@ def observations(
             temperature=float(temperature),
             spo2=spo2,
         ):
-            yield {"resourceType": "Observation", "id": f"vital-{pk}-{suffix}", **fields}
+            yield vital_observation("vital", pk, suffix, fields)
     yield from screening_observations(clients, since, privacy, vitals)
-    definitions = library.definitions_for(clinic_id)
-    texts = {code: f"{d.name} total" for code, d in definitions.items()}
+    texts = score_texts(clinic_id)
     codes: dict[str, dict[str, Any]] = {}
     scores = Score.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
@@ -257,27 +296,62 @@ def observations(
             continue
         concept = codes.get(instrument)
         if concept is None:
-            concept = codes[instrument] = {
-                "coding": [{"system": HS + "instrument-total", "code": instrument}],
-                "text": texts.get(instrument, f"{instrument} total"),
-            }
-        resource: Resource = {
-            "resourceType": "Observation",
-            "id": f"score-{pk}",
-            "status": "final",
-            "category": SURVEY_CATEGORY,
-            "code": concept,
-            "subject": privacy.reference(code),
-            "effectiveDateTime": privacy.when(code, observed_on),
-            "valueQuantity": {"value": total, "unit": "{score}"},
-            "derivedFrom": [{"reference": f"QuestionnaireResponse/qr-{response_id}"}],
-        }
-        if band:
-            resource["interpretation"] = [{"text": band}]
-        yield resource
+            concept = codes[instrument] = score_concept(instrument, texts)
+        yield score_observation(
+            pk,
+            response_id,
+            concept=concept,
+            subject=privacy.reference(code),
+            at=privacy.when(code, observed_on),
+            total=total,
+            band=band,
+        )
 
 
 SURVEY_CATEGORY = [SURVEY]
+
+
+def vital_observation(prefix: str, pk: object, suffix: str, fields: Resource) -> Resource:
+    """One Observation of a reading (`vital`, `baseline`) or medical history (`history`)."""
+    return {"resourceType": "Observation", "id": f"{prefix}-{pk}-{suffix}", **fields}
+
+
+def score_texts(clinic_id: int) -> dict[str, str]:
+    return {code: f"{d.name} total" for code, d in library.definitions_for(clinic_id).items()}
+
+
+def score_concept(instrument: str, texts: dict[str, str]) -> dict[str, Any]:
+    return {
+        "coding": [{"system": HS + "instrument-total", "code": instrument}],
+        "text": texts.get(instrument, f"{instrument} total"),
+    }
+
+
+def score_observation(
+    pk: object,
+    response_id: object,
+    *,
+    concept: object,
+    subject: object,
+    at: str | None,
+    total: object,
+    band: str,
+) -> Resource:
+    """An instrument total as a survey Observation, derived from its QuestionnaireResponse."""
+    resource: Resource = {
+        "resourceType": "Observation",
+        "id": f"score-{pk}",
+        "status": "final",
+        "category": SURVEY_CATEGORY,
+        "code": concept,
+        "subject": subject,
+        "effectiveDateTime": at,
+        "valueQuantity": {"value": total, "unit": "{score}"},
+        "derivedFrom": [{"reference": f"QuestionnaireResponse/qr-{response_id}"}],
+    }
+    if band:
+        resource["interpretation"] = [{"text": band}]
+    return resource
 
 
 def screening_observations(
@@ -314,7 +388,7 @@ def screening_observations(
             temperature=None if temperature is None else float(temperature),
             spo2=None,
         ):
-            yield {"resourceType": "Observation", "id": f"baseline-{pk}-{suffix}", **fields}
+            yield vital_observation("baseline", pk, suffix, fields)
     for pk, code, recorded_at, weight_kg, height_cm in stream(
         histories, "pk", "client__code", "recorded_at", "weight_kg", "height_cm"
     ):
@@ -324,7 +398,7 @@ def screening_observations(
             weight_kg=None if weight_kg is None else float(weight_kg),
             height_cm=height_cm,
         ):
-            yield {"resourceType": "Observation", "id": f"history-{pk}-{suffix}", **fields}
+            yield vital_observation("history", pk, suffix, fields)
 
 
 def medication_statements(

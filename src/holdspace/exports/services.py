@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import importlib
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from holdspace.people.auditing import audit_write
 from holdspace.people.models import Client, Clinic
 from holdspace.people.policies import require
 
-from . import policies
+from . import fhir_sql, policies
 from .deid import Privacy
 from .fhir import SOURCES
 from .models import (
@@ -305,13 +306,25 @@ class Checker:
         first element refused), naming elements and rules but never values (they may be
         clinical)."""
         kind = resource["resourceType"]
-        if not self.every:
-            count = self.seen.get(kind, 0)
-            self.seen[kind] = count + 1
-            shape = (kind, *resource)
-            if count >= self.FIRST and shape in self.shapes:
-                return None
-            self.shapes.add(shape)
+        if not self.due(kind, (kind, *resource)):
+            return None
+        return self.invalid(resource)
+
+    def due(self, kind: str, shape: tuple[Any, ...]) -> bool:
+        """Whether the next resource of `kind` with this shape is to be validated (a line
+        PostgreSQL wrote comes with a tag naming its shape in place of its elements)."""
+        if self.every:
+            return True
+        count = self.seen.get(kind, 0)
+        self.seen[kind] = count + 1
+        if count >= self.FIRST and shape in self.shapes:
+            return False
+        self.shapes.add(shape)
+        return True
+
+    def invalid(self, resource: dict[str, Any]) -> tuple[str, str] | None:
+        """What is wrong with the resource (see problem), or None."""
+        kind = resource["resourceType"]
         model = self.models.get(kind)
         if model is None:
             module = importlib.import_module(f"fhir.resources.R4B.{kind.lower()}")
@@ -391,24 +404,69 @@ def outcome_response(
     )
 
 
+Line = tuple[bytes, tuple[str, str] | None, str]
+
+
+def _lines(
+    job: ExportJob,
+    resource_type: str,
+    privacy: Privacy,
+    clients: QuerySet[Client],
+    checker: Checker,
+    on_check: Callable[[], None],
+) -> Iterator[Line]:
+    """(NDJSON line, problem or None, resource id) of each resource of the type: written by
+    PostgreSQL where fhir_sql can (the large types), else built here from fhir.py's dicts.
+    `on_check` writes progress and raises Cancelled (every CHECK_EVERY resources, or between
+    two of PostgreSQL's runs, when the connection is free)."""
+    if fhir_sql.handles(resource_type, privacy):
+        for shape, line in fhir_sql.lines(
+            resource_type, clients, job.since, privacy, job.clinic_id, between=on_check
+        ):
+            problem = None
+            if checker.due(resource_type, (resource_type, shape)):
+                resource = orjson.loads(line)
+                if (problem := checker.invalid(resource)) is not None:
+                    yield line, problem, str(resource.get("id", ""))
+                    continue
+            yield line, None, ""
+        return
+    for count, resource in enumerate(
+        SOURCES[resource_type](clients, job.since, privacy, job.clinic_id), 1
+    ):
+        if count % CHECK_EVERY == 0:
+            on_check()
+        if (problem := checker.problem(resource)) is not None:
+            yield b"", problem, str(resource.get("id", ""))
+        else:
+            yield _dumps(resource), None, ""
+
+
 def _write_fhir(job: ExportJob, directory: Path, checker: Checker) -> list[dict[str, object]]:
     privacy = _privacy(job)
     clients = _clients(job)
     types = job.types or list(SOURCES)
     files: list[dict[str, object]] = []
-    written = failed = 0
+    failed = 0
     with (directory / ERROR_FILE).open("wb") as errors:
         for index, resource_type in enumerate(types):
             name = f"{resource_type}.ndjson"
             count = 0
             with (directory / name).open("wb", buffering=1 << 20) as out:
                 write = out.write
-                for resource in SOURCES[resource_type](clients, job.since, privacy, job.clinic_id):
-                    problem = checker.problem(resource)
+                percent = int(100 * index / len(types))
+                for line, problem, resource_id in _lines(
+                    job,
+                    resource_type,
+                    privacy,
+                    clients,
+                    checker,
+                    functools.partial(_progress, job, percent),
+                ):
                     if problem is not None:
                         failed += 1
                         reasons, element = problem
-                        where = f"{resource_type}/{resource.get('id', '')}"
+                        where = f"{resource_type}/{resource_id}"
                         errors.write(
                             _dumps(
                                 operation_outcome(
@@ -419,11 +477,8 @@ def _write_fhir(job: ExportJob, directory: Path, checker: Checker) -> list[dict[
                             )
                         )
                         continue
-                    write(_dumps(resource))
+                    write(line)
                     count += 1
-                    written += 1
-                    if written % CHECK_EVERY == 0:
-                        _progress(job, int(100 * index / len(types)))
             _progress(job, int(100 * (index + 1) / len(types)))
             if count:
                 files.append(
