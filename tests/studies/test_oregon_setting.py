@@ -59,7 +59,9 @@ def test_the_lead_turns_it_on_and_everything_shows(clinics, therapist, lead):
     assert _audited() == 1  # no change, no audit row
     assert REPORT.encode() in browser.get("/studies/").content
     assert browser.get(REPORT, {"year": "2026", "quarter": "1"}).status_code == 200
-    assert b'id="oregon-303"' in signed_in(therapist).get(f"/clients/{clinics.client.code}/").content
+    assert (
+        b'id="oregon-303"' in signed_in(therapist).get(f"/clients/{clinics.client.code}/").content
+    )
     browser.post(SETTING, {"reports": "no"})
     assert oregon.reports_under_sb303(clinics.north.pk) is False and _audited() == 2
     assert browser.get(REPORT).status_code == 404

@@ -368,10 +368,10 @@ def oregon_opt_out(request: StaffRequest, code: str) -> HttpResponse:
 def opt_out_panel(request: Any, client: Any) -> dict[str, Any] | None:
     """The client overview's 303 panel, for the roles that may record the choice."""
     membership = getattr(request, "membership", None)
-    if not oregon.can_set_opt_out(membership, client):
+    if membership is None or not oregon.can_set_opt_out(membership, client):
         return None
     if not oregon.reports_under_sb303(membership.clinic_id):
-        return None
+        return None  # only a clinic that reports under SB 303 records the opt-out
     opted_out = oregon.opted_out(client)
     form = OptOutForm(initial={"opted_out": "yes" if opted_out else "no"})
     return {"opted_out": opted_out, "form": form}

@@ -6,22 +6,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0005_client_list_indexes'),
-        ('studies', '0003_fidelity_ratings_and_oregon_303_opt_out'),
+        ("people", "0005_client_list_indexes"),
+        ("studies", "0003_fidelity_ratings_and_oregon_303_opt_out"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Oregon303Reporting',
+            name="Oregon303Reporting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reports', models.BooleanField(default=False, verbose_name='reports under Oregon SB 303')),
-                ('changed_at', models.DateTimeField(auto_now=True)),
-                ('changed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('clinic', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reports",
+                    models.BooleanField(default=False, verbose_name="reports under Oregon SB 303"),
+                ),
+                ("changed_at", models.DateTimeField(auto_now=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.clinic",
+                    ),
+                ),
             ],
         ),
     ]
