@@ -1,5 +1,5 @@
 """The clinic admin turns Oregon SB 303 reporting on from the clinic settings page (tablet,
-dark); until then the client overview has no 303 opt-out panel."""
+dark); until then the client overview has no 303 opt-out panel. Both settings pages pass axe."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.urls import reverse
 from holdspace.studies import oregon
 
 from ..conftest import signed_in
-from .conftest import screenshot
+from .conftest import screenshot, serious_accessibility_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,7 +38,11 @@ def test_the_admin_turns_sb303_reporting_on_and_the_opt_out_appears(
     panel = settings.locator("#oregon-303-setting")
     assert "Reports under Oregon SB 303" in panel.inner_text()
     screenshot(settings, "tablet-clinic-settings-sb303")
+    assert serious_accessibility_violations(settings) == []
     panel.get_by_role("link", name="Change Oregon SB 303 reporting").click()
+    settings.get_by_role("heading", name="Oregon SB 303 reporting").wait_for()
+    screenshot(settings, "tablet-oregon-sb303-setting")
+    assert serious_accessibility_violations(settings) == []
     settings.get_by_label("Yes").check()
     settings.get_by_role("button", name="Save").click()
     settings.get_by_text("Saved.").wait_for()

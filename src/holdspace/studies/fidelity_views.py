@@ -102,9 +102,8 @@ class ReportingForm(forms.Form):
         choices=[("no", gettext_lazy("No")), ("yes", gettext_lazy("Yes"))],
         widget=forms.RadioSelect,
         help_text=gettext_lazy(
-            "Only an Oregon-licensed psilocybin service centre reports under SB 303 "
-            "(ORS 475A.372). When on, medical leads see the quarterly report and the client "
-            "page records each client's 303 opt-out."
+            "When on, medical leads see the quarterly report and the client page records each "
+            "client's 303 opt-out."
         ),
     )
 
