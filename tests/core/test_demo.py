@@ -20,6 +20,7 @@ from holdspace.outcomes.demo import COHORT_SIZE
 from holdspace.outcomes.summary import summarise
 from holdspace.people.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_build
 from holdspace.people.models import Client, Clinic, Membership, Phase
+from holdspace.studies import oregon
 
 from .test_configuration import holdspace
 
@@ -47,6 +48,11 @@ def test_demo_builds_two_clinics_with_every_role_and_forty_clients(capsys):
     assert Client.objects.values("phase").distinct().count() >= 3
     assert audit_chain_verify().ok
     assert "north.demo" in capsys.readouterr().out
+    # North plays an Oregon service centre (SB 303 reporting on); south keeps the default, off.
+    assert [oregon.reports_under_sb303(c.pk) for c in Clinic.objects.order_by("slug")] == [
+        True,
+        False,
+    ]
     # One full build (~70 s) serves the outcomes cohort's checks too.
     _the_cohort_has_60_finished_courses_over_the_party_use_groups()
 

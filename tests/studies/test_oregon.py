@@ -2,7 +2,8 @@
 the quarter (its first and last minute in, the minutes either side out), individual and group
 sessions, denials with their rules, the adverse events the sessions record, age bands without
 the client who opted out, and every count from 1 to 4 suppressed. Medical leads only; the
-client's opt-out is a typed, audited write."""
+client's opt-out is a typed, audited write. The clinic here reports under SB 303 (its setting
+is tested in test_oregon_setting.py)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,15 @@ from holdspace.people.models import ClientIdentity, Role
 from holdspace.screening.models import ScreeningDecision
 from holdspace.sessions.models import AdverseEvent, MedicineSession
 from holdspace.studies import oregon
-from holdspace.studies.oregon_models import Oregon303OptOut
+from holdspace.studies.oregon_models import Oregon303OptOut, Oregon303Reporting
 
 from ..conftest import signed_in
 from ..factories import ClientFactory, MembershipFactory
+
+
+@pytest.fixture(autouse=True)
+def _north_reports_under_sb303(clinics, lead):  # type: ignore[no-untyped-def]
+    Oregon303Reporting.objects.create(clinic=clinics.north, reports=True, changed_by=lead.user)
 
 
 def _at(*args: int) -> dt.datetime:

@@ -13,6 +13,7 @@ class StudiesConfig(AppConfig):
             register_care_team_check,
             register_client_panel,
             register_demo_extension,
+            register_settings_panel,
             register_today_panel,
         )
         from holdspace.outcomes import studies_hooks
@@ -21,6 +22,7 @@ class StudiesConfig(AppConfig):
 
         register_demo_extension(50, demo.demo_study)
         register_demo_extension(55, fidelity_demo.demo_fidelity)
+        register_demo_extension(56, demo.demo_oregon)
         register_today_panel(
             TodayPanel("deviations", 45, "studies/_today_deviations.html", today.deviations_panel)
         )
@@ -45,6 +47,14 @@ class StudiesConfig(AppConfig):
         register_client_panel(
             ClientPanel(
                 "oregon_303", 90, "studies/_oregon_panel.html", fidelity_views.opt_out_panel
+            )
+        )
+        register_settings_panel(
+            TodayPanel(
+                "oregon_303",
+                70,
+                "studies/_oregon_settings_panel.html",
+                fidelity_views.oregon_settings_panel,
             )
         )
         register_care_team_check(team.blinded_rater_refusal)

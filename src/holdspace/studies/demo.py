@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from holdspace.people.actors import Actor
 from holdspace.people.models import CareTeamRole, Client, Clinic, Membership, Phase
 
-from . import services
+from . import oregon, services
 from .models import Arm, Enrolment, EnrolmentStatus, Guesser, Study
 
 if TYPE_CHECKING:
@@ -198,3 +198,10 @@ def _deviation_and_queries(study: Study, north: Clinic, south: Clinic) -> None:
         coordinator = Actor.command_line(_member(north, "coordinator"))
         services.query_answer(by=coordinator, query=closed, answer="Entered from the intake sheet.")
         services.query_close(by=monitor, query=closed)
+
+
+def demo_oregon(context: DemoContext) -> None:
+    """North plays an Oregon service centre: its lead turns SB 303 reporting on, so the demo shows
+    the quarterly report and the client page's opt-out. South stays off (the default)."""
+    if context.clinic.slug == "north":
+        oregon.reporting_set(by=Actor.command_line(context.members["lead"]), reports=True)

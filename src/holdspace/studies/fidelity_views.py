@@ -13,11 +13,11 @@ from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from matplotlib.figure import Figure
 
 from holdspace.core.forms import show_refusal
@@ -92,6 +92,19 @@ class OptOutForm(forms.Form):
         coerce=lambda v: v == "yes",
         choices=[("no", gettext_lazy("Yes, submit")), ("yes", gettext_lazy("No: opted out"))],
         widget=forms.RadioSelect,
+    )
+
+
+class ReportingForm(forms.Form):
+    reports = forms.TypedChoiceField(
+        label=gettext_lazy("Reports under Oregon SB 303"),
+        coerce=lambda v: v == "yes",
+        choices=[("no", gettext_lazy("No")), ("yes", gettext_lazy("Yes"))],
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "When on, medical leads see the quarterly report and the client page records each "
+            "client's 303 opt-out."
+        ),
     )
 
 
@@ -307,11 +320,18 @@ def fidelity_rate_session(request: StaffRequest, pk: int, session_pk: int) -> Ht
 # --- Oregon quarterly ----------------------------------------------------------------------
 
 
+def _require_reporting(membership: Any) -> None:
+    """A clinic that does not report under SB 303 has no Oregon pages: they answer 404."""
+    if membership is None or not oregon.reports_under_sb303(membership.clinic_id):
+        raise Http404(_("This clinic does not report under Oregon SB 303."))
+
+
 @require_GET
 def oregon_report(request: StaffRequest) -> HttpResponse:
     membership = request.membership
     if membership is None or membership.role not in oregon.REPORT_ROLES:
         raise PermissionDenied(_("The Oregon quarterly report is for medical leads."))
+    _require_reporting(membership)
     form = QuarterForm(request.GET or None)
     report = None
     status = 200
@@ -332,6 +352,7 @@ def oregon_report(request: StaffRequest) -> HttpResponse:
 @require_POST
 def oregon_opt_out(request: StaffRequest, code: str) -> HttpResponse:
     client = people_selectors.client_for_user(request.membership, code)
+    _require_reporting(request.membership)
     form = OptOutForm(request.POST)
     if not form.is_valid():
         return HttpResponse(
@@ -346,11 +367,42 @@ def oregon_opt_out(request: StaffRequest, code: str) -> HttpResponse:
 def opt_out_panel(request: Any, client: Any) -> dict[str, Any] | None:
     """The client overview's 303 panel, for the roles that may record the choice."""
     membership = getattr(request, "membership", None)
-    if not oregon.can_set_opt_out(membership, client):
+    if membership is None or not oregon.can_set_opt_out(membership, client):
         return None
+    if not oregon.reports_under_sb303(membership.clinic_id):
+        return None  # only a clinic that reports under SB 303 records the opt-out
     opted_out = oregon.opted_out(client)
     form = OptOutForm(initial={"opted_out": "yes" if opted_out else "no"})
     return {"opted_out": opted_out, "form": form}
+
+
+@require_http_methods(["GET", "POST"])
+def oregon_setting(request: StaffRequest) -> HttpResponse:
+    """Whether the clinic reports under SB 303 (the clinic admin's or the medical lead's)."""
+    membership = request.membership
+    if not oregon.can_set_reporting(membership):
+        raise PermissionDenied(_("You may not change this setting."))
+    assert membership is not None  # noqa: S101  (the policy checked it)
+    current = oregon.reports_under_sb303(membership.clinic_id)
+    data = request.POST if request.method == "POST" else None  # an empty POST is a refusal too
+    form = ReportingForm(data, initial={"reports": "yes" if current else "no"})
+    if request.method == "POST" and form.is_valid():
+        oregon.reporting_set(by=_actor(request), reports=form.cleaned_data["reports"])
+        messages.success(request, _("Saved."))
+        return redirect("studies:oregon_setting")
+    return render(
+        request,
+        "studies/oregon_setting.html",
+        {"form": form, "reports": current},
+        status=422 if form.errors else 200,
+    )
+
+
+def oregon_settings_panel(request: Any, membership: Any) -> dict[str, Any] | None:
+    """The clinic settings page's line on SB 303 reporting, with a link to change it."""
+    if not oregon.can_set_reporting(membership):
+        return None
+    return {"reports": oregon.reports_under_sb303(membership.clinic_id)}
 
 
 def rater_today_panel(request: Any, membership: Any) -> dict[str, Any] | None:

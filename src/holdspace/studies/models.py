@@ -17,7 +17,7 @@ from holdspace.people.models import Client, Clinic
 
 # Fidelity ratings and the Oregon 303 opt-out live in their own modules (registered here).
 from .fidelity_models import FidelityChecklist, FidelityRating  # noqa: F401
-from .oregon_models import Oregon303OptOut  # noqa: F401
+from .oregon_models import Oregon303OptOut, Oregon303Reporting  # noqa: F401
 
 
 class StudyStatus(models.TextChoices):

@@ -6,6 +6,8 @@ counts, the computed averages and the client aggregate fields Holdspace holds. E
 to 4 is suppressed (shown as "< 5"), so no client can be picked out; 0 is shown. A client who
 opted out of the 303 client data (`Oregon303OptOut`) is left out of the client fields; the centre
 counts (sessions, clients served, denials, reactions) are the centre's own and count everyone.
+Only a clinic that reports under SB 303 (`Oregon303Reporting`, off by default: the statute binds
+Oregon-licensed psilocybin service centres) has the report and the opt-out.
 A session counts in the quarter in which it started. A visit at which several clients had a
 medicine session (a couple's joint session) counts as one group administration session.
 """
@@ -38,12 +40,14 @@ from holdspace.screening.models import Decision, ScreeningDecision
 from holdspace.sessions.models import AdverseEvent, MedicineSession
 from holdspace.sessions.models import Severity as AeSeverity
 
-from .oregon_models import Oregon303OptOut
+from .oregon_models import Oregon303OptOut, Oregon303Reporting
 
 DATA_FILE = Path(settings.DATA_DIR) / "studies" / "oregon_303.yaml"
 REPORT_ROLES = frozenset({Role.MEDICAL_LEAD})  # as the TGA report: the clinic's medical lead
 UNDER_18, NOT_RECORDED = "<18", "?"  # age keys beside the bands
 OPT_OUT_ROLES = frozenset({Role.MEDICAL_LEAD, Role.COORDINATOR, Role.THERAPIST})
+# Whether the clinic reports under SB 303: whoever sets the clinic up, and the report's owner.
+SETTING_ROLES = frozenset({Role.CLINIC_ADMIN, Role.MEDICAL_LEAD})
 
 
 @cache
@@ -116,9 +120,47 @@ def _label(key: str) -> str:
     return str(LABELS[key])
 
 
+# --- whether the clinic reports under SB 303 -----------------------------------------------
+
+
+def reports_under_sb303(clinic_id: int) -> bool:
+    """The clinic's setting; off when never set."""
+    return Oregon303Reporting.objects.filter(clinic_id=clinic_id, reports=True).exists()
+
+
+def can_set_reporting(membership: Membership | None) -> bool:
+    return membership is not None and membership.role in SETTING_ROLES
+
+
+def reporting_set(*, by: Actor, reports: bool) -> Oregon303Reporting:
+    """Turn the caller's clinic's SB 303 reporting on or off (audited when it changes)."""
+    membership = by.membership
+    if membership is None or not can_set_reporting(membership):
+        raise PermissionDenied(_("You may not change this setting."))
+    if not isinstance(reports, bool):
+        raise ValidationError({"reports": [_("Choose yes or no.")]})
+    assert by.user is not None  # noqa: S101  (the policy checked the membership)
+    with transaction.atomic():
+        row = Oregon303Reporting.objects.select_for_update().filter(
+            clinic_id=membership.clinic_id
+        ).first() or Oregon303Reporting(clinic_id=membership.clinic_id, changed_by=by.user)
+        if row.pk is None or row.reports != reports:
+            row.reports = reports
+            row.changed_by = by.user
+            row.save()
+            audit_write(by, "studies.oregon_303.reporting", target=row, fields=["reports"])
+    return row
+
+
+def _require_reporting(membership: Membership) -> None:
+    if not reports_under_sb303(membership.clinic_id):
+        raise PermissionDenied(_("This clinic does not report under Oregon SB 303."))
+
+
 def oregon_quarter(membership: Membership | None, *, year: int, number: int) -> dict[str, Any]:
     if membership is None or membership.role not in REPORT_ROLES:
         raise PermissionDenied(_("The Oregon quarterly report is for medical leads."))
+    _require_reporting(membership)
     start, end, due = quarter(year, number)
     tz = timezone.get_current_timezone()
     since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
@@ -280,8 +322,9 @@ def opted_out(client: Client) -> bool:
 def opt_out_set(*, by: Actor, client: Client, opted_out: bool) -> Oregon303OptOut:
     """Record the client's choice on the 303 Client Data Form's opt-out box."""
     membership = by.membership
-    if not can_set_opt_out(membership, client):
+    if membership is None or not can_set_opt_out(membership, client):
         raise PermissionDenied(_("You may not change this client's data choices."))
+    _require_reporting(membership)
     if not isinstance(opted_out, bool):
         raise ValidationError({"opted_out": [_("Choose yes or no.")]})
     assert by.user is not None  # noqa: S101  (the policy checked the membership)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("rater/", views.rater, name="rater"),
     path("reports/tga/", views.tga_report, name="tga"),
     path("reports/oregon/", fidelity_views.oregon_report, name="oregon"),
+    path("reports/oregon/setting/", fidelity_views.oregon_setting, name="oregon_setting"),
     path("oregon-303/<str:code>/", fidelity_views.oregon_opt_out, name="oregon_opt_out"),
     path("rater/<int:pk>/", views.rater_assessment, name="rater_assessment"),
     path("<int:pk>/", views.detail, name="detail"),

@@ -19,7 +19,7 @@ from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
 from holdspace.people.models import Role
 
-from . import follow_up, forms, policies, regulatory_reports, selectors, services, team
+from . import follow_up, forms, oregon, policies, regulatory_reports, selectors, services, team
 from .models import QueryStatus
 
 
@@ -41,6 +41,8 @@ def home(request: StaffRequest) -> HttpResponse:
         "studies": studies,
         "can_create": policies.can_create_study(membership),
         "invitations": team.invitations_received(membership),
+        "oregon": membership.role in oregon.REPORT_ROLES
+        and oregon.reports_under_sb303(membership.clinic_id),
     }
     return render(request, "studies/home.html", context)
 
