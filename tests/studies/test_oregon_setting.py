@@ -37,7 +37,9 @@ def test_off_by_default_hides_the_panel_and_the_link_and_refuses_the_report(
     browser = signed_in(lead)
     assert b'id="oregon-303"' not in browser.get(f"/clients/{code}/").content
     home = browser.get("/studies/")
-    assert home.status_code == 200 and REPORT.encode() not in home.content
+    assert home.status_code == 200 and f'href="{REPORT}"'.encode() not in home.content
+    # The lead's way to the setting (the clinic settings page is the clinic admin's).
+    assert f'href="{REPORT}setting/"'.encode() in home.content
     assert browser.get(REPORT, {"year": "2026", "quarter": "1"}).status_code == 404
     assert browser.get(REPORT, {"format": "csv", "year": "2026", "quarter": "1"}).status_code == 404
     refused = signed_in(therapist).post(f"/studies/oregon-303/{code}/", {"opted_out": "yes"})
@@ -57,7 +59,7 @@ def test_the_lead_turns_it_on_and_everything_shows(clinics, therapist, lead):
     assert _audited() == 1
     assert browser.post(SETTING, {"reports": "yes"}).status_code == 302
     assert _audited() == 1  # no change, no audit row
-    assert REPORT.encode() in browser.get("/studies/").content
+    assert f'href="{REPORT}"'.encode() in browser.get("/studies/").content
     assert browser.get(REPORT, {"year": "2026", "quarter": "1"}).status_code == 200
     assert (
         b'id="oregon-303"' in signed_in(therapist).get(f"/clients/{clinics.client.code}/").content
