@@ -86,3 +86,25 @@ class CareTeamMemberFactory(factory.django.DjangoModelFactory):
     client = factory.SubFactory(ClientFactory)
     membership = factory.SubFactory(MembershipFactory)
     role = CareTeamRole.LEAD_THERAPIST
+
+
+def randomised_into_a_two_arm_study(lead, coordinator, client, code: str):  # type: ignore[no-untyped-def]
+    """A two-arm study at the client's clinic (one stratum, blocks of 2) with the client
+    enrolled and randomised: the enrolment."""
+    from holdspace.people.actors import Actor
+    from holdspace.studies import services
+
+    study = services.study_create(
+        by=Actor.command_line(lead),
+        code=code,
+        title=f"Study {code}",
+        arms=[("a", "MDMA-assisted therapy", 1), ("b", "Placebo with therapy", 1)],
+        sites=[client.clinic],
+        strata=["s"],
+        block_sizes=[2],
+        seed=code,
+        per_stratum=2,
+    )
+    actor = Actor.command_line(coordinator)
+    enrolment = services.enrol(by=actor, study=study, client=client, stratum="s")
+    return services.randomise(by=actor, enrolment=enrolment)

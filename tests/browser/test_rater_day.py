@@ -11,7 +11,7 @@ from holdspace.people.models import Role
 from holdspace.studies import services
 
 from ..conftest import signed_in
-from ..factories import MembershipFactory
+from ..factories import MembershipFactory, randomised_into_a_two_arm_study
 from .conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,22 +21,8 @@ def test_a_rater_rates_the_assessment_due_and_reaches_nothing_else(
     chromium, live_server, clinics, lead, coordinator
 ):
     rater = MembershipFactory(clinic=clinics.north, role=Role.BLINDED_RATER)
-    study = services.study_create(
-        by=Actor.command_line(lead),
-        code="day",
-        title="A rater's day",
-        arms=[("a", "MDMA-assisted therapy", 1), ("b", "Placebo with therapy", 1)],
-        sites=[clinics.north],
-        strata=["s"],
-        block_sizes=[2],
-        seed="day",
-        per_stratum=2,
-    )
+    enrolment = randomised_into_a_two_arm_study(lead, coordinator, clinics.client, "day")
     actor = Actor.command_line(coordinator)
-    enrolment = services.randomise(
-        by=actor,
-        enrolment=services.enrol(by=actor, study=study, client=clinics.client, stratum="s"),
-    )
     assessment = services.assessment_schedule(
         by=actor, enrolment=enrolment, timepoint="endpoint",
         due_on=enrolment.enrolled_at.date(), rater=rater.user,
@@ -76,7 +62,7 @@ def test_a_rater_rates_the_assessment_due_and_reaches_nothing_else(
     # Nothing else of the client: the record and the study are not found.
     answer = page.goto(f"{live_server.url}/clients/{clinics.client.code}/")
     assert answer is not None and answer.status == 404
-    answer = page.goto(f"{live_server.url}/studies/{study.pk}/")
+    answer = page.goto(f"{live_server.url}/studies/{enrolment.study_id}/")
     assert answer is not None and answer.status == 404
     page.set_viewport_size({"width": 390, "height": 844})
     page.emulate_media(color_scheme="dark")

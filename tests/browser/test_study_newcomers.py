@@ -8,8 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from holdspace.people.actors import Actor
+from holdspace.people.models import User
+from holdspace.people.services import staff_create
 from holdspace.studies import services
 
+from ..factories import randomised_into_a_two_arm_study
 from .conftest import screenshot
 from .test_second_factor_enrolment import _choose_password_and_enrol
 
@@ -21,8 +24,6 @@ PHONE = {"width": 390, "height": 844}
 def test_a_new_blinded_rater_enrols_and_finds_only_their_assessments(
     page, clinics, clinic_admin, lead, coordinator
 ):
-    from holdspace.people.services import staff_create
-
     staff_create(
         by=Actor.command_line(clinic_admin),
         email="new.rater@north.test",
@@ -41,24 +42,8 @@ def test_a_new_blinded_rater_enrols_and_finds_only_their_assessments(
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     screenshot(page, "studies-rater-newcomer-empty-phone")
 
-    study = services.study_create(
-        by=Actor.command_line(lead),
-        code="new",
-        title="A newcomer's study",
-        arms=[("a", "MDMA-assisted therapy", 1), ("b", "Placebo with therapy", 1)],
-        sites=[clinics.north],
-        strata=["s"],
-        block_sizes=[2],
-        seed="new",
-        per_stratum=2,
-    )
+    enrolment = randomised_into_a_two_arm_study(lead, coordinator, clinics.client, "new")
     actor = Actor.command_line(coordinator)
-    enrolment = services.randomise(
-        by=actor,
-        enrolment=services.enrol(by=actor, study=study, client=clinics.client, stratum="s"),
-    )
-    from holdspace.people.models import User
-
     services.assessment_schedule(
         by=actor, enrolment=enrolment, timepoint="endpoint",
         due_on=enrolment.enrolled_at.date(),
