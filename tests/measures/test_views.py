@@ -86,7 +86,7 @@ def test_score_only_entry_for_bdi2_from_the_page(clinics, therapist):
     page = signed_in(therapist).get(url).content.decode()
     assert "Item 1" not in page and 'name="total"' in page
     bad = signed_in(therapist).post(url, {"total": "99", "observed_on": "2026-01-05"})
-    assert bad.status_code == 200 and "out of range" in bad.content.decode()
+    assert bad.status_code == 422 and "out of range" in bad.content.decode()
     signed_in(therapist).post(url, {"total": "15", "observed_on": "2026-01-05"})
     assert Score.objects.get().band == "mild"
 

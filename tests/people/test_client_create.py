@@ -52,7 +52,7 @@ def test_birth_date_in_the_future_is_refused_beside_the_field_and_input_kept(cli
     data = {**NEW_CLIENT, "birth_date": "2099-01-01"}
     response = signed_in(coordinator).post(reverse("people:client_create"), data)
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "A birth date cannot be in the future." in page
     assert 'value="Testesen"' in page and 'value="2099-01-01"' in page
     assert not Client.objects.filter(identity__family_name="Testesen").exists()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from holdspace.core.forms import posted, status_of
 from holdspace.core.http import StaffRequest
 from holdspace.people.actors import Actor
 
@@ -35,7 +36,7 @@ class TokenForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def token_list(request: StaffRequest) -> HttpResponse:
-    form = TokenForm(request.POST or None)
+    form = TokenForm(posted(request))
     new_token = None
     if request.method == "POST" and form.is_valid():
         _token, new_token = api_token_create(
@@ -47,7 +48,10 @@ def token_list(request: StaffRequest) -> HttpResponse:
         form = TokenForm()
     tokens = api_tokens_for_user(request.user)
     return render(
-        request, "api/token_list.html", {"form": form, "tokens": tokens, "new_token": new_token}
+        request,
+        "api/token_list.html",
+        {"form": form, "tokens": tokens, "new_token": new_token},
+        status=status_of(form),
     )
 
 

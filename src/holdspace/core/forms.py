@@ -7,8 +7,21 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
+from django.http import HttpRequest, QueryDict
 
 T = TypeVar("T")
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """A form's data: the POST body on a POST, even an empty one, so an empty submission is
+    validated (and refused with each missing field named) instead of shown as a fresh form.
+    `request.POST or None` read an empty POST as a GET."""
+    return request.POST if request.method == "POST" else None
+
+
+def status_of(*forms: BaseForm | None) -> int:
+    """422 when a submitted form was refused (any of them has errors), else 200."""
+    return 422 if any(form is not None and form.errors for form in forms) else 200
 
 
 def show_refusal(form: BaseForm, error: ValidationError) -> None:

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from holdspace.audit.models import Channel
-from holdspace.core.forms import show_refusal, submit
+from holdspace.core.forms import posted, show_refusal, submit
 from holdspace.core.http import StaffRequest
 from holdspace.people import policies as people_policies
 from holdspace.people.actors import Actor, client_ip
@@ -86,7 +86,7 @@ def course_create(request: StaffRequest, code: str) -> HttpResponse:
         raise PermissionDenied
     templates = selectors.templates_available(membership)
     form = CourseCreateForm(
-        request.POST or None,
+        posted(request),
         templates=templates,
         therapists=selectors.therapists_of_clinic(membership),
         leads=selectors.medical_leads_of_clinic(membership),
@@ -214,7 +214,7 @@ def visit_move(request: StaffRequest, code: str, pk: int, visit_pk: int) -> Http
     if not policies.can_manage_course(request.membership, client):
         raise PermissionDenied
     form = VisitMoveForm(
-        request.POST or None,
+        posted(request),
         initial={"starts_at": timezone.localtime(visit.starts_at).strftime("%Y-%m-%dT%H:%M")},
     )
     dose = services.dose_for_client(visit, client) or {}
@@ -513,7 +513,7 @@ def _setup_member(request: StaffRequest) -> Membership:
 @require_http_methods(["GET", "POST"])
 def rooms(request: StaffRequest) -> HttpResponse:
     membership = _setup_member(request)
-    form = RoomForm(request.POST or None)
+    form = RoomForm(posted(request))
     if request.method == "POST" and form.is_valid():
         done = submit(
             form,
@@ -563,7 +563,7 @@ def template_clone(request: StaffRequest) -> HttpResponse:
 def template_edit(request: StaffRequest, pk: int) -> HttpResponse:
     membership = _setup_member(request)
     row = selectors.clinic_template_for_user(membership, pk)
-    form = TemplateEditForm(request.POST or None, initial={"definition_yaml": row.definition_yaml})
+    form = TemplateEditForm(posted(request), initial={"definition_yaml": row.definition_yaml})
     if request.method == "POST" and form.is_valid():
         done = submit(
             form,
@@ -588,7 +588,7 @@ def template_edit(request: StaffRequest, pk: int) -> HttpResponse:
 def course_settings(request: StaffRequest) -> HttpResponse:
     membership = _setup_member(request)
     current = selectors.course_settings(membership.clinic_id)
-    form = CourseSettingsForm(request.POST or None, instance=current)
+    form = CourseSettingsForm(posted(request), instance=current)
     if request.method == "POST" and form.is_valid():
         services.course_settings_update(
             by=Actor.from_request(request),

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.core.forms import submit
+from holdspace.core.forms import posted, submit
 from holdspace.core.http import StaffRequest
 from holdspace.courses.models import VisitKind
 from holdspace.courses.selectors import current_course
@@ -46,7 +46,7 @@ def _visits(client: Client):  # type: ignore[no-untyped-def]
 def integration(request: StaffRequest, code: str) -> HttpResponse:
     client = selectors.integration_client_for_user(request.membership, code)
     context = _context(request, client)
-    form = NoteForm(request.POST or None, visits=_visits(client))
+    form = NoteForm(posted(request), visits=_visits(client))
     status = 200
     if request.method == "POST":
         status = 422
@@ -83,7 +83,7 @@ def _note(request: StaffRequest, code: str, pk: int) -> tuple[Client, Integratio
 @require_http_methods(["GET", "POST"])
 def note(request: StaffRequest, code: str, pk: int) -> HttpResponse:
     client, found = _note(request, code, pk)
-    form = NoteForm(request.POST or None, initial={"text": found.text})
+    form = NoteForm(posted(request), initial={"text": found.text})
     status = 200
     if request.method == "POST":
         status = 422

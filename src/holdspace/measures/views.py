@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 from django.views.decorators.http import require_http_methods, require_POST
 
+from holdspace.core.forms import posted, status_of
 from holdspace.core.http import StaffRequest
 from holdspace.core.pdf import pdf_response, refused
 from holdspace.people import policies as people_policies
@@ -161,7 +162,7 @@ def enter(request: StaffRequest, code: str, instrument: str) -> HttpResponse:
     values: dict[str, Any] = {}
     total_form = None
     if definition.score_entry_only:
-        total_form = TotalForm(request.POST or None)
+        total_form = TotalForm(posted(request))
         if request.method == "POST" and total_form.is_valid():
             try:
                 score = services.score_record_total(
@@ -212,7 +213,7 @@ def enter(request: StaffRequest, code: str, instrument: str) -> HttpResponse:
             "today": timezone.localdate().isoformat(),
             "prior": prior,
         },
-        status=422 if errors else 200,
+        status=422 if errors else status_of(total_form),
     )
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from holdspace.core.forms import posted, status_of
 from holdspace.core.http import client_ip
 
 from .invitations import invitation_accept_password, invitation_for, invitation_user
@@ -25,7 +26,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_for(user) if user is not None else None
     if user is None or invitation is None:
         return render(request, "people/invitation_invalid.html", status=400)
-    form = SetPasswordForm(user, request.POST or None)
+    form = SetPasswordForm(user, posted(request))
     if request.method == "POST" and form.is_valid():
         invitation_accept_password(
             form=form, user=user, invitation=invitation, ip=client_ip(request)
@@ -42,4 +43,5 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         request,
         "people/invitation_accept.html",
         {"form": form, "invitation": invitation, "email": user.email},
+        status=status_of(form),
     )

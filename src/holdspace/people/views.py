@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from holdspace.core.extensions import client_panels, settings_panels
-from holdspace.core.forms import submit
+from holdspace.core.forms import posted, status_of, submit
 from holdspace.core.http import StaffRequest
 
 from . import policies, selectors, services
@@ -62,12 +62,12 @@ def client_create(request: StaffRequest) -> HttpResponse:
     membership = _membership(request)
     if not policies.can_create_client(membership):
         raise PermissionDenied
-    form = ClientCreateForm(request.POST or None)
+    form = ClientCreateForm(posted(request))
     if request.method == "POST" and form.is_valid():
         client = services.client_create(by=Actor.from_request(request), **form.cleaned_data)
         messages.success(request, _("Client %(code)s was created.") % {"code": client.code})
         return redirect("people:client_detail", code=client.code)
-    return render(request, "people/client_create.html", {"form": form})
+    return render(request, "people/client_create.html", {"form": form}, status=status_of(form))
 
 
 def client_detail(request: StaffRequest, code: str) -> HttpResponse:
@@ -162,7 +162,7 @@ def staff_list(request: StaffRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_create(request: StaffRequest) -> HttpResponse:
     _admin_membership(request)
-    form = StaffCreateForm(request.POST or None)
+    form = StaffCreateForm(posted(request))
     if request.method == "POST" and form.is_valid():
         created = submit(
             form, lambda: services.staff_create(by=Actor.from_request(request), **form.cleaned_data)
@@ -178,7 +178,9 @@ def staff_create(request: StaffRequest) -> HttpResponse:
                 % {"email": created.user.email},
             )
             return redirect("clinic:staff_list")
-    return render(request, "people/staff_form.html", {"form": form, "member": None})
+    return render(
+        request, "people/staff_form.html", {"form": form, "member": None}, status=status_of(form)
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -186,7 +188,7 @@ def staff_edit(request: StaffRequest, pk: int) -> HttpResponse:
     admin = _admin_membership(request)
     member = selectors.staff_member_for_admin(admin, pk)
     form = StaffUpdateForm(
-        request.POST or None, initial={"role": member.role, "is_active": member.is_active}
+        posted(request), initial={"role": member.role, "is_active": member.is_active}
     )
     if request.method == "POST" and form.is_valid():
         done = submit(
@@ -198,14 +200,16 @@ def staff_edit(request: StaffRequest, pk: int) -> HttpResponse:
         if done is not None:
             messages.success(request, _("Saved."))
             return redirect("clinic:staff_list")
-    return render(request, "people/staff_form.html", {"form": form, "member": member})
+    return render(
+        request, "people/staff_form.html", {"form": form, "member": member}, status=status_of(form)
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def clinic_settings(request: StaffRequest) -> HttpResponse:
     admin = _admin_membership(request)
     form = ClinicSettingsForm(
-        request.POST or None, initial={"idle_timeout_minutes": admin.clinic.idle_timeout_minutes}
+        posted(request), initial={"idle_timeout_minutes": admin.clinic.idle_timeout_minutes}
     )
     if request.method == "POST" and form.is_valid():
         services.clinic_settings_update(by=Actor.from_request(request), **form.cleaned_data)
@@ -215,4 +219,5 @@ def clinic_settings(request: StaffRequest) -> HttpResponse:
         request,
         "people/clinic_settings.html",
         {"form": form, "clinic": admin.clinic, "panels": settings_panels(request, admin)},
+        status=status_of(form),
     )

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.core.forms import submit
+from holdspace.core.forms import posted, submit
 from holdspace.core.http import StaffRequest
 from holdspace.courses.selectors import course_settings, current_course, rooms_of_clinic
 from holdspace.people.actors import Actor
@@ -31,7 +31,7 @@ def preparation(request: StaffRequest, code: str) -> HttpResponse:
     can_edit = policies.can_change_preparation(membership, client)
     settings = course_settings(client.clinic_id)
     form = PreparationForm(
-        request.POST or None,
+        posted(request),
         instance=record,
         rooms=rooms_of_clinic(membership).filter(is_active=True),
         records_sessions=settings.records_sessions,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from holdspace.core.forms import submit
+from holdspace.core.forms import posted, submit
 from holdspace.core.http import StaffRequest
 from holdspace.people import selectors as people_selectors
 from holdspace.people.actors import Actor
@@ -216,7 +216,7 @@ def vitals(request: StaffRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def medications(request: StaffRequest, code: str) -> HttpResponse:
     client = _client(request, code, record=True)
-    form = MedicationForm(request.POST or None)
+    form = MedicationForm(posted(request))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -279,7 +279,7 @@ def medication_update(request: StaffRequest, code: str, pk: int) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def experiences(request: StaffRequest, code: str) -> HttpResponse:
     client = _client(request, code, record=True)
-    form = ExperienceForm(request.POST or None)
+    form = ExperienceForm(posted(request))
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from holdspace.core.forms import posted, status_of
 from holdspace.core.http import StaffRequest
 from holdspace.core.pdf import pdf_response
 from holdspace.people.actors import Actor
@@ -88,7 +89,7 @@ def settings_page(request: StaffRequest) -> HttpResponse:
         raise PermissionDenied
     current = selectors.settings_for(membership.clinic_id)
     can_confirm = policies.can_confirm_settings(membership)
-    form = SettingsForm(request.POST or None, instance=current)
+    form = SettingsForm(posted(request), instance=current)
     if request.method == "POST":
         if not can_confirm:
             raise PermissionDenied
@@ -107,6 +108,7 @@ def settings_page(request: StaffRequest) -> HttpResponse:
         request,
         "sessions/settings.html",
         {"form": form, "settings": current, "can_confirm": can_confirm, "rules": session_rules()},
+        status=status_of(form),
     )
 
 
