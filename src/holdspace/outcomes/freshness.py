@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, NamedTuple
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Model, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -108,12 +108,19 @@ def bump_clients(pairs: list[tuple[int, int]]) -> None:
     by_clinic: dict[int, list[int]] = defaultdict(list)
     for client_id, clinic_id in pairs:
         by_clinic[clinic_id].append(client_id)
+    # One commit for both counters, even when the write itself was in autocommit: a reader
+    # who saw the raised clinic counter without the client's would keep its old row for good.
+    with transaction.atomic(savepoint=False):
+        _record(by_clinic)
+
+
+def _record(by_clinic: dict[int, list[int]]) -> None:
     for clinic_id, client_ids in by_clinic.items():
         version = _raised(clinic_id)
         if version is None:
             # A clinic made before this table: start its counter, then raise it.
             CohortDataVersion.objects.get_or_create(clinic_id=clinic_id)
-            version = _raised(clinic_id)
+            version = _raised(clinic_id) or 0
         ClientDataVersion.objects.bulk_create(
             [
                 ClientDataVersion(client_id=client_id, clinic_id=clinic_id, version=version)
@@ -123,10 +130,6 @@ def bump_clients(pairs: list[tuple[int, int]]) -> None:
             unique_fields=["client"],
             update_fields=["clinic", "version"],
         )
-
-
-def bump_client(client_id: int) -> None:
-    _bump_of(Client.objects.filter(pk=client_id))
 
 
 def _bump_of(clients: QuerySet[Client]) -> None:

@@ -263,6 +263,8 @@ def _brought_up_to_date(
     cohort) built again and those of clients no longer in it dropped; cached again if any
     changed."""
     was, covered_bytes, row_ids_bytes, packed = cached
+    # Rows a concurrent reader cached at a later version are at least that new.
+    version = max(was, version)
     covered = array("q")
     covered.frombytes(covered_bytes)
     row_ids = array("q")
