@@ -260,8 +260,8 @@ def _brought_up_to_date(
     loaded: dict[int, str] | None,
 ) -> list[tuple[object, ...]]:
     """The cached rows with those of the clients written since they were read (or new to the
-    cohort) built again and those of clients no longer in it dropped; cached again if any
-    changed."""
+    cohort) built again and those of clients no longer in it dropped, cached again at the
+    version read (unless nothing changed)."""
     was, covered_bytes, row_ids_bytes, packed = cached
     # Rows a concurrent reader cached at a later version are at least that new.
     version = max(was, version)
