@@ -14,9 +14,9 @@ them for the other half and measures again. Prints, for a researcher of the firs
   new instrument definition: every row built again); and unchanged data (cached);
 - the mixed model fit (bounded to model.MAX_CLIENTS clients; cold, then cached);
 - the cohort page's time (target under 1 s: its first paint, the tables): after one client's
-  write (the target), after a clinic-wide change, and warm; its queries at both sizes
-  (target: equal); and the same for its plots region (flow, mixed model, plots), which the
-  page fetches after it has painted.
+  write (the target), after a clinic-wide change, with an empty cache and warm; its queries
+  at both sizes (target: equal); and the same for its plots region (flow, mixed model,
+  plots), which the page fetches after it has painted.
 
 Run `.venv/bin/python bench/outcomes.py [--clients N] [--reuse]`; uses a throw-away SQLite
 file unless DATABASE_URL is set (then it must be a throw-away database named *bench*).
