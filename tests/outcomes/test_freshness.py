@@ -274,3 +274,18 @@ def test_a_course_rebuilds_only_its_clients_rows(two, lead, researcher, team, bu
     course.clients.remove(first)
     assert _row(researcher, first).template == ""
     assert builds[3:] == [{first.pk}]
+
+
+def test_a_courses_clients_cleared_or_changed_from_the_client(  # type: ignore[no-untyped-def]
+    two, clinics, lead, researcher, team, builds
+):
+    first, second = two
+    sign(lead, first)
+    course = past_course(lead, team, first)
+    assert _row(researcher, first).template == course.template_name
+    second.courses.add(course)  # from the client's side: only that client's row
+    assert _row(researcher, second).template == course.template_name
+    assert builds[-1] == {second.pk}
+    course.clients.clear()  # which clients left is not known: every row is built again
+    assert (_row(researcher, first).template, _row(researcher, second).template) == ("", "")
+    assert builds[-1] == {c.pk for c in clinics.north.clients.all()}
