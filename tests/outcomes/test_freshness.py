@@ -140,3 +140,152 @@ def test_a_write_raises_only_its_own_clinics_version(clinics, lead):
     assert freshness.version_of(south) == before[1]
     ClientFactory(clinic=clinics.south)
     assert freshness.version_of(south) == before[1] + 1
+
+
+# The rows are brought up to date per client: only the clients written since the rows were
+# cached are read again (selectors._build_rows_by_id is watched for which clients it builds).
+
+
+@pytest.fixture
+def builds(monkeypatch):  # type: ignore[no-untyped-def]
+    from holdspace.outcomes import selectors
+
+    built: list[set[int]] = []
+    real = selectors._build_rows_by_id
+
+    def watched(clients, *args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(set(clients.values_list("pk", flat=True)))
+        return real(clients, *args, **kwargs)
+
+    monkeypatch.setattr(selectors, "_build_rows_by_id", watched)
+    return built
+
+
+@pytest.fixture
+def two(clinics, lead):  # type: ignore[no-untyped-def]
+    first, second = clinics.client, ClientFactory(clinic=clinics.north)
+    for client, end in ((first, 45), (second, 30)):
+        record(lead, client, 50, 1, "baseline")
+        record(lead, client, end, 40)
+    return first, second
+
+
+def _rows(researcher, flt=PCL5):  # type: ignore[no-untyped-def]
+    return {r.code: (r.baseline, r.endpoint, r.response) for r in cohort(researcher, flt).rows}
+
+
+def test_one_clients_new_score_rebuilds_only_its_row(two, lead, researcher, builds):
+    first, second = two
+    everyone = {c.pk for c in first.clinic.clients.all()}
+    assert _rows(researcher)[first.code] == (50, 45, False)
+    assert builds == [everyone]  # the first read builds every row
+    record(lead, first, 20, 120, "end")
+    rows = _rows(researcher)
+    assert builds[1:] == [{first.pk}]
+    assert rows[first.code] == (50, 20, True)
+    assert rows[second.code] == (50, 30, True)
+    assert _rows(researcher) == rows  # unchanged since: nothing built
+    assert len(builds) == 2
+
+
+def test_a_score_deleted_rebuilds_its_row_without_an_endpoint(two, researcher, builds):
+    from holdspace.measures.models import Score
+
+    first, second = two
+    assert _rows(researcher)[first.code] == (50, 45, False)
+    Score.objects.filter(client=first, total=45).delete()
+    rows = _rows(researcher)
+    assert builds[1:] == [{first.pk}]
+    assert rows[first.code] == (50, None, None)
+    assert rows[second.code] == (50, 30, True)
+
+
+def test_a_client_who_leaves_the_cohort_and_comes_back(two, researcher, builds):
+    from holdspace.people.models import Client, Phase
+
+    first, second = two
+    in_follow_up = CohortFilter(instrument="PCL-5", phase=Phase.FOLLOW_UP)
+    Client.objects.filter(pk__in=[first.pk, second.pk]).update(phase=Phase.FOLLOW_UP)
+    assert set(_rows(researcher, in_follow_up)) == {first.code, second.code}
+    # Moved out by .update() (no signal): its row is dropped, no row is built.
+    Client.objects.filter(pk=first.pk).update(phase=Phase.SCREENING)
+    assert set(_rows(researcher, in_follow_up)) == {second.code}
+    assert len(builds) == 1
+    # Back in: its row is built again (and only its).
+    Client.objects.filter(pk=first.pk).update(phase=Phase.FOLLOW_UP)
+    assert _rows(researcher, in_follow_up)[first.code] == (50, 45, False)
+    assert builds[1:] == [{first.pk}]
+
+
+def test_a_renamed_client_code_replaces_its_row(two, researcher, builds):
+    first, _second = two
+    assert first.code in _rows(researcher)
+    old = first.code
+    first.code = "ZZZZ9999"
+    first.save()
+    rows = _rows(researcher)
+    assert old not in rows
+    assert rows["ZZZZ9999"] == (50, 45, False)
+    assert builds[1:] == [{first.pk}]
+    assert list(rows) == sorted(rows)  # still in the order of the codes
+
+
+def test_a_changed_definition_rebuilds_every_row(two, clinics, researcher, builds):
+    from holdspace.measures.library import shipped
+    from holdspace.measures.models import InstrumentDefinition
+
+    first, _second = two
+    assert _rows(researcher)[first.code] == (50, 45, False)
+    body = shipped()["PCL-5"].model_dump(mode="json", by_alias=True)
+    body["outcomes"]["response"]["points"] = 5  # a clinic's own threshold (a test value)
+    InstrumentDefinition.objects.create(
+        clinic=clinics.north, code="PCL-5", version="2013.1-local", body=body
+    )
+    rows = _rows(researcher)
+    assert rows[first.code] == (50, 45, True)
+    assert builds[1] == {c.pk for c in clinics.north.clients.all()}
+
+
+def test_a_clinic_wide_change_rebuilds_every_row(two, clinics, researcher, builds):
+    _rows(researcher)
+    freshness.bump_clinic(clinics.north.pk)
+    _rows(researcher)
+    assert builds[0] == builds[1] == {c.pk for c in clinics.north.clients.all()}
+
+
+def test_a_write_in_another_clinic_rebuilds_nothing(two, clinics, lead, researcher, builds):
+    _rows(researcher)
+    ClientFactory(clinic=clinics.south)
+    _rows(researcher)
+    assert len(builds) == 1
+
+
+def test_a_course_rebuilds_only_its_clients_rows(two, lead, researcher, team, builds):
+    first, _second = two
+    sign(lead, first)
+    assert _row(researcher, first).template == ""
+    course = past_course(lead, team, first)
+    assert _row(researcher, first).template == course.template_name
+    assert builds[1:] == [{first.pk}]
+    course.template_name = "Renamed"
+    course.save()
+    assert _row(researcher, first).template == "Renamed"
+    assert builds[2:] == [{first.pk}]
+    course.clients.remove(first)
+    assert _row(researcher, first).template == ""
+    assert builds[3:] == [{first.pk}]
+
+
+def test_a_courses_clients_cleared_or_changed_from_the_client(  # type: ignore[no-untyped-def]
+    two, clinics, lead, researcher, team, builds
+):
+    first, second = two
+    sign(lead, first)
+    course = past_course(lead, team, first)
+    assert _row(researcher, first).template == course.template_name
+    second.courses.add(course)  # from the client's side: only that client's row
+    assert _row(researcher, second).template == course.template_name
+    assert builds[-1] == {second.pk}
+    course.clients.clear()  # which clients left is not known: every row is built again
+    assert (_row(researcher, first).template, _row(researcher, second).template) == ("", "")
+    assert builds[-1] == {c.pk for c in clinics.north.clients.all()}

@@ -157,3 +157,32 @@ def test_the_collector_is_paused_only_inside_and_never_switched_on_by_it():
         assert not gc.isenabled()  # it was off before: left off
     finally:
         gc.enable()
+
+
+def test_a_row_packed_for_the_cache_comes_back_the_same() -> None:
+    import dataclasses
+
+    from holdspace.outcomes.rows import ClientRow, pack, unpack
+
+    full = ClientRow(
+        code="A1", baseline=50.0, endpoint=20.0, change=-30.0,
+        baseline_on=dt.date(2026, 1, 5), endpoint_on=dt.date(2026, 5, 11),
+        baseline_source="baseline_timepoint", endpoint_source="protocol_endpoint",
+        baseline_band="severe", reliable_change="improved", clinically_meaningful=True,
+        response=True, remission=True, diagnosis_at_baseline=True, diagnosis_at_endpoint=False,
+        prior_party_uses=12, group="10-49", template="Phase 3", attributes={"sex": "female"},
+        follow_ups={"follow_up_6m": 18.0},
+        adverse_events={"all": 3, "pleasant": 1, "abuse_potential": 1, "serious": 0},
+    )  # fmt: skip
+    bare = ClientRow(
+        code="B2",
+        baseline=40.0,
+        adverse_events=dict.fromkeys(("all", "pleasant", "abuse_potential", "serious"), 0),
+    )
+    # Dates travel as ordinals and the dicts as tuples (None when empty): both come back.
+    packed = pack([full, bare])
+    assert packed[0][4] == dt.date(2026, 1, 5).toordinal() and packed[1][18:] == (None,) * 3
+    assert [dataclasses.asdict(r) for r in unpack(packed)] == [
+        dataclasses.asdict(full),
+        dataclasses.asdict(bare),
+    ]

@@ -20,11 +20,12 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from holdspace.core.lookups import InIds
 from holdspace.courses.models import Course, Visit, VisitKind
 from holdspace.measures import library
 from holdspace.measures.definitions import Definition
@@ -166,32 +167,39 @@ class Cohort:
 
 # Bump when the rows or the summary are built differently, so older cached results are not
 # used. Cached for a day at most; any watched write makes them unreachable at once.
-ROWS_VERSION = 1
+ROWS_VERSION = 2
 CACHE_SECONDS = 24 * 3600
 
 
 def cohort(membership: Membership | None, flt: CohortFilter) -> Cohort:
-    """The cohort's per-client rows, cached per data version.
+    """The cohort's per-client rows, kept in the cache and brought up to date per client.
 
-    The key holds everything the rows depend on: the clinic's data version (raised by every
-    watched write, see freshness.py), the reader, the filter, the instrument's definition as
-    the clinic uses it, the language (group names are translated), and, read live on every
-    call, which clients are in the cohort and the grouping factor's values from another app.
-    So a read right after a write never finds the rows from before it.
+    The rows are cached under a key of everything they depend on but the data: the reader,
+    the filter, the instrument's definition as the clinic uses it, the language (group names
+    are translated) and the grouping factor's values read live from another app; beside them
+    the clinic's data version they were read at (freshness.py) and the clients they cover.
+    A read rebuilds only the rows of the clients written since that version
+    (`freshness.changed_since`) and of clients new to the cohort, drops the rows of clients
+    no longer in it (which clients are in it is read live on every call), and keeps the rest;
+    a clinic-wide change (`everything`) rebuilds them all. So a read right after a write
+    never finds the row from before it, and the first read after one client's write picks
+    one client, not the clinic.
     """
     clients = cohort_clients(membership, flt)
     assert membership is not None  # noqa: S101  (cohort_clients refused None)
-    definition = library.definition_for(membership.clinic_id, flt.instrument)
+    clinic_id = membership.clinic_id
+    definition = library.definition_for(clinic_id, flt.instrument)
     factor = grouping.FACTORS.get(flt.group_by)
     loaded = (
         factor.load(clients, membership) if factor is not None and factor.load is not None else None
     )
+    # Read before any data: rows read after it are at least as new as this version.
+    state = freshness.state_of(clinic_id)
     ids = array("q", clients.order_by("pk").values_list("pk", flat=True))
-    digest = hashlib.sha256(
+    base = hashlib.sha256(
         json.dumps(
             [
                 ROWS_VERSION,
-                freshness.version_of(membership.clinic_id),
                 membership.pk,
                 asdict(flt),
                 definition.model_dump(mode="json"),
@@ -202,16 +210,86 @@ def cohort(membership: Membership | None, flt: CohortFilter) -> Cohort:
             sort_keys=True,
         ).encode()
     )
-    digest.update(ids.tobytes())
-    key = f"outcomes.cohort.{membership.clinic_id}.{digest.hexdigest()}"
-    packed = cache.get(key)
-    found = Cohort(packed or [], key, clients, flt, definition, loaded)
-    if packed is None:
-        with collector_paused():
-            found.fresh = _build_rows(clients, definition, flt.group_by, loaded)
+    rows_key = f"outcomes.cohort.{clinic_id}.{base.hexdigest()}"
+    # These exact rows (the data version and the clients): the key of their summary.
+    exact = base.copy()
+    exact.update(f".{state.version}.".encode())
+    exact.update(ids.tobytes())
+    found = Cohort(
+        [], f"outcomes.cohort.{clinic_id}.{exact.hexdigest()}", clients, flt, definition, loaded
+    )
+    with collector_paused():
+        # The rows' version is kept apart too, so rows a clinic-wide change made stale are
+        # not read (unpickling 25,000 rows costs about as much as building a tenth of them).
+        # Only a hint: the rows carry their own version, which is what decides.
+        at = cache.get(f"{rows_key}.at")
+        cached = cache.get(rows_key) if at is not None and at >= state.everything else None
+        if cached is None or cached[0] < state.everything:
+            built = _build_rows_by_id(clients, definition, flt.group_by, loaded)
+            found.fresh = [row for _client_id, row in built]
             found.packed = pack(found.fresh)
-            cache.set(key, found.packed, CACHE_SECONDS)
+            row_ids = array("q", (client_id for client_id, _row in built))
+            _keep(rows_key, state.version, ids, row_ids, found.packed)
+        else:
+            found.packed = _brought_up_to_date(
+                cached, state.version, ids, clinic_id, rows_key, definition, flt.group_by, loaded
+            )
     return found
+
+
+def _keep(
+    rows_key: str,
+    version: int,
+    ids: array[int],
+    row_ids: array[int],
+    packed: list[tuple[object, ...]],
+) -> None:
+    """Cache the rows (with the clients they cover and the version they were read at)."""
+    blob = (version, ids.tobytes(), row_ids.tobytes(), packed)
+    cache.set_many({rows_key: blob, f"{rows_key}.at": version}, CACHE_SECONDS)
+
+
+def _brought_up_to_date(
+    cached: tuple[int, bytes, bytes, list[tuple[object, ...]]],
+    version: int,
+    ids: array[int],
+    clinic_id: int,
+    rows_key: str,
+    definition: Definition,
+    group_by: str,
+    loaded: dict[int, str] | None,
+) -> list[tuple[object, ...]]:
+    """The cached rows with those of the clients written since they were read (or new to the
+    cohort) built again and those of clients no longer in it dropped, cached again at the
+    version read (unless nothing changed)."""
+    was, covered_bytes, row_ids_bytes, packed = cached
+    # Rows a concurrent reader cached at a later version are at least that new.
+    version = max(was, version)
+    covered = array("q")
+    covered.frombytes(covered_bytes)
+    row_ids = array("q")
+    row_ids.frombytes(row_ids_bytes)
+    if was == version and covered == ids:
+        return packed
+    changed = freshness.changed_since(clinic_id, was) if was != version else set()
+    before = set(covered)
+    stale = [i for i in ids if i in changed or i not in before]
+    now = set(ids).difference(stale)
+    kept = [(i, values) for i, values in zip(row_ids, packed, strict=True) if i in now]
+    if stale:
+        built = _build_rows_by_id(
+            Client.objects.filter(InIds(F("pk"), stale)), definition, group_by, loaded
+        )
+        kept.extend(
+            (client_id, row_values)
+            for (client_id, _row), row_values in zip(
+                built, pack([row for _i, row in built]), strict=True
+            )
+        )
+        kept.sort(key=lambda pair: str(pair[1][0]))  # by code, as a full build sorts
+    packed = [values for _i, values in kept]
+    _keep(rows_key, version, ids, array("q", (i for i, _v in kept)), packed)
+    return packed
 
 
 @contextmanager
@@ -245,11 +323,11 @@ def cohort_summary(found: Cohort, *, with_model: bool = True) -> dict[str, Any]:
     key = f"{found.key}.summary.{with_model}.{model.MAX_CLIENTS}"
     summary = cache.get(key)
     if summary is None:
-        rows = found.rows
-        if with_model:
-            # The model reads every score; the rows (picked in SQL or cached) carry none.
-            _attach_histories(rows, found.clients, found.definition.code)
         with collector_paused():
+            rows = found.rows
+            if with_model:
+                # The model reads every score; the rows (picked in SQL or cached) carry none.
+                _attach_histories(rows, found.clients, found.definition.code)
             summary = summarise(
                 rows,
                 instrument=found.filter.instrument,
@@ -286,7 +364,20 @@ def _build_rows(
     *,
     histories: bool = False,
 ) -> list[ClientRow]:
-    """One row per client of `clients` with at least one score on the instrument.
+    built = _build_rows_by_id(clients, definition, group_by, loaded, histories=histories)
+    return [row for _client_id, row in built]
+
+
+def _build_rows_by_id(
+    clients: QuerySet[Client],
+    definition: Definition,
+    group_by: str,
+    loaded: dict[int, str] | None,
+    *,
+    histories: bool = False,
+) -> list[tuple[int, ClientRow]]:
+    """(client id, row) in the order of the codes: one row per client of `clients` with at
+    least one score on the instrument.
 
     A fixed number of set-based queries whatever the number of clients (one per kind of fact).
     Without `histories` the database picks each baseline and endpoint and sends one row per
@@ -313,9 +404,8 @@ def _build_rows(
             row.attributes[factor.key] = loaded.get(client_id, "")
         # Without a factor every row is in one group: its (translated) name is looked up once.
         row.group = grouping.group_of(row, group_by, definition) if factor else everyone
-    rows = [row for _client_id, row in result]
-    rows.sort(key=lambda r: r.code)
-    return rows
+    result.sort(key=lambda pair: pair[1].code)
+    return result
 
 
 def _rows_picked_in_sql(

@@ -3,7 +3,7 @@ anyone holding those rows can reproduce every number here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
 
@@ -16,21 +16,10 @@ def _ci(pair: tuple[float, float] | None) -> list[float] | None:
     return [pair[0], pair[1]] if pair is not None else None
 
 
-def _proportion(
-    rows: Sequence[ClientRow], test: Callable[[ClientRow], bool | None]
-) -> dict[str, Any]:
-    """k of the rows where the category applies (None means not applicable: left out)."""
-    applicable = [test(r) for r in rows]
-    known = [value for value in applicable if value is not None]
-    p = stats.wilson(sum(1 for value in known if value), len(known))
+def _proportion(k: int, n: int) -> dict[str, Any]:
+    """k of the n rows where the category applies (None means not applicable: left out)."""
+    p = stats.wilson(k, n)
     return {"k": p.k, "n": p.n, "percent": p.percent, "ci95": _ci(p.ci95)}
-
-
-def _reliable(direction: str) -> Callable[[ClientRow], bool | None]:
-    def test(row: ClientRow) -> bool | None:
-        return None if row.reliable_change is None else row.reliable_change == direction
-
-    return test
 
 
 def analysed(rows: Sequence[ClientRow]) -> list[ClientRow]:
@@ -38,11 +27,51 @@ def analysed(rows: Sequence[ClientRow]) -> list[ClientRow]:
     return [r for r in rows if r.baseline is not None and r.endpoint is not None]
 
 
+# The categories counted per group: (name in the summary, row field, the value that counts).
+_CATEGORIES = (
+    ("response", "response", True),
+    ("remission", "remission", True),
+    ("clinically_meaningful", "clinically_meaningful", True),
+    ("reliable_improvement", "reliable_change", "improved"),
+    ("reliable_deterioration", "reliable_change", "deteriorated"),
+)
+_EVENT_KINDS = ("all", "pleasant", "abuse_potential", "serious")
+
+
 def group_summary(group: str, rows: Sequence[ClientRow]) -> dict[str, Any]:
-    done = analysed(rows)
-    baselines = [r.baseline for r in done if r.baseline is not None]
-    endpoints = [r.endpoint for r in done if r.endpoint is not None]
-    changes = [r.change for r in done if r.change is not None]
+    # One pass over the rows, gathering columns (tens of thousands of rows at network scale:
+    # a pass per statistic cost several times more).
+    baselines: list[float] = []
+    endpoints: list[float] = []
+    changes: list[float] = []
+    with_baseline = 0
+    counted = {name: [0, 0] for name, _field, _value in _CATEGORIES}  # [k, n]
+    fields = [(counted[name], field, value) for name, field, value in _CATEGORIES]
+    events = dict.fromkeys(_EVENT_KINDS, 0)
+    with_events = 0
+    for r in rows:
+        found = r.adverse_events
+        if found:
+            if found.get("all"):
+                with_events += 1
+            for kind in _EVENT_KINDS:
+                events[kind] += found.get(kind, 0)
+        if r.baseline is None:
+            continue
+        with_baseline += 1
+        if r.endpoint is None:
+            continue
+        baselines.append(r.baseline)
+        endpoints.append(r.endpoint)
+        if r.change is not None:
+            changes.append(r.change)
+        values = r.__dict__
+        for kn, field, value in fields:
+            seen = values[field]
+            if seen is not None:
+                kn[1] += 1
+                if seen == value:
+                    kn[0] += 1
     base, end, change = (
         stats.describe(baselines),
         stats.describe(endpoints),
@@ -52,11 +81,11 @@ def group_summary(group: str, rows: Sequence[ClientRow]) -> dict[str, Any]:
     within = stats.within_d_av(baselines, endpoints)
     return {
         "group": group,
-        "n": len(done),
+        "n": len(baselines),
         # Few analysed clients: unstable numbers, and with a factor such as sex, a cell that
         # may point at a person. Shown with a caution, never hidden silently.
-        "small_cell": len(done) < SMALL_CELL,
-        "n_with_baseline": sum(1 for r in rows if r.baseline is not None),
+        "small_cell": len(baselines) < SMALL_CELL,
+        "n_with_baseline": with_baseline,
         "baseline_mean": base.mean,
         "baseline_sd": base.sd,
         "endpoint_mean": end.mean,
@@ -65,19 +94,9 @@ def group_summary(group: str, rows: Sequence[ClientRow]) -> dict[str, Any]:
         "change_sd": change.sd,
         "change_ci95": _ci(change_ci.ci95),
         "within_effect": {"type": within.type, "value": within.value, "ci95": _ci(within.ci95)},
-        "response": _proportion(done, lambda r: r.response),
-        "remission": _proportion(done, lambda r: r.remission),
-        "clinically_meaningful": _proportion(done, lambda r: r.clinically_meaningful),
-        "reliable_improvement": _proportion(done, _reliable("improved")),
-        "reliable_deterioration": _proportion(done, _reliable("deteriorated")),
+        **{name: _proportion(*counted[name]) for name, _field, _value in _CATEGORIES},
         # Safety over every client of the group, not only those with an endpoint.
-        "adverse_events": {
-            "clients_with_any": sum(1 for r in rows if r.adverse_events.get("all")),
-            **{
-                kind: sum(r.adverse_events.get(kind, 0) for r in rows)
-                for kind in ("all", "pleasant", "abuse_potential", "serious")
-            },
-        },
+        "adverse_events": {"clients_with_any": with_events, **events},
     }
 
 
