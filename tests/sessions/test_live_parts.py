@@ -133,6 +133,22 @@ def test_show_every_entry_lists_every_reading(running, therapist):
     assert "?timeline=all" in every  # the live poll keeps the whole timeline too
 
 
+@pytest.mark.requirement("REQ-SES-008")
+def test_a_session_too_short_for_an_older_part_lists_its_newest_and_summarises_the_rest(
+    running, therapist
+):
+    session = _started_hours_ago(running, 6)
+    # With the baseline (taken last, 5 minutes ago): SHOWN + 6, fewer than 2 x RECENT_STEP.
+    _long(session, therapist, SHOWN + 5)
+    html = signed_in(therapist).get(_url(session, "live/")).content.decode()
+    recent = html.split('data-live-part="recent"', 1)[1].split('data-live-part="older"', 1)[0]
+    older = html.split('data-live-part="older"', 1)[1]
+    assert recent.count('class="tl-vitals') == SHOWN  # the newest, one by one
+    assert "6 readings within limits from" in recent  # the rest, in one line
+    assert "Show every entry" in recent  # the link closes the timeline, here in the recent part
+    assert "tl-vitals" not in older and "Show every entry" not in older
+
+
 def test_a_long_session_draws_a_bounded_chart(running, therapist):
     session = _started_hours_ago(running, 8)
     _long(session, therapist, 400)
