@@ -6,12 +6,23 @@ signs in with password and TOTP (the demo's), then mixes the client list, a clie
 the screening index, measures, the calendar and Today; one of them keeps a running session's
 monitor open, polling its live region every second, and posts a vitals reading now and then.
 
+Each simulated member waits a think time between two page views (`--think`, seconds, drawn
+uniformly between the two bounds, as locust's `wait_time = between(a, b)`): a person reads a
+page before the next click. The default, 2-8 s (5 s on average), is a busy member of staff:
+a page is read for many seconds, and a client's overview or a screening decision far longer,
+so it errs towards more load, not less. `--think 0` clicks again the moment a page answers:
+each member is then a saturating loop, a measure of throughput, not of 25 staff. The open
+monitor polls every second whatever the think time.
+
 Prints, per page: the sequential median and p95 (one user), its ratio to `/healthz` in the
 same run, and at each concurrency (default 10 and 25 users) the median, p95 and requests per
-second; then the queries each page makes (counted in-process on the same database).
+second; then per page the p95 at each concurrency against its own sequential p95 (the target:
+within 3x at 25 users); then the queries each page makes (counted in-process on the same
+database).
 
     holdspace demo --scale network                      # once, on a scratch PostgreSQL database
-    .venv/bin/python -m bench.load --serve --users 10 25 --seconds 60
+    .venv/bin/python -m bench.load --serve --users 10 25 --seconds 120
+    .venv/bin/python -m bench.load --serve --think 0     # saturation: no think time
 
 Environment: DATABASE_URL (and HOLDSPACE_VAR_DIR) as for `holdspace serve`.
 Figures are printed, never asserted: they depend on the machine.
@@ -117,11 +128,17 @@ class Timings:
 def timed_get(
     http: requests.Session, url: str, timings: Timings, name: str, **kw: Any
 ) -> requests.Response | None:
-    """One request, timed. A dropped connection (a worker replaced under load) counts as an
-    error and the simulated user carries on, as a person would reload."""
+    """One request, timed. A kept-alive connection the server closed as the request went out
+    (gunicorn closes one idle for 2 s; a member thinking for longer finds it closed) is tried
+    once more on a new connection, as browsers retry a GET; the time counts both. A second
+    failure (a worker replaced under load) counts as an error and the simulated user carries
+    on, as a person would reload."""
     t0 = time.perf_counter()
     try:
-        response = http.get(url, allow_redirects=False, **kw)
+        try:
+            response = http.get(url, allow_redirects=False, **kw)
+        except requests.ConnectionError:
+            response = http.get(url, allow_redirects=False, **kw)
     except requests.ConnectionError:
         timings.add(name, (time.perf_counter() - t0) * 1000, False)
         return None
@@ -134,14 +151,22 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
-def sequential(base: str, member: Member, repeat: int) -> Timings:
+def sequential(base: str, member: Member, repeat: int, monitor_url: str) -> Timings:
+    """One user, one request at a time: each page, `/healthz`, and the monitor's live poll
+    as an open monitor sends it (with the ETag it holds, so mostly answered 304)."""
     timings = Timings()
     rng = random.Random(1)  # noqa: S311  (load mix, not security)
     anonymous = requests.Session()
+    tag = ""
     for _ in range(repeat):
         timed_get(anonymous, page_url(base, "healthz", member, rng), timings, "healthz")
         for name in PAGES:
             timed_get(member.http, page_url(base, name, member, rng), timings, name)
+        response = timed_get(
+            member.http, monitor_url + "live/", timings, "live poll", headers={"If-None-Match": tag}
+        )
+        if response is not None:
+            tag = response.headers.get("ETag", tag)
     return timings
 
 
@@ -179,16 +204,43 @@ def monitor_loop(base: str, member: Member, url: str, stop: threading.Event, t: 
         stop.wait(1.0)
 
 
-def user_loop(base: str, member: Member, stop: threading.Event, t: Timings, seed: int) -> None:
+def think_time(text: str) -> tuple[float, float]:
+    """`--think`: "2-8" (seconds, uniform between the two), "5" (always 5) or "0" (none)."""
+    low, _sep, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--think: seconds as A-B or A, not {text!r}") from None
+    if not 0 <= bounds[0] <= bounds[1] <= 600:
+        raise argparse.ArgumentTypeError(f"--think: 0 <= A <= B <= 600 seconds, not {text!r}")
+    return bounds
+
+
+def user_loop(
+    base: str,
+    member: Member,
+    stop: threading.Event,
+    t: Timings,
+    seed: int,
+    think: tuple[float, float],
+) -> None:
     rng = random.Random(seed)  # noqa: S311  (load mix, not security)
+    # Members start at different moments within one think time, as staff do, not in step.
+    stop.wait(rng.uniform(0.0, think[1]))
     while not stop.is_set():
         name = rng.choices(PAGES, weights=WEIGHTS)[0]
         timed_get(member.http, page_url(base, name, member, rng), t, name)
-        stop.wait(rng.uniform(0.0, 0.2))  # a person clicks; a benchmark clicks fast
+        if think[1] > 0:
+            stop.wait(rng.uniform(*think))  # a person reads the page before the next click
 
 
 def concurrent(
-    base: str, members: list[Member], users: int, seconds: float, monitor_url: str | None
+    base: str,
+    members: list[Member],
+    users: int,
+    seconds: float,
+    monitor_url: str | None,
+    think: tuple[float, float],
 ) -> tuple[Timings, float]:
     t = Timings()
     stop = threading.Event()
@@ -199,7 +251,7 @@ def concurrent(
         )
     for i in range(users - len(threads)):
         member = members[(i + 1) % len(members)]
-        threads.append(threading.Thread(target=user_loop, args=(base, member, stop, t, i)))
+        threads.append(threading.Thread(target=user_loop, args=(base, member, stop, t, i, think)))
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -310,7 +362,15 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help="Start `holdspace serve` here.")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--users", type=int, nargs="+", default=[10, 25])
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=120, help="Per concurrency level.")
+    parser.add_argument(
+        "--think",
+        type=think_time,
+        default=(2.0, 8.0),
+        metavar="A-B",
+        help="Seconds a member reads a page before the next, uniform between A and B "
+        "(default 2-8; 0: none, a saturation run).",
+    )
     parser.add_argument("--repeat", type=int, default=30, help="Sequential requests per page.")
     parser.add_argument("--clinics", type=int, default=20, help="Spread users over clinics.")
     args = parser.parse_args()
@@ -372,18 +432,27 @@ def run(args: argparse.Namespace, slugs: list[str], session_code: str, session_p
     members.remove(lead)
     members.insert(0, lead)
 
-    seq = sequential(base, members[0], args.repeat)
+    low, high = args.think
+    print(
+        "think time between a member's page views: "
+        + (f"{low:g}-{high:g} s, uniform" if high > low else f"{high:g} s")
+        + (" (none: a saturation run)" if high == 0 else "")
+        + "; the monitor polls every 1 s, a vitals reading every 15 s"
+    )
+    seq = sequential(base, members[0], args.repeat, monitor_url)
     floor = statistics.median(seq.ms["healthz"])
     print(f"\n/healthz sequential median {floor:.1f} ms (the floor)")
     print(f"{'page':<14}{'median':>9}{'p95':>9}{'x floor':>9}")
-    for name in [*PAGES, "healthz"]:
+    for name in [*PAGES, "live poll", "healthz"]:
         values = seq.ms[name]
         print(
             f"{name:<14}{statistics.median(values):8.1f}ms{p95(values):8.1f}ms"
             f"{statistics.median(values) / floor:8.1f}x"
         )
+    under_load: dict[int, Timings] = {}
     for users in args.users:
-        t, elapsed = concurrent(base, members, users, args.seconds, monitor_url)
+        t, elapsed = concurrent(base, members, users, args.seconds, monitor_url, args.think)
+        under_load[users] = t
         total = sum(len(v) for v in t.ms.values())
         print(f"\n{users} users for {elapsed:.0f} s: {total / elapsed:.1f} requests/s")
         print(f"{'page':<14}{'n':>6}{'median':>9}{'p95':>9}{'req/s':>8}{'errors':>7}")
@@ -395,6 +464,19 @@ def run(args: argparse.Namespace, slugs: list[str], session_code: str, session_p
                 f"{name:<14}{len(values):6d}{statistics.median(values):8.1f}ms"
                 f"{p95(values):8.1f}ms{len(values) / elapsed:8.1f}{t.errors.get(name, 0):7d}"
             )
+    print("\np95 under load against the page's own sequential p95 (target: within 3x at 25 users)")
+    print(f"{'page':<14}{'alone':>9}" + "".join(f"{f'{u} users':>20}" for u in args.users))
+    for name in [*PAGES, "live poll"]:
+        alone = p95(seq.ms[name])
+        row = f"{name:<14}{alone:7.1f}ms"
+        for users in args.users:
+            values = under_load[users].ms.get(name, [])
+            row += (
+                f"{p95(values):9.1f}ms ={p95(values) / alone:5.1f}x{'':>3}"
+                if values
+                else f"{'-':>20}"
+            )
+        print(row)
     code = members[0].codes[0] if members[0].codes else session_code
     print("\nqueries per page (lead, in-process, this database):")
     for name, count in query_counts(slugs[0], code, session_pk, session_code).items():

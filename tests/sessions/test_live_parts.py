@@ -13,7 +13,7 @@ from django.utils import timezone
 from holdspace.sessions import live
 from holdspace.sessions.charts import CHART_POINTS, DOTS
 from holdspace.sessions.models import MedicineSession, VitalReading
-from holdspace.sessions.shown import RECENT_STEP
+from holdspace.sessions.shown import RECENT_STEP, SHOWN
 
 from ..conftest import signed_in
 from .conftest import act
@@ -118,7 +118,7 @@ def test_an_alert_older_than_the_cap_still_shows_in_full(running, therapist):
     top = html.split('data-live-part="top"', 1)[1].split('data-live-part="chart"', 1)[0]
     assert "alert-act" in top  # and the open alert at the top, as always
     shown = html.count('class="tl-vitals')
-    assert RECENT_STEP <= shown - 1 < 2 * RECENT_STEP  # the recent ones, plus the act reading
+    assert shown == SHOWN + 1  # the newest one by one, plus the act reading
 
 
 @pytest.mark.requirement("REQ-SES-008")
@@ -131,6 +131,22 @@ def test_show_every_entry_lists_every_reading(running, therapist):
     every = browser.get(_url(session) + "?timeline=all").content.decode()
     assert every.count('class="tl-vitals') == session.vitals.count()
     assert "?timeline=all" in every  # the live poll keeps the whole timeline too
+
+
+@pytest.mark.requirement("REQ-SES-008")
+def test_a_session_too_short_for_an_older_part_lists_its_newest_and_summarises_the_rest(
+    running, therapist
+):
+    session = _started_hours_ago(running, 6)
+    # With the baseline (taken last, 5 minutes ago): SHOWN + 6, fewer than 2 x RECENT_STEP.
+    _long(session, therapist, SHOWN + 5)
+    html = signed_in(therapist).get(_url(session, "live/")).content.decode()
+    recent = html.split('data-live-part="recent"', 1)[1].split('data-live-part="older"', 1)[0]
+    older = html.split('data-live-part="older"', 1)[1]
+    assert recent.count('class="tl-vitals') == SHOWN  # the newest, one by one
+    assert "6 readings within limits from" in recent  # the rest, in one line
+    assert "Show every entry" in recent  # the link closes the timeline, here in the recent part
+    assert "tl-vitals" not in older and "Show every entry" not in older
 
 
 def test_a_long_session_draws_a_bounded_chart(running, therapist):

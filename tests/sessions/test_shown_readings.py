@@ -15,7 +15,7 @@ from django.utils import timezone
 from holdspace.sessions import charts, selectors
 from holdspace.sessions.live import live_parts
 from holdspace.sessions.models import MedicineSession, SessionAlert, TimelineEntry, VitalReading
-from holdspace.sessions.shown import RECENT_STEP, shown_readings
+from holdspace.sessions.shown import RECENT_STEP, SHOWN, line_index, shown_readings
 from holdspace.sessions.timeline import (
     RunStats,
     SplitTimeline,
@@ -31,32 +31,44 @@ pytestmark = pytest.mark.django_db
 
 def reference_split(items: list[TimelineItem], step: int = RECENT_STEP) -> SplitTimeline:
     """The rule on the whole timeline, every reading in memory (as the monitor did before it
-    read only what it shows): the oracle split_shown must equal."""
+    read only what it shows): the oracle split_shown must equal. The newest SHOWN readings and
+    what follows the first of them in full; before them in-range readings summarised per run;
+    the recent part of the live region from the line on (shown.line_index), no run across it."""
     positions = [i for i, item in enumerate(items) if item.kind == "vitals"]
-    if len(positions) < 2 * step:
+    if len(positions) <= SHOWN:
         return SplitTimeline(recent=list(items), older=[], summarised=0)
-    first_recent = positions[(len(positions) // step - 1) * step]
-    older: list[TimelineItem] = []
+    cut = positions[-SHOWN]
+    line = positions[line_index(len(positions), step)] if len(positions) >= 2 * step else None
+    parts: dict[str, list[TimelineItem]] = {"older": [], "recent": []}
+    summarised = {"older": 0, "recent": 0}
     run: list[VitalReading] = []
-    summarised = 0
+    into = "older" if line is not None else "recent"
 
     def close() -> None:
-        nonlocal summarised, run
+        nonlocal run
         if run:
-            older.append(_summary(_stats(run)))
-            summarised += len(run)
+            parts[into].append(_summary(_stats(run)))
+            summarised[into] += len(run)
             run = []
 
-    for item in items[:first_recent]:
+    for place, item in enumerate(items[:cut]):
+        if place == line:
+            close()
+            into = "recent"
         reading = item.reading
         in_range = reading is not None and not item.tier and not reading.is_baseline
         if item.kind == "vitals" and reading is not None and in_range:
             run.append(reading)
             continue
         close()
-        older.append(item)
+        parts[into].append(item)
     close()
-    return SplitTimeline(recent=items[first_recent:], older=older, summarised=summarised)
+    return SplitTimeline(
+        recent=parts["recent"] + items[cut:],
+        older=parts["older"],
+        summarised=summarised["older"],
+        summarised_recent=summarised["recent"],
+    )
 
 
 def _stats(run: list[VitalReading]) -> RunStats:
@@ -130,7 +142,7 @@ def _fresh(session: MedicineSession) -> MedicineSession:
 
 def test_the_shown_timeline_is_the_one_every_reading_gives(running, therapist):
     had = 0
-    for count in (25, 59, 60, 61, 95, 131):
+    for count in (SHOWN, SHOWN + 1, 25, 59, 60, 61, 95, 131):
         _add(running, therapist, had, count)
         had = count
         expected = reference_split(timeline(_fresh(running)))
@@ -141,7 +153,9 @@ def test_the_shown_timeline_is_the_one_every_reading_gives(running, therapist):
         assert _seen(got.recent) == _seen(expected.recent), count
         assert _seen(got.older) == _seen(expected.older), count
         assert got.summarised == expected.summarised, count
+        assert got.summarised_recent == expected.summarised_recent, count
     assert expected.summarised > 0 and any(i.kind == "ack" for i in expected.older)
+    assert expected.summarised_recent > 0  # the recent part summarises before its newest too
 
 
 def _long(session: MedicineSession, member, count: int) -> None:  # type: ignore[no-untyped-def]
@@ -196,7 +210,9 @@ def test_a_long_session_loads_no_more_readings_than_it_shows(running, therapist)
     session = MedicineSession.objects.select_related("client", "visit", "clinic").get(pk=running.pk)
     with mock.patch.object(VitalReading, "from_db", classmethod(counted)):
         parts = live_parts(live_context(session), full=False)
-    assert len(made) < 2 * RECENT_STEP + 2  # the recent ones, the baseline, an alert's
+    assert len(made) <= SHOWN + 2  # the newest, the baseline, an alert's
     recent = parts["recent"].html
-    assert RECENT_STEP <= len(re.findall(r'class="tl-vitals', recent)) < 2 * RECENT_STEP
+    # The newest, and the baseline just before them (flagged: always in full).
+    assert len(re.findall(r'class="tl-vitals', recent)) == SHOWN + 1
+    assert "readings within limits from" in recent  # the rest of the recent part, summarised
     assert "readings within limits from" in parts["older"].html

@@ -1,8 +1,9 @@
 """The monitor's live region, in parts that are sent only when they changed.
 
 The region is four parts: `top` (what is due, the dose window, the open alerts), `chart`,
-`recent` (the newest timeline entries, in full) and `older` (the rest of the timeline, with
-in-range readings summarised: timeline.split_shown). Each part carries a hash of its HTML.
+`recent` (the newest timeline entries) and `older` (the rest of the timeline); in both, only
+the newest readings are listed one by one and older in-range ones are summarised
+(timeline.split_shown). Each part carries a hash of its HTML.
 The monitor's script says which hashes it holds (header `X-Live-Have`), and a poll answers
 only the parts that differ: after a reading that is the top, the chart and the recent entries,
 never the older timeline, however long the session. Without the header (no script, a first
@@ -99,14 +100,22 @@ def live_parts(context: dict[str, Any], *, full: bool) -> dict[str, LivePart]:
     session = context["session"]
     if full:
         selectors.session_loaded(session, every_reading=True)
-        recent, older, summarised = timeline(session), [], 0
+        recent, older, summarised, summarised_recent = timeline(session), [], 0, 0
     else:
         split = split_shown(session, context["shown"])
         recent, older, summarised = split.recent, split.older, split.summarised
+        # The note and the "show every entry" link close the timeline: in the older part
+        # when it summarises, else in the recent part (a session not yet long enough to
+        # have an older part, its first readings summarised).
+        summarised_recent = 0 if summarised else split.summarised_recent
     return {
         "top": _part("top", "sessions/_live_top.html", context),
         "chart": _part("chart", "sessions/_live_chart.html", context),
-        "recent": _part("recent", "sessions/_live_recent.html", {"items": recent[::-1]}),
+        "recent": _part(
+            "recent",
+            "sessions/_live_recent.html",
+            {"items": recent[::-1], "summarised": summarised_recent},
+        ),
         "older": _part(
             "older",
             "sessions/_live_older.html",

@@ -134,21 +134,23 @@ def vitals_text(r: VitalReading) -> str:
     return " · ".join(parts)
 
 
-# How the monitor keeps a long timeline short. The newest readings are shown one by one: at
-# least RECENT_STEP of them, and fewer than twice that, because the line between the recent and
-# the older part moves RECENT_STEP readings at a time. So the older part does not change with
-# each new reading, and the live poll need not send it again (views.live). In the older part
-# every alert, out-of-range reading, baseline, dose, note, event and acknowledgement is still
-# shown in full; only readings within the clinic's limits are summarised, one line per run
-# between two other items. The monitor's "show every entry" link shows them all.
-# (RECENT_STEP is in shown.py, which reads the readings by it.)
+# How the monitor keeps a long timeline short. The newest SHOWN readings are listed one by one
+# (shown.py); before them every alert, out-of-range reading, baseline, dose, note, event and
+# acknowledgement is still shown in full, and only readings within the clinic's limits are
+# summarised, one line per run between two other items. The monitor's "show every entry" link
+# shows them all. The live region sends its recent part after each write and its older part
+# only when it changed: the line between the two moves RECENT_STEP readings at a time (at
+# least RECENT_STEP readings after it, fewer than twice that), so the older part does not
+# change with each new reading (views.live). A run of in-range readings never crosses the
+# line: the summaries after it are in the recent part.
 
 
 @dataclass(frozen=True)
 class SplitTimeline:
-    recent: list[TimelineItem]  # oldest first
-    older: list[TimelineItem]  # oldest first; runs of in-range readings as "summary" items
-    summarised: int  # how many readings the summaries stand for
+    recent: list[TimelineItem]  # oldest first; runs of in-range readings as "summary" items
+    older: list[TimelineItem]  # oldest first; likewise
+    summarised: int  # how many readings the older part's summaries stand for
+    summarised_recent: int = 0  # and the recent part's
 
 
 @dataclass(frozen=True)
@@ -173,9 +175,10 @@ Key = tuple[dt.datetime, int, int]
 
 
 def split_shown(session: MedicineSession, shown: ShownReadings) -> SplitTimeline:
-    """The monitor's timeline from the readings it shows (shown.shown_readings): the recent
-    part in full, and the older part with every item but the in-range readings in full and
-    each run of those summarised by one database query (see RECENT_STEP).
+    """The monitor's timeline from the readings it shows (shown.shown_readings): the newest
+    readings and everything after the first of them in full; before them every item but the
+    in-range readings in full and each run of those summarised, all runs by one database
+    query; cut into the live region's recent and older parts at shown.line.
 
     The same result as splitting `timeline(session)` with every reading loaded:
     tests/sessions/test_shown_readings.py keeps the two equal."""
@@ -187,39 +190,51 @@ def split_shown(session: MedicineSession, shown: ShownReadings) -> SplitTimeline
     def reading_key(r: VitalReading) -> Key:
         return (r.taken_at, 1, r.pk)
 
-    recent_readings = [(reading_key(r), reading_item(r)) for r in shown.recent]
-    split = shown.split
-    if split is None:
-        every = sorted(others + recent_readings, key=lambda pair: pair[0])
+    newest = [(reading_key(r), reading_item(r)) for r in shown.recent]
+    if len(shown.recent) == shown.count:  # every reading is shown: nothing is summarised
+        every = sorted(others + newest, key=lambda pair: pair[0])
         _runs(session, shown, [])  # finds nothing: run so a session's queries never vary
         return SplitTimeline(recent=[item for _key, item in every], older=[], summarised=0)
-    line = reading_key(split)
-    delimiters = sorted(
-        [pair for pair in others if pair[0] < line]
+    cut = newest[0][0]
+    line: Key | None = (shown.line[0], 1, shown.line[1]) if shown.line else None
+    # The items before the newest readings, in order; the line is a delimiter of its own (no
+    # item), so no run crosses it.
+    delimiters: list[tuple[Key, TimelineItem | None]] = sorted(
+        [pair for pair in others if pair[0] < cut]
         + [(reading_key(r), reading_item(r)) for r in shown.older_flagged],
         key=lambda pair: pair[0],
     )
+    if line is not None:
+        at = next((i for i, (key, _item) in enumerate(delimiters) if key >= line), None)
+        delimiters.insert(len(delimiters) if at is None else at, (line, None))
     runs = _runs(session, shown, [key for key, _item in delimiters])
     older: list[TimelineItem] = []
-    summarised = 0
-    for index, (_key, item) in enumerate([*delimiters, (line, None)]):
+    recent: list[TimelineItem] = []
+    counts = {"older": 0, "recent": 0}
+    into, name = (older, "older") if line is not None else (recent, "recent")
+    for index, (_key, item) in enumerate([*delimiters, (cut, None)]):
         run = runs.get(index)
         if run is not None:
-            older.append(_summary(run))
-            summarised += run.count
+            into.append(_summary(run))
+            counts[name] += run.count
         if item is not None:
-            older.append(item)
-    recent = sorted(
-        [pair for pair in others if pair[0] > line] + recent_readings, key=lambda pair: pair[0]
+            into.append(item)
+        elif into is older:  # the line: what follows is the recent part
+            into, name = recent, "recent"
+    rest = sorted([pair for pair in others if pair[0] > cut] + newest, key=lambda pair: pair[0])
+    return SplitTimeline(
+        recent=recent + [item for _key, item in rest],
+        older=older,
+        summarised=counts["older"],
+        summarised_recent=counts["recent"],
     )
-    return SplitTimeline(recent=[item for _key, item in recent], older=older, summarised=summarised)
 
 
 def _runs(
     session: MedicineSession, shown: ShownReadings, delimiters: list[Key]
 ) -> dict[int, RunStats]:
-    """The in-range readings before the split, summarised per run: run i holds those after
-    delimiter i-1 and before delimiter i (delimiters in the timeline's order). One query."""
+    """The in-range readings before the newest shown, summarised per run: run i holds those
+    after delimiter i-1 and before delimiter i (delimiters in the timeline's order). One query."""
 
     def before(key: Key) -> Q:
         at, group, tie = key
@@ -236,7 +251,7 @@ def _runs(
     )
     rows = (
         readings_of(session)
-        .filter(shown.before_split(), tier="", is_baseline=False)
+        .filter(shown.before_recent(), tier="", is_baseline=False)
         .annotate(run=run)
         .values("run")
         .annotate(
