@@ -471,8 +471,11 @@ def lines(
     with connection.connection.cursor() as cursor:
         if privacy.deidentified:
             _fill_deid(cursor, clients, privacy)
-        # A memoize cache keyed on whole rows costs more than it saves here.
+        # A memoize cache keyed on whole rows costs more than it saves here. JIT compiling
+        # these long expressions (once per run, in each parallel worker) costs more than
+        # evaluating them: 0.7 s to 9.7 s of a 200,000-row run that takes 2 s without it.
         cursor.execute("SET enable_memoize = off")
+        cursor.execute("SET jit = off")
         try:
             for part in QUERIES[resource_type](clients, since, privacy, clinic_id):
                 bounds = part.rows.model.objects.aggregate(first=Min("pk"), last=Max("pk"))
@@ -499,6 +502,7 @@ def lines(
                     between()
         finally:
             cursor.execute("RESET enable_memoize")
+            cursor.execute("RESET jit")
             if privacy.deidentified:
                 cursor.execute(f"DROP TABLE IF EXISTS {DEID_TABLE}")
 
