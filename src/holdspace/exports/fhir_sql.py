@@ -41,8 +41,9 @@ from holdspace.sessions.models import VitalReading
 from . import fhir
 from .deid import Privacy, research_id, shift_days
 
-# Verbatim bytes: no CSV quoting happens, as JSON text never holds these control characters
-# (to_json escapes them), and text-format COPY would double every backslash.
+# Verbatim bytes: JSON text never holds these control characters (to_json escapes them), so
+# CSV quotes a value only when it holds several lines (a reading's vital signs), and then
+# with no quote inside to double; text-format COPY would double every backslash.
 COPY_OPTIONS = "WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')"
 DEID_TABLE = "hs_export_deid"
 
@@ -128,15 +129,14 @@ class Columns:
 @dataclass
 class Part:
     """One query of a type: its rows (a queryset, filtered as fhir.py filters them), the
-    columns read as `r(<name>, ...)` (name = field), and what to select as (tag, line) from
-    them (after `lateral` FROM items if any). A NULL line (a value the builder would leave
-    out) comes as an empty line, which `lines` skips."""
+    columns read as `r(<name>, ...)` (name = field), and what to select as (tag, lines) from
+    them. A NULL line (a value the builder would leave out) comes as an empty line, which
+    `lines` skips."""
 
     rows: QuerySet[Any]
     fields: dict[str, str]
     select: str
     columns: Columns
-    lateral: str = ""
 
     def sql(self, first: int, last: int) -> str:
         """SELECT (tag, line) for the rows with first <= pk < last. Every piece is Django's
@@ -156,7 +156,7 @@ class Part:
                 f"(SELECT r.*, p.subject, p.shift FROM {source} "  # noqa: S608
                 f"JOIN {DEID_TABLE} p ON p.code = r.code) AS r"
             )
-        return f"SELECT {self.select} FROM {source} {self.lateral}"  # noqa: S608
+        return f"SELECT {self.select} FROM {source}"  # noqa: S608
 
 
 # Marker values: numbers no reading takes, strings no code holds.
@@ -174,21 +174,26 @@ TEMPERATURE, WEIGHT, TOTAL = 987654.25, 987655.25, 987656.25
 def _vital_lines(
     prefix: str, made: list[tuple[str, dict[str, Any]]], values: dict[str, str], columns: Columns
 ) -> str:
-    """A LATERAL VALUES of (tag, line), one row per Observation the builder made; a line whose
-    value column is NULL is NULL (so left out, as the builder leaves it out)."""
-    rows = []
+    """(tag, lines) of one reading: every Observation the builder makes of it in one COPY row,
+    its lines joined by newlines (one message for up to five resources: each message costs the
+    database and the export more than its bytes do). A line whose value column is NULL is
+    left out, as the builder leaves it out; the tag names the lines present, in order."""
+    tags = []
+    lines = []
     for suffix, fields in made:
         resource = fhir.vital_observation(prefix, PK, suffix, fields)
         text = orjson.dumps(resource).decode()
         slots = {f'"{REF}"': columns.reference("r.code"), AT: columns.instant("r.at"), PK: "r.pk"}
         measured = {marker: sql for marker, sql in values.items() if marker in text}
-        line = template(resource, slots | measured, nullable=tuple(measured))
-        rows.append(f"('{prefix}-{suffix}', {line})")
-    return "CROSS JOIN LATERAL (VALUES " + ", ".join(rows) + ") AS l(tag, line)"
+        present = " AND ".join(f"({sql}) IS NOT NULL" for sql in measured.values()) or "true"
+        tags.append(f"CASE WHEN {present} THEN '{prefix}-{suffix}' END")
+        lines.append(template(resource, slots | measured, nullable=tuple(measured)))
+    # concat_ws skips NULLs (the lines and tags left out).
+    return f"concat_ws(',', {', '.join(tags)}), concat_ws(e'\\n', {', '.join(lines)})"
 
 
 def _vitals(rows: QuerySet[Any], fields: dict[str, str], lines: str, columns: Columns) -> Part:
-    return Part(rows, fields, "l.tag, l.line", columns, lateral=lines)
+    return Part(rows, fields, lines, columns)
 
 
 def _observation_queries(
@@ -465,8 +470,9 @@ def lines(
     clinic_id: int,
     between: Callable[[], None],
 ) -> Iterator[tuple[bytes, bytes]]:
-    """(shape tag, NDJSON line with its newline) for each resource, as PostgreSQL writes them,
-    in runs of STEP primary keys with `between()` called after each."""
+    """(shape tag, NDJSON lines each with its newline) for each row, as PostgreSQL writes
+    them: one resource per row, or a reading's vital signs (the tag then names each line's
+    shape, comma-separated); in runs of STEP primary keys with `between()` called after each."""
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
         if privacy.deidentified:
@@ -489,6 +495,8 @@ def lines(
                             shape, _sep, line = bytes(data).partition(b"\x02")
                             if len(line) < 2:  # NULL: a resource the builder leaves out
                                 continue
+                            if line[0] == 1:  # several lines: CSV quoted them (QUOTE \x01)
+                                line = line[1:-2] + b"\n"
                             if b"\x03" in line:  # an answer SQL has no item for
                                 handed_back.append(int(line.split(b'"qr-', 1)[1].split(b'"')[0]))
                             else:
