@@ -41,10 +41,13 @@ from holdspace.sessions.models import VitalReading
 from . import fhir
 from .deid import Privacy, research_id, shift_days
 
-# Verbatim bytes: JSON text never holds these control characters (to_json escapes them), so
-# CSV quotes a value only when it holds several lines (a reading's vital signs), and then
-# with no quote inside to double; text-format COPY would double every backslash.
-COPY_OPTIONS = "WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')"
+# Binary: each value's bytes as they are (text-format COPY would double every backslash, CSV
+# would look at every byte for characters to quote), after its length. A row is a field count
+# (2 bytes), then per field its length (4 bytes, -1 for NULL) and bytes; the first row comes
+# after a 19-byte header, and a last message (-1 as the field count) ends the data.
+COPY_OPTIONS = "WITH (FORMAT binary)"
+HEADER = 19
+NEWLINE = "e'\\n'"
 DEID_TABLE = "hs_export_deid"
 
 
@@ -66,11 +69,16 @@ def _literal(text: str) -> str:
 
 
 def template(
-    resource: dict[str, Any], slots: dict[str, str], nullable: tuple[str, ...] = ()
+    resource: dict[str, Any],
+    slots: dict[str, str],
+    nullable: tuple[str, ...] = (),
+    *,
+    line: bool = True,
 ) -> str:
-    """The SQL expression that yields `resource` serialised, each marker (a key of `slots`,
-    as it appears in the JSON text) replaced by its SQL expression; NULL when a `nullable`
-    slot is. One concat() call: a chain of || copies the growing line at each step."""
+    """The SQL expression that yields `resource` serialised (and a newline, when it is a
+    whole NDJSON `line`), each marker (a key of `slots`, as it appears in the JSON text)
+    replaced by its SQL expression; NULL when a `nullable` slot is. One concat() call: a
+    chain of || copies the growing line at each step."""
     text = orjson.dumps(resource).decode()
     pattern = re.compile("|".join(re.escape(m) for m in sorted(slots, key=len, reverse=True)))
     pieces = []
@@ -80,7 +88,7 @@ def template(
         pieces += [_literal(text[position : found.start()]), f"({slots[found.group()]})"]
         used.add(found.group())
         position = found.end()
-    pieces.append(_literal(text[position:]))
+    pieces += [_literal(text[position:]), NEWLINE if line else ""]
     if used != set(slots):
         raise ValueError(f"markers not in the template: {sorted(set(slots) - used)}")
     made = _concat([piece for piece in pieces if piece])
@@ -188,8 +196,8 @@ def _vital_lines(
         present = " AND ".join(f"({sql}) IS NOT NULL" for sql in measured.values()) or "true"
         tags.append(f"CASE WHEN {present} THEN '{prefix}-{suffix}' END")
         lines.append(template(resource, slots | measured, nullable=tuple(measured)))
-    # concat_ws skips NULLs (the lines and tags left out).
-    return f"concat_ws(',', {', '.join(tags)}), concat_ws(e'\\n', {', '.join(lines)})"
+    # concat and concat_ws skip NULLs (the lines and tags left out).
+    return f"concat_ws(',', {', '.join(tags)}), concat({', '.join(lines)})"
 
 
 def _vitals(rows: QuerySet[Any], fields: dict[str, str], lines: str, columns: Columns) -> Part:
@@ -333,6 +341,7 @@ def _other_concept() -> str:
             '"@@instrument@@"': "to_json(r.instrument_code)::text",
             '"@@text@@"': "to_json(r.instrument_code || ' total')::text",
         },
+        line=False,
     )
 
 
@@ -367,11 +376,13 @@ def _answer(item: Any, definition: Any) -> str:
         return orjson.dumps(built).decode()
 
     if item.type == "number":  # any value, written as it is stored
-        found = template(orjson.loads(made(NUMBER)), {str(NUMBER): f"(r.answers -> {key})::text"})
+        found = template(
+            orjson.loads(made(NUMBER)), {str(NUMBER): f"(r.answers -> {key})::text"}, line=False
+        )
         return f"CASE WHEN {present} THEN {found} END"
     value = f"(r.answers ->> {key})"
     if item.type == "scale-0-100":  # a whole number, as int() reads it
-        whole = template(orjson.loads(made(INTEGER)), {str(INTEGER): value})
+        whole = template(orjson.loads(made(INTEGER)), {str(INTEGER): value}, line=False)
         return f"CASE WHEN {value} ~ '^-?[0-9]+$' THEN {whole} WHEN {present} THEN {FALLBACK} END"
     values: list[object] = [True, False, 0, 1] if item.type == "yes-no" else []
     values += [
@@ -491,12 +502,14 @@ def lines(
                     query = part.sql(first, first + STEP)
                     handed_back = []
                     with cursor.copy(f"COPY ({query}) TO STDOUT {COPY_OPTIONS}") as copy:
+                        start = HEADER
                         for data in copy:  # one row per message
-                            shape, _sep, line = bytes(data).partition(b"\x02")
-                            if len(line) < 2:  # NULL: a resource the builder leaves out
+                            row = bytes(data)
+                            end = start + 6 + int.from_bytes(row[start + 2 : start + 6])
+                            shape, line = row[start + 6 : end], row[end + 4 :]
+                            start = 0
+                            if len(line) < 2:  # NULL or empty: what the builder leaves out
                                 continue
-                            if line[0] == 1:  # several lines: CSV quoted them (QUOTE \x01)
-                                line = line[1:-2] + b"\n"
                             if b"\x03" in line:  # an answer SQL has no item for
                                 handed_back.append(int(line.split(b'"qr-', 1)[1].split(b'"')[0]))
                             else:
