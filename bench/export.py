@@ -22,10 +22,12 @@ import contextlib
 import cProfile
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def peak_rss_mb() -> float:
@@ -129,7 +131,7 @@ def main() -> None:
     selectors.register_group("bench", lambda m, rest: Client.objects.filter(pk__lte=last_of_10k))
     types = ["Patient", "QuestionnaireResponse", "Observation"]
 
-    def run(group: str) -> tuple[float, int, float]:
+    def run(group: str) -> tuple[float, int, float, float, Any]:
         reset_peak()
         job = export_start(
             by=Actor.command_line(member), format="fhir", group=group, types=types, run=False
@@ -147,10 +149,10 @@ def main() -> None:
         assert job.status == ExportStatus.DONE, job.errors
         assert not any(f.get("error") for f in job.files), "some resources did not validate"
         count = sum(int(f["count"]) for f in job.files)  # type: ignore[call-overload]
-        return seconds, count, peak_rss_mb(), cpu
+        return seconds, count, peak_rss_mb(), cpu, job
 
-    small_s, small_n, small_rss, small_cpu = run("bench-10k")
-    full_s, full_n, full_rss, full_cpu = run("")
+    small_s, small_n, small_rss, small_cpu, _small_job = run("bench-10k")
+    full_s, full_n, full_rss, full_cpu, full_job = run("")
     print(
         f"export of the first 10k clients: {small_n} resources in {small_s:.1f} s "
         f"(this process's CPU {small_cpu:.1f} s)"
@@ -206,6 +208,13 @@ def main() -> None:
     print(f"raw dump of the same rows: {raw_s:.2f} s")
     print(f"ratio export / raw: {full_s / raw_s:.1f}x (target: within 2x, and >= 20,000/s)")
     print(f"RSS 10k vs {len(ids)} clients: {small_rss:.0f} MB vs {full_rss:.0f} MB (target: flat)")
+    sizes = {f["type"]: int(f["bytes"]) for f in full_job.files}  # type: ignore[call-overload]
+    print(
+        f"bytes written: export {sum(sizes.values()) / 1e6:,.0f} MB "
+        f"({', '.join(f'{k} {v / 1e6:,.0f} MB' for k, v in sizes.items())}), "
+        f"raw dump {(workdir / 'raw.out').stat().st_size / 1e6:,.0f} MB"
+    )
+    shutil.rmtree(workdir, ignore_errors=True)  # some 6 GB at --scale network
 
 
 if __name__ == "__main__":
