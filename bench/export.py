@@ -29,6 +29,27 @@ import time
 from pathlib import Path
 from typing import Any
 
+# The same rows as the export reads, dumped raw (COPY ... TO STDOUT on PostgreSQL).
+RAW_QUERIES = [
+    "SELECT c.id, c.code FROM people_client c WHERE c.clinic_id = %s ORDER BY c.id",
+    "SELECT r.id, c.code, r.instrument_code, r.definition_version, r.answers, "
+    "r.submitted_at FROM measures_response r JOIN people_client c ON c.id = r.client_id "
+    "WHERE c.clinic_id = %s ORDER BY r.id",
+    "SELECT s.id, s.response_id, c.code, s.instrument_code, s.total, s.band, s.observed_on "
+    "FROM measures_score s JOIN people_client c ON c.id = s.client_id "
+    "WHERE c.clinic_id = %s ORDER BY s.id",
+    "SELECT v.id, c.code, v.taken_at, v.systolic, v.diastolic, v.heart_rate, "
+    "v.temperature, v.spo2 FROM medicine_sessions_vitalreading v "
+    "JOIN medicine_sessions_medicinesession m ON m.id = v.session_id "
+    "JOIN people_client c ON c.id = m.client_id WHERE c.clinic_id = %s ORDER BY v.id",
+    "SELECT v.id, c.code, v.measured_at, v.systolic, v.diastolic, v.heart_rate, "
+    "v.temperature_c FROM screening_vitalsreading v "
+    "JOIN people_client c ON c.id = v.client_id WHERE c.clinic_id = %s ORDER BY v.id",
+    "SELECT h.id, c.code, h.recorded_at, h.weight_kg, h.height_cm "
+    "FROM screening_medicalhistory h JOIN people_client c ON c.id = h.client_id "
+    "WHERE c.clinic_id = %s ORDER BY h.id",
+]
+
 
 def peak_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -166,25 +187,6 @@ def main() -> None:
     load = os.getloadavg()
     print(f"load average during the run: {load[0]:.1f} (2 cores: above 2 means shared CPU)")
 
-    queries = [
-        "SELECT c.id, c.code FROM people_client c WHERE c.clinic_id = %s ORDER BY c.id",
-        "SELECT r.id, c.code, r.instrument_code, r.definition_version, r.answers, "
-        "r.submitted_at FROM measures_response r JOIN people_client c ON c.id = r.client_id "
-        "WHERE c.clinic_id = %s ORDER BY r.id",
-        "SELECT s.id, s.response_id, c.code, s.instrument_code, s.total, s.band, s.observed_on "
-        "FROM measures_score s JOIN people_client c ON c.id = s.client_id "
-        "WHERE c.clinic_id = %s ORDER BY s.id",
-        "SELECT v.id, c.code, v.taken_at, v.systolic, v.diastolic, v.heart_rate, "
-        "v.temperature, v.spo2 FROM medicine_sessions_vitalreading v "
-        "JOIN medicine_sessions_medicinesession m ON m.id = v.session_id "
-        "JOIN people_client c ON c.id = m.client_id WHERE c.clinic_id = %s ORDER BY v.id",
-        "SELECT v.id, c.code, v.measured_at, v.systolic, v.diastolic, v.heart_rate, "
-        "v.temperature_c FROM screening_vitalsreading v "
-        "JOIN people_client c ON c.id = v.client_id WHERE c.clinic_id = %s ORDER BY v.id",
-        "SELECT h.id, c.code, h.recorded_at, h.weight_kg, h.height_cm "
-        "FROM screening_medicalhistory h JOIN people_client c ON c.id = h.client_id "
-        "WHERE c.clinic_id = %s ORDER BY h.id",
-    ]
     t0 = time.perf_counter()
     cpu0 = time.process_time()
     with (workdir / "raw.out").open("wb") as out:
@@ -194,14 +196,14 @@ def main() -> None:
                 connection.ensure_connection()
                 raw = connection.connection
             with raw.cursor() as cursor:
-                for sql in queries:
+                for sql in RAW_QUERIES:
                     literal = sql.replace("%s", str(int(member.clinic_id)))
                     with cursor.copy(f"COPY ({literal}) TO STDOUT") as copy:
                         for data in copy:
                             out.write(data)
         else:
             with connection.cursor() as cursor:
-                for sql in queries:
+                for sql in RAW_QUERIES:
                     cursor.execute(sql, [member.clinic_id])
                     while rows := cursor.fetchmany(5000):
                         out.write(repr(rows).encode())
