@@ -22,10 +22,33 @@ import contextlib
 import cProfile
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+# The same rows as the export reads, dumped raw (COPY ... TO STDOUT on PostgreSQL).
+RAW_QUERIES = [
+    "SELECT c.id, c.code FROM people_client c WHERE c.clinic_id = %s ORDER BY c.id",
+    "SELECT r.id, c.code, r.instrument_code, r.definition_version, r.answers, "
+    "r.submitted_at FROM measures_response r JOIN people_client c ON c.id = r.client_id "
+    "WHERE c.clinic_id = %s ORDER BY r.id",
+    "SELECT s.id, s.response_id, c.code, s.instrument_code, s.total, s.band, s.observed_on "
+    "FROM measures_score s JOIN people_client c ON c.id = s.client_id "
+    "WHERE c.clinic_id = %s ORDER BY s.id",
+    "SELECT v.id, c.code, v.taken_at, v.systolic, v.diastolic, v.heart_rate, "
+    "v.temperature, v.spo2 FROM medicine_sessions_vitalreading v "
+    "JOIN medicine_sessions_medicinesession m ON m.id = v.session_id "
+    "JOIN people_client c ON c.id = m.client_id WHERE c.clinic_id = %s ORDER BY v.id",
+    "SELECT v.id, c.code, v.measured_at, v.systolic, v.diastolic, v.heart_rate, "
+    "v.temperature_c FROM screening_vitalsreading v "
+    "JOIN people_client c ON c.id = v.client_id WHERE c.clinic_id = %s ORDER BY v.id",
+    "SELECT h.id, c.code, h.recorded_at, h.weight_kg, h.height_cm "
+    "FROM screening_medicalhistory h JOIN people_client c ON c.id = h.client_id "
+    "WHERE c.clinic_id = %s ORDER BY h.id",
+]
 
 
 def peak_rss_mb() -> float:
@@ -129,7 +152,7 @@ def main() -> None:
     selectors.register_group("bench", lambda m, rest: Client.objects.filter(pk__lte=last_of_10k))
     types = ["Patient", "QuestionnaireResponse", "Observation"]
 
-    def run(group: str) -> tuple[float, int, float]:
+    def run(group: str) -> tuple[float, int, float, float, Any]:
         reset_peak()
         job = export_start(
             by=Actor.command_line(member), format="fhir", group=group, types=types, run=False
@@ -147,10 +170,10 @@ def main() -> None:
         assert job.status == ExportStatus.DONE, job.errors
         assert not any(f.get("error") for f in job.files), "some resources did not validate"
         count = sum(int(f["count"]) for f in job.files)  # type: ignore[call-overload]
-        return seconds, count, peak_rss_mb(), cpu
+        return seconds, count, peak_rss_mb(), cpu, job
 
-    small_s, small_n, small_rss, small_cpu = run("bench-10k")
-    full_s, full_n, full_rss, full_cpu = run("")
+    small_s, small_n, small_rss, small_cpu, _small_job = run("bench-10k")
+    full_s, full_n, full_rss, full_cpu, full_job = run("")
     print(
         f"export of the first 10k clients: {small_n} resources in {small_s:.1f} s "
         f"(this process's CPU {small_cpu:.1f} s)"
@@ -164,26 +187,8 @@ def main() -> None:
     load = os.getloadavg()
     print(f"load average during the run: {load[0]:.1f} (2 cores: above 2 means shared CPU)")
 
-    queries = [
-        "SELECT c.id, c.code FROM people_client c WHERE c.clinic_id = %s ORDER BY c.id",
-        "SELECT r.id, c.code, r.instrument_code, r.definition_version, r.answers, "
-        "r.submitted_at FROM measures_response r JOIN people_client c ON c.id = r.client_id "
-        "WHERE c.clinic_id = %s ORDER BY r.id",
-        "SELECT s.id, s.response_id, c.code, s.instrument_code, s.total, s.band, s.observed_on "
-        "FROM measures_score s JOIN people_client c ON c.id = s.client_id "
-        "WHERE c.clinic_id = %s ORDER BY s.id",
-        "SELECT v.id, c.code, v.taken_at, v.systolic, v.diastolic, v.heart_rate, "
-        "v.temperature, v.spo2 FROM medicine_sessions_vitalreading v "
-        "JOIN medicine_sessions_medicinesession m ON m.id = v.session_id "
-        "JOIN people_client c ON c.id = m.client_id WHERE c.clinic_id = %s ORDER BY v.id",
-        "SELECT v.id, c.code, v.measured_at, v.systolic, v.diastolic, v.heart_rate, "
-        "v.temperature_c FROM screening_vitalsreading v "
-        "JOIN people_client c ON c.id = v.client_id WHERE c.clinic_id = %s ORDER BY v.id",
-        "SELECT h.id, c.code, h.recorded_at, h.weight_kg, h.height_cm "
-        "FROM screening_medicalhistory h JOIN people_client c ON c.id = h.client_id "
-        "WHERE c.clinic_id = %s ORDER BY h.id",
-    ]
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     with (workdir / "raw.out").open("wb") as out:
         if connection.vendor == "postgresql":
             raw = connection.connection
@@ -191,21 +196,29 @@ def main() -> None:
                 connection.ensure_connection()
                 raw = connection.connection
             with raw.cursor() as cursor:
-                for sql in queries:
+                for sql in RAW_QUERIES:
                     literal = sql.replace("%s", str(int(member.clinic_id)))
                     with cursor.copy(f"COPY ({literal}) TO STDOUT") as copy:
                         for data in copy:
                             out.write(data)
         else:
             with connection.cursor() as cursor:
-                for sql in queries:
+                for sql in RAW_QUERIES:
                     cursor.execute(sql, [member.clinic_id])
                     while rows := cursor.fetchmany(5000):
                         out.write(repr(rows).encode())
     raw_s = time.perf_counter() - t0
-    print(f"raw dump of the same rows: {raw_s:.2f} s")
+    raw_cpu = time.process_time() - cpu0
+    print(f"raw dump of the same rows: {raw_s:.2f} s (this process's CPU {raw_cpu:.1f} s)")
     print(f"ratio export / raw: {full_s / raw_s:.1f}x (target: within 2x, and >= 20,000/s)")
     print(f"RSS 10k vs {len(ids)} clients: {small_rss:.0f} MB vs {full_rss:.0f} MB (target: flat)")
+    sizes = {f["type"]: int(f["bytes"]) for f in full_job.files}  # type: ignore[call-overload]
+    print(
+        f"bytes written: export {sum(sizes.values()) / 1e6:,.0f} MB "
+        f"({', '.join(f'{k} {v / 1e6:,.0f} MB' for k, v in sizes.items())}), "
+        f"raw dump {(workdir / 'raw.out').stat().st_size / 1e6:,.0f} MB"
+    )
+    shutil.rmtree(workdir, ignore_errors=True)  # some 6 GB at --scale network
 
 
 if __name__ == "__main__":

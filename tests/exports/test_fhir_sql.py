@@ -208,3 +208,37 @@ def test_a_line_postgresql_wrote_that_does_not_validate_goes_to_the_error_file( 
     outcome = _validate(lines[0])
     assert "Patient/HS-" in outcome["issue"][0]["diagnostics"]  # type: ignore[index]
     assert "31/12/1999" not in lines[0]  # values are never echoed
+
+
+def test_a_reading_s_lines_are_checked_one_by_one(record, researcher, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL writes a reading's vital signs as one block of lines: a line of it that does
+    not validate goes to the error file, and the reading's other lines are still written."""
+    real = fhir.vital_observation
+
+    def broken(prefix: str, pk: object, suffix: str, fields: dict[str, object]):  # type: ignore[no-untyped-def]
+        made = real(prefix, pk, suffix, fields)
+        return {**made, "unknownElement": 1} if suffix == "hr" else made
+
+    monkeypatch.setattr(fhir, "vital_observation", broken)
+    readings = VitalReading.objects.filter(session__client__clinic=researcher.clinic)
+    baseline = VitalsReading.objects.filter(client__clinic=researcher.clinic)
+    with_rate = (
+        readings.exclude(heart_rate=None).count() + baseline.exclude(heart_rate=None).count()
+    )
+    assert readings.exclude(heart_rate=None).exists()
+    job = export_start(
+        by=Actor.command_line(researcher), format="fhir", types=["Observation"], run=False
+    )
+    job = export_run(job.pk)
+    assert job.status == ExportStatus.DONE
+    files = {str(f["name"]): f for f in job.files}
+    errors = files["OperationOutcome.ndjson"]
+    assert errors["count"] == with_rate
+    for line in (job_directory(job) / "OperationOutcome.ndjson").read_text().splitlines():
+        assert "-hr was left out" in str(_validate(line)["issue"][0]["diagnostics"])  # type: ignore[index]
+    written = (job_directory(job) / "Observation.ndjson").read_text().splitlines()
+    assert len(written) == files["Observation.ndjson"]["count"]
+    ids = {str(_validate(line)["id"]) for line in written}
+    assert not any(i.endswith("-hr") for i in ids)
+    for reading in readings.exclude(heart_rate=None).exclude(systolic=None):
+        assert f"vital-{reading.pk}-bp" in ids  # the same block's other lines
