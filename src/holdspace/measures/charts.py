@@ -6,7 +6,7 @@ Other apps mark medicine-session dates by registering a source of dates for a cl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.template.defaultfilters import date as date_filter
@@ -126,13 +126,14 @@ def dots_html(plot: Plot) -> SafeString:
     )
 
 
-def table_rows_html(table: list[dict[str, object]]) -> SafeString:
+def table_rows_html(table: Sequence[Mapping[str, Score | scoring.Change | None]]) -> SafeString:
     """The score table's rows: date, total, band and the change since the baseline."""
     rows = []
     for i, row in enumerate(table):
         score = row["score"]
         change = row["change"]
         assert isinstance(score, Score)  # noqa: S101  (client_plots' rows)
+        since: str
         if i == 0:
             since = format_html('<small class="muted">{}</small>', _("baseline"))
         elif change:
