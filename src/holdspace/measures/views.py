@@ -85,7 +85,12 @@ def home(request: StaffRequest) -> HttpResponse:
         {
             "overdue": [a for a in assignments if a.due_on < today],
             "due": [a for a in assignments if a.due_on >= today],
-            "scores": _recent_score_rows(selectors.recent_scores_visible_to(membership)[:100]),
+            "scores": _recent_score_rows(
+                # The five columns the rows show: no subscales or flags (JSON) to decode.
+                selectors.recent_scores_visible_to(membership).only(
+                    "client__code", "instrument_code", "observed_on", "total", "band"
+                )[:100]
+            ),
             "alerts": selectors.open_alerts_visible_to(membership),
             "ack_form": AcknowledgeForm(),
         },
