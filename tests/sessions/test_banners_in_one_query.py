@@ -109,3 +109,44 @@ def test_a_therapist_sees_only_the_banners_of_their_teams(clinics, running, ther
     assert "is unconfirmed" not in html  # the review is the medical lead's
     lead_html = signed_in(lead).get("/clients/").content.decode()
     assert clinics.other_client.code in lead_html
+
+
+def test_the_banner_sql_is_made_once_per_member_and_its_rows_read_on_every_page(
+    clinics, running, therapist, lead, monkeypatch
+):
+    # Building and compiling the UNION costs more CPU than running it: it is made once per
+    # member (and per kind of page), while a new alert still shows on the very next page.
+    from dataclasses import replace
+
+    from holdspace.core import extensions
+
+    built: list[str] = []
+
+    def counting(source):  # type: ignore[no-untyped-def]
+        def rows(request):  # type: ignore[no-untyped-def]
+            built.append(source.key)
+            return source.rows(request)
+
+        return replace(source, rows=rows)
+
+    monkeypatch.setattr(
+        extensions, "_banner_sources", [counting(s) for s in extensions._banner_sources]
+    )
+    monkeypatch.setattr(extensions, "_banner_sql", {})
+    browser = signed_in(lead)
+    assert "banner-act" not in browser.get("/clients/").content.decode()
+    first = len(built)
+    assert first > 0
+    _every_banner_kind(clinics, running, therapist, lead)
+    html = browser.get("/screening/").content.decode()
+    assert f"Medicine session {clinics.client.code}: an unacknowledged" in html
+    assert f"Safety alert to acknowledge: {clinics.client.code}" in html
+    assert len(built) == first  # the same member: the kept SQL, read again
+    # The sessions pages leave the session alerts out (they show them themselves): other SQL.
+    monitor = browser.get(f"/sessions/{running.client.code}/{running.pk}/").content.decode()
+    assert "an unacknowledged" not in monitor.split("<main")[0]
+    assert len(built) > first
+    # Another member of the clinic gets their own.
+    before = len(built)
+    signed_in(therapist).get("/clients/")
+    assert len(built) > before

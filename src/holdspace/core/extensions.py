@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.db import connections
 from django.db.models import CharField, IntegerField, QuerySet, Value
 from django.db.models.functions import Cast
 
@@ -76,11 +77,17 @@ class BannerSource:
     """Banners of one part of the arc. `rows` returns a `banner_query(...)` (or None when this
     member has nothing to ask: no query then); `banners` turns its rows into notices. A source
     that needs at most N rows slices in a subquery (`pk__in=...[:N]`): SQLite does not allow
-    LIMIT or ORDER BY inside one part of a UNION, so the rows come unordered."""
+    LIMIT or ORDER BY inside one part of a UNION, so the rows come unordered.
+
+    The query's SQL is made once per member and kept (see `banners`): `rows` must depend only
+    on the member's membership (its id, role and clinic) and on what `vary` returns for the
+    request (e.g. whether it is one of the app's own pages), never on the data or the time;
+    the rows themselves are read on every request."""
 
     key: str
     rows: Callable[[HttpRequest], QuerySet[Any] | None]
     banners: Callable[[HttpRequest, list[BannerRow]], list[Banner]]
+    vary: Callable[[HttpRequest], Hashable] | None = None
 
 
 BANNER_COLUMNS = ("banner_source", "banner_level", "banner_label", "banner_ref", "banner_count")
@@ -188,10 +195,23 @@ def register_banner_source(source: BannerSource) -> None:
         _banner_sources.append(source)
 
 
-def banners(request: HttpRequest) -> list[Banner]:
-    """Every banner of this request, from one query over all sources, kept on the request (a
-    page that renders twice, or asks again, does not query again)."""
-    kept: list[Banner] | None = getattr(request, "_holdspace_banners", None)
+# The banner query's SQL by member (and each source's `vary`): building and compiling the
+# UNION of every source's query costs several milliseconds of CPU on each page, more than
+# running it, and it only changes with the member. Kept per process, bounded.
+_banner_sql: dict[tuple[Hashable, ...], tuple[str, str, tuple[Any, ...], tuple[str, ...]]] = {}
+_BANNER_SQL_KEPT = 4096
+
+
+def _banner_sql_for(request: HttpRequest) -> tuple[str, str, tuple[Any, ...], tuple[str, ...]]:
+    """(database alias, SQL, parameters, the keys of the sources it asks) for this request."""
+    membership = request.membership  # type: ignore[attr-defined]
+    key = (
+        membership.pk,
+        membership.role,
+        membership.clinic_id,
+        *(source.vary(request) if source.vary else None for source in _banner_sources),
+    )
+    kept = _banner_sql.get(key)
     if kept is not None:
         return kept
     asked = []
@@ -199,15 +219,35 @@ def banners(request: HttpRequest) -> list[Banner]:
         query = source.rows(request)
         if query is not None:
             tagged = query.annotate(banner_source=Cast(Value(source.key), CharField()))
-            asked.append((source, tagged.values_list(*BANNER_COLUMNS)))
-    found: dict[str, list[BannerRow]] = {source.key: [] for source, _query in asked}
+            asked.append((source.key, tagged.values_list(*BANNER_COLUMNS)))
+    made: tuple[str, str, tuple[Any, ...], tuple[str, ...]] = ("", "", (), ())
     if asked:
-        first, *rest = [query for _source, query in asked]
-        for key, level, label, ref, count in first.union(*rest, all=True) if rest else first:
-            found[key].append(BannerRow(level, label, ref, count))
-    shown = [
-        banner for source, _q in asked for banner in source.banners(request, found[source.key])
-    ]
+        first, *rest = [query for _key, query in asked]
+        union = first.union(*rest, all=True) if rest else first
+        sql, params = union.query.get_compiler(using=union.db).as_sql()
+        made = (union.db, sql, tuple(params), tuple(key for key, _query in asked))
+    if len(_banner_sql) >= _BANNER_SQL_KEPT:
+        _banner_sql.clear()
+    _banner_sql[key] = made
+    return made
+
+
+def banners(request: HttpRequest) -> list[Banner]:
+    """Every banner of this request, from one query over all sources, kept on the request (a
+    page that renders twice, or asks again, does not query again). The query's SQL is made
+    once per member (`_banner_sql_for`); its rows are read on every request."""
+    kept: list[Banner] | None = getattr(request, "_holdspace_banners", None)
+    if kept is not None:
+        return kept
+    alias, sql, params, asked = _banner_sql_for(request)
+    found: dict[str, list[BannerRow]] = {key: [] for key in asked}
+    if sql:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            for key, level, label, ref, count in cursor.fetchall():
+                found[key].append(BannerRow(level, label, ref, count))
+    sources = {source.key: source for source in _banner_sources}
+    shown = [banner for key in asked for banner in sources[key].banners(request, found[key])]
     request._holdspace_banners = shown  # type: ignore[attr-defined]  # memo on the request
     return shown
 

@@ -6,8 +6,15 @@ Other apps mark medicine-session dates by registering a source of dates for a cl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import floatformat
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from holdspace.people.models import Client
 
@@ -95,3 +102,68 @@ def build_plot(definition: Definition, scores: list[Score], sessions: list[dt.da
     if last != first:
         plot.x_labels.append((x(last), last.isoformat()))
     return plot
+
+
+# A chart of a long course has a hundred or more points and rows: the template engine took
+# longer over those two loops than the rest of the client overview, so they are built here,
+# with the markup measures/_plot.html had for them (values escaped by format_html).
+
+
+def dots_html(plot: Plot) -> SafeString:
+    """The chart's points, each with its date and total as a tooltip (inside the template's
+    `localize off`: numbers and the date as Python writes them)."""
+    return mark_safe(  # noqa: S308  (each part made by format_html)
+        "".join(
+            format_html(
+                '<circle class="dot" cx="{}" cy="{}" r="4"><title>{}: {}</title></circle>',
+                str(x),
+                str(y),
+                localize(score.observed_on, use_l10n=False),
+                floatformat(score.total, "-2"),
+            )
+            for x, y, score in plot.points
+        )
+    )
+
+
+def table_rows_html(table: Sequence[Mapping[str, Score | scoring.Change | None]]) -> SafeString:
+    """The score table's rows: date, total, band and the change since the baseline."""
+    rows = []
+    for i, row in enumerate(table):
+        score = row["score"]
+        change = row["change"]
+        assert isinstance(score, Score)  # noqa: S101  (client_plots' rows)
+        since: str
+        if i == 0:
+            since = format_html('<small class="muted">{}</small>', _("baseline"))
+        elif change:
+            assert isinstance(change, scoring.Change)  # noqa: S101
+            mark = ""
+            if change.meaningful:
+                mark = format_html("<small>· {}</small>", _("clinically meaningful"))
+            elif change.reliable:
+                mark = format_html("<small>· {}</small>", _("reliable"))
+            since = format_html(
+                '\n              <span class="{}">{}</span>\n              {}\n            ',
+                "change-good" if change.improved else "change-bad",
+                floatformat(change.points, "-2"),
+                mark,
+            )
+        else:
+            since = "—"
+        rows.append(
+            format_html(
+                '\n          <tr data-score="{}">\n'
+                "            <td>{}</td>\n"
+                "            <td>{}</td>\n"
+                "            <td>{}</td>\n"
+                "            <td>{}</td>\n"
+                "          </tr>\n        ",
+                localize(score.pk),
+                date_filter(score.observed_on, "SHORT_DATE_FORMAT"),
+                floatformat(score.total, "-2"),
+                score.band_label or "—",
+                since,
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308  (each row made by format_html)

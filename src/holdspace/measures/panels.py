@@ -39,7 +39,15 @@ def client_plots(client: Client, definitions: dict[str, Any]) -> list[dict[str, 
             if baseline is not None and row.total is not None and row is not rows[0]:
                 change = scoring.change_since(definition, baseline=baseline, total=row.total)
             table.append({"score": row, "change": change})
-        plots.append({"plot": plot, "table": table, "definition": definition})
+        plots.append(
+            {
+                "plot": plot,
+                "table": table,
+                "definition": definition,
+                "dots": charts.dots_html(plot),
+                "rows": charts.table_rows_html(table),
+            }
+        )
     return plots
 
 

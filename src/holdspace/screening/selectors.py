@@ -13,6 +13,7 @@ from django.db.models import F, Max, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from holdspace.core.lookups import InIds
 from holdspace.people.models import Client, Membership
@@ -193,8 +194,9 @@ def facts_changed_at_many(client_ids: list[int]) -> dict[int, dt.datetime]:
 def latest_decisions(client_ids: list[int]) -> dict[int, ScreeningDecision]:
     """Each client's latest signed decision, in one query (the page holds at most 50)."""
     latest: dict[int, ScreeningDecision] = {}
-    for decision in ScreeningDecision.objects.filter(InIds(F("client_id"), client_ids)).defer(
-        "findings", "reason"
+    # Only what eligibility needs: no findings, reason or overridden rules (JSON) to decode.
+    for decision in ScreeningDecision.objects.filter(InIds(F("client_id"), client_ids)).only(
+        "client_id", "decision", "signed_at"
     ):
         latest.setdefault(decision.client_id, decision)  # ordered newest first
     return latest
@@ -224,17 +226,20 @@ def _eligibility(decision: ScreeningDecision | None, changed: dt.datetime | None
             _("Intake facts changed after the decision was signed; a new decision is needed."),
             decision.signed_at,
         )
-    labels = {
-        Decision.ELIGIBLE: _("Signed eligible."),
-        Decision.NOT_ELIGIBLE: _("Signed not eligible."),
-        Decision.DEFERRED: _("Decision deferred."),
-    }
+    label = _SIGNED_LABELS.get(Decision(decision.decision))
     return Eligibility(
         decision.decision == Decision.ELIGIBLE,
         decision.decision,
-        labels.get(Decision(decision.decision), ""),
+        _(label) if label else "",  # translated for this one only (a page asks for 200)
         decision.signed_at,
     )
+
+
+_SIGNED_LABELS = {
+    Decision.ELIGIBLE: gettext_noop("Signed eligible."),
+    Decision.NOT_ELIGIBLE: gettext_noop("Signed not eligible."),
+    Decision.DEFERRED: gettext_noop("Decision deferred."),
+}
 
 
 def intake_client_for_user(membership: Membership | None, code: str) -> Client:

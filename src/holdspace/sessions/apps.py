@@ -30,7 +30,12 @@ class SessionsConfig(AppConfig):
             raise ImproperlyConfigured(f"Session rules are broken: {exc}") from exc
         register_session_dates_source(selectors.session_dates)
         register_banner_source(
-            BannerSource("sessions", panels.session_alert_rows, panels.session_alert_banners)
+            BannerSource(
+                "sessions",
+                panels.session_alert_rows,
+                panels.session_alert_banners,
+                vary=panels.session_alert_vary,
+            )
         )
         register_client_panel(
             ClientPanel(

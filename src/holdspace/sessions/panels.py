@@ -17,11 +17,16 @@ from .models import AlertTier, MedicineSession, SessionAlert, SessionStatus
 from .selectors import sessions_visible_to
 
 
+def session_alert_vary(request: HttpRequest) -> bool:
+    """The banner query differs on the sessions pages (none there): its SQL is kept by this."""
+    return request.path.startswith("/sessions/")
+
+
 def session_alert_rows(request: HttpRequest) -> QuerySet[Any] | None:
     """The three most urgent unacknowledged alerts of running sessions of the member's teams
     (not on the sessions pages, which show them themselves)."""
     membership = getattr(request, "membership", None)
-    if membership is None or request.path.startswith("/sessions/"):
+    if membership is None or session_alert_vary(request):
         return None
     if membership.role not in (Role.THERAPIST, Role.MEDICAL_LEAD):
         return None  # sessions_visible_to() would be empty: no need to ask

@@ -157,15 +157,13 @@ def medicine_visits_today(membership: Membership) -> list[tuple[Visit, Client]]:
             cancelled=False,
             course__clinic_id=membership.clinic_id,
         )
-        .select_related("room")
-        .prefetch_related("course__clients")
+        .select_related("room", "course")
+        # Each course's clients within the same scope as policies.can_see_session, asked once
+        # with the clients rather than once per client (or in a query of its own).
+        .prefetch_related(Prefetch("course__clients", queryset=sessions_scope_clients(membership)))
         .order_by("starts_at")
     )
-    pairs = [(visit, client) for visit in visits for client in visit.course.clients.all()]
-    # The same scope as policies.can_see_session, asked once rather than once per client.
-    scope = sessions_scope_clients(membership).filter(pk__in={c.pk for _v, c in pairs})
-    visible = set(scope.values_list("pk", flat=True))
-    return [(visit, client) for visit, client in pairs if client.pk in visible]
+    return [(visit, client) for visit in visits for client in visit.course.clients.all()]
 
 
 def sessions_scope_clients(membership: Membership) -> QuerySet[Client]:

@@ -1,0 +1,94 @@
+"""The chart points, the score table and the Measures page's recent scores are built in Python
+(a template loop over a hundred rows cost more than the rest of the page): the markup is the
+one the template loops made, in English and in Norwegian, with every value escaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.template import engines
+from django.test import RequestFactory
+from django.utils import translation
+
+from holdspace.measures import charts, library, panels, scoring, services
+from holdspace.measures.models import Score
+from holdspace.measures.views import _recent_score_rows
+
+from .helpers import actor, phq9
+
+pytestmark = pytest.mark.django_db
+
+# The loops as measures/_plot.html and measures/home.html had them.
+DOTS_LOOP = (
+    "{% load l10n %}{% localize off %}{% for x, y, score in entry.plot.points %}"
+    '<circle class="dot" cx="{{ x }}" cy="{{ y }}" r="4"><title>{{ score.observed_on }}: '
+    '{{ score.total|floatformat:"-2" }}</title></circle>{% endfor %}{% endlocalize %}'
+)
+ROWS_LOOP = """{% load i18n %}{% for row in entry.table %}
+          <tr data-score="{{ row.score.pk }}">
+            <td>{{ row.score.observed_on|date:"SHORT_DATE_FORMAT" }}</td>
+            <td>{{ row.score.total|floatformat:"-2" }}</td>
+            <td>{{ row.score.band_label|default:"—" }}</td>
+            <td>{% if forloop.first %}<small class="muted">{% translate "baseline" %}</small>{% elif row.change %}
+              <span class="{% if row.change.improved %}change-good{% else %}change-bad{% endif %}">{{ row.change.points|floatformat:"-2" }}</span>
+              {% if row.change.meaningful %}<small>· {% translate "clinically meaningful" %}</small>{% elif row.change.reliable %}<small>· {% translate "reliable" %}</small>{% endif %}
+            {% else %}—{% endif %}</td>
+          </tr>
+        {% endfor %}"""  # noqa: E501  (the template's own lines)
+RECENT_LOOP = """{% for score in scores %}
+      <tr><td><a class="client-code" href="{% url 'people:client_detail' score.client.code %}#measures">{{ score.client.code }}</a></td>
+        <td>{{ score.instrument_code }}</td><td>{{ score.observed_on|date:"SHORT_DATE_FORMAT" }}</td><td>{{ score.total|floatformat:"-2" }}</td><td>{{ score.band_label|default:"—" }}</td></tr>
+    {% endfor %}"""  # noqa: E501
+
+
+def _render(source: str, **context: object) -> str:
+    return engines["django"].from_string(source).render(context)
+
+
+@pytest.fixture
+def trajectory(clinics, therapist):  # type: ignore[no-untyped-def]
+    # Worse, then a meaningful fall, a reliable-only one and a fractional total, so every
+    # branch of the "since baseline" cell is drawn.
+    by = actor(therapist)
+    for day, total in ((1, 10), (2, 16), (3, 4), (4, 7), (5, 10)):
+        services.response_record(
+            by=by,
+            client=clinics.client,
+            instrument_code="PHQ-9",
+            answers=phq9(total),
+            observed_on=dt.date(2026, 1, day),
+        )
+    Score.objects.filter(observed_on=dt.date(2026, 1, 5)).update(total=Decimal("9.5"))
+    plots = panels.client_plots(clinics.client, library.definitions_for(clinics.client.clinic_id))
+    assert len(plots) == 1 and len(plots[0]["table"]) == 5
+    return clinics.client
+
+
+@pytest.mark.parametrize("language", ["en", "nb"])
+def test_the_chart_points_and_score_rows_are_the_template_loops_markup(trajectory, language):
+    with translation.override(language):
+        entry = panels.client_plots(trajectory, library.definitions_for(trajectory.clinic_id))[0]
+        changes = [row["change"] for row in entry["table"][1:]]
+        assert any(isinstance(c, scoring.Change) and c.meaningful for c in changes)
+        assert any(isinstance(c, scoring.Change) and not c.improved for c in changes)
+        assert charts.dots_html(entry["plot"]) == _render(DOTS_LOOP, entry=entry)
+        assert entry["dots"].count("<circle") == 5
+        assert charts.table_rows_html(entry["table"]) == _render(ROWS_LOOP, entry=entry)
+
+
+@pytest.mark.parametrize("language", ["en", "nb"])
+def test_the_recent_scores_rows_are_the_template_loops_markup(trajectory, therapist, language):
+    scores = list(Score.objects.select_related("client").order_by("-observed_on"))
+    with translation.override(language):
+        request = RequestFactory().get("/measures/")
+        assert _recent_score_rows(scores) == _render(RECENT_LOOP, scores=scores, request=request)
+        assert _recent_score_rows([]) == ""
+
+
+def test_a_value_is_escaped_in_the_rows_built_in_python(trajectory):
+    score = Score.objects.select_related("client").first()
+    assert score is not None
+    score.instrument_code = '<b>"x"</b>'
+    assert "&lt;b&gt;&quot;x&quot;&lt;/b&gt;" in _recent_score_rows([score])
