@@ -200,7 +200,7 @@ def test_a_score_deleted_rebuilds_its_row_without_an_endpoint(two, researcher, b
     assert rows[second.code] == (50, 30, True)
 
 
-def test_a_client_who_leaves_the_cohort_and_comes_back(two, researcher, builds):
+def test_a_client_who_leaves_the_cohort_and_comes_back(two, lead, researcher, builds):
     from holdspace.people.models import Client, Phase
 
     first, second = two
@@ -211,10 +211,42 @@ def test_a_client_who_leaves_the_cohort_and_comes_back(two, researcher, builds):
     Client.objects.filter(pk=first.pk).update(phase=Phase.SCREENING)
     assert set(_rows(researcher, in_follow_up)) == {second.code}
     assert len(builds) == 1
-    # Back in: its row is built again (and only its).
+    # Back in, unchanged since: its row is still known, nothing is built.
     Client.objects.filter(pk=first.pk).update(phase=Phase.FOLLOW_UP)
     assert _rows(researcher, in_follow_up)[first.code] == (50, 45, False)
+    assert len(builds) == 1
+    # Out again, written while out (a new score), back in: only its row is built again.
+    Client.objects.filter(pk=first.pk).update(phase=Phase.SCREENING)
+    assert set(_rows(researcher, in_follow_up)) == {second.code}
+    record(lead, first, 20, 120, "end")
+    assert set(_rows(researcher, in_follow_up)) == {second.code}
+    assert len(builds) == 1  # not in the cohort: not built, only forgotten
+    Client.objects.filter(pk=first.pk).update(phase=Phase.FOLLOW_UP)
+    assert _rows(researcher, in_follow_up)[first.code] == (50, 20, True)
     assert builds[1:] == [{first.pk}]
+
+
+def test_rows_are_shared_by_readers_and_filters_and_kept_apart_by_grouping(
+    two, lead, researcher, builds
+):
+    first, second = two
+    everyone = {c.pk for c in first.clinic.clients.all()}
+    assert set(_rows(researcher)) == {first.code, second.code}
+    # Another reader, and a filter that picks no client: the rows are found, none built.
+    no_one = CohortFilter(instrument="PCL-5", template="no-such-template")
+    assert _rows(lead) == _rows(researcher)
+    assert _rows(researcher, no_one) == {}
+    assert builds == [everyone]
+    # A grouping is part of a row (its group): its rows are built once, then shared too.
+    grouped = CohortFilter(instrument="PCL-5", group_by="prior_party_use")
+    assert set(_rows(researcher, grouped)) == {first.code, second.code}
+    assert set(_rows(lead, grouped)) == {first.code, second.code}
+    assert builds == [everyone, everyone]
+    # One reader's read after a write rebuilds the written row; the other finds it.
+    record(lead, first, 20, 120, "end")
+    assert _rows(lead)[first.code] == (50, 20, True)
+    assert _rows(researcher)[first.code] == (50, 20, True)
+    assert builds[2:] == [{first.pk}]
 
 
 def test_a_renamed_client_code_replaces_its_row(two, researcher, builds):

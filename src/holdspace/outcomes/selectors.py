@@ -174,16 +174,17 @@ CACHE_SECONDS = 24 * 3600
 def cohort(membership: Membership | None, flt: CohortFilter) -> Cohort:
     """The cohort's per-client rows, kept in the cache and brought up to date per client.
 
-    The rows are cached under a key of everything they depend on but the data: the reader,
-    the filter, the instrument's definition as the clinic uses it, the language (group names
-    are translated) and the grouping factor's values read live from another app; beside them
-    the clinic's data version they were read at (freshness.py) and the clients they cover.
-    A read rebuilds only the rows of the clients written since that version
-    (`freshness.changed_since`) and of clients new to the cohort, drops the rows of clients
-    no longer in it (which clients are in it is read live on every call), and keeps the rest;
-    a clinic-wide change (`everything`) rebuilds them all. So a read right after a write
-    never finds the row from before it, and the first read after one client's write picks
-    one client, not the clinic.
+    The rows are cached under a key of everything a row depends on but the data: the
+    instrument's definition as the clinic uses it, the grouping, the language (group names are
+    translated) and the grouping factor's values read live from another app; not the reader
+    or the rest of the filter, which only choose clients, so every reader and filter of the
+    clinic shares them. Beside them: the clinic's data version they were read at
+    (freshness.py) and the clients they cover. A read rebuilds only the rows of its clients
+    written since that version (`freshness.changed_since`) or not yet covered, forgets the
+    other clients written since (they are rebuilt when asked for), and returns the rows of
+    the clients in its cohort (read live on every call); a clinic-wide change (`everything`)
+    rebuilds them all. So a read right after a write never finds the row from before it, and
+    the first read after one client's write picks one client, not the clinic.
     """
     clients = cohort_clients(membership, flt)
     assert membership is not None  # noqa: S101  (cohort_clients refused None)
@@ -200,8 +201,8 @@ def cohort(membership: Membership | None, flt: CohortFilter) -> Cohort:
         json.dumps(
             [
                 ROWS_VERSION,
-                membership.pk,
-                asdict(flt),
+                flt.instrument,
+                flt.group_by,
                 definition.model_dump(mode="json"),
                 get_language(),
                 sorted((loaded or {}).items()),
@@ -211,8 +212,10 @@ def cohort(membership: Membership | None, flt: CohortFilter) -> Cohort:
         ).encode()
     )
     rows_key = f"outcomes.cohort.{clinic_id}.{base.hexdigest()}"
-    # These exact rows (the data version and the clients): the key of their summary.
+    # These exact rows (the reader, the filter, the data version and the clients): the key of
+    # their summary.
     exact = base.copy()
+    exact.update(json.dumps([membership.pk, asdict(flt)], default=str, sort_keys=True).encode())
     exact.update(f".{state.version}.".encode())
     exact.update(ids.tobytes())
     found = Cohort(
@@ -259,9 +262,9 @@ def _brought_up_to_date(
     group_by: str,
     loaded: dict[int, str] | None,
 ) -> list[tuple[object, ...]]:
-    """The cached rows with those of the clients written since they were read (or new to the
-    cohort) built again and those of clients no longer in it dropped, cached again at the
-    version read (unless nothing changed)."""
+    """The rows of the cohort's clients (`ids`): cached ones kept, those of clients written
+    since they were read or not covered yet built again; cached again at the version read
+    with every client they now cover (unless nothing changed)."""
     was, covered_bytes, row_ids_bytes, packed = cached
     # Rows a concurrent reader cached at a later version are at least that new.
     version = max(was, version)
@@ -274,8 +277,11 @@ def _brought_up_to_date(
     changed = freshness.changed_since(clinic_id, was) if was != version else set()
     before = set(covered)
     stale = [i for i in ids if i in changed or i not in before]
-    now = set(ids).difference(stale)
-    kept = [(i, values) for i, values in zip(row_ids, packed, strict=True) if i in now]
+    if not stale and was == version:
+        wanted = set(ids)  # another reader's or filter's clients: nothing to build
+        return [values for i, values in zip(row_ids, packed, strict=True) if i in wanted]
+    # Clients written since and not rebuilt now are forgotten: built when asked for.
+    kept = [(i, values) for i, values in zip(row_ids, packed, strict=True) if i not in changed]
     if stale:
         built = _build_rows_by_id(
             Client.objects.filter(InIds(F("pk"), stale)), definition, group_by, loaded
@@ -287,9 +293,16 @@ def _brought_up_to_date(
             )
         )
         kept.sort(key=lambda pair: str(pair[1][0]))  # by code, as a full build sorts
-    packed = [values for _i, values in kept]
-    _keep(rows_key, version, ids, array("q", (i for i, _v in kept)), packed)
-    return packed
+    now_covered = array("q", sorted(before.difference(changed).union(stale)))
+    _keep(
+        rows_key,
+        version,
+        now_covered,
+        array("q", (i for i, _v in kept)),
+        [values for _i, values in kept],
+    )
+    wanted = set(ids)
+    return [values for i, values in kept if i in wanted]
 
 
 @contextmanager
