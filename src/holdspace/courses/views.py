@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from holdspace.audit.models import Channel
-from holdspace.core.forms import posted, show_refusal, submit
+from holdspace.core.forms import posted, show_refusal, status_of, submit
 from holdspace.core.http import StaffRequest
 from holdspace.people import policies as people_policies
 from holdspace.people.actors import Actor, client_ip
@@ -528,7 +528,7 @@ def rooms(request: StaffRequest) -> HttpResponse:
         request,
         "courses/rooms.html",
         {"rooms": selectors.rooms_of_clinic(membership), "form": form},
-        status=422 if form.errors else 200,
+        status=status_of(form),
     )
 
 
@@ -580,7 +580,7 @@ def template_edit(request: StaffRequest, pk: int) -> HttpResponse:
         request,
         "courses/template_edit.html",
         {"row": row, "form": form},
-        status=422 if form.errors else 200,
+        status=status_of(form),
     )
 
 
@@ -596,9 +596,7 @@ def course_settings(request: StaffRequest) -> HttpResponse:
         )
         messages.success(request, _("Saved."))
         return redirect("courses:course_settings")
-    return render(
-        request, "courses/settings.html", {"form": form}, status=422 if form.errors else 200
-    )
+    return render(request, "courses/settings.html", {"form": form}, status=status_of(form))
 
 
 def settings_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from holdspace.audit.models import AuditEvent
+from holdspace.core.forms import status_of
 
 from .actors import Actor
 from .auditing import audit_read
@@ -63,7 +64,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "filter_query": params.urlencode(),
             "export_limit": EXPORT_LIMIT,
         },
-        status=422 if form.errors else 200,
+        status=status_of(form),
     )
 
 

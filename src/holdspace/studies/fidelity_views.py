@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from matplotlib.figure import Figure
 
-from holdspace.core.forms import show_refusal
+from holdspace.core.forms import posted, show_refusal, status_of
 from holdspace.core.http import StaffRequest
 from holdspace.outcomes import charts
 from holdspace.people import selectors as people_selectors
@@ -384,8 +384,7 @@ def oregon_setting(request: StaffRequest) -> HttpResponse:
         raise PermissionDenied(_("You may not change this setting."))
     assert membership is not None  # noqa: S101  (the policy checked it)
     current = oregon.reports_under_sb303(membership.clinic_id)
-    data = request.POST if request.method == "POST" else None  # an empty POST is a refusal too
-    form = ReportingForm(data, initial={"reports": "yes" if current else "no"})
+    form = ReportingForm(posted(request), initial={"reports": "yes" if current else "no"})
     if request.method == "POST" and form.is_valid():
         oregon.reporting_set(by=_actor(request), reports=form.cleaned_data["reports"])
         messages.success(request, _("Saved."))
@@ -394,7 +393,7 @@ def oregon_setting(request: StaffRequest) -> HttpResponse:
         request,
         "studies/oregon_setting.html",
         {"form": form, "reports": current},
-        status=422 if form.errors else 200,
+        status=status_of(form),
     )
 
 
