@@ -277,30 +277,29 @@ def _brought_up_to_date(
     changed = freshness.changed_since(clinic_id, was) if was != version else set()
     before = set(covered)
     stale = [i for i in ids if i in changed or i not in before]
-    if not stale and was == version:
-        wanted = set(ids)  # another reader's or filter's clients: nothing to build
-        return [values for i, values in zip(row_ids, packed, strict=True) if i in wanted]
-    # Clients written since and not rebuilt now are forgotten: built when asked for.
-    kept = [(i, values) for i, values in zip(row_ids, packed, strict=True) if i not in changed]
-    if stale:
-        built = _build_rows_by_id(
-            Client.objects.filter(InIds(F("pk"), stale)), definition, group_by, loaded
-        )
-        kept.extend(
-            (client_id, row_values)
-            for (client_id, _row), row_values in zip(
-                built, pack([row for _i, row in built]), strict=True
+    kept = list(zip(row_ids, packed, strict=True))
+    if stale or was != version:
+        # Clients written since and not rebuilt now are forgotten: built when asked for.
+        kept = [(i, values) for i, values in kept if i not in changed]
+        if stale:
+            built = _build_rows_by_id(
+                Client.objects.filter(InIds(F("pk"), stale)), definition, group_by, loaded
             )
+            kept.extend(
+                (client_id, row_values)
+                for (client_id, _row), row_values in zip(
+                    built, pack([row for _i, row in built]), strict=True
+                )
+            )
+            kept.sort(key=lambda pair: str(pair[1][0]))  # by code, as a full build sorts
+        _keep(
+            rows_key,
+            version,
+            array("q", sorted(before.difference(changed).union(stale))),
+            array("q", (i for i, _v in kept)),
+            [values for _i, values in kept],
         )
-        kept.sort(key=lambda pair: str(pair[1][0]))  # by code, as a full build sorts
-    now_covered = array("q", sorted(before.difference(changed).union(stale)))
-    _keep(
-        rows_key,
-        version,
-        now_covered,
-        array("q", (i for i, _v in kept)),
-        [values for _i, values in kept],
-    )
+    # Only the cohort's own clients: the rows also cover other readers' and filters'.
     wanted = set(ids)
     return [values for i, values in kept if i in wanted]
 
