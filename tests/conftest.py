@@ -24,6 +24,16 @@ def _static_and_email(settings: object) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_monitor_memos() -> None:
+    """The monitor's per-process memos are keyed by ids, which a database never reuses and
+    test databases do: each test starts with none from another test's session."""
+    from holdspace.sessions import live, timeline
+
+    live.rendered.clear()
+    timeline.older_runs.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _allow_flush_of_audit_rows_on_sqlite(django_db_setup: None, django_db_blocker: object) -> None:
     """Transactional tests empty every table with DELETE on SQLite, which the append-only

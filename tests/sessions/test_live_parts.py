@@ -26,11 +26,6 @@ pytestmark = pytest.mark.django_db
 POLL_AFTER_A_WRITE_BYTES = 16_000
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memo() -> None:
-    live.rendered.clear()  # test databases reuse ids: no parts from another test's session
-
-
 def _long(session: MedicineSession, member, count: int, *, start_minutes: int = 2) -> None:  # type: ignore[no-untyped-def]
     """`count` in-range readings a minute apart after the session's start (bulk: test data)."""
     assert session.started_at is not None

@@ -21,6 +21,7 @@ from holdspace.sessions.timeline import (
     SplitTimeline,
     TimelineItem,
     _summary,
+    older_runs,
     split_shown,
     timeline,
 )
@@ -216,3 +217,49 @@ def test_a_long_session_loads_no_more_readings_than_it_shows(running, therapist)
     assert len(re.findall(r'class="tl-vitals', recent)) == SHOWN + 1
     assert "readings within limits from" in recent  # the rest of the recent part, summarised
     assert "readings within limits from" in parts["older"].html
+
+
+def _split(session: MedicineSession) -> SplitTimeline:
+    loaded = selectors.session_loaded(
+        MedicineSession.objects.get(pk=session.pk), every_reading=False
+    )
+    return split_shown(loaded, shown_readings(loaded))
+
+
+def test_a_late_reading_before_the_line_is_summarised_though_the_runs_there_are_kept(
+    running, therapist
+):
+    _add(running, therapist, 0, 131)
+    _split(running)  # the runs before the line are kept now
+    assert older_runs.rows
+    # A reading entered late, timed among the oldest (the line moves back by one reading).
+    first = VitalReading.objects.filter(session=running).order_by("taken_at", "pk")[3]
+    VitalReading.objects.create(
+        session=running,
+        taken_at=first.taken_at + dt.timedelta(seconds=10),
+        systolic=199,
+        diastolic=71,
+        heart_rate=66,
+        temperature="36.8",
+        recorded_by=therapist,
+    )
+    expected = reference_split(timeline(_fresh(running)))
+    got = _split(running)
+    assert _seen(got.older) == _seen(expected.older)
+    assert _seen(got.recent) == _seen(expected.recent)
+    assert "199" in " ".join(item.text for item in got.older)
+
+
+def test_a_fresh_render_reads_again_only_the_readings_after_the_line(running, therapist):
+    _add(running, therapist, 0, 131)
+    before = _split(running)
+    # Rewrite an in-range reading before the line behind the application's back (it never
+    # edits a reading): the kept runs do not see it, so they were not read again...
+    oldest = VitalReading.objects.filter(session=running, tier="", is_baseline=False).order_by(
+        "taken_at", "pk"
+    )[2]
+    VitalReading.objects.filter(pk=oldest.pk).update(heart_rate=150)
+    assert _seen(_split(running).older) == _seen(before.older)
+    # ...and without them the database summarises every run again.
+    older_runs.clear()
+    assert "150" in " ".join(item.text for item in _split(running).older)

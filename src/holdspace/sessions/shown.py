@@ -49,7 +49,10 @@ class ShownReadings:
         first = self.recent[0] if self.recent else None
         if first is None:
             return Q(pk__lt=0)  # no readings: nothing is older
-        return Q(taken_at__lt=first.taken_at) | Q(taken_at=first.taken_at, pk__lt=first.pk)
+        # The range first (an index range on the session's readings by time), then the tie.
+        return Q(taken_at__lte=first.taken_at) & (
+            Q(taken_at__lt=first.taken_at) | Q(taken_at=first.taken_at, pk__lt=first.pk)
+        )
 
 
 def readings_of(session: MedicineSession) -> QuerySet[VitalReading]:

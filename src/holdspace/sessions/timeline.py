@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -17,7 +19,7 @@ from holdspace.people.models import Membership
 
 from .models import MedicineSession, VitalReading
 from .selectors import quick_entries
-from .shown import ShownReadings, readings_of
+from .shown import ShownReadings, line_index, readings_of
 
 
 @dataclass(frozen=True)
@@ -230,29 +232,89 @@ def split_shown(session: MedicineSession, shown: ShownReadings) -> SplitTimeline
     )
 
 
+class OlderRuns:
+    """The run summaries before the live region's line, kept per server process, so a fresh
+    render of a long session reads only the readings after the line (at most 2 x RECENT_STEP).
+
+    What is before the line cannot change unseen: readings are never edited or deleted, so the
+    set of readings before the line reading L is fixed by L and their number (a late reading
+    entered before L moves L); the other items there (notes, doses, acknowledgements) are in
+    the key as positions. Bounded by the runs held, oldest session dropped first."""
+
+    def __init__(self, max_runs: int = 20_000) -> None:
+        self.max_runs = max_runs
+        self.held = 0
+        self.rows: OrderedDict[tuple[Any, ...], dict[int, RunStats]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> dict[int, RunStats] | None:
+        with self.lock:
+            found = self.rows.get(key)
+            if found is not None:
+                self.rows.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], runs: dict[int, RunStats]) -> None:
+        if len(runs) > self.max_runs:
+            return
+        with self.lock:
+            old = self.rows.pop(key, None)
+            self.held += len(runs) - (len(old) if old is not None else 0)
+            self.rows[key] = runs
+            while self.held > self.max_runs:
+                _key, dropped = self.rows.popitem(last=False)
+                self.held -= len(dropped)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.rows.clear()
+            self.held = 0
+
+
+older_runs = OlderRuns()
+
+
+def _before(key: Key) -> Q:
+    """The readings before an item of the timeline, in the timeline's order."""
+    at, group, tie = key
+    if group == 0:  # listed before the readings at its time
+        return Q(taken_at__lt=at)
+    if group == 2:  # listed after them
+        return Q(taken_at__lte=at)
+    return Q(taken_at__lt=at) | Q(taken_at=at, pk__lt=tie)
+
+
 def _runs(
     session: MedicineSession, shown: ShownReadings, delimiters: list[Key]
 ) -> dict[int, RunStats]:
     """The in-range readings before the newest shown, summarised per run: run i holds those
-    after delimiter i-1 and before delimiter i (delimiters in the timeline's order). One query."""
-
-    def before(key: Key) -> Q:
-        at, group, tie = key
-        if group == 0:  # listed before the readings at its time
-            return Q(taken_at__lt=at)
-        if group == 2:  # listed after them
-            return Q(taken_at__lte=at)
-        return Q(taken_at__lt=at) | Q(taken_at=at, pk__lt=tie)
-
+    after delimiter i-1 and before delimiter i (delimiters in the timeline's order). One query:
+    when the runs before the live region's line are kept (OlderRuns), over the readings after
+    the line only."""
+    line = (shown.line[0], 1, shown.line[1]) if shown.line else None
+    at_line = delimiters.index(line) if line is not None and line in delimiters else None
+    kept_key: tuple[Any, ...] | None = None
+    kept: dict[int, RunStats] | None = None
+    rows = readings_of(session).filter(shown.before_recent(), tier="", is_baseline=False)
+    first = 0
+    if at_line is not None:
+        # The line's count of readings before it: line_index of the session's count.
+        kept_key = (session.pk, line, line_index(shown.count), tuple(delimiters[: at_line + 1]))
+        kept = older_runs.get(kept_key)
+        if kept is not None:
+            first = at_line + 1
+            at, _group, tie = delimiters[at_line]  # the line reading: from it on
+            rows = rows.filter(taken_at__gte=at).exclude(taken_at=at, pk__lt=tie)
     run = Case(
-        *(When(before(key), then=Value(index)) for index, key in enumerate(delimiters)),
+        *(
+            When(_before(key), then=Value(index))
+            for index, key in enumerate(delimiters[first:], start=first)
+        ),
         default=Value(len(delimiters)),
         output_field=IntegerField(),
     )
-    rows = (
-        readings_of(session)
-        .filter(shown.before_recent(), tier="", is_baseline=False)
-        .annotate(run=run)
+    found = (
+        rows.annotate(run=run)
         .values("run")
         .annotate(
             count=Count("pk"),
@@ -271,7 +333,7 @@ def _runs(
         low, high = row[f"{name}_low"], row[f"{name}_high"]
         return None if low is None else (low, high)
 
-    return {
+    runs = {
         row["run"]: RunStats(
             count=row["count"],
             first_at=row["first_at"],
@@ -283,11 +345,16 @@ def _runs(
             spo2=pair(row, "spo2"),
             suds=pair(row, "suds"),
         )
-        for row in rows
+        for row in found
         # With no delimiter the run is a constant, which Django leaves out of GROUP BY: then
         # no readings still answer one row, of nothing.
         if row["count"]
     }
+    if kept is not None:
+        return {**kept, **runs}
+    if kept_key is not None and at_line is not None:
+        older_runs.put(kept_key, {i: run for i, run in runs.items() if i <= at_line})
+    return runs
 
 
 def _tenths(values: tuple[Any, Any]) -> tuple[Decimal, Decimal]:
