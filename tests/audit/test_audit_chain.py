@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from holdspace.audit.models import AuditEvent
@@ -48,6 +49,20 @@ def test_each_row_links_to_the_one_before():
     first, second, third = _three_events()
     assert second.prev_hash == first.hash and third.prev_hash == second.hash
     assert audit_chain_verify().ok
+
+
+@pytest.mark.django_db
+def test_sealing_many_rows_takes_a_statement_per_hundred_rows_not_one_a_row():
+    appended = [audit_record(action="test.event", actor_label=f"tester{i}") for i in range(250)]
+    with CaptureQueriesContext(connection) as seen:
+        assert audit_chain_seal() == 250
+    updates = [q for q in seen.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 3 + 1  # 100 + 100 + 50 rows, then the head
+    statements = [q for q in seen.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) <= 12  # one a row before: 255
+    assert audit_chain_verify().ok and audit_chain_verify().checked == 250
+    last = AuditEvent.objects.get(pk=appended[-1].pk)
+    assert last.seq == 250 and last.hash == last.compute_hash()
 
 
 @pytest.mark.django_db
