@@ -273,7 +273,7 @@ def measure_one_monitor(base: str, path: str, cookie: str, session_id: int) -> N
         poll, _tag, poll_took = _get(
             base + path + "live/", cookie, {"If-None-Match": tag, "X-Live-Have": have}
         )
-        cpu = statistics.median(_render_cpu(session_id) for _ in range(5))
+        cpu = statistics.median(_render_cpu(session_id) for _ in range(21))
         print(
             f"{count:>5} readings: render CPU {cpu * 1000:.0f} ms; "
             f"page {len(page) / 1024:.1f} KB in "

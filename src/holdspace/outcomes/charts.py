@@ -16,6 +16,7 @@ import functools
 import hashlib
 import io
 import json
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -73,7 +74,9 @@ def svg_bytes(fig: Figure, title: str) -> bytes:
 # Drawing is the slow part of the cohort page (a few hundred ms a plot), and a plot is a pure
 # function of its inputs: the page's SVG is cached under a digest of them (data, labels in the
 # page's language). Bump when the drawing code changes.
-CHART_VERSION = 1
+CHART_VERSION = 2
+# A tick label's line on the time axis, in characters: five periods side by side on 7 inches.
+TICK_CHARACTERS = 14
 CACHE_SECONDS = 24 * 3600
 
 
@@ -108,7 +111,9 @@ def trajectories_figure(
         ax.fill_between(
             xs, [e["ci95"][0] for e in mine], [e["ci95"][1] for e in mine], color=colour, alpha=0.18
         )
-    ax.set_xticks(range(len(periods)), [_plain(labels.get(p, p)) for p in periods])
+    # Wrapped, so long period names ("Oppfølging etter 12 måneder") do not run into each other.
+    ticks = [textwrap.fill(_plain(labels.get(p, p)), TICK_CHARACTERS) for p in periods]
+    ax.set_xticks(range(len(periods)), ticks)
     ax.set_ylabel(_plain(axis_label))
     legend = ax.legend(frameon=False, fontsize="small")
     for text in legend.get_texts():
