@@ -28,10 +28,11 @@ def _static_and_email(settings: object) -> None:
 def _fresh_monitor_memos() -> None:
     """The monitor's per-process memos are keyed by ids, which a database never reuses and
     test databases do: each test starts with none from another test's session."""
-    from holdspace.sessions import live, timeline
+    from holdspace.sessions import charts, live, timeline
 
     live.rendered.clear()
     timeline.older_runs.clear()
+    charts.kept_slices.clear()
 
 
 @pytest.fixture(scope="session", autouse=True)

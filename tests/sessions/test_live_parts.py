@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from holdspace.sessions import live
 from holdspace.sessions.charts import CHART_POINTS, DOTS
+from holdspace.sessions.memo import BoundedMemo
 from holdspace.sessions.models import MedicineSession, VitalReading
 from holdspace.sessions.shown import RECENT_STEP, SHOWN
 
@@ -156,7 +157,7 @@ def test_a_long_session_draws_a_bounded_chart(running, therapist):
 
 
 def test_the_render_memo_stays_under_its_byte_bound() -> None:
-    memo = live.RenderedParts(max_bytes=10_000)
+    memo = BoundedMemo(10_000, live._parts_bytes)
     from django.utils.safestring import mark_safe
 
     def parts(size: int) -> dict[str, live.LivePart]:
@@ -166,6 +167,7 @@ def test_the_render_memo_stays_under_its_byte_bound() -> None:
         memo.put(f"v{index}", parts(900))
         assert memo.size <= 10_000
     assert memo.get("v49") is not None and memo.get("v0") is None
-    assert sum(len(p.html) for key in memo.rows for p in memo.rows[key][0].values()) == memo.size
+    held = [p for value, _size in memo.rows.values() for p in value.values()]
+    assert sum(len(p.html) for p in held) == memo.size
     memo.put("huge", parts(20_000))
     assert memo.get("huge") is None and memo.size <= 10_000

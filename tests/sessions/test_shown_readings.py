@@ -263,3 +263,70 @@ def test_a_fresh_render_reads_again_only_the_readings_after_the_line(running, th
     # ...and without them the database summarises every run again.
     older_runs.clear()
     assert "150" in " ".join(item.text for item in _split(running).older)
+
+
+def _chart(session: MedicineSession) -> charts.VitalsChart:
+    loaded = selectors.session_loaded(
+        MedicineSession.objects.get(pk=session.pk), every_reading=False
+    )
+    return charts.vitals_chart(
+        loaded, selectors.settings_read(loaded.clinic_id), shown_readings(loaded)
+    )
+
+
+def test_the_chart_from_kept_slices_is_the_chart_summarised_afresh(running, therapist):
+    _long(running, therapist, 600)
+    first = _chart(running)
+    assert charts.kept_slices.rows  # the finished slices are kept now
+    assert _chart(running) == first
+    # New readings at the end: the kept slices and the new ones make the chart a fresh
+    # summary makes.
+    last = VitalReading.objects.filter(session=running).order_by("taken_at", "pk").last()
+    assert last is not None
+    for minute in range(1, 40, 3):
+        VitalReading.objects.create(
+            session=running,
+            taken_at=last.taken_at + dt.timedelta(minutes=minute),
+            systolic=150 + minute,
+            diastolic=80,
+            heart_rate=70,
+            temperature="36.9",
+            recorded_by=therapist,
+        )
+    kept = _chart(running)
+    charts.kept_slices.clear()
+    assert kept == _chart(running)
+    # A late reading among the finished slices is counted, and they are summarised again.
+    early = VitalReading.objects.filter(session=running).order_by("taken_at", "pk")[50]
+    VitalReading.objects.create(
+        session=running,
+        taken_at=early.taken_at + dt.timedelta(seconds=5),
+        systolic=196,
+        diastolic=80,
+        heart_rate=70,
+        temperature="36.9",
+        recorded_by=therapist,
+    )
+    late = _chart(running)
+    charts.kept_slices.clear()
+    assert late == _chart(running)
+    systolic = next(s for s in late.series if s.css == "sys")
+    top = charts.TOP + (charts.HIGH - 196) / (charts.HIGH - charts.LOW) * (
+        charts.HEIGHT - charts.TOP - charts.BOTTOM
+    )
+    assert min(float(p.split(",")[1]) for p in systolic.spread.split()) == pytest.approx(
+        top, abs=0.5
+    )
+
+
+def test_a_fresh_chart_summarises_again_only_the_unfinished_slices(running, therapist):
+    _long(running, therapist, 600)
+    before = _chart(running)
+    # Rewrite an early reading behind the application's back (it never edits a reading):
+    # the kept slices do not see it, so they were not summarised again...
+    early = VitalReading.objects.filter(session=running).order_by("taken_at", "pk")[10]
+    VitalReading.objects.filter(pk=early.pk).update(systolic=190)
+    assert _chart(running) == before
+    # ...and without them the database summarises every slice again.
+    charts.kept_slices.clear()
+    assert _chart(running) != before

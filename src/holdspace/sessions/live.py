@@ -16,8 +16,6 @@ per version of the session and serves them to every monitor, from a memo bounded
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from . import selectors
+from .memo import BoundedMemo
 from .models import MedicineSession
 from .timeline import split_shown, timeline
 
@@ -40,46 +39,13 @@ class LivePart:
     html: SafeString  # the part in its wrapper, ready to place
 
 
-class RenderedParts:
-    """Rendered live parts by ETag, oldest evicted first, the total kept under `max_bytes`.
-    One session's parts are a few to a few tens of kilobytes; the default holds hundreds of
-    versions per process, and a long timeline can never grow it past the bound."""
-
-    def __init__(self, max_bytes: int = 4 * 1024 * 1024) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self.rows: OrderedDict[str, tuple[dict[str, LivePart], int]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> dict[str, LivePart] | None:
-        with self.lock:
-            found = self.rows.get(key)
-            if found is None:
-                return None
-            self.rows.move_to_end(key)
-            return found[0]
-
-    def clear(self) -> None:
-        with self.lock:
-            self.rows.clear()
-            self.size = 0
-
-    def put(self, key: str, parts: dict[str, LivePart]) -> None:
-        size = sum(len(part.html.encode()) for part in parts.values())
-        if size > self.max_bytes:
-            return  # larger than the whole memo: served, not kept
-        with self.lock:
-            old = self.rows.pop(key, None)
-            if old is not None:
-                self.size -= old[1]
-            self.rows[key] = (parts, size)
-            self.size += size
-            while self.size > self.max_bytes:
-                _key, (_parts, dropped) = self.rows.popitem(last=False)
-                self.size -= dropped
+def _parts_bytes(parts: dict[str, LivePart]) -> int:
+    return sum(len(part.html.encode()) for part in parts.values())
 
 
-rendered = RenderedParts()
+# Rendered live parts by ETag. One session's parts are a few to a few tens of kilobytes; 4 MB
+# hold hundreds of versions per process, and a long timeline can never grow it past the bound.
+rendered: BoundedMemo[dict[str, LivePart]] = BoundedMemo(4 * 1024 * 1024, _parts_bytes)
 
 
 def _part(name: str, template: str, context: dict[str, Any]) -> LivePart:

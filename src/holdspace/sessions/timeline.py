@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -17,6 +15,7 @@ from django.utils.translation import ngettext
 
 from holdspace.people.models import Membership
 
+from .memo import BoundedMemo
 from .models import MedicineSession, VitalReading
 from .selectors import quick_entries
 from .shown import ShownReadings, line_index, readings_of
@@ -232,46 +231,13 @@ def split_shown(session: MedicineSession, shown: ShownReadings) -> SplitTimeline
     )
 
 
-class OlderRuns:
-    """The run summaries before the live region's line, kept per server process, so a fresh
-    render of a long session reads only the readings after the line (at most 2 x RECENT_STEP).
-
-    What is before the line cannot change unseen: readings are never edited or deleted, so the
-    set of readings before the line reading L is fixed by L and their number (a late reading
-    entered before L moves L); the other items there (notes, doses, acknowledgements) are in
-    the key as positions. Bounded by the runs held, oldest session dropped first."""
-
-    def __init__(self, max_runs: int = 20_000) -> None:
-        self.max_runs = max_runs
-        self.held = 0
-        self.rows: OrderedDict[tuple[Any, ...], dict[int, RunStats]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> dict[int, RunStats] | None:
-        with self.lock:
-            found = self.rows.get(key)
-            if found is not None:
-                self.rows.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[Any, ...], runs: dict[int, RunStats]) -> None:
-        if len(runs) > self.max_runs:
-            return
-        with self.lock:
-            old = self.rows.pop(key, None)
-            self.held += len(runs) - (len(old) if old is not None else 0)
-            self.rows[key] = runs
-            while self.held > self.max_runs:
-                _key, dropped = self.rows.popitem(last=False)
-                self.held -= len(dropped)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.rows.clear()
-            self.held = 0
-
-
-older_runs = OlderRuns()
+# The run summaries before the live region's line, per session, kept by each server process, so
+# a fresh render of a long session reads only the readings after the line (at most
+# 2 x RECENT_STEP). What is before the line cannot change unseen: readings are never edited or
+# deleted, so the set of readings before the line reading L is fixed by L and their number (a
+# late reading entered before L moves L); the other items there (notes, doses,
+# acknowledgements) are in the key as positions. Bounded by the runs held.
+older_runs: BoundedMemo[dict[int, RunStats]] = BoundedMemo(20_000, len)
 
 
 def _before(key: Key) -> Q:
@@ -289,7 +255,7 @@ def _runs(
 ) -> dict[int, RunStats]:
     """The in-range readings before the newest shown, summarised per run: run i holds those
     after delimiter i-1 and before delimiter i (delimiters in the timeline's order). One query:
-    when the runs before the live region's line are kept (OlderRuns), over the readings after
+    when the runs before the live region's line are kept (older_runs), over the readings after
     the line only."""
     line = (shown.line[0], 1, shown.line[1]) if shown.line else None
     at_line = delimiters.index(line) if line is not None and line in delimiters else None
