@@ -416,32 +416,30 @@ def _lines(
     on_check: Callable[[], None],
 ) -> Iterator[Line]:
     """(NDJSON lines, problem or None, resource id) of each resource of the type (or of a
-    block of lines PostgreSQL wrote together, each with its newline): written by
-    PostgreSQL where fhir_sql can (the large types), else built here from fhir.py's dicts.
+    block of lines, each with its newline): written from the raw rows by fhir_sql where it
+    can (the large types on PostgreSQL), else built here from fhir.py's dicts.
     `on_check` writes progress and raises Cancelled (every CHECK_EVERY resources, or between
     two of PostgreSQL's runs, when the connection is free)."""
     if fhir_sql.handles(resource_type, privacy):
-        # A block holds one or more lines (a reading's vital signs come as one block); the
-        # blocks of a shape not seen yet are split and each line is validated. A shape the
-        # checker has passed once past its first resources it passes for good: those blocks
-        # are written without asking it (millions of them, at a few hundred ns each).
-        passed: set[bytes] = set()
-        for shape, block in fhir_sql.lines(
-            resource_type, clients, job.since, privacy, job.clinic_id, between=on_check
+        # Blocks of lines of shapes the checker has passed, written without asking it again
+        # (millions of lines, at a few hundred ns each); the others one line at a time.
+        for block, check in fhir_sql.lines(
+            resource_type,
+            clients,
+            job.since,
+            privacy,
+            job.clinic_id,
+            between=on_check,
+            due=lambda shape: checker.due(resource_type, (resource_type, shape)),
         ):
-            if shape in passed:
+            if not check:
                 yield block, None, ""
                 continue
-            if not checker.due(resource_type, (resource_type, shape)):
-                passed.add(shape)
+            resource = orjson.loads(block)
+            if (problem := checker.invalid(resource)) is not None:
+                yield block, problem, str(resource.get("id", ""))
+            else:
                 yield block, None, ""
-                continue
-            for line in block.splitlines(keepends=True):
-                resource = orjson.loads(line)
-                if (problem := checker.invalid(resource)) is not None:
-                    yield line, problem, str(resource.get("id", ""))
-                else:
-                    yield line, None, ""
         return
     for count, resource in enumerate(
         SOURCES[resource_type](clients, job.since, privacy, job.clinic_id), 1
