@@ -74,8 +74,10 @@ def _unescape(field: bytes) -> str:
     return field.decode()
 
 
-def _json(text: str) -> bytes:
-    return orjson.dumps(text)
+def _json(value: object) -> bytes:
+    """orjson's text, copied: orjson hands back bytes that hold some 4 KB whatever their
+    length, which a cache of them would keep."""
+    return bytes(memoryview(orjson.dumps(value)))
 
 
 class Template:
@@ -110,6 +112,7 @@ class Template:
         if used != set(slots):
             raise ValueError(f"markers not in the template: {sorted(set(slots) - used)}")
         self.format = b"".join(pieces)
+        self.indices = tuple(indices)
         # The row's values in the template's order (none when it is the row's own).
         self.order: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
         if indices != list(range(size)):
@@ -170,7 +173,7 @@ class Part:
 
     rows: QuerySet[Any]
     fields: tuple[str, ...]
-    write: Callable[[list[Any], Lines], Iterator[tuple[bytes, bool]]]
+    write: Callable[[list[Any], Lines], Iterator[tuple[bytes, bool, int]]]
 
     def sql(self, first: int, last: int) -> str:
         """The raw columns of the rows with first <= pk < last: Django's own SQL with its
@@ -191,19 +194,25 @@ class Lines:
         self.due = due
         self.passed: set[bytes] = set()
 
-    def split(self, made: list[tuple[bytes, bytes]]) -> Iterator[tuple[bytes, bool]]:
+    def split(
+        self, made: list[tuple[bytes, bytes]], total: int = 0
+    ) -> Iterator[tuple[bytes, bool, int]]:
+        """(lines, whether to validate them, how many): `made` holds (shape, line) per row,
+        or (shape, lines) with `total` the lines of all rows."""
         block = []
+        checked = 0
         for shape, line in made:
             if shape in self.passed:
                 block.append(line)
             elif self.due(shape):
                 for one in line.splitlines(keepends=True):  # a reading's lines, one by one
-                    yield one, True
+                    checked += 1
+                    yield one, True, 1
             else:
                 self.passed.add(shape)
                 block.append(line)
         if block:
-            yield b"".join(block), False
+            yield b"".join(block), False, (total or len(made)) - checked
 
 
 # Marker values: numbers no reading takes, strings no code holds.
@@ -229,7 +238,7 @@ def _patient_queries(
         fhir.patient("@@subject@@", fhir.patient_system(privacy)), {'"@@subject@@"': 0}, 1
     )
 
-    def write(chunk: list[Any], lines: Lines) -> Iterator[tuple[bytes, bool]]:
+    def write(chunk: list[Any], lines: Lines) -> Iterator[tuple[bytes, bool, int]]:
         made_lines = []
         for data in chunk:
             subject = _json(privacy.subject(_unescape(data[:-1])))
@@ -276,15 +285,30 @@ def _vitals(
     whose value is NULL left out (as the builder leaves them out); the tag names the lines
     present, in order."""
 
-    def write(chunk: list[Any], lines: Lines) -> Iterator[tuple[bytes, bool]]:
+    # A reading with every value (most): all its lines from one format.
+    every = b",".join(tag for tag, _template, _needs in templates)
+    whole = b"".join(template.format for _tag, template, _needs in templates)
+    order = operator.itemgetter(
+        *(index for _tag, template, _needs in templates for index in template.indices)
+    )
+    count = len(templates)
+
+    def write(chunk: list[Any], lines: Lines) -> Iterator[tuple[bytes, bool, int]]:
         made_lines = []
+        total = 0
+        known = subjects.found
         for data in chunk:
             pk, code, at, *values = data[:-1].split(b"\t")
-            reference, shift = subjects(code)
-            day, time = _instant(at)
-            if shift:
-                day = _shifted(day, shift)
-            row = (pk, reference, day, time, *values)
+            found = known.get(code) or subjects(code)
+            time = at[11:-3]
+            if len(time) != 8 and len(time) != 15:
+                time = time.ljust(15, b"0")
+            day = at[:10] if not found[1] else _shifted(at[:10], found[1])
+            row = (pk, found[0], day, time, *values)
+            if NULL not in values:
+                made_lines.append((every, whole % order(row)))
+                total += count
+                continue
             tags = []
             block = []
             for tag, template, needs in templates:
@@ -294,7 +318,8 @@ def _vitals(
                 block.append(template.line(row))
             if block:
                 made_lines.append((b",".join(tags), b"".join(block)))
-        yield from lines.split(made_lines)
+                total += len(block)
+        yield from lines.split(made_lines, total)
 
     return Part(rows, fields, write)
 
@@ -421,32 +446,44 @@ def _scores_query(
         for band in ("", "@@band@@")
     }
     plain, banded = made[""], made["@@band@@"]
+    if plain.order is not None or banded.order is not None:
+        raise ValueError("the score template takes its values in another order")
 
-    def write(chunk: list[Any], lines: Lines) -> Iterator[tuple[bytes, bool]]:
+    def write(chunk: list[Any], lines: Lines) -> Iterator[tuple[bytes, bool, int]]:
         made_lines = []
+        known = subjects.found
         for data in chunk:
             pk, code, day, total, response, instrument, band = data[:-1].split(b"\t")
             concept = concepts.get(instrument)
             if concept is None:
                 if len(concepts) >= Subjects.LIMIT:
                     concepts.clear()
-                concept = concepts[instrument] = orjson.dumps(
+                concept = concepts[instrument] = _json(
                     fhir.score_concept(_unescape(instrument), texts)
                 )
-            reference, shift = subjects(code)
-            if shift:
-                day = _shifted(day, shift)
+            found = known.get(code) or subjects(code)
+            if found[1]:
+                day = _shifted(day, found[1])
+            if total.isdigit():  # a float as Python writes it: 14.0, where PostgreSQL writes 14
+                total += b".0"
+            else:
+                total = _total(total)
             if band and band != NULL:
                 text = bands.get(band)
                 if text is None:
                     if len(bands) >= Subjects.LIMIT:
                         bands.clear()
                     text = bands[band] = _json(_unescape(band))
-                banded_row = (pk, concept, reference, day, _total(total), response, text)
-                made_lines.append((b"score-band", banded.line(banded_row)))
+                made_lines.append(
+                    (
+                        b"score-band",
+                        banded.format % (pk, concept, found[0], day, total, response, text),
+                    )
+                )
             else:
-                row = (pk, concept, reference, day, _total(total), response)
-                made_lines.append((b"score", plain.line(row)))
+                made_lines.append(
+                    (b"score", plain.format % (pk, concept, found[0], day, total, response))
+                )
         yield from lines.split(made_lines)
 
     return Part(scores, fields, write)
@@ -459,9 +496,9 @@ class Items:
     `pairs` maps each answer as jsonb writes it (`"<link id>": <value>`, for every value the
     item's options or type allow) to its item's JSON text. jsonb writes the keys of an object
     in its own order (shorter first, then bytewise): when that is the definition's order (link
-    ids 1..n), a response is its answers split at ", " and looked up. Any answer not found (a
-    value outside the options, a number item, a string) sends the response to `parsed`, which
-    maps each value by the builder itself."""
+    ids 1..n), a response is its answers split at ", " and looked up (else `pairs` is empty).
+    Any answer not found (a value outside the options, a number item, a string) sends the
+    response to `mapped`, which maps each value by the builder itself."""
 
     def __init__(self, definition: Any) -> None:
         self.definition = definition
@@ -472,8 +509,8 @@ class Items:
             for value in self._values(item):
                 [built] = measures_fhir.response_items({item.link_id: value}, definition)
                 pair = orjson.dumps(item.link_id) + b": " + orjson.dumps(value)
-                pairs[pair] = orjson.dumps(built)
-        self.pairs = pairs if links == jsonb_order else None
+                pairs[pair] = _json(built)
+        self.pairs = pairs if links == jsonb_order else {}
 
     @staticmethod
     def _values(item: Any) -> list[object]:
@@ -489,17 +526,12 @@ class Items:
             for option in item.options
         ]
 
-    def __call__(self, answers: bytes) -> tuple[bytes, bool]:
-        """(the items joined by commas, whether every answer was in the table)."""
-        pairs = self.pairs
-        if pairs is not None:
-            try:
-                return b",".join([pairs[pair] for pair in answers[1:-1].split(b", ")]), True
-            except KeyError:
-                pass
+    def mapped(self, answers: bytes) -> bytes:
+        """The items of answers (as COPY wrote them) not all in `pairs`, joined by commas:
+        each mapped by the builder itself."""
         values = orjson.loads(_unescape(answers)) if answers != NULL else {}
         built = measures_fhir.response_items(values, self.definition)
-        return b",".join([orjson.dumps(item) for item in built]), False
+        return b",".join([orjson.dumps(item) for item in built])
 
 
 def _response_queries(
@@ -544,10 +576,17 @@ def _response_queries(
         },
         7,
     )
-    line = made.line
+    if made.order is not None:
+        raise ValueError("the QuestionnaireResponse template takes its values in another order")
+    line = made.format
+    tables = {code: found.pairs for code, found in items.items()}
 
-    def write(chunk: list[Any], lines: Lines) -> Iterator[tuple[bytes, bool]]:
-        made_lines = []
+    def write(chunk: list[Any], lines: Lines) -> Iterator[tuple[bytes, bool, int]]:
+        # The hot loop of a network export (millions of rows): lookups inlined.
+        block = []
+        odd = []
+        passed = lines.passed
+        known = subjects.found
         for data in chunk:
             pk, code, instrument, version, answers, submitted, updated = data.split(b"\t")
             questionnaire = questionnaires.get((instrument, version))
@@ -559,19 +598,31 @@ def _response_queries(
                         definitions[_unescape(instrument)], _unescape(version)
                     )
                 )
-            reference, shift = subjects(code)
-            status = statuses[submitted != NULL]
-            day, time = _instant(updated[:-1] if submitted == NULL else submitted)
-            if shift:
-                day = _shifted(day, shift)
-            answered, tabled = items[instrument](answers)
-            made_lines.append(
-                (
-                    b"qr" if tabled else b"qr-mapped",
-                    line((pk, questionnaire, status, reference, day, time, answered)),
-                )
-            )
-        yield from lines.split(made_lines)
+            found = known.get(code) or subjects(code)
+            if submitted == NULL:
+                status, at = statuses[False], updated[:-1]
+            else:
+                status, at = statuses[True], submitted
+            time = at[11:-3]
+            if len(time) != 8 and len(time) != 15:
+                time = time.ljust(15, b"0")
+            day = at[:10] if not found[1] else _shifted(at[:10], found[1])
+            pairs = tables[instrument]
+            try:
+                answered = b",".join([pairs[pair] for pair in answers[1:-1].split(b", ")])
+                shape = b"qr"
+            except KeyError:
+                answered = items[instrument].mapped(answers)
+                shape = b"qr-mapped"
+            made_line = line % (pk, questionnaire, status, found[0], day, time, answered)
+            if shape in passed:
+                block.append(made_line)
+            else:
+                odd.append((shape, made_line))
+        if odd:
+            yield from lines.split(odd)
+        if block:
+            yield b"".join(block), False, len(block)
 
     yield Part(rows, fields, write)
 
@@ -629,7 +680,7 @@ def lines(
     clinic_id: int,
     between: Callable[[], None],
     due: Callable[[bytes], bool],
-) -> Iterator[tuple[bytes, bool]]:
+) -> Iterator[tuple[bytes, bool, int]]:
     """(NDJSON lines each with its newline, whether to validate them) from the raw rows:
     blocks of lines of the shapes `due` (the checker, asked with each line's shape tag until
     it passes that shape) no longer wants to see, and one line at a time of the others; in
