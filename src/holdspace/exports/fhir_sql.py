@@ -142,6 +142,9 @@ def _shifted(day: bytes, days: int) -> bytes:
     return (dt.date.fromisoformat(day.decode()) - dt.timedelta(days=days)).isoformat().encode()
 
 
+_ID = re.compile(rb"[A-Za-z0-9.-]+")  # a FHIR id's characters: JSON text as it is
+
+
 class Subjects:
     """Per client code (as COPY wrote it): the reference to its Patient as JSON text, and its
     date shift. Bounded: memory must not grow with the client count (the rows of a client
@@ -151,6 +154,7 @@ class Subjects:
 
     def __init__(self, privacy: Privacy) -> None:
         self.privacy = privacy
+        self.plain = not privacy.deidentified
         self.found: dict[bytes, tuple[bytes, int]] = {}
 
     def __call__(self, code: bytes) -> tuple[bytes, int]:
@@ -158,11 +162,14 @@ class Subjects:
         if found is None:
             if len(self.found) >= self.LIMIT:
                 self.found.clear()
-            text = _unescape(code)
-            found = self.found[code] = (
-                _json(f"Patient/{self.privacy.subject(text)}"),
-                self.privacy.shift(text),
-            )
+            if self.plain and _ID.fullmatch(code):  # the code itself, nothing to escape
+                found = self.found[code] = (b'"Patient/' + code + b'"', 0)
+            else:
+                text = _unescape(code)
+                found = self.found[code] = (
+                    _json(f"Patient/{self.privacy.subject(text)}"),
+                    self.privacy.shift(text),
+                )
         return found
 
 
@@ -185,34 +192,35 @@ class Part:
 
 
 class Lines:
-    """Sorts the lines of a run of rows (each a resource's line, or a reading's lines, with
-    their shape tag): those of a shape the checker has passed go into one block, the others
-    one line at a time, to be validated (`due` asks the checker, once per row until it passes
-    the shape)."""
+    """Sorts the lines of a run of rows: a writer puts each line (a resource's, or a reading's
+    lines) of a shape the checker has passed into `block`, the others with their shape tag
+    into `odd`; `finish` asks the checker about those (`due`, once per row until it passes the
+    shape) and hands on the block, then each line to validate on its own."""
 
     def __init__(self, due: Callable[[bytes], bool]) -> None:
         self.due = due
         self.passed: set[bytes] = set()
 
-    def split(
-        self, made: list[tuple[bytes, bytes]], total: int = 0
+    def finish(
+        self, block: list[bytes], count: int, odd: list[tuple[bytes, bytes, int]]
     ) -> Iterator[tuple[bytes, bool, int]]:
-        """(lines, whether to validate them, how many): `made` holds (shape, line) per row,
-        or (shape, lines) with `total` the lines of all rows."""
-        block = []
-        checked = 0
-        for shape, line in made:
+        """(lines, whether to validate them, how many): `count` lines in `block`; `odd` holds
+        (shape, lines, how many)."""
+        checked = []
+        for shape, line, lines in odd:
             if shape in self.passed:
                 block.append(line)
+                count += lines
             elif self.due(shape):
-                for one in line.splitlines(keepends=True):  # a reading's lines, one by one
-                    checked += 1
-                    yield one, True, 1
+                checked += line.splitlines(keepends=True)  # a reading's lines, one by one
             else:
                 self.passed.add(shape)
                 block.append(line)
+                count += lines
         if block:
-            yield b"".join(block), False, (total or len(made)) - checked
+            yield b"".join(block), False, count
+        for line in checked:
+            yield line, True, 1
 
 
 # Marker values: numbers no reading takes, strings no code holds.
@@ -242,8 +250,8 @@ def _patient_queries(
         made_lines = []
         for data in chunk:
             subject = _json(privacy.subject(_unescape(data[:-1])))
-            made_lines.append((b"patient", made.line((subject,))))
-        yield from lines.split(made_lines)
+            made_lines.append((b"patient", made.line((subject,)), 1))
+        yield from lines.finish([], 0, made_lines)
 
     yield Part(rows, ("code",), write)
 
@@ -285,18 +293,32 @@ def _vitals(
     whose value is NULL left out (as the builder leaves them out); the tag names the lines
     present, in order."""
 
-    # A reading with every value (most): all its lines from one format.
-    every = b",".join(tag for tag, _template, _needs in templates)
-    whole = b"".join(template.format for _tag, template, _needs in templates)
-    order = operator.itemgetter(
-        *(index for _tag, template, _needs in templates for index in template.indices)
-    )
-    count = len(templates)
+    # Per set of values present (NULL or not, a tuple of bools): the tags of the lines made,
+    # all the lines as one format, the row's values in its order, and how many lines.
+    made: dict[tuple[bool, ...], tuple[bytes, bytes, Callable[[Any], Any], int]] = {}
+
+    def lines_of(missing: tuple[bool, ...]) -> tuple[bytes, bytes, Callable[[Any], Any], int]:
+        present = [
+            (tag, template)
+            for tag, template, needs in templates
+            if not any(missing[i - 4] for i in needs)
+        ]
+        indices = [index for _tag, template in present for index in template.indices]
+        found = made[missing] = (
+            b",".join(tag for tag, _template in present),
+            b"".join(template.format for _tag, template in present),
+            operator.itemgetter(*indices) if indices else lambda row: (),
+            len(present),
+        )
+        return found
 
     def write(chunk: list[Any], lines: Lines) -> Iterator[tuple[bytes, bool, int]]:
-        made_lines = []
-        total = 0
+        block = []
+        count = 0
+        odd = []
+        passed = lines.passed
         known = subjects.found
+        is_null = NULL.__eq__
         for data in chunk:
             pk, code, at, *values = data[:-1].split(b"\t")
             found = known.get(code) or subjects(code)
@@ -304,22 +326,17 @@ def _vitals(
             if len(time) != 8 and len(time) != 15:
                 time = time.ljust(15, b"0")
             day = at[:10] if not found[1] else _shifted(at[:10], found[1])
-            row = (pk, found[0], day, time, *values)
-            if NULL not in values:
-                made_lines.append((every, whole % order(row)))
-                total += count
+            missing = tuple(map(is_null, values))
+            tags, form, order, n = made.get(missing) or lines_of(missing)
+            if not n:
                 continue
-            tags = []
-            block = []
-            for tag, template, needs in templates:
-                if any(row[i] == NULL for i in needs):
-                    continue
-                tags.append(tag)
-                block.append(template.line(row))
-            if block:
-                made_lines.append((b",".join(tags), b"".join(block)))
-                total += len(block)
-        yield from lines.split(made_lines, total)
+            reading = form % order((pk, found[0], day, time, *values))
+            if tags in passed:
+                block.append(reading)
+                count += n
+            else:
+                odd.append((tags, reading, n))
+        yield from lines.finish(block, count, odd)
 
     return Part(rows, fields, write)
 
@@ -450,7 +467,9 @@ def _scores_query(
         raise ValueError("the score template takes its values in another order")
 
     def write(chunk: list[Any], lines: Lines) -> Iterator[tuple[bytes, bool, int]]:
-        made_lines = []
+        block = []
+        odd = []
+        passed = lines.passed
         known = subjects.found
         for data in chunk:
             pk, code, day, total, response, instrument, band = data[:-1].split(b"\t")
@@ -474,17 +493,16 @@ def _scores_query(
                     if len(bands) >= Subjects.LIMIT:
                         bands.clear()
                     text = bands[band] = _json(_unescape(band))
-                made_lines.append(
-                    (
-                        b"score-band",
-                        banded.format % (pk, concept, found[0], day, total, response, text),
-                    )
-                )
+                shape = b"score-band"
+                line = banded.format % (pk, concept, found[0], day, total, response, text)
             else:
-                made_lines.append(
-                    (b"score", plain.format % (pk, concept, found[0], day, total, response))
-                )
-        yield from lines.split(made_lines)
+                shape = b"score"
+                line = plain.format % (pk, concept, found[0], day, total, response)
+            if shape in passed:
+                block.append(line)
+            else:
+                odd.append((shape, line, 1))
+        yield from lines.finish(block, len(block), odd)
 
     return Part(scores, fields, write)
 
@@ -618,11 +636,8 @@ def _response_queries(
             if shape in passed:
                 block.append(made_line)
             else:
-                odd.append((shape, made_line))
-        if odd:
-            yield from lines.split(odd)
-        if block:
-            yield b"".join(block), False, len(block)
+                odd.append((shape, made_line, 1))
+        yield from lines.finish(block, len(block), odd)
 
     yield Part(rows, fields, write)
 
