@@ -4,16 +4,17 @@ same rows, and its memory at 10k and at 50k clients.
 Builds one clinic with the network demo (`--clients`, 50,000 at `--scale network`: courses,
 sessions with vital signs, screening, some 40 responses and scores per client) plus a PHQ-9
 response and score per client, exports Patient, QuestionnaireResponse and Observation (vital
-signs of sessions and screening, and instrument totals), then prints:
-resources per second of `export_run` (the code a kick-off runs), the time of a raw dump of the
-same rows (`COPY ... TO STDOUT` on PostgreSQL, a plain cursor read on SQLite), their ratio, and
-the peak RSS of an export of the first 10,000 clients beside that of all of them (flat memory
-means the two are close). On PostgreSQL the raw dump is timed twice: read with psycopg's Copy
-iteration, then read as the export reads its rows (libpq directly), the stricter baseline. Run `.venv/bin/python bench/export.py [--scale network]`; uses a
-throw-away SQLite file unless DATABASE_URL is set (then it must be a throw-away database
-named *bench*). `--reuse` keeps what an earlier run loaded, `--load-only` stops after loading,
-`--profile` prints where the full export spends its time. The machine may be shared: the
-export's own CPU time and the load average are printed beside the wall-clock time.
+signs of sessions and screening, and instrument totals), then prints: resources per second of
+`export_run` (the code a kick-off runs), the time of a raw dump of the same rows (`COPY ... TO
+STDOUT` on PostgreSQL, a plain cursor read on SQLite), their ratio, and the peak RSS of an
+export of the first 10,000 clients beside that of all of them (flat memory means the two are
+close). On PostgreSQL the raw dump is timed twice: read with psycopg's Copy iteration, then
+read as the export reads its rows (libpq directly), the stricter baseline. Run
+`.venv/bin/python bench/export.py [--scale network]`; uses a throw-away SQLite file unless
+DATABASE_URL is set (then it must be a throw-away database named *bench*). `--reuse` keeps what
+an earlier run loaded, `--load-only` stops after loading, `--profile` prints where the full
+export spends its time. The machine may be shared: the export's own CPU time and the load
+average are printed beside the wall-clock time.
 """
 
 from __future__ import annotations

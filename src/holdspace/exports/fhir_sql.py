@@ -128,16 +128,6 @@ class Template:
         return self.format % (row if order is None else order(row))
 
 
-def _instant(value: bytes) -> tuple[bytes, bytes]:
-    """A timestamptz as COPY writes it in UTC (`2026-11-30 17:48:02.12+00`) as the date and the
-    time of day that Python's isoformat() writes (microseconds only when not zero, then all
-    six digits)."""
-    time = value[11:-3]
-    if len(time) != 8 and len(time) != 15:
-        time = time.ljust(15, b"0")
-    return value[:10], time
-
-
 def _shifted(day: bytes, days: int) -> bytes:
     """An ISO date moved back by a de-identified client's shift."""
     return (dt.date.fromisoformat(day.decode()) - dt.timedelta(days=days)).isoformat().encode()
@@ -235,7 +225,12 @@ SYSTOLIC, DIASTOLIC, HEART_RATE, SPO2, HEIGHT = (
     987654305,
 )
 TEMPERATURE, WEIGHT, TOTAL = 987654.25, 987655.25, 987656.25
+# A timestamptz as COPY writes it in UTC (`2026-11-30 17:48:02.12+00`) goes in as its date and
+# its time of day as Python's isoformat() writes them (microseconds only when not zero, then
+# all six digits): `time = at[11:-3]`, padded with zeros to 15 characters when it has a
+# fraction.
 INSTANT = b"%sT%s+00:00"
+NUMBER = 987654306
 
 
 def _patient_queries(
@@ -509,28 +504,58 @@ def _scores_query(
     return Part(scores, fields, write)
 
 
+class Pairs(dict[bytes, bytes]):
+    """Answer (as jsonb writes it) -> its item's JSON text. A number item's answer is not in
+    the table: it is made on the way, its value as jsonb wrote it (a JSON number) put into
+    the item's text, as PostgreSQL wrote it before; any other answer not found raises
+    KeyError."""
+
+    def __init__(self, numbers: dict[bytes, tuple[bytes, bytes]]) -> None:
+        super().__init__()
+        self.numbers = numbers
+
+    def __missing__(self, pair: bytes) -> bytes:
+        link, _colon, value = pair.partition(b": ")
+        around = self.numbers.get(link)
+        if around is None or not _NUMBER.fullmatch(value):
+            raise KeyError(pair)
+        return around[0] + value + around[1]
+
+
+_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
 class Items:
     """The answered items of a QuestionnaireResponse of one instrument as JSON text, in the
     definition's order, as measures.fhir.response_items makes them.
 
     `pairs` maps each answer as jsonb writes it (`"<link id>": <value>`, for every value the
-    item's options or type allow) to its item's JSON text. jsonb writes the keys of an object
-    in its own order (shorter first, then bytewise): when that is the definition's order (link
-    ids 1..n), a response is its answers split at ", " and looked up (else `pairs` is empty).
-    Any answer not found (a value outside the options, a number item, a string) sends the
-    response to `mapped`, which maps each value by the builder itself."""
+    item's options or type allow, and any number for a number item) to its item's JSON text.
+    jsonb writes the keys of an object in its own order (shorter first, then bytewise): when
+    that is the definition's order (link ids 1..n), a response is its answers split at ", "
+    and looked up (else `pairs` is empty). Any answer not found (a value outside the options,
+    a string, null) sends the response to `mapped`, which maps each value by the builder
+    itself."""
 
     def __init__(self, definition: Any) -> None:
         self.definition = definition
         links = [item.link_id for item in definition.items]
         jsonb_order = sorted(links, key=lambda link: (len(link.encode()), link.encode()))
-        pairs = {b"": b""}
+        numbers = {}
         for item in definition.items:
+            if item.type == "number":
+                [built] = measures_fhir.response_items({item.link_id: NUMBER}, definition)
+                before, _marker, after = _json(built).partition(str(NUMBER).encode())
+                numbers[orjson.dumps(item.link_id)] = (before, after)
+        pairs = Pairs(numbers if links == jsonb_order else {})
+        for item in definition.items if links == jsonb_order else ():
             for value in self._values(item):
                 [built] = measures_fhir.response_items({item.link_id: value}, definition)
                 pair = orjson.dumps(item.link_id) + b": " + orjson.dumps(value)
                 pairs[pair] = _json(built)
-        self.pairs = pairs if links == jsonb_order else {}
+        if links == jsonb_order:
+            pairs[b""] = b""  # no answers: no items
+        self.pairs = pairs
 
     @staticmethod
     def _values(item: Any) -> list[object]:
