@@ -1,6 +1,6 @@
-"""PostgreSQL writes the large types' NDJSON lines itself (exports/fhir_sql.py): the same
+"""On PostgreSQL the large types' NDJSON lines come from raw rows (exports/fhir_sql.py): the same
 records exported through that path and through the Python one (fhir.py) give the same
-resources, value for value, in every profile and with `_since`; and a line PostgreSQL wrote
+resources, value for value, in every profile and with `_since`; and a line fhir_sql wrote
 that does not validate goes to the error file like any other."""
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ def test_a_line_postgresql_wrote_that_does_not_validate_goes_to_the_error_file( 
 
 
 def test_a_reading_s_lines_are_checked_one_by_one(record, researcher, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """PostgreSQL writes a reading's vital signs as one block of lines: a line of it that does
+    """A reading's vital signs are written as one block of lines: a line of it that does
     not validate goes to the error file, and the reading's other lines are still written."""
     real = fhir.vital_observation
 

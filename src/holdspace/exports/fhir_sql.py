@@ -507,7 +507,7 @@ def _scores_query(
 class Pairs(dict[bytes, bytes]):
     """Answer (as jsonb writes it) -> its item's JSON text. A number item's answer is not in
     the table: it is made on the way, its value as jsonb wrote it (a JSON number) put into
-    the item's text, as PostgreSQL wrote it before; any other answer not found raises
+    the item's text, as the previous version's SQL did; any other answer not found raises
     KeyError."""
 
     def __init__(self, numbers: dict[bytes, tuple[bytes, bytes]]) -> None:

@@ -315,7 +315,7 @@ class Checker:
 
     def due(self, kind: str, shape: tuple[Any, ...]) -> bool:
         """Whether the next resource of `kind` with this shape is to be validated (a line
-        PostgreSQL wrote comes with a tag naming its shape in place of its elements)."""
+        fhir_sql wrote comes with a tag naming its shape in place of its elements)."""
         if self.every:
             return True
         count = self.seen.get(kind, 0)
