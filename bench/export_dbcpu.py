@@ -2,7 +2,7 @@
 part by part, against the raw dump `bench/export.py` compares with.
 
 Runs each part of exports/fhir_sql.py (as the export runs it: runs of STEP primary keys, the
-same COPY options) and reads the rows to nothing, with parallel workers off so that one
+same COPY format) and reads the rows to nothing, with parallel workers off so that one
 backend process does all the work, and prints that process's CPU time (from /proc: the
 database must run on this machine). Then the same for bench/export.py's raw queries. CPU
 time, unlike the wall clock, hardly depends on what else the machine is doing. Needs the
@@ -55,8 +55,8 @@ def main() -> None:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
 
-        cursor.execute("SET enable_memoize = off")
-        cursor.execute("SET jit = off")
+        for name, value in fhir_sql.SETTINGS.items():
+            cursor.execute(f"SELECT set_config('{name}', %s, false)", [value])
         cursor.execute("SET max_parallel_workers_per_gather = 0")
         for statement in sys.argv[1:]:
             cursor.execute(statement)
@@ -69,7 +69,7 @@ def main() -> None:
                 before, rows = cpu(), 0
                 for first in range(bounds["first"], bounds["last"] + 1, fhir_sql.STEP):
                     sql = part.sql(first, first + fhir_sql.STEP)
-                    with cursor.copy(f"COPY ({sql}) TO STDOUT {fhir_sql.COPY_OPTIONS}") as copy:
+                    with cursor.copy(f"COPY ({sql}) TO STDOUT") as copy:
                         for _data in copy:
                             rows += 1
                 spent = cpu() - before

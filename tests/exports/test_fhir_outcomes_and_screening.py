@@ -106,7 +106,7 @@ def test_a_resource_that_does_not_validate_goes_to_the_error_file(  # type: igno
             yield resource
 
     monkeypatch.setitem(fhir.SOURCES, "Patient", patients_one_broken)
-    # The Python path (PostgreSQL writes pseudonymous Patients itself: test_fhir_sql.py).
+    # The Python path (fhir_sql writes pseudonymous Patients on PostgreSQL: test_fhir_sql.py).
     monkeypatch.setattr(fhir_sql, "handles", lambda resource_type, privacy: False)
     manifest, resources = _run_export(_token(researcher), "/api/v1/fhir/$export?_type=Patient")
     # The broken one is left out, the others written; the error file says which and where.

@@ -1,22 +1,25 @@
-"""PostgreSQL writes the large types' NDJSON lines itself (exports/fhir_sql.py): the same
+"""On PostgreSQL the large types' NDJSON lines come from raw rows (exports/fhir_sql.py): the same
 records exported through that path and through the Python one (fhir.py) give the same
-resources, value for value, in every profile and with `_since`; and a line PostgreSQL wrote
+resources, value for value, in every profile and with `_since`; and a line fhir_sql wrote
 that does not validate goes to the error file like any other."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from holdspace.exports import fhir, fhir_sql
+from holdspace.exports import fhir, fhir_sql, services
 from holdspace.exports.models import ExportProfile, ExportStatus
 from holdspace.exports.services import export_run, export_start, job_directory
+from holdspace.measures import fhir as measures_fhir
 from holdspace.measures import library
 from holdspace.measures.models import EnteredBy, Response, Score
 from holdspace.people.actors import Actor
@@ -211,7 +214,7 @@ def test_a_line_postgresql_wrote_that_does_not_validate_goes_to_the_error_file( 
 
 
 def test_a_reading_s_lines_are_checked_one_by_one(record, researcher, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """PostgreSQL writes a reading's vital signs as one block of lines: a line of it that does
+    """A reading's vital signs are written as one block of lines: a line of it that does
     not validate goes to the error file, and the reading's other lines are still written."""
     real = fhir.vital_observation
 
@@ -242,3 +245,70 @@ def test_a_reading_s_lines_are_checked_one_by_one(record, researcher, monkeypatc
     assert not any(i.endswith("-hr") for i in ids)
     for reading in readings.exclude(heart_rate=None).exclude(systolic=None):
         assert f"vital-{reading.pk}-bp" in ids  # the same block's other lines
+
+
+def _jsonb(answers: dict[str, object]) -> bytes:
+    """The answers as PostgreSQL's jsonb writes them (its own key order and spacing)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::jsonb::text", [json.dumps(answers)])
+        [(text,)] = cursor.fetchall()
+    return str(text).encode()
+
+
+def _items(found: fhir_sql.Items, answers: bytes) -> bytes:
+    """What the export writes as a response's items (the table, else the builder)."""
+    try:
+        return b",".join(map(found.pairs.__getitem__, answers[1:-1].split(b", ")))
+    except KeyError:
+        return found.mapped(answers)
+
+
+def test_answer_tables_give_what_the_builder_gives() -> None:
+    """Every value each shipped instrument's items allow (and some they do not: 2.0 for
+    option 2, true for a choice, 12.5 on a 0-100 scale; a number item's decimals, integers,
+    a string, null), looked up as jsonb writes it, gives the item
+    measures.fhir.response_items makes."""
+    for code, definition in library.shipped().items():
+        found = fhir_sql.Items(definition)
+        values: dict[str, list[object]] = {}
+        for item in definition.items:
+            allowed: list[object] = [o.value for o in item.options] + [True]
+            if item.type == "number":  # (a string or null the builder takes only here)
+                allowed += [0, 3, -1.25, 2.5, 1e-3, "x", None]
+            if item.type == "scale-0-100":
+                allowed += [0, 55, 60.0, 100, 12.5]
+            if item.type == "yes-no":
+                allowed += [False, 0, 1]
+            values[item.link_id] = allowed
+        for step in range(max((len(v) for v in values.values()), default=0)):
+            answers = {link: v[step % len(v)] for link, v in values.items()}
+            built = measures_fhir.response_items(answers, definition)
+            expected = b",".join(orjson.dumps(item) for item in built)
+            assert _items(found, _jsonb(answers)) == expected, (code, answers)
+        assert _items(found, _jsonb({})) == b""
+
+
+def test_link_ids_out_of_jsonb_order_are_mapped_by_the_builder() -> None:
+    """jsonb writes keys shorter first: a definition whose items come in another order gets
+    no table, and its responses' items keep the definition's order."""
+    phq9 = library.shipped()["PHQ-9"]
+    backwards = phq9.model_copy(update={"items": list(reversed(phq9.items))})
+    found = fhir_sql.Items(backwards)
+    assert not found.pairs
+    answers = {"1": 2, "9": 0, "5": 1}
+    written = _items(found, _jsonb(answers))
+    assert [json.loads(f"[{written.decode()}]")[i]["linkId"] for i in range(3)] == ["9", "5", "1"]
+    built = measures_fhir.response_items(answers, backwards)
+    assert written == b",".join(orjson.dumps(item) for item in built)
+
+
+def test_the_writer_finishes_a_short_write(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """writev may write less than asked: the rest follows, in order."""
+    real = os.writev
+    monkeypatch.setattr(os, "writev", lambda fd, buffers: real(fd, [bytes(buffers[0])[:3]]))
+    writer = services._Writer(tmp_path / "out.ndjson")
+    writer.write(b'{"a":1}\n')
+    writer.write([b'{"b":2}\n', b'{"c":3}\n'])
+    writer.write(b'{"d":4}\n')
+    writer.close()
+    assert (tmp_path / "out.ndjson").read_bytes() == b'{"a":1}\n{"b":2}\n{"c":3}\n{"d":4}\n'
