@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from holdspace.audit.models import AuditEvent
@@ -101,3 +103,21 @@ def test_viewing_a_client_is_audited_without_their_name(clinics, therapist):
     assert event.actor_id == therapist.user_id
     assert event.clinic_id == clinics.north.pk
     assert clinics.client.identity.family_name not in str(event.payload())
+
+
+def test_the_identity_is_read_with_the_client_for_a_role_that_sees_it(clinics, therapist):
+    url = reverse("people:client_detail", args=[clinics.client.code])
+    browser = signed_in(therapist)
+    with CaptureQueriesContext(connection) as queries:
+        page = browser.get(url).content.decode()
+    assert clinics.client.identity.family_name in page
+    [read] = [q["sql"] for q in queries.captured_queries if "people_clientidentity" in q["sql"]]
+    assert 'FROM "people_client"' in read  # one query: the client with its identity
+
+
+def test_the_identity_is_never_read_for_a_role_that_may_not_see_it(clinics, researcher):
+    url = reverse("people:client_detail", args=[clinics.client.code])
+    browser = signed_in(researcher)
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(url).status_code == 200
+    assert not [q for q in queries.captured_queries if "people_clientidentity" in q["sql"]]

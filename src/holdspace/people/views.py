@@ -72,7 +72,11 @@ def client_create(request: StaffRequest) -> HttpResponse:
 
 def client_detail(request: StaffRequest, code: str) -> HttpResponse:
     membership = _membership(request)
-    client = selectors.client_for_user(membership, code)
+    client = selectors.client_for_user(
+        membership,
+        code,
+        with_identity=membership is not None and membership.role in policies.IDENTITY_ROLES,
+    )
     show_identity = policies.can_read_identity(membership, client)
     services.client_view_record(
         by=Actor.from_request(request), client=client, identity_shown=show_identity
