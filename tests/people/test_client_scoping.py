@@ -7,6 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from holdspace.audit.models import AuditEvent
+from holdspace.people import policies, selectors
+from holdspace.people.models import Client
 
 from ..conftest import signed_in
 
@@ -121,3 +123,30 @@ def test_the_identity_is_never_read_for_a_role_that_may_not_see_it(clinics, rese
     with CaptureQueriesContext(connection) as queries:
         assert browser.get(url).status_code == 200
     assert not [q for q in queries.captured_queries if "people_clientidentity" in q["sql"]]
+
+
+def test_the_overview_reads_the_care_team_once_for_every_panel_s_policy(clinics, therapist):
+    # Each panel asks whether the reader is on the care team; the page has read the team
+    # already, so none of them asks the database again (a dozen queries for a therapist).
+    url = reverse("people:client_detail", args=[clinics.client.code])
+    browser = signed_in(therapist)
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(url).status_code == 200
+    asked = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT 1 AS "a" FROM "people_careteammember"')
+    ]
+    assert asked == []
+
+
+def test_a_care_team_the_page_has_read_answers_the_policy(clinics, therapist, therapist_off_team):
+    client = Client.objects.get(pk=clinics.client.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert policies.is_on_care_team(therapist, client)  # not read: asks the database
+    assert len(queries) == 1
+    policies.care_team_read(client, selectors.care_team_for(client))
+    with CaptureQueriesContext(connection) as queries:
+        assert policies.is_on_care_team(therapist, client)
+        assert not policies.is_on_care_team(therapist_off_team, client)
+    assert len(queries) == 0
