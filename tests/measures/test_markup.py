@@ -4,6 +4,7 @@ one the template loops made, in English and in Norwegian, with every value escap
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from django.utils import translation
 
 from holdspace.measures import charts, library, panels, scoring, services
 from holdspace.measures.models import Score
-from holdspace.measures.views import _recent_score_rows
+from holdspace.measures.views import RecentScore, _recent_score_rows
 
 from .helpers import actor, phq9
 
@@ -81,14 +82,27 @@ def test_the_chart_points_and_score_rows_are_the_template_loops_markup(trajector
 @pytest.mark.parametrize("language", ["en", "nb"])
 def test_the_recent_scores_rows_are_the_template_loops_markup(trajectory, therapist, language):
     scores = list(Score.objects.select_related("client").order_by("-observed_on"))
+    # A second client whose code `reverse` must quote: its address is not the plain one.
+    odd = copy.copy(scores[0].client)
+    odd.code = "HS-A B"
+    scores.append(copy.copy(scores[0]))
+    scores[-1].client = odd
     with translation.override(language):
         request = RequestFactory().get("/measures/")
-        assert _recent_score_rows(scores) == _render(RECENT_LOOP, scores=scores, request=request)
+        assert _recent_score_rows(_rows(scores)) == _render(
+            RECENT_LOOP, scores=scores, request=request
+        )
+        assert "/clients/HS-A%20B/#measures" in _recent_score_rows(_rows(scores))
         assert _recent_score_rows([]) == ""
+
+
+def _rows(scores: list[Score]) -> list[RecentScore]:
+    """The tuples the page reads (`values_list`), from the score rows the loop was given."""
+    return [(s.client.code, s.instrument_code, s.observed_on, s.total, s.band) for s in scores]
 
 
 def test_a_value_is_escaped_in_the_rows_built_in_python(trajectory):
     score = Score.objects.select_related("client").first()
     assert score is not None
     score.instrument_code = '<b>"x"</b>'
-    assert "&lt;b&gt;&quot;x&quot;&lt;/b&gt;" in _recent_score_rows([score])
+    assert "&lt;b&gt;&quot;x&quot;&lt;/b&gt;" in _recent_score_rows(_rows([score]))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from holdspace.audit.models import AuditEvent
+from holdspace.people import selectors
+from holdspace.people.forms import CareTeamAddForm
 from holdspace.people.models import CareTeamMember, Client, ClientIdentity
 
 from ..conftest import signed_in
@@ -91,3 +95,13 @@ def test_therapist_may_not_change_a_care_team(clinics, therapist, therapist_off_
         url, {"member": therapist_off_team.pk, "role": "co_therapist"}
     )
     assert response.status_code == 403
+
+
+def test_the_care_team_form_reads_its_candidates_once(clinics, coordinator, therapist_off_team):
+    # Django's own choice iterator reads them again for each render, through a server-side
+    # cursor on PostgreSQL (three round trips); the form reads them as one plain list.
+    form = CareTeamAddForm(staff=selectors.care_team_candidates(coordinator, clinics.other_client))
+    with CaptureQueriesContext(connection) as queries:
+        html = form.as_div() + form.as_div()
+    assert len(queries) == 1
+    assert html.count(f'value="{therapist_off_team.pk}"') == 2

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from holdspace.audit.models import AuditEvent
+from holdspace.people import policies, selectors
+from holdspace.people.models import Client
 
 from ..conftest import signed_in
 
@@ -101,3 +105,48 @@ def test_viewing_a_client_is_audited_without_their_name(clinics, therapist):
     assert event.actor_id == therapist.user_id
     assert event.clinic_id == clinics.north.pk
     assert clinics.client.identity.family_name not in str(event.payload())
+
+
+def test_the_identity_is_read_with_the_client_for_a_role_that_sees_it(clinics, therapist):
+    url = reverse("people:client_detail", args=[clinics.client.code])
+    browser = signed_in(therapist)
+    with CaptureQueriesContext(connection) as queries:
+        page = browser.get(url).content.decode()
+    assert clinics.client.identity.family_name in page
+    [read] = [q["sql"] for q in queries.captured_queries if "people_clientidentity" in q["sql"]]
+    assert 'FROM "people_client"' in read  # one query: the client with its identity
+
+
+def test_the_identity_is_never_read_for_a_role_that_may_not_see_it(clinics, researcher):
+    url = reverse("people:client_detail", args=[clinics.client.code])
+    browser = signed_in(researcher)
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(url).status_code == 200
+    assert not [q for q in queries.captured_queries if "people_clientidentity" in q["sql"]]
+
+
+def test_the_overview_reads_the_care_team_once_for_every_panel_s_policy(clinics, therapist):
+    # Each panel asks whether the reader is on the care team; the page has read the team
+    # already, so none of them asks the database again (a dozen queries for a therapist).
+    url = reverse("people:client_detail", args=[clinics.client.code])
+    browser = signed_in(therapist)
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(url).status_code == 200
+    asked = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT 1 AS "a" FROM "people_careteammember"')
+    ]
+    assert asked == []
+
+
+def test_a_care_team_the_page_has_read_answers_the_policy(clinics, therapist, therapist_off_team):
+    client = Client.objects.get(pk=clinics.client.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert policies.is_on_care_team(therapist, client)  # not read: asks the database
+    assert len(queries) == 1
+    policies.care_team_read(client, selectors.care_team_for(client))
+    with CaptureQueriesContext(connection) as queries:
+        assert policies.is_on_care_team(therapist, client)
+        assert not policies.is_on_care_team(therapist_off_team, client)
+    assert len(queries) == 0

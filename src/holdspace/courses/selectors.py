@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -84,10 +84,14 @@ def courses_of_client(client: Client) -> QuerySet[Course]:
     return Course.objects.filter(clients=client).prefetch_related("clients")
 
 
-def current_course(client: Client) -> Course | None:
-    """The client's running course (active before proposed; the newest first)."""
-    courses = courses_of_client(client).exclude(status=CourseStatus.CLOSED)
-    return courses.filter(status=CourseStatus.ACTIVE).first() or courses.first()
+def current_course(client: Client, *, with_clients: bool = True) -> Course | None:
+    """The client's running course (active before proposed; the newest first), in one query
+    (and one more for its clients, unless `with_clients=False`)."""
+    courses = Course.objects.filter(clients=client).exclude(status=CourseStatus.CLOSED)
+    if with_clients:
+        courses = courses.prefetch_related("clients")
+    active_first = Case(When(status=CourseStatus.ACTIVE, then=Value(0)), default=Value(1))
+    return courses.order_by(active_first, "-created_at").first()
 
 
 def course_for_client(client: Client, pk: int) -> Course:

@@ -613,7 +613,7 @@ def settings_panel(request: HttpRequest, membership: Membership) -> dict[str, An
 
 def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
     """The client overview's Course panel."""
-    course: Course | None = selectors.current_course(client)
+    course: Course | None = selectors.current_course(client, with_clients=False)
     upcoming = []
     if course is not None:
         upcoming = list(

@@ -6,8 +6,9 @@ Other apps mark medicine-session dates by registering a source of dates for a cl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
@@ -112,14 +113,16 @@ def build_plot(definition: Definition, scores: list[Score], sessions: list[dt.da
 def dots_html(plot: Plot) -> SafeString:
     """The chart's points, each with its date and total as a tooltip (inside the template's
     `localize off`: numbers and the date as Python writes them)."""
+    day = _Memo(lambda value: localize(value, use_l10n=False))
+    total = _Memo(lambda value: floatformat(value, "-2"))
     return mark_safe(  # noqa: S308  (each part made by format_html)
         "".join(
             format_html(
                 '<circle class="dot" cx="{}" cy="{}" r="4"><title>{}: {}</title></circle>',
                 str(x),
                 str(y),
-                localize(score.observed_on, use_l10n=False),
-                floatformat(score.total, "-2"),
+                day(score.observed_on),
+                total(score.total),
             )
             for x, y, score in plot.points
         )
@@ -127,7 +130,17 @@ def dots_html(plot: Plot) -> SafeString:
 
 
 def table_rows_html(table: Sequence[Mapping[str, Score | scoring.Change | None]]) -> SafeString:
-    """The score table's rows: date, total, band and the change since the baseline."""
+    """The score table's rows: date, total, band and the change since the baseline. A date,
+    number or band that repeats is formatted once, and each label translated once."""
+    day = _Memo(lambda value: date_filter(value, "SHORT_DATE_FORMAT"))
+    number = _Memo(lambda value: floatformat(value, "-2"))
+    band = _Memo(
+        lambda score: score.band_label or "—",
+        key=lambda score: (score.instrument_code, score.band),
+    )
+    baseline = format_html('<small class="muted">{}</small>', _("baseline"))
+    meaningful = format_html("<small>· {}</small>", _("clinically meaningful"))
+    reliable = format_html("<small>· {}</small>", _("reliable"))
     rows = []
     for i, row in enumerate(table):
         score = row["score"]
@@ -135,18 +148,18 @@ def table_rows_html(table: Sequence[Mapping[str, Score | scoring.Change | None]]
         assert isinstance(score, Score)  # noqa: S101  (client_plots' rows)
         since: str
         if i == 0:
-            since = format_html('<small class="muted">{}</small>', _("baseline"))
+            since = baseline
         elif change:
             assert isinstance(change, scoring.Change)  # noqa: S101
             mark = ""
             if change.meaningful:
-                mark = format_html("<small>· {}</small>", _("clinically meaningful"))
+                mark = meaningful
             elif change.reliable:
-                mark = format_html("<small>· {}</small>", _("reliable"))
+                mark = reliable
             since = format_html(
                 '\n              <span class="{}">{}</span>\n              {}\n            ',
                 "change-good" if change.improved else "change-bad",
-                floatformat(change.points, "-2"),
+                number(change.points),
                 mark,
             )
         else:
@@ -160,10 +173,27 @@ def table_rows_html(table: Sequence[Mapping[str, Score | scoring.Change | None]]
                 "            <td>{}</td>\n"
                 "          </tr>\n        ",
                 localize(score.pk),
-                date_filter(score.observed_on, "SHORT_DATE_FORMAT"),
-                floatformat(score.total, "-2"),
-                score.band_label or "—",
+                day(score.observed_on),
+                number(score.total),
+                band(score),
                 since,
             )
         )
     return mark_safe("".join(rows))  # noqa: S308  (each row made by format_html)
+
+
+class _Memo:
+    """`make(value)` kept by value for one table or chart (dates, totals and bands repeat;
+    formatting each through Django's localisation is most of a long table's time)."""
+
+    def __init__(
+        self, make: Callable[[Any], str], key: Callable[[Any], Hashable] | None = None
+    ) -> None:
+        self.make, self.key = make, key
+        self.kept: dict[Hashable, str] = {}
+
+    def __call__(self, value: Any) -> str:
+        key = self.key(value) if self.key else value
+        if key not in self.kept:
+            self.kept[key] = self.make(value)
+        return self.kept[key]

@@ -21,7 +21,12 @@ from .models import SafetyAlert, Score
 def client_plots(client: Client, definitions: dict[str, Any]) -> list[dict[str, Any]]:
     """Each instrument's chart and score table with change since baseline: the panel's and
     the progress letter's."""
-    scores = list(selectors.scores_for_client(client))
+    # The columns the charts and tables show: no subscales or flags (JSON) to decode.
+    scores = list(
+        selectors.scores_for_client(client).only(
+            "client", "instrument_code", "observed_on", "total", "band"
+        )
+    )
     sessions = charts.session_dates(client)
     by_code: dict[str, list[Score]] = {}
     for score in scores:

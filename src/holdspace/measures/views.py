@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,7 +35,7 @@ from holdspace.screening.models import PriorExperience
 from . import charts, library, panels, policies, scoring, selectors, services
 from .definitions import Definition
 from .forms import SEX_CHOICES, AcknowledgeForm, AssignForm, ProgressLetterForm, TotalForm
-from .models import Assignment, Score
+from .models import Assignment
 from .services import RETROSPECTIVE_INSTRUMENTS
 
 LINK_MESSAGES = {
@@ -48,26 +49,50 @@ def _overview(code: str) -> str:
     return reverse("people:client_detail", args=[code]) + "#measures"
 
 
-def _recent_score_rows(scores: Iterable[Score]) -> SafeString:
+# A client code as `reverse` leaves it in a path: the overview's address is then the prefix
+# and the code, without a `reverse` for each of a hundred rows.
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9-]+")
+
+RecentScore = tuple[str, str, dt.date, float | None, str]  # code, instrument, date, total, band
+
+
+def _recent_score_rows(scores: Iterable[RecentScore]) -> SafeString:
     """The recent-scores table's rows, built here rather than by a template loop (a hundred
     rows of a url, a date and a number through the template engine cost more than the rest of
-    the page). The same markup the loop made; every value escaped by format_html."""
+    the page). The same markup the loop made; every value escaped by format_html. A date, a
+    total or a band that repeats is formatted once."""
+    prefix, suffix = reverse("people:client_detail", args=["X"]).rsplit("X", 1)
     urls: dict[str, str] = {}
+    dates: dict[dt.date, str] = {}
+    totals: dict[float | None, str] = {}
+    bands: dict[tuple[str, str], str] = {}
     rows = []
-    for score in scores:
-        code = score.client.code
-        if code not in urls:
-            urls[code] = reverse("people:client_detail", args=[code])
+    for code, instrument, observed_on, total, band in scores:
+        url = urls.get(code)
+        if url is None:
+            plain = _PLAIN_CODE.fullmatch(code)
+            url = urls[code] = (
+                f"{prefix}{code}{suffix}" if plain else reverse("people:client_detail", args=[code])
+            )
+        day = dates.get(observed_on)
+        if day is None:
+            day = dates[observed_on] = date_filter(observed_on, "SHORT_DATE_FORMAT")
+        shown = totals.get(total)
+        if shown is None:
+            shown = totals[total] = floatformat(total, "-2")
+        label = bands.get((instrument, band))
+        if label is None:
+            label = bands[(instrument, band)] = library.band_text(instrument, band) or "—"
         rows.append(
             format_html(
                 '\n      <tr><td><a class="client-code" href="{}#measures">{}</a></td>\n'
                 "        <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n    ",
-                urls[code],
+                url,
                 code,
-                score.instrument_code,
-                date_filter(score.observed_on, "SHORT_DATE_FORMAT"),
-                floatformat(score.total, "-2"),
-                score.band_label or "—",
+                instrument,
+                day,
+                shown,
+                label,
             )
         )
     return mark_safe("".join(rows))  # noqa: S308  (each row made by format_html)
@@ -87,8 +112,8 @@ def home(request: StaffRequest) -> HttpResponse:
             "overdue": [a for a in assignments if a.due_on < today],
             "due": [a for a in assignments if a.due_on >= today],
             "scores": _recent_score_rows(
-                # The five columns the rows show: no subscales or flags (JSON) to decode.
-                selectors.recent_scores_visible_to(membership).only(
+                # The five columns the rows show, as tuples: no model instances to make.
+                selectors.recent_scores_visible_to(membership).values_list(
                     "client__code", "instrument_code", "observed_on", "total", "band"
                 )[:100]
             ),

@@ -5,7 +5,7 @@ Everything is denied unless a rule below allows it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
@@ -64,7 +64,21 @@ def can_view_client(membership: Membership | None, client: Client) -> bool:
     return membership.role == Role.THERAPIST and is_on_care_team(membership, client)
 
 
+# Where a page that has read the client's care team keeps it on the client, for the policies
+# its panels ask (each asks whether the reader is on it: a query each, otherwise).
+_CARE_TEAM_READ = "_holdspace_care_team_ids"
+
+
+def care_team_read(client: Client, placements: Iterable[CareTeamMember]) -> None:
+    """Note on this client instance who is on its care team, as the page has just read it.
+    Only for a request that does not change the care team (a page that shows it)."""
+    setattr(client, _CARE_TEAM_READ, frozenset(p.membership_id for p in placements))
+
+
 def is_on_care_team(membership: Membership, client: Client) -> bool:
+    known: frozenset[int] | None = getattr(client, _CARE_TEAM_READ, None)
+    if known is not None:
+        return membership.pk in known
     return CareTeamMember.objects.filter(client=client, membership=membership).exists()
 
 

@@ -66,11 +66,15 @@ def client_search(
     return clients.order_by("code")
 
 
-def client_for_user(membership: Membership | None, code: str) -> Client:
-    """The client with this code if the member may see it; 404 otherwise."""
+def client_for_user(
+    membership: Membership | None, code: str, *, with_identity: bool = False
+) -> Client:
+    """The client with this code if the member may see it; 404 otherwise. `with_identity`
+    reads the identity in the same query (for a page that shows it to a role that may)."""
+    related = ("clinic", "identity") if with_identity else ("clinic",)
     client = (
         clients_visible_to(membership)
-        .select_related("clinic")
+        .select_related(*related)
         .filter(code=code.strip().upper())
         .first()
     )

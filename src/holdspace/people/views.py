@@ -72,7 +72,15 @@ def client_create(request: StaffRequest) -> HttpResponse:
 
 def client_detail(request: StaffRequest, code: str) -> HttpResponse:
     membership = _membership(request)
-    client = selectors.client_for_user(membership, code)
+    client = selectors.client_for_user(
+        membership,
+        code,
+        with_identity=membership is not None and membership.role in policies.IDENTITY_ROLES,
+    )
+    # The care team, which the page shows, read first: the panels' policies then ask it
+    # whether the reader is on it rather than the database, a dozen times for a therapist.
+    care_team = list(selectors.care_team_for(client))
+    policies.care_team_read(client, care_team)
     show_identity = policies.can_read_identity(membership, client)
     services.client_view_record(
         by=Actor.from_request(request), client=client, identity_shown=show_identity
@@ -87,7 +95,7 @@ def client_detail(request: StaffRequest, code: str) -> HttpResponse:
         {
             "client": client,
             "identity": getattr(client, "identity", None) if show_identity else None,
-            "care_team": selectors.care_team_for(client),
+            "care_team": care_team,
             "can_manage_team": can_manage_team,
             "team_form": team_form,
             "panels": client_panels(request, client),

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import BooleanField, CharField, F, IntegerField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from holdspace.core.clinical_text import in_reader_language
@@ -23,7 +25,7 @@ from .models import (
     SettingOverride,
     Substance,
 )
-from .rules import Rule, RuleSet, evaluate, shipped_rules
+from .rules import Rule, RuleSet, condition_facts, evaluate, shipped_rules
 
 # Stronger first: the order findings are listed in.
 OUTCOME_ORDER = {"exclude": 0, "medical_review": 1, "taper_washout": 2, "monitor": 3}
@@ -98,33 +100,77 @@ class Evaluation:
 def clinic_rules(clinic: Clinic | int, ruleset: RuleSet | None = None) -> ClinicRules:
     ruleset = ruleset or shipped_rules()
     clinic_id = clinic if isinstance(clinic, int) else clinic.pk
-    latest_rule: dict[str, RuleOverride] = {}
-    overrides = RuleOverride.objects.filter(clinic_id=clinic_id).order_by("-changed_at", "-pk")
-    for override in overrides:
-        latest_rule.setdefault(override.rule_id, override)
-    latest_setting: dict[str, SettingOverride] = {}
-    setting_rows = SettingOverride.objects.filter(clinic_id=clinic_id).order_by(
-        "-changed_at", "-pk"
-    )
-    for setting_row in setting_rows:
-        latest_setting.setdefault(setting_row.key, setting_row)
+    latest_rule: dict[str, tuple[bool, str]] = {}
+    latest_setting: dict[str, int] = {}
+    changes = 0
+    # The clinic's rule and setting changes in one round trip, newest first.
+    for kind, key, enabled, outcome, value in _override_rows(clinic_id):
+        changes += 1
+        if kind == "rule":
+            latest_rule.setdefault(key, (bool(enabled), outcome or ""))
+        elif value is not None:
+            latest_setting.setdefault(key, value)
     rules = []
     for rule in ruleset.rules:
         row = latest_rule.get(rule.id)
         rules.append(
             EffectiveRule(
                 rule=rule,
-                enabled=row.enabled if row is not None else True,
-                outcome=(row.outcome if row is not None and row.outcome else rule.outcome),
-                changed_by_clinic=row is not None and (not row.enabled or bool(row.outcome)),
+                enabled=row[0] if row is not None else True,
+                outcome=(row[1] if row is not None and row[1] else rule.outcome),
+                changed_by_clinic=row is not None and (not row[0] or bool(row[1])),
             )
         )
     values = {key: s.default for key, s in ruleset.settings.items()}
-    for key, setting_row in latest_setting.items():
+    for key, value in latest_setting.items():
         if key in values:
-            values[key] = setting_row.value
-    changes = len(overrides) + len(setting_rows)
+            values[key] = value
     return ClinicRules(tuple(rules), values, f"{ruleset.digest}-c{changes}")
+
+
+def _override_rows(clinic_id: int) -> list[tuple[str, str, bool | None, str | None, int | None]]:
+    """(kind, rule id or setting key, enabled, outcome, value) of every rule and setting
+    change of the clinic, newest first: the two tables as one UNION ALL. Typed casts keep the
+    columns of both parts alike on PostgreSQL, NULLs included."""
+
+    def columns(**named: Any) -> dict[str, Any]:
+        return {f"o_{name}": expression for name, expression in named.items()}
+
+    rule_rows = (
+        RuleOverride.objects.filter(clinic_id=clinic_id)
+        .order_by()
+        .annotate(
+            **columns(
+                kind=Cast(Value("rule"), CharField()),
+                key=Cast(F("rule_id"), CharField()),
+                enabled=Cast(F("enabled"), BooleanField()),
+                outcome=Cast(F("outcome"), CharField()),
+                value=Cast(Value(None), IntegerField()),
+                at=F("changed_at"),
+                pk=F("pk"),
+            )
+        )
+    )
+    setting_rows = (
+        SettingOverride.objects.filter(clinic_id=clinic_id)
+        .order_by()
+        .annotate(
+            **columns(
+                kind=Cast(Value("setting"), CharField()),
+                key=Cast(F("key"), CharField()),
+                enabled=Cast(Value(None), BooleanField()),
+                outcome=Cast(Value(None), CharField()),
+                value=Cast(F("value"), IntegerField()),
+                at=F("changed_at"),
+                pk=F("pk"),
+            )
+        )
+    )
+    names = ("o_kind", "o_key", "o_enabled", "o_outcome", "o_value", "o_at", "o_pk")
+    union = rule_rows.values_list(*names).union(setting_rows.values_list(*names), all=True)
+    # Newest first within each table, as their Meta ordering (a clinic has a few rows).
+    rows = sorted(union, key=lambda row: (row[5], row[6]), reverse=True)
+    return [row[:5] for row in rows]
 
 
 def _client_facts(client: Client, today: dt.date) -> dict[str, Any]:
@@ -222,14 +268,9 @@ def evaluate_client(
     return _evaluate(facts, medications, rules, today)
 
 
-def evaluate_clients(
-    clients: Sequence[Client], *, today: dt.date | None = None
-) -> dict[int, Evaluation]:
-    """`evaluate_client` for many clients in a constant number of queries: each intake table
-    read once for all of them (the latest history row per client, as `.first()` picks), the
-    rules once per clinic."""
-    today = today or timezone.localdate()
-    ids = [client.pk for client in clients]
+def _facts_of(ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The intake facts of many clients (all but the medications'), each table read once for
+    all of them: the latest history row per client, as `.first()` picks."""
     medical: dict[int, MedicalHistory] = {}
     for row in MedicalHistory.objects.filter(client_id__in=ids):  # newest first (Meta)
         medical.setdefault(row.client_id, row)
@@ -239,19 +280,58 @@ def evaluate_clients(
     experiences: dict[int, list[PriorExperience]] = {pk: [] for pk in ids}
     for e_row in PriorExperience.objects.filter(client_id__in=ids):
         experiences[e_row.client_id].append(e_row)
+    return {pk: _facts(medical.get(pk), psychiatric.get(pk), experiences[pk]) for pk in ids}
+
+
+def taper_matches(
+    clients: Sequence[Client], *, today: dt.date | None = None
+) -> dict[int, list[TaperMatch]]:
+    """Each client's medications that need a taper and washout (`Evaluation.tapers`), without
+    the rest of the evaluation: only the clinic's taper rules are run, so the other intake
+    tables are read only if a taper rule names one of their facts (the shipped ones name
+    medication facts alone): two queries for any number of clients, not six."""
+    today = today or timezone.localdate()
+    ids = [client.pk for client in clients]
     medications: dict[int, list[Medication]] = {pk: [] for pk in ids}
     for m_row in Medication.objects.filter(client_id__in=ids):
         medications[m_row.client_id].append(m_row)
     rules = {clinic: clinic_rules(clinic) for clinic in sorted({c.clinic_id for c in clients})}
+    tapering = {
+        clinic: ClinicRules(
+            tuple(e for e in effective.rules if _makes_tapers(e)),
+            effective.values,
+            effective.version,
+        )
+        for clinic, effective in rules.items()
+    }
+    needed = {
+        fact
+        for effective in tapering.values()
+        for e in effective.rules
+        for fact in condition_facts(e.rule.parsed)
+        if not fact.startswith("medication.")
+    }
+    facts = (
+        _facts_of(ids)
+        if needed
+        else {pk: {} for pk in ids}  # no taper rule asks a fact outside the medication
+    )
     return {
         client.pk: _evaluate(
-            _facts(medical.get(client.pk), psychiatric.get(client.pk), experiences[client.pk]),
-            medications[client.pk],
-            rules[client.clinic_id],
-            today,
-        )
+            facts[client.pk], medications[client.pk], tapering[client.clinic_id], today
+        ).tapers
         for client in clients
     }
+
+
+def _makes_tapers(effective: EffectiveRule) -> bool:
+    """Whether `_evaluate` can make a TaperMatch from this rule (see there)."""
+    return (
+        effective.rule.per_medication
+        and effective.rule.outcome == "taper_washout"
+        and effective.enabled
+        and effective.outcome == "taper_washout"
+    )
 
 
 def _evaluate(

@@ -20,7 +20,7 @@ from holdspace.people.models import Client, Membership
 from holdspace.people.selectors import client_for_user
 
 from . import policies
-from .engine import Evaluation, evaluate_client, evaluate_clients
+from .engine import Evaluation, TaperMatch, evaluate_client, taper_matches
 from .models import (
     Decision,
     MedicalHistory,
@@ -115,12 +115,14 @@ def washout_plans_for(client: Client, *, names: bool = True) -> list[WashoutPlan
     """One plan per medication that needs a taper (the longest washout if several rules ask).
     `names=False` leaves out the medication's name (intake text) for researchers."""
     today = timezone.localdate()
-    return _washout_plans(evaluate_client(client, today=today), today=today, names=names)
+    return _washout_plans(evaluate_client(client, today=today).tapers, today=today, names=names)
 
 
-def _washout_plans(evaluation: Evaluation, *, today: dt.date, names: bool) -> list[WashoutPlan]:
+def _washout_plans(
+    tapers: Iterable[TaperMatch], *, today: dt.date, names: bool
+) -> list[WashoutPlan]:
     best: dict[int, WashoutPlan] = {}
-    for match in evaluation.tapers:
+    for match in tapers:
         stop = match.medication.stop_date  # the last dose, planned or past
         base = today if stop is None else stop
         plan = WashoutPlan(
@@ -144,11 +146,12 @@ def earliest_medicine_session_date(client: Client) -> dt.date | None:
 
 
 def earliest_medicine_session_dates(clients: Sequence[Client]) -> dict[int, dt.date | None]:
-    """`earliest_medicine_session_date` of many clients, in a constant number of queries."""
+    """`earliest_medicine_session_date` of many clients, in a constant number of queries (only
+    the taper rules are run: `engine.taper_matches`)."""
     today = timezone.localdate()
     found: dict[int, dt.date | None] = {}
-    for pk, evaluation in evaluate_clients(clients, today=today).items():
-        plans = _washout_plans(evaluation, today=today, names=False)
+    for pk, tapers in taper_matches(clients, today=today).items():
+        plans = _washout_plans(tapers, today=today, names=False)
         dates = [p.earliest_session_date for p in plans]
         latest = max((d for d in dates if d is not None), default=None)
         found[pk] = latest if latest is not None and latest > today else None

@@ -382,10 +382,12 @@ def open_alerts_loaded(session: MedicineSession) -> list[SessionAlert]:
 
 def session_dates(client: Client) -> list[dt.date]:
     """For measures' trajectories: the dates of the client's started medicine sessions."""
+    started = MedicineSession.objects.filter(client=client, started_at__isnull=False)
+    # The one column used: no checklist or attestation (JSON) to decode for each session.
     return [
-        timezone.localdate(s.started_at)
-        for s in MedicineSession.objects.filter(client=client, started_at__isnull=False)
-        if s.started_at is not None
+        timezone.localdate(moment)
+        for moment in started.values_list("started_at", flat=True)
+        if moment is not None
     ]
 
 
