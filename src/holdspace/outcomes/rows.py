@@ -263,23 +263,32 @@ def pack(rows: Sequence[ClientRow]) -> list[tuple[object, ...]]:
 
 
 def unpack(packed: Sequence[tuple[object, ...]]) -> list[ClientRow]:
-    rows = []
-    from_ordinal = dt.date.fromordinal
+    rows: list[ClientRow] = []
+    append = rows.append
+    days: dict[int, dt.date] = {}  # a few hundred distinct days: one date object each
+
+    def day(ordinal: int) -> dt.date:
+        found = days.get(ordinal)
+        if found is None:
+            found = days[ordinal] = dt.date.fromordinal(ordinal)
+        return found
+
+    no_events = dict.fromkeys(EVENT_KINDS, 0)
     for values in packed:
         # Past the dataclass __init__ (its default factories cost more than the row itself).
         row = object.__new__(ClientRow)
         fields = dict(zip(_PACKED, values, strict=True))
         on, until, attributes, follow_ups, events = values[4], values[5], *values[18:]
-        fields["baseline_on"] = from_ordinal(on) if on is not None else None  # type: ignore[arg-type]
-        fields["endpoint_on"] = from_ordinal(until) if until is not None else None  # type: ignore[arg-type]
+        fields["baseline_on"] = day(on) if on is not None else None  # type: ignore[arg-type]
+        fields["endpoint_on"] = day(until) if until is not None else None  # type: ignore[arg-type]
         fields["attributes"] = dict(attributes) if attributes else {}  # type: ignore[call-overload]
         fields["follow_ups"] = dict(follow_ups) if follow_ups else {}  # type: ignore[call-overload]
         fields["adverse_events"] = (
             dict(zip(EVENT_KINDS, events, strict=True))  # type: ignore[call-overload]
             if events
-            else dict.fromkeys(EVENT_KINDS, 0)
+            else no_events.copy()
         )
         fields["scores"] = []
-        row.__dict__.update(fields)
-        rows.append(row)
+        row.__dict__ = fields
+        append(row)
     return rows

@@ -151,8 +151,9 @@ def latest_templates(clients: QuerySet[Client]) -> dict[int, str]:
 class Cohort:
     """The cohort's rows (cached as plain tuples, see rows.pack) and their cache key.
 
-    `fresh` holds the rows just built, with their score histories (the mixed model reads
-    those); rows found in the cache have none, and are unpacked only when asked for.
+    The rows are built as those tuples too (a full rebuild makes no ClientRow), and are
+    unpacked only when asked for (`rows`, `first`); the summary without the model reads
+    the tuples (summary.columns_of_packed).
     """
 
     packed: list[tuple[object, ...]]
@@ -166,7 +167,9 @@ class Cohort:
     @property
     def rows(self) -> list[ClientRow]:
         if self.fresh is None:
-            self.fresh = unpack(self.packed)
+            # Tens of thousands of rows and dicts set off full collections (twice the time).
+            with collector_paused():
+                self.fresh = unpack(self.packed)
         return self.fresh
 
     def first(self, n: int) -> list[ClientRow]:
