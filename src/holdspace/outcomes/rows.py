@@ -267,28 +267,52 @@ def unpack(packed: Sequence[tuple[object, ...]]) -> list[ClientRow]:
     append = rows.append
     days: dict[int, dt.date] = {}  # a few hundred distinct days: one date object each
 
-    def day(ordinal: int) -> dt.date:
+    def day(ordinal: int | None) -> dt.date | None:
+        if ordinal is None:
+            return None
         found = days.get(ordinal)
         if found is None:
             found = days[ordinal] = dt.date.fromordinal(ordinal)
         return found
 
-    no_events = dict.fromkeys(EVENT_KINDS, 0)
-    for values in packed:
-        # Past the dataclass __init__ (its default factories cost more than the row itself).
-        row = object.__new__(ClientRow)
-        fields = dict(zip(_PACKED, values, strict=True))
-        on, until, attributes, follow_ups, events = values[4], values[5], *values[18:]
-        fields["baseline_on"] = day(on) if on is not None else None  # type: ignore[arg-type]
-        fields["endpoint_on"] = day(until) if until is not None else None  # type: ignore[arg-type]
-        fields["attributes"] = dict(attributes) if attributes else {}  # type: ignore[call-overload]
-        fields["follow_ups"] = dict(follow_ups) if follow_ups else {}  # type: ignore[call-overload]
-        fields["adverse_events"] = (
-            dict(zip(EVENT_KINDS, events, strict=True))  # type: ignore[call-overload]
+    if packed and len(packed[0]) != len(_PACKED):
+        raise ValueError("not a packed row")
+    new = object.__new__
+    for v in packed:
+        # Past the dataclass __init__ (its default factories cost more than the row itself),
+        # the fields as one dict display in _PACKED's order (a third faster than zipping).
+        row = new(ClientRow)
+        events = v[20]
+        row.__dict__ = {
+            "code": v[0],
+            "baseline": v[1],
+            "endpoint": v[2],
+            "change": v[3],
+            "baseline_on": day(v[4]),  # type: ignore[arg-type]
+            "endpoint_on": day(v[5]),  # type: ignore[arg-type]
+            "baseline_source": v[6],
+            "endpoint_source": v[7],
+            "baseline_band": v[8],
+            "reliable_change": v[9],
+            "clinically_meaningful": v[10],
+            "response": v[11],
+            "remission": v[12],
+            "diagnosis_at_baseline": v[13],
+            "diagnosis_at_endpoint": v[14],
+            "prior_party_uses": v[15],
+            "group": v[16],
+            "template": v[17],
+            "attributes": dict(v[18]) if v[18] else {},  # type: ignore[call-overload]
+            "follow_ups": dict(v[19]) if v[19] else {},  # type: ignore[call-overload]
+            "adverse_events": {
+                "all": events[0],  # type: ignore[index]
+                "pleasant": events[1],  # type: ignore[index]
+                "abuse_potential": events[2],  # type: ignore[index]
+                "serious": events[3],  # type: ignore[index]
+            }
             if events
-            else no_events.copy()
-        )
-        fields["scores"] = []
-        row.__dict__ = fields
+            else {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0},
+            "scores": [],
+        }
         append(row)
     return rows
