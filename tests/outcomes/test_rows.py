@@ -186,3 +186,62 @@ def test_a_row_packed_for_the_cache_comes_back_the_same() -> None:
         dataclasses.asdict(full),
         dataclasses.asdict(bare),
     ]
+
+
+def test_the_summary_of_the_packed_rows_is_the_summary_of_the_rows() -> None:
+    # A full rebuild summarises the tuples the cache keeps (summary.columns_of_packed), the
+    # API returns ClientRows: the same numbers, every statistic and count, by group.
+    from holdspace.outcomes.rows import Categoriser, ClientRow, pack
+    from holdspace.outcomes.summary import summarise
+
+    rows = []
+    categorised = Categoriser(PCL5)
+    for i, (baseline, endpoint, group) in enumerate(
+        [(50.0, 20.0, "none"), (45.0, 44.0, "none"), (60.0, 70.0, "1-9"), (38.0, None, "1-9"),
+         (55.0, 30.0, "1-9"), (41.0, 12.0, "none"), (62.0, 35.0, "10-49")]
+    ):  # fmt: skip
+        row = ClientRow(
+            code=f"C{i}",
+            baseline=baseline,
+            endpoint=endpoint,
+            change=endpoint - baseline if endpoint is not None else None,
+            group=group,
+            adverse_events={"all": i % 3, "pleasant": i % 2, "abuse_potential": 0, "serious": 0},
+        )
+        (
+            row.reliable_change,
+            row.clinically_meaningful,
+            row.response,
+            row.remission,
+            row.diagnosis_at_baseline,
+            row.diagnosis_at_endpoint,
+        ) = categorised(baseline, endpoint)
+        rows.append(row)
+    for group_by in ("prior_party_use", ""):
+        if not group_by:
+            for row in rows:
+                row.group = "all"
+        of_rows = summarise(rows, instrument="PCL-5", group_by=group_by, with_model=False)
+        of_packed = summarise(pack(rows), instrument="PCL-5", group_by=group_by, with_model=False)
+        assert of_packed == of_rows
+        assert sum(g["adverse_events"]["all"] for g in of_rows["groups"]) == 6
+        assert [g["n"] for g in of_rows["groups"]] == ([3, 2, 1] if group_by else [6])
+
+
+def test_categories_are_remembered_per_baseline_and_endpoint() -> None:
+    from holdspace.outcomes.rows import Categoriser, ClientRow, categorise
+
+    categorised = Categoriser(PCL5)
+    for baseline, endpoint in ((50.0, 20.0), (50.0, 20.0), (45.0, None), (30.0, 45.0)):
+        row = ClientRow(code="X", baseline=baseline, endpoint=endpoint)
+        categorise(row, PCL5)
+        expected = (
+            row.reliable_change,
+            row.clinically_meaningful,
+            row.response,
+            row.remission,
+            row.diagnosis_at_baseline,
+            row.diagnosis_at_endpoint,
+        )
+        assert categorised(baseline, endpoint) == expected
+    assert len(categorised.seen) == 3

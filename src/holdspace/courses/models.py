@@ -167,6 +167,12 @@ class Visit(models.Model):
             # Today's medicine sessions (sessions.selectors.medicine_visits_today) without
             # reading the day's other visits.
             models.Index(fields=["kind", "starts_at"]),
+            # The first medicine session of each course (outcomes/picking.py, for tens of
+            # thousands of clients at once) read from the index alone, not the wide rows.
+            models.Index(
+                fields=["course", "kind", "cancelled", "starts_at"],
+                name="courses_visit_course_kind",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -206,7 +206,22 @@ class Score(models.Model):
         verbose_name_plural = _("scores")
         ordering = ("observed_on", "pk")
         indexes = [
-            models.Index(fields=["client", "instrument_code", "observed_on"]),
+            # A client's scores on an instrument in date order, and covering: the outcomes
+            # cohort's picking query (outcomes/picking.py) reads every score of tens of
+            # thousands of clients from this index alone (an index-only scan, already in the
+            # order its window needs), never from the wide rows (answers, subscales, flags).
+            models.Index(
+                fields=[
+                    "client",
+                    "instrument_code",
+                    "observed_on",
+                    "id",
+                    "total",
+                    "timepoint",
+                    "band",
+                ],
+                name="measures_score_client_cover",
+            ),
             # The newest scores first (selectors.recent_scores_visible_to): a clinic's first
             # 100 are read in order and the rest never sorted.
             models.Index(fields=["-observed_on", "-id"]),

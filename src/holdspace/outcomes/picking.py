@@ -91,6 +91,14 @@ def picked(
     # exists; the endpoint the last at the endpoint timepoint if it comes after the baseline,
     # else the last non-follow-up if that does. Only the rows that are a baseline, an
     # endpoint or a follow-up come back (about two a client).
+    #
+    # For PostgreSQL's planner (the answer is the same in any order): the scores are joined to
+    # the client ids in id order, so each client's scores come from the covering index on
+    # (client, instrument, date, id, total, timepoint, band) one client after another, already
+    # grouped for the window (an index-only scan and no sort of every score; a semi-join
+    # `IN (...)` hashed them and sorted them all again, spilling to disk at network scale);
+    # the first medicine sessions come from the covering index on visits (course, kind,
+    # cancelled, start) and are merged in client order. The key is computed once a score.
     key = _order_key()
     sql = f"""
         WITH cl(id) AS ({members}),
@@ -104,19 +112,21 @@ def picked(
             SELECT c, k, tp, t, d, band, at_tp, before_first, end_k, last_k,
                    COALESCE(at_tp, before_first, first_k) AS b
             FROM (
-                SELECT sc.client_id AS c, {key} AS k, sc.timepoint AS tp, sc.total AS t,
-                       sc.observed_on AS d, sc.band AS band,
-                       MAX(CASE WHEN sc.timepoint = %s THEN {key} END) OVER w AS at_tp,
-                       MAX(CASE WHEN sc.observed_on < f.first THEN {key} END) OVER w
-                           AS before_first,
-                       MIN({key}) OVER w AS first_k,
-                       MAX(CASE WHEN sc.timepoint = %s THEN {key} END) OVER w AS end_k,
-                       MAX(CASE WHEN SUBSTR(sc.timepoint, 1, {n}) <> %s THEN {key} END)
-                           OVER w AS last_k
-                FROM {Score._meta.db_table} sc LEFT JOIN f ON f.c = sc.client_id
-                WHERE sc.client_id IN (SELECT id FROM cl)
-                  AND sc.instrument_code = %s AND sc.total IS NOT NULL
-                WINDOW w AS (PARTITION BY sc.client_id)
+                SELECT c, k, tp, t, d, band,
+                       MAX(CASE WHEN tp = %s THEN k END) OVER w AS at_tp,
+                       MAX(CASE WHEN d < first THEN k END) OVER w AS before_first,
+                       MIN(k) OVER w AS first_k,
+                       MAX(CASE WHEN tp = %s THEN k END) OVER w AS end_k,
+                       MAX(CASE WHEN SUBSTR(tp, 1, {n}) <> %s THEN k END) OVER w AS last_k
+                FROM (
+                    SELECT sc.client_id AS c, {key} AS k, sc.timepoint AS tp, sc.total AS t,
+                           sc.observed_on AS d, sc.band AS band, f.first AS first
+                    FROM (SELECT DISTINCT id FROM cl ORDER BY id) o
+                    JOIN {Score._meta.db_table} sc ON sc.client_id = o.id
+                    LEFT JOIN f ON f.c = sc.client_id
+                    WHERE sc.instrument_code = %s AND sc.total IS NOT NULL
+                ) i
+                WINDOW w AS (PARTITION BY c)
             ) s
         )
         SELECT c, k, tp, t, d, band, b, at_tp, before_first,

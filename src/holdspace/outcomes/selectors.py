@@ -11,6 +11,8 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import pickle
+import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -36,11 +38,12 @@ from holdspace.screening.models import Context, Decision, PriorExperience, Scree
 from holdspace.sessions.models import AdverseEvent, MedicineSession, Valence
 
 from . import freshness, grouping, model, picking, policies, studies_hooks
-from .rows import ClientRow, Observation, build_row, categorise, pack, unpack
+from .rows import PACKED_AT, Categoriser, ClientRow, Observation, build_row, unpack
 from .summary import summarise
 
 PARTY_CONTEXTS = (Context.PARTY, Context.FESTIVAL)
 PHASE_ORDER = [choice.value for choice in Phase]
+GROUP_AT = PACKED_AT["group"]
 
 
 @dataclass(frozen=True)
@@ -120,28 +123,37 @@ def latest_courses(clients: QuerySet[Client]) -> dict[int, dict[str, object]]:
     return found
 
 
-def adverse_events(clients: QuerySet[Client]) -> dict[int, dict[str, int]]:
-    """Counts per client, the pleasant and abuse-potential ones and serious ones included."""
-    found: dict[int, dict[str, int]] = {}
+def adverse_events(clients: QuerySet[Client]) -> dict[int, tuple[int, int, int, int]]:
+    """Counts per client in rows.EVENT_KINDS order (all, pleasant, abuse potential, serious),
+    for the clients with at least one."""
+    found: dict[int, list[int]] = {}
     for client_id, valence, serious, special in AdverseEvent.objects.filter(
         session__client__in=clients
     ).values_list("session__client", "valence", "serious_criteria", "special_interest"):
-        counts = found.setdefault(
-            client_id, {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
-        )
-        counts["all"] += 1
-        counts["pleasant"] += valence == Valence.PLEASANT
-        counts["abuse_potential"] += "abuse_potential" in (special or [])
-        counts["serious"] += bool(serious)
-    return found
+        counts = found.setdefault(client_id, [0, 0, 0, 0])
+        counts[0] += 1
+        counts[1] += valence == Valence.PLEASANT
+        counts[2] += "abuse_potential" in (special or [])
+        counts[3] += bool(serious)
+    return {client_id: (a, b, c, d) for client_id, (a, b, c, d) in found.items()}
+
+
+def latest_templates(clients: QuerySet[Client]) -> dict[int, str]:
+    """The template name of each client's newest course (as latest_courses picks it)."""
+    return dict(
+        Course.objects.filter(clients__in=clients)
+        .order_by("created_at", "pk")
+        .values_list("clients", "template_name")
+    )
 
 
 @dataclass
 class Cohort:
     """The cohort's rows (cached as plain tuples, see rows.pack) and their cache key.
 
-    `fresh` holds the rows just built, with their score histories (the mixed model reads
-    those); rows found in the cache have none, and are unpacked only when asked for.
+    The rows are built as those tuples too (a full rebuild makes no ClientRow), and are
+    unpacked only when asked for (`rows`, `first`); the summary without the model reads
+    the tuples (summary.columns_of_packed).
     """
 
     packed: list[tuple[object, ...]]
@@ -155,7 +167,9 @@ class Cohort:
     @property
     def rows(self) -> list[ClientRow]:
         if self.fresh is None:
-            self.fresh = unpack(self.packed)
+            # Tens of thousands of rows and dicts set off full collections (twice the time).
+            with collector_paused():
+                self.fresh = unpack(self.packed)
         return self.fresh
 
     def first(self, n: int) -> list[ClientRow]:
@@ -167,7 +181,7 @@ class Cohort:
 
 # Bump when the rows or the summary are built differently, so older cached results are not
 # used. Cached for a day at most; any watched write makes them unreachable at once.
-ROWS_VERSION = 2
+ROWS_VERSION = 3
 CACHE_SECONDS = 24 * 3600
 
 
@@ -229,9 +243,8 @@ def cohort(membership: Membership | None, flt: CohortFilter) -> Cohort:
         cached = cache.get(rows_key) if at is not None and at >= state.everything else None
         if cached is None or cached[0] < state.everything:
             built = _build_rows_by_id(clients, definition, flt.group_by, loaded)
-            found.fresh = [row for _client_id, row in built]
-            found.packed = pack(found.fresh)
-            row_ids = array("q", (client_id for client_id, _row in built))
+            found.packed = [values for _client_id, values in built]
+            row_ids = array("q", (client_id for client_id, _values in built))
             _keep(rows_key, state.version, ids, row_ids, found.packed)
         else:
             found.packed = _brought_up_to_date(
@@ -247,13 +260,18 @@ def _keep(
     row_ids: array[int],
     packed: list[tuple[object, ...]],
 ) -> None:
-    """Cache the rows (with the clients they cover and the version they were read at)."""
-    blob = (version, ids.tobytes(), row_ids.tobytes(), packed)
+    """Cache the rows (with the clients they cover and the version they were read at).
+
+    The rows are pickled and compressed here (zlib's fastest level): at network scale the
+    pickle is about 2.5 MB and the database cache wrote it in about 150 ms (base64 text,
+    compressed again by PostgreSQL); compressed, about 0.45 MB in about 20 + 30 ms."""
+    rows = zlib.compress(pickle.dumps(packed, pickle.HIGHEST_PROTOCOL), 1)
+    blob = (version, ids.tobytes(), row_ids.tobytes(), rows)
     cache.set_many({rows_key: blob, f"{rows_key}.at": version}, CACHE_SECONDS)
 
 
 def _brought_up_to_date(
-    cached: tuple[int, bytes, bytes, list[tuple[object, ...]]],
+    cached: tuple[int, bytes, bytes, bytes],
     version: int,
     ids: array[int],
     clinic_id: int,
@@ -265,7 +283,8 @@ def _brought_up_to_date(
     """The rows of the cohort's clients (`ids`): cached ones kept, those of clients written
     since they were read or not covered yet built again; cached again at the version read
     with every client they now cover (unless nothing changed)."""
-    was, covered_bytes, row_ids_bytes, packed = cached
+    was, covered_bytes, row_ids_bytes, rows = cached
+    packed = pickle.loads(zlib.decompress(rows))  # noqa: S301  (our own cache entry, see _keep)
     # Rows a concurrent reader cached at a later version are at least that new.
     version = max(was, version)
     covered = array("q")
@@ -282,13 +301,9 @@ def _brought_up_to_date(
         # Clients written since and not rebuilt now are forgotten: built when asked for.
         kept = [(i, values) for i, values in kept if i not in changed]
         if stale:
-            built = _build_rows_by_id(
-                Client.objects.filter(InIds(F("pk"), stale)), definition, group_by, loaded
-            )
             kept.extend(
-                (client_id, row_values)
-                for (client_id, _row), row_values in zip(
-                    built, pack([row for _i, row in built]), strict=True
+                _build_rows_by_id(
+                    Client.objects.filter(InIds(F("pk"), stale)), definition, group_by, loaded
                 )
             )
             kept.sort(key=lambda pair: str(pair[1][0]))  # by code, as a full build sorts
@@ -336,9 +351,11 @@ def cohort_summary(found: Cohort, *, with_model: bool = True) -> dict[str, Any]:
     summary = cache.get(key)
     if summary is None:
         with collector_paused():
-            rows = found.rows
+            # Without the model, the summary is read from the packed rows (no ClientRows).
+            rows: list[ClientRow] | list[tuple[object, ...]] = found.packed
             if with_model:
                 # The model reads every score; the rows (picked in SQL or cached) carry none.
+                rows = found.rows
                 _attach_histories(rows, found.clients, found.definition.code)
             summary = summarise(
                 rows,
@@ -377,7 +394,7 @@ def _build_rows(
     histories: bool = False,
 ) -> list[ClientRow]:
     built = _build_rows_by_id(clients, definition, group_by, loaded, histories=histories)
-    return [row for _client_id, row in built]
+    return unpack([values for _client_id, values in built])
 
 
 def _build_rows_by_id(
@@ -387,63 +404,64 @@ def _build_rows_by_id(
     loaded: dict[int, str] | None,
     *,
     histories: bool = False,
-) -> list[tuple[int, ClientRow]]:
-    """(client id, row) in the order of the codes: one row per client of `clients` with at
-    least one score on the instrument.
+) -> list[tuple[int, tuple[object, ...]]]:
+    """(client id, row packed as rows.pack packs it) in the order of the codes: one row per
+    client of `clients` with at least one score on the instrument.
 
     A fixed number of set-based queries whatever the number of clients (one per kind of fact).
-    Without `histories` the database picks each baseline and endpoint and sends one row per
-    client (picking.py); with them (the mixed model needs every score) every score is read
-    and the rows are built in one pass in Python (rows.build_row). Both give the same rows.
+    The database picks each baseline and endpoint and sends one row per client (picking.py);
+    with `histories` (the reference the tests hold it to) every score is read and they are
+    picked in Python (rows.build_row). Both give the same rows. The rows are made as the
+    tuples the cache keeps, without a ClientRow each (tens of thousands at network scale);
+    categories are looked up per (baseline, endpoint) pair (rows.Categoriser).
     """
     codes = dict(clients.values_list("pk", "code"))
     parties = party_uses(clients)
-    courses = latest_courses(clients)
+    templates = latest_templates(clients)
     events = adverse_events(clients)
-    result = (
-        _rows_with_histories(clients, definition, codes)
+    picks, follow_ups = (
+        _picked_in_python(clients, definition)
         if histories
-        else _rows_picked_in_sql(clients, definition, codes)
+        else picking.picked(clients, definition.code)
     )
     factor = grouping.FACTORS.get(group_by)
-    no_events = {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0}
+    key = factor.key if factor is not None and loaded is not None else None
     everyone = grouping.group_of(ClientRow(code=""), "", definition)
-    for client_id, row in result:
-        row.prior_party_uses = parties.get(client_id, 0)
-        row.template = str(courses.get(client_id, {}).get("template_name", ""))
-        row.adverse_events = events.get(client_id) or dict(no_events)
-        if loaded is not None and factor is not None:
-            row.attributes[factor.key] = loaded.get(client_id, "")
-        # Without a factor every row is in one group: its (translated) name is looked up once.
-        row.group = grouping.group_of(row, group_by, definition) if factor else everyone
-    result.sort(key=lambda pair: pair[1].code)
+    categorised = Categoriser(definition)
+    result: list[tuple[int, tuple[object, ...]]] = []
+    for client_id, (b, b_on, band, b_source, e, e_on, e_source) in picks.items():
+        follow = follow_ups.get(client_id)
+        values: tuple[object, ...] = (
+            codes[client_id],
+            b,
+            e,
+            e - b if e is not None else None,
+            b_on.toordinal(),
+            e_on.toordinal() if e_on is not None else None,
+            b_source,
+            e_source,
+            band,
+            *categorised(b, e),
+            parties.get(client_id, 0),
+            everyone,
+            str(templates.get(client_id) or ""),
+            ((key, loaded.get(client_id, "")),) if key is not None else None,  # type: ignore[union-attr]
+            tuple(follow.items()) if follow else None,
+            events.get(client_id),
+        )
+        if factor is not None:
+            # The factor names the group from the row (and its other apps' values).
+            group = grouping.group_of(unpack([values])[0], group_by, definition)
+            values = (*values[:GROUP_AT], group, *values[GROUP_AT + 1 :])
+        result.append((client_id, values))
+    result.sort(key=lambda pair: pair[1][0])  # type: ignore[arg-type, return-value]
     return result
 
 
-def _rows_picked_in_sql(
-    clients: QuerySet[Client], definition: Definition, codes: dict[int, str]
-) -> list[tuple[int, ClientRow]]:
-    picks, follow_ups = picking.picked(clients, definition.code)
-    result = []
-    for client_id, p in picks.items():
-        row = ClientRow(code=codes[client_id], follow_ups=follow_ups.get(client_id, {}))
-        row.baseline, row.baseline_on = p.baseline, p.baseline_on
-        row.baseline_band, row.baseline_source = p.baseline_band, p.baseline_source
-        if p.endpoint is not None:
-            row.endpoint, row.endpoint_on, row.endpoint_source = (
-                p.endpoint,
-                p.endpoint_on,
-                p.endpoint_source,
-            )
-            row.change = row.endpoint - row.baseline
-        categorise(row, definition)
-        result.append((client_id, row))
-    return result
-
-
-def _rows_with_histories(
-    clients: QuerySet[Client], definition: Definition, codes: dict[int, str]
-) -> list[tuple[int, ClientRow]]:
+def _picked_in_python(
+    clients: QuerySet[Client], definition: Definition
+) -> tuple[dict[int, picking.Picked], dict[int, dict[str, float]]]:
+    """What picking.picked returns, from every score picked by rows.build_row."""
     sessions = first_medicine_sessions(clients)
     observations: dict[int, list[Observation]] = defaultdict(list)
     scores = (
@@ -453,23 +471,32 @@ def _rows_with_histories(
         .order_by("client_id", "observed_on", "pk")
         .values_list("client_id", "observed_on", "total", "band", "timepoint")
     )
-    # One fetch, not a server-side cursor in chunks: fewer round trips (bench/outcomes.py).
     for client_id, observed_on, total, band, timepoint in scores:
         observations[client_id].append(
             Observation(observed_on, float(total or 0), timepoint or "", band or "")
         )
-    return [
-        (
-            client_id,
-            build_row(
-                code=codes[client_id],
-                observations=seen,
-                first_medicine_session=sessions.get(client_id),
-                definition=definition,
-            ),
+    picks: dict[int, picking.Picked] = {}
+    follow_ups: dict[int, dict[str, float]] = {}
+    for client_id, seen in observations.items():
+        row = build_row(
+            code="",
+            observations=seen,
+            first_medicine_session=sessions.get(client_id),
+            definition=definition,
         )
-        for client_id, seen in observations.items()
-    ]
+        assert row.baseline is not None and row.baseline_on is not None  # noqa: S101  (scores seen)
+        picks[client_id] = picking.Picked(
+            row.baseline,
+            row.baseline_on,
+            row.baseline_band,
+            str(row.baseline_source),
+            row.endpoint,
+            row.endpoint_on,
+            row.endpoint_source,
+        )
+        if row.follow_ups:
+            follow_ups[client_id] = row.follow_ups
+    return picks, follow_ups
 
 
 FLOW_STEPS = (

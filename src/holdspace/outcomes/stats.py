@@ -52,7 +52,7 @@ def describe(values: Sequence[float]) -> Described:
     mean = math.fsum(values) / n
     if n < 2:
         return Described(n, mean, None)
-    variance = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
+    variance = math.fsum([(v - mean) ** 2 for v in values]) / (n - 1)
     return Described(n, mean, math.sqrt(variance))
 
 
@@ -62,7 +62,11 @@ def _t_crit(dof: float) -> float:
 
 def mean_ci(values: Sequence[float]) -> Estimate:
     """Mean with its t-based 95% CI: mean +/- t(n-1) * SD / sqrt(n)."""
-    d = describe(values)
+    return mean_ci_of(describe(values))
+
+
+def mean_ci_of(d: Described) -> Estimate:
+    """mean_ci from the values' description (describe): no second pass over them."""
     if d.mean is None:
         return Estimate(None, None)
     if d.sd is None:
@@ -79,7 +83,13 @@ def within_d_av(pre: Sequence[float], post: Sequence[float]) -> Effect:
     """
     if len(pre) != len(post):
         raise ValueError("pre and post must pair up")
-    a, b = describe(pre), describe(post)
+    return within_d_av_of(describe(pre), describe(post))
+
+
+def within_d_av_of(a: Described, b: Described) -> Effect:
+    """within_d_av from the descriptions of the same clients' pre and post values."""
+    if a.n != b.n:
+        raise ValueError("pre and post must pair up")
     if a.sd is None or b.sd is None or a.mean is None or b.mean is None:
         return Effect("d_av", None, None)
     denominator = math.sqrt((a.sd**2 + b.sd**2) / 2)

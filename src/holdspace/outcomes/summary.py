@@ -4,12 +4,14 @@ anyone holding those rows can reproduce every number here."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import groupby
-from typing import Any
+from dataclasses import dataclass, fields
+from itertools import compress
+from operator import itemgetter
+from typing import Any, cast
 
 from . import model, stats
 from .grouping import SMALL_CELL, group_order
-from .rows import ClientRow
+from .rows import EVENT_KINDS, PACKED_AT, ClientRow
 
 
 def _ci(pair: tuple[float, float] | None) -> list[float] | None:
@@ -22,12 +24,7 @@ def _proportion(k: int, n: int) -> dict[str, Any]:
     return {"k": p.k, "n": p.n, "percent": p.percent, "ci95": _ci(p.ci95)}
 
 
-def analysed(rows: Sequence[ClientRow]) -> list[ClientRow]:
-    """Rows with both a baseline and an endpoint: the change-score analysis set."""
-    return [r for r in rows if r.baseline is not None and r.endpoint is not None]
-
-
-# The categories counted per group: (name in the summary, row field, the value that counts).
+# The categories counted per group: (name in the summary, column, the value that counts).
 _CATEGORIES = (
     ("response", "response", True),
     ("remission", "remission", True),
@@ -35,50 +32,85 @@ _CATEGORIES = (
     ("reliable_improvement", "reliable_change", "improved"),
     ("reliable_deterioration", "reliable_change", "deteriorated"),
 )
-_EVENT_KINDS = ("all", "pleasant", "abuse_potential", "serious")
 
 
-def group_summary(group: str, rows: Sequence[ClientRow]) -> dict[str, Any]:
-    # One pass over the rows, gathering columns (tens of thousands of rows at network scale:
-    # a pass per statistic cost several times more).
-    baselines: list[float] = []
-    endpoints: list[float] = []
-    changes: list[float] = []
-    with_baseline = 0
-    counted = {name: [0, 0] for name, _field, _value in _CATEGORIES}  # [k, n]
-    fields = [(counted[name], field, value) for name, field, value in _CATEGORIES]
-    events = dict.fromkeys(_EVENT_KINDS, 0)
-    with_events = 0
-    for r in rows:
-        found = r.adverse_events
-        if found:
-            if found.get("all"):
-                with_events += 1
-            for kind in _EVENT_KINDS:
-                events[kind] += found.get(kind, 0)
-        if r.baseline is None:
-            continue
-        with_baseline += 1
-        if r.endpoint is None:
-            continue
-        baselines.append(r.baseline)
-        endpoints.append(r.endpoint)
-        if r.change is not None:
-            changes.append(r.change)
-        values = r.__dict__
-        for kn, field, value in fields:
-            seen = values[field]
-            if seen is not None:
-                kn[1] += 1
-                if seen == value:
-                    kn[0] += 1
+@dataclass
+class Columns:
+    """The rows' fields the summary reads, one sequence per field, in the rows' order (from
+    ClientRows or from the tuples the cache keeps: the same values either way, so the
+    summary of the rows the API returns is the summary of their packed form). `events` holds
+    each row's adverse event counts in EVENT_KINDS order, or None when it has none."""
+
+    group: Sequence[str]
+    baseline: Sequence[float | None]
+    endpoint: Sequence[float | None]
+    change: Sequence[float | None]
+    response: Sequence[bool | None]
+    remission: Sequence[bool | None]
+    clinically_meaningful: Sequence[bool | None]
+    reliable_change: Sequence[str | None]
+    events: Sequence[tuple[int, ...] | None]
+
+    def only(self, keep: Sequence[bool]) -> Columns:
+        """The rows where `keep` is true, in order."""
+        return Columns(*(list(compress(getattr(self, f.name), keep)) for f in fields(self)))
+
+
+# The packed fields the summary reads, in the order of Columns' fields ("events" is the
+# packed row's "adverse_events").
+_COLUMNS = (
+    "group", "baseline", "endpoint", "change", "response", "remission",
+    "clinically_meaningful", "reliable_change", "adverse_events",
+)  # fmt: skip
+
+
+def columns_of_rows(rows: Sequence[ClientRow]) -> Columns:
+    return Columns(
+        [r.group for r in rows],
+        [r.baseline for r in rows],
+        [r.endpoint for r in rows],
+        [r.change for r in rows],
+        [r.response for r in rows],
+        [r.remission for r in rows],
+        [r.clinically_meaningful for r in rows],
+        [r.reliable_change for r in rows],
+        [
+            tuple(r.adverse_events.get(kind, 0) for kind in EVENT_KINDS)
+            if r.adverse_events
+            else None
+            for r in rows
+        ],
+    )
+
+
+def columns_of_packed(packed: Sequence[tuple[object, ...]]) -> Columns:
+    """The columns of rows packed for the cache (rows.pack), without unpacking them."""
+    return Columns(*(list(map(itemgetter(PACKED_AT[name]), packed)) for name in _COLUMNS))
+
+
+def group_summary(group: str, found: Columns) -> dict[str, Any]:
+    # Column by column (tens of thousands of rows at network scale: a pass per row in Python
+    # cost several times more).
+    with_baseline = len(found.baseline) - found.baseline.count(None)
+    pairs = zip(found.baseline, found.endpoint, strict=True)
+    both = [b is not None and e is not None for b, e in pairs]
+    analysed_set = found.only(both)
+    baselines = cast("list[float]", analysed_set.baseline)
+    endpoints = cast("list[float]", analysed_set.endpoint)
+    changes = [c for c in analysed_set.change if c is not None]
+    counted = {}
+    for name, column, value in _CATEGORIES:
+        seen = list(getattr(analysed_set, column))
+        counted[name] = (seen.count(value), len(seen) - seen.count(None))
+    with_events = [counts for counts in found.events if counts]
+    events = {kind: sum(counts[i] for counts in with_events) for i, kind in enumerate(EVENT_KINDS)}
     base, end, change = (
         stats.describe(baselines),
         stats.describe(endpoints),
         stats.describe(changes),
     )
-    change_ci = stats.mean_ci(changes)
-    within = stats.within_d_av(baselines, endpoints)
+    change_ci = stats.mean_ci_of(change)
+    within = stats.within_d_av_of(base, end)
     return {
         "group": group,
         "n": len(baselines),
@@ -94,22 +126,34 @@ def group_summary(group: str, rows: Sequence[ClientRow]) -> dict[str, Any]:
         "change_sd": change.sd,
         "change_ci95": _ci(change_ci.ci95),
         "within_effect": {"type": within.type, "value": within.value, "ci95": _ci(within.ci95)},
-        **{name: _proportion(*counted[name]) for name, _field, _value in _CATEGORIES},
+        **{name: _proportion(*counted[name]) for name, _column, _value in _CATEGORIES},
         # Safety over every client of the group, not only those with an endpoint.
-        "adverse_events": {"clients_with_any": with_events, **events},
+        "adverse_events": {
+            "clients_with_any": sum(1 for counts in with_events if counts[0]),
+            **events,
+        },
     }
 
 
-def comparisons(grouped: dict[str, list[ClientRow]], order: list[str]) -> list[dict[str, Any]]:
+def _changes(columns: Columns) -> list[float]:
+    """The change scores of the rows with a baseline and an endpoint."""
+    return [
+        c
+        for b, e, c in zip(columns.baseline, columns.endpoint, columns.change, strict=True)
+        if b is not None and e is not None and c is not None
+    ]
+
+
+def comparisons(grouped: dict[str, Columns], order: list[str]) -> list[dict[str, Any]]:
     """Each group against the first (the reference): difference in mean change (Welch 95%
     CI) and Hedges' g on change scores, labelled."""
     if len(order) < 2:
         return []
     reference = order[0]
-    ref_changes = [r.change for r in analysed(grouped[reference]) if r.change is not None]
+    ref_changes = _changes(grouped[reference])
     found = []
     for name in order[1:]:
-        changes = [r.change for r in analysed(grouped[name]) if r.change is not None]
+        changes = _changes(grouped[name])
         difference = stats.mean_difference(changes, ref_changes)
         effect = stats.hedges_g_of(changes, ref_changes)
         found.append(
@@ -129,7 +173,7 @@ def comparisons(grouped: dict[str, list[ClientRow]], order: list[str]) -> list[d
 
 
 def summarise(
-    rows: Sequence[ClientRow],
+    rows: Sequence[ClientRow] | Sequence[tuple[object, ...]],
     *,
     instrument: str,
     group_by: str,
@@ -137,18 +181,36 @@ def summarise(
     model_max_clients: int | None = None,
     model_cached: bool = False,
 ) -> dict[str, Any]:
-    """The summary of the rows. The mixed model is the slow part: `with_model=False` leaves it
-    out (`model` is then None); `model_max_clients` bounds it and `model_cached` keeps the fit
-    in the cache (see model.fit)."""
-    ordered = sorted(rows, key=lambda r: r.group)
-    grouped = {name: list(members) for name, members in groupby(ordered, key=lambda r: r.group)}
-    order = group_order(group_by, set(grouped))
+    """The summary of the rows (ClientRows, or the tuples rows.pack made of them: the same
+    summary). The mixed model is the slow part: `with_model=False` leaves it out (`model` is
+    then None); `model_max_clients` bounds it and `model_cached` keeps the fit in the cache
+    (see model.fit). The model reads the rows' score histories: ClientRows only."""
+    columns = (
+        columns_of_packed(rows)  # type: ignore[arg-type]
+        if rows and isinstance(rows[0], tuple)
+        else columns_of_rows(rows)  # type: ignore[arg-type]
+    )
+    names = set(columns.group)
+    grouped = (
+        dict.fromkeys(names, columns)
+        if len(names) == 1
+        else {name: columns.only([g == name for g in columns.group]) for name in names}
+    )
+    order = group_order(group_by, names)
+    fitted = None
+    if with_model:
+        if rows and isinstance(rows[0], tuple):
+            raise TypeError("the mixed model needs ClientRows with their score histories")
+        fitted = model.fit(
+            rows,  # type: ignore[arg-type]
+            order,
+            max_clients=model_max_clients,
+            cached=model_cached,
+        )
     return {
         "instrument": instrument,
         "group_by": group_by or None,
         "groups": [group_summary(name, grouped[name]) for name in order],
         "comparisons": comparisons(grouped, order),
-        "model": model.fit(rows, order, max_clients=model_max_clients, cached=model_cached)
-        if with_model
-        else None,
+        "model": fitted,
     }
