@@ -6,7 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from holdspace.people.models import Client, Membership, Phase
+from holdspace.people.models import Membership, Phase
+from holdspace.people.selectors import clients_visible_to
 
 from . import policies, selectors
 
@@ -17,16 +18,14 @@ LOOK_AT_MOST = 200
 def today_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
     if membership.role not in policies.SIGN_ROLES:
         return None
-    screening = Client.objects.filter(clinic_id=membership.clinic_id, phase=Phase.SCREENING)
-    clients = [
-        client
-        for client in screening.order_by("code")[:LOOK_AT_MOST]
-        if policies.can_sign_decision(membership, client)
-    ]
-    eligibility = selectors.screening_eligibility_many(clients)
-    waiting = [
-        (client, eligibility[client.pk])
-        for client in clients
-        if eligibility[client.pk].status in ("pending_decision", "outdated")
-    ]
-    return {"waiting": waiting}
+    # The clients the member may sign for (policies.can_sign_decision, as a query: the role
+    # was checked above, the clients are those the member may see), as codes only.
+    clients = list(
+        clients_visible_to(membership)
+        .filter(phase=Phase.SCREENING)
+        .order_by("code")
+        .values_list("pk", "code")[:LOOK_AT_MOST]
+    )
+    waiting = selectors.decisions_waiting_many([pk for pk, _code in clients])
+    reasons = {status: selectors.waiting_reason(status) for status in set(waiting.values())}
+    return {"waiting": [(code, reasons[waiting[pk]]) for pk, code in clients if pk in waiting]}
