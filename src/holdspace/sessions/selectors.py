@@ -195,16 +195,26 @@ def medicine_sessions_today(membership: Membership) -> list[TodayRow]:
     the visit only what the page shows."""
     if membership.role not in (Role.THERAPIST, Role.MEDICAL_LEAD):
         return []
-    opened = sessions_visible_to(membership).filter(
-        visit_id=OuterRef("pk"), client_id=OuterRef("course__clients__pk")
+    # One session at most per visit and client (a unique constraint): no order to ask.
+    opened = (
+        sessions_visible_to(membership)
+        .filter(visit_id=OuterRef("pk"), client_id=OuterRef("course__clients__pk"))
+        .order_by()
     )
+    # Every condition on the course's clients in one filter(), so that all of them, and the
+    # code read below, are about the same client (one join).
+    in_scope = Q(course__clients__clinic_id=membership.clinic_id)
+    if membership.role == Role.THERAPIST:  # as sessions_scope_clients: their care team's
+        in_scope &= Exists(
+            CareTeamMember.objects.filter(client=OuterRef("course__clients__pk"), membership=membership)
+        )
     visits = (
         Visit.objects.filter(
+            in_scope,
             pk__in=_visits_today_ids(membership),
             kind=VisitKind.MEDICINE_SESSION,
             cancelled=False,
             course__clinic_id=membership.clinic_id,
-            course__clients__in=sessions_scope_clients(membership),
         )
         .only("pk", "starts_at", "label_stored", "phrases")
         .annotate(
