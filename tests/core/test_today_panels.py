@@ -19,14 +19,6 @@ from holdspace.screening import services as screening_services
 from ..conftest import signed_in
 from ..factories import PASSWORD, ClientFactory
 from ..screening.helpers import record
-from ..sessions.conftest import (  # noqa: F401  (fixtures)
-    co_therapist,
-    confirmed,
-    prepared,
-    running,
-    session,
-    visit,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,24 +74,6 @@ def test_waiting_decisions_agree_with_eligibility(clinics, coordinator, lead):
         )
 
 
-def test_a_therapist_sees_only_the_session_rows_of_their_care_team(
-    clinics, running, therapist, lead
-):
-    # A couple's course: the other client is on nobody's care team.
-    running.visit.course.clients.add(clinics.other_client)
-    monitor = reverse("sessions:monitor", args=[clinics.client.code, running.pk])
-    mine = signed_in(therapist).get(reverse("today")).content.decode()
-    rows = mine.split("Medicine sessions", 1)[1].split("</article>", 1)[0]
-    assert monitor in rows and "(In progress)" in rows
-    assert clinics.other_client.code not in rows
-    everyone = signed_in(lead).get(reverse("today")).content.decode()
-    rows = everyone.split("Medicine sessions", 1)[1].split("</article>", 1)[0]
-    assert monitor in rows
-    # The other client's row: on the schedule, no session opened for them.
-    other = rows.split(clinics.other_client.code, 1)[1].split("</li>", 1)[0]
-    assert "Not opened yet" in other and "/sessions/" in other
-
-
 def test_the_lead_is_asked_to_confirm_thresholds_until_they_are(clinics, lead, therapist):
     from holdspace.sessions import selectors, services
 
@@ -122,9 +96,7 @@ def test_the_alerts_heading_counts_every_open_alert_and_lists_the_newest(clinics
         )
         for i in range(23)
     )
-    SafetyAlert.objects.filter(raised_at=now - dt.timedelta(minutes=22)).update(
-        acknowledged_at=now
-    )
+    SafetyAlert.objects.filter(raised_at=now - dt.timedelta(minutes=22)).update(acknowledged_at=now)
     SafetyAlert.objects.create(  # another clinic's: neither counted nor listed
         client=clinics.south_client, severity="act", source="t", reason_code="t", raised_at=now
     )

@@ -185,7 +185,10 @@ class TodayRow:
 
     @property
     def status_label(self) -> str:
-        return SessionStatus(self.session_status).label if self.session_status else ""
+        """As `get_status_display()`: the label of a known status, else the stored value."""
+        if not self.session_status:
+            return ""
+        return str(dict(SessionStatus.choices).get(self.session_status, self.session_status))
 
 
 def medicine_sessions_today(membership: Membership) -> list[TodayRow]:
@@ -206,7 +209,9 @@ def medicine_sessions_today(membership: Membership) -> list[TodayRow]:
     in_scope = Q(course__clients__clinic_id=membership.clinic_id)
     if membership.role == Role.THERAPIST:  # as sessions_scope_clients: their care team's
         in_scope &= Exists(
-            CareTeamMember.objects.filter(client=OuterRef("course__clients__pk"), membership=membership)
+            CareTeamMember.objects.filter(
+                client=OuterRef("course__clients__pk"), membership=membership
+            )
         )
     visits = (
         Visit.objects.filter(
