@@ -104,3 +104,28 @@ def test_the_alerts_heading_counts_every_open_alert_and_lists_the_newest(clinics
     panel = html.split("<h2>Open alerts", 1)[1].split("</article>", 1)[0]
     assert panel.startswith(" (22)</h2>")
     assert panel.count("<li") == 20
+
+
+# The loop as screening/_today.html had it.
+WAITING_LOOP = """{% load i18n %}{% for code, reason in rows %}
+    <li>
+      <span><strong class="client-code">{{ code }}</strong> · {{ reason }}</span>
+      <a href="{% url 'screening:detail' code %}">{% translate "Review and sign" %}</a>
+    </li>
+    {% endfor %}"""
+
+
+@pytest.mark.parametrize("language", ["en", "nb"])
+def test_the_waiting_rows_are_the_template_loops_markup(language):
+    from django.template import engines
+    from django.utils import translation
+
+    from holdspace.screening.today import waiting_rows
+
+    with translation.override(language):
+        rows = [
+            ("HS-AB12CD", screening_selectors.waiting_reason("pending_decision")),
+            ("HS-<&'\">", screening_selectors.waiting_reason("outdated")),
+        ]
+        loop = engines["django"].from_string(WAITING_LOOP).render({"rows": rows})
+        assert waiting_rows(rows) == loop
