@@ -24,4 +24,4 @@ def today_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] 
         .annotate(open_count=Window(Count("pk")))
         .order_by("-raised_at")[:SHOWN]
     )
-    return {"alerts": alerts, "count": alerts[0].open_count if alerts else 0}  # type: ignore[attr-defined]  # the annotation
+    return {"alerts": alerts, "count": alerts[0].open_count if alerts else 0}

@@ -206,16 +206,18 @@ def medicine_sessions_today(membership: Membership) -> list[TodayRow]:
     )
     # Every condition on the course's clients in one filter(), so that all of them, and the
     # code read below, are about the same client (one join).
-    in_scope = Q(course__clients__clinic_id=membership.clinic_id)
+    in_scope: list[Q | Exists] = [Q(course__clients__clinic_id=membership.clinic_id)]
     if membership.role == Role.THERAPIST:  # as sessions_scope_clients: their care team's
-        in_scope &= Exists(
-            CareTeamMember.objects.filter(
-                client=OuterRef("course__clients__pk"), membership=membership
+        in_scope.append(
+            Exists(
+                CareTeamMember.objects.filter(
+                    client=OuterRef("course__clients__pk"), membership=membership
+                )
             )
         )
     visits = (
         Visit.objects.filter(
-            in_scope,
+            *in_scope,
             pk__in=_visits_today_ids(membership),
             kind=VisitKind.MEDICINE_SESSION,
             cancelled=False,
@@ -229,10 +231,7 @@ def medicine_sessions_today(membership: Membership) -> list[TodayRow]:
         )
         .order_by("starts_at", "pk", "code")
     )
-    return [
-        TodayRow(visit, visit.code, visit.session_pk, visit.session_status)  # type: ignore[attr-defined]  # annotations
-        for visit in visits
-    ]
+    return [TodayRow(visit, visit.code, visit.session_pk, visit.session_status) for visit in visits]
 
 
 def sessions_scope_clients(membership: Membership) -> QuerySet[Client]:
