@@ -39,8 +39,11 @@ def therapist_panel(request: HttpRequest, membership: Membership) -> dict[str, A
             course__status=CourseStatus.ACTIVE,
         )
         .exclude(kind=VisitKind.MEDICINE_SESSION)  # the sessions panel shows those
+        # The course with the visit, without its protocol and planned doses (JSON the panel
+        # never shows, which decoding for every course of the day cost most of the panel).
+        .select_related("room", "course")
+        .defer("planned_dose", "course__protocol", "course__planned_doses")
         .prefetch_related("course__clients")
-        .select_related("room")
         .order_by("starts_at")
     )
     rows = [(visit, list(visit.course.clients.all())) for visit in visits]
