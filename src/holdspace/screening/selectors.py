@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, IntegerField, Max, QuerySet, Value
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -194,6 +196,50 @@ def facts_changed_at_many(client_ids: list[int]) -> dict[int, dt.datetime]:
     return latest
 
 
+def decisions_waiting_many(client_ids: list[int]) -> dict[int, str]:
+    """The clients among `client_ids` whose eligibility waits for a medical lead's decision,
+    with its status (`pending_decision` or `outdated`, as `screening_eligibility_many` would
+    say), in one query: the five intake tables and the decisions, each grouped by client, as
+    one UNION ALL. The latest decision's time is all that tells these two statuses apart from
+    the others, so no decision row is read (a medical lead's Today page asks this for 200
+    clients on every visit). The times are compared here, not in an outer GROUP BY: over the
+    UNION, PostgreSQL plans that with parallel workers, whose start costs ten times the query."""
+    if not client_ids:
+        return {}
+    decision, fact = 0, 1
+
+    def grouped(model: type[models.Model], column: str, kind: int) -> QuerySet[Any]:
+        return (
+            model._default_manager.filter(InIds(F("client_id"), client_ids))
+            .order_by()
+            .values("client_id")
+            .annotate(moment=Max(column), kind=Cast(Value(kind), IntegerField()))
+            .values_list("client_id", "moment", "kind")
+        )
+
+    parts = [grouped(ScreeningDecision, "signed_at", decision)]
+    parts += [grouped(model, column, fact) for model, column in _FACT_TABLES]
+    signed: dict[int, dt.datetime] = {}
+    changed: dict[int, dt.datetime] = {}
+    for client_id, moment, kind in parts[0].union(*parts[1:], all=True):
+        latest = signed if kind == decision else changed
+        if moment is not None and (client_id not in latest or moment > latest[client_id]):
+            latest[client_id] = moment
+    waiting: dict[int, str] = {}
+    for pk, facts_at in changed.items():
+        signed_at = signed.get(pk)
+        if signed_at is None:
+            waiting[pk] = "pending_decision"
+        elif facts_at > signed_at:
+            waiting[pk] = "outdated"
+    return waiting
+
+
+def waiting_reason(status: str) -> str:
+    """What `screening_eligibility` says to a client of `decisions_waiting_many`'s status."""
+    return _pending().reason if status == "pending_decision" else _outdated(None).reason
+
+
 def latest_decisions(client_ids: list[int]) -> dict[int, ScreeningDecision]:
     """Each client's latest signed decision, in one query (the page holds at most 50)."""
     latest: dict[int, ScreeningDecision] = {}
@@ -219,22 +265,28 @@ def _eligibility(decision: ScreeningDecision | None, changed: dt.datetime | None
     if decision is None:
         if changed is None:
             return Eligibility(False, "not_started", _("No intake recorded yet."), None)
-        return Eligibility(
-            False, "pending_decision", _("Awaiting a medical lead's decision."), None
-        )
+        return _pending()
     if changed is not None and changed > decision.signed_at:
-        return Eligibility(
-            False,
-            "outdated",
-            _("Intake facts changed after the decision was signed; a new decision is needed."),
-            decision.signed_at,
-        )
+        return _outdated(decision.signed_at)
     label = _SIGNED_LABELS.get(Decision(decision.decision))
     return Eligibility(
         decision.decision == Decision.ELIGIBLE,
         decision.decision,
         _(label) if label else "",  # translated for this one only (a page asks for 200)
         decision.signed_at,
+    )
+
+
+def _pending() -> Eligibility:
+    return Eligibility(False, "pending_decision", _("Awaiting a medical lead's decision."), None)
+
+
+def _outdated(signed_at: dt.datetime | None) -> Eligibility:
+    return Eligibility(
+        False,
+        "outdated",
+        _("Intake facts changed after the decision was signed; a new decision is needed."),
+        signed_at,
     )
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
-from holdspace.people.models import Client, Membership, Phase
+from holdspace.people.models import Membership, Phase
+from holdspace.people.selectors import clients_visible_to
 
 from . import policies, selectors
 
@@ -17,16 +23,46 @@ LOOK_AT_MOST = 200
 def today_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
     if membership.role not in policies.SIGN_ROLES:
         return None
-    screening = Client.objects.filter(clinic_id=membership.clinic_id, phase=Phase.SCREENING)
-    clients = [
-        client
-        for client in screening.order_by("code")[:LOOK_AT_MOST]
-        if policies.can_sign_decision(membership, client)
-    ]
-    eligibility = selectors.screening_eligibility_many(clients)
-    waiting = [
-        (client, eligibility[client.pk])
-        for client in clients
-        if eligibility[client.pk].status in ("pending_decision", "outdated")
-    ]
-    return {"waiting": waiting}
+    # The clients the member may sign for (policies.can_sign_decision, as a query: the role
+    # was checked above, the clients are those the member may see), as codes only.
+    clients = list(
+        clients_visible_to(membership)
+        .filter(phase=Phase.SCREENING)
+        .order_by("code")
+        .values_list("pk", "code")[:LOOK_AT_MOST]
+    )
+    waiting = selectors.decisions_waiting_many([pk for pk, _code in clients])
+    reasons = {status: selectors.waiting_reason(status) for status in set(waiting.values())}
+    rows = [(code, reasons[waiting[pk]]) for pk, code in clients if pk in waiting]
+    return {"waiting": rows, "rows": waiting_rows(rows)}
+
+
+def waiting_rows(rows: list[tuple[str, str]]) -> SafeString:
+    """The panel's list items, as the template loop made them (a {% url %} and three values a
+    row, for up to 200 rows, cost more than the rest of the panel): every value escaped."""
+    review = _("Review and sign")
+    # One reverse() for every row: a client code (letters, digits and hyphens) is its own
+    # path segment; anything else goes through reverse() as the {% url %} tag did.
+    head, _marker, tail = reverse("screening:detail", args=[_MARKER]).rpartition(_MARKER)
+
+    def url(code: str) -> str:
+        plain = _PLAIN_CODE.fullmatch(code)
+        return f"{head}{code}{tail}" if plain else reverse("screening:detail", args=[code])
+
+    return mark_safe(  # noqa: S308  (each row made by format_html)
+        "".join(
+            format_html(
+                '\n    <li>\n      <span><strong class="client-code">{}</strong> · {}</span>'
+                '\n      <a href="{}">{}</a>\n    </li>\n    ',
+                code,
+                reason,
+                url(code),
+                review,
+            )
+            for code, reason in rows
+        )
+    )
+
+
+_MARKER = "HS-MARKER"
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9-]+")

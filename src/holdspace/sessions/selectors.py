@@ -12,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     When,
     prefetch_related_objects,
 )
@@ -128,11 +130,29 @@ def medicine_visits_today(membership: Membership) -> list[tuple[Visit, Client]]:
     """Today's medicine-session visits of clients the member may see in a session, and any
     session opened earlier that has not ended: a session begun in the evening is still today's
     until the client is discharged."""
+    visits = (
+        Visit.objects.filter(
+            pk__in=_visits_today_ids(membership),
+            kind=VisitKind.MEDICINE_SESSION,
+            cancelled=False,
+            course__clinic_id=membership.clinic_id,
+        )
+        .select_related("room", "course")
+        # Each course's clients within the same scope as policies.can_see_session, asked once
+        # with the clients rather than once per client (or in a query of its own).
+        .prefetch_related(Prefetch("course__clients", queryset=sessions_scope_clients(membership)))
+        .order_by("starts_at")
+    )
+    return [(visit, client) for visit in visits for client in visit.course.clients.all()]
+
+
+def _visits_today_ids(membership: Membership) -> QuerySet[Any]:
+    """The ids of the clinic's medicine visits of today and of those with a session not ended.
+    The two halves as a UNION of ids, not an OR: "starts today OR id IN (open sessions)"
+    cannot use an index, so PostgreSQL read every visit of the network (about 300 ms at
+    600,000 visits); each half alone is an index lookup."""
     today = timezone.localdate()
     start = dt.datetime.combine(today, dt.time.min, tzinfo=timezone.get_current_timezone())
-    # The two halves as a UNION of ids, not an OR: "starts today OR id IN (open sessions)"
-    # cannot use an index, so PostgreSQL read every visit of the network (about 300 ms at
-    # 600,000 visits); each half alone is an index lookup.
     on_today = (
         Visit.objects.filter(
             starts_at__gte=start,
@@ -150,20 +170,68 @@ def medicine_visits_today(membership: Membership) -> list[tuple[Visit, Client]]:
         .values("visit_id")
         .order_by()
     )
+    return on_today.union(not_ended)
+
+
+@dataclass(frozen=True)
+class TodayRow:
+    """One client's medicine session of today (the Today page): the visit (its time and
+    label only), the client's code and the session opened for them, if any."""
+
+    visit: Visit
+    code: str
+    session_pk: int | None
+    session_status: str | None
+
+    @property
+    def status_label(self) -> str:
+        """As `get_status_display()`: the label of a known status, else the stored value."""
+        if not self.session_status:
+            return ""
+        return str(dict(SessionStatus.choices).get(self.session_status, self.session_status))
+
+
+def medicine_sessions_today(membership: Membership) -> list[TodayRow]:
+    """`medicine_visits_today` with each client's opened session, for the Today page, in one
+    query: a row per visit and client in the member's session scope (as
+    `sessions_scope_clients`), with the session (as `sessions_visible_to`) beside it, and of
+    the visit only what the page shows."""
+    if membership.role not in (Role.THERAPIST, Role.MEDICAL_LEAD):
+        return []
+    # One session at most per visit and client (a unique constraint): no order to ask.
+    opened = (
+        sessions_visible_to(membership)
+        .filter(visit_id=OuterRef("pk"), client_id=OuterRef("course__clients__pk"))
+        .order_by()
+    )
+    # Every condition on the course's clients in one filter(), so that all of them, and the
+    # code read below, are about the same client (one join).
+    in_scope: list[Q | Exists] = [Q(course__clients__clinic_id=membership.clinic_id)]
+    if membership.role == Role.THERAPIST:  # as sessions_scope_clients: their care team's
+        in_scope.append(
+            Exists(
+                CareTeamMember.objects.filter(
+                    client=OuterRef("course__clients__pk"), membership=membership
+                )
+            )
+        )
     visits = (
         Visit.objects.filter(
-            pk__in=on_today.union(not_ended),
+            *in_scope,
+            pk__in=_visits_today_ids(membership),
             kind=VisitKind.MEDICINE_SESSION,
             cancelled=False,
             course__clinic_id=membership.clinic_id,
         )
-        .select_related("room", "course")
-        # Each course's clients within the same scope as policies.can_see_session, asked once
-        # with the clients rather than once per client (or in a query of its own).
-        .prefetch_related(Prefetch("course__clients", queryset=sessions_scope_clients(membership)))
-        .order_by("starts_at")
+        .only("pk", "starts_at", "label_stored", "phrases")
+        .annotate(
+            code=F("course__clients__code"),
+            session_pk=Subquery(opened.values("pk")[:1]),
+            session_status=Subquery(opened.values("status")[:1]),
+        )
+        .order_by("starts_at", "pk", "code")
     )
-    return [(visit, client) for visit in visits for client in visit.course.clients.all()]
+    return [TodayRow(visit, visit.code, visit.session_pk, visit.session_status) for visit in visits]
 
 
 def sessions_scope_clients(membership: Membership) -> QuerySet[Client]:
@@ -201,6 +269,11 @@ def settings_defaults() -> dict[str, Any]:
         "spo2_act_below": t.spo2_act_below,
         "suds_max": rules.suds.max,
     }
+
+
+def settings_confirmed(clinic_id: int) -> bool:
+    """Whether a medical lead confirmed the clinic's settings (without reading or making them)."""
+    return SessionSettings.objects.filter(clinic_id=clinic_id, confirmed_at__isnull=False).exists()
 
 
 def settings_read(clinic_id: int) -> SessionSettings:
