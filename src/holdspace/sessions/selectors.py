@@ -131,12 +131,7 @@ def medicine_visits_today(membership: Membership) -> list[tuple[Visit, Client]]:
     session opened earlier that has not ended: a session begun in the evening is still today's
     until the client is discharged."""
     visits = (
-        Visit.objects.filter(
-            pk__in=_visits_today_ids(membership),
-            kind=VisitKind.MEDICINE_SESSION,
-            cancelled=False,
-            course__clinic_id=membership.clinic_id,
-        )
+        _medicine_visits_of_today(membership)
         .select_related("room", "course")
         # Each course's clients within the same scope as policies.can_see_session, asked once
         # with the clients rather than once per client (or in a query of its own).
@@ -144,6 +139,18 @@ def medicine_visits_today(membership: Membership) -> list[tuple[Visit, Client]]:
         .order_by("starts_at")
     )
     return [(visit, client) for visit in visits for client in visit.course.clients.all()]
+
+
+def _medicine_visits_of_today(membership: Membership, *conditions: Q | Exists) -> QuerySet[Visit]:
+    """The clinic's medicine visits of today and those with a session not ended, not cancelled
+    (and meeting `conditions`)."""
+    return Visit.objects.filter(
+        *conditions,
+        pk__in=_visits_today_ids(membership),
+        kind=VisitKind.MEDICINE_SESSION,
+        cancelled=False,
+        course__clinic_id=membership.clinic_id,
+    )
 
 
 def _visits_today_ids(membership: Membership) -> QuerySet[Any]:
@@ -216,13 +223,7 @@ def medicine_sessions_today(membership: Membership) -> list[TodayRow]:
             )
         )
     visits = (
-        Visit.objects.filter(
-            *in_scope,
-            pk__in=_visits_today_ids(membership),
-            kind=VisitKind.MEDICINE_SESSION,
-            cancelled=False,
-            course__clinic_id=membership.clinic_id,
-        )
+        _medicine_visits_of_today(membership, *in_scope)
         .only("pk", "starts_at", "label_stored", "phrases")
         .annotate(
             code=F("course__clients__code"),
