@@ -246,6 +246,20 @@ SURVEY = {
 }
 
 
+# A medicine session's vital-signs reading as both export paths read it (fhir_sql's line
+# templates count on this order).
+SESSION_READING_COLUMNS = (
+    "pk",
+    "session__client__code",
+    "taken_at",
+    "systolic",
+    "diastolic",
+    "heart_rate",
+    "temperature",
+    "spo2",
+)
+
+
 def observations(
     clients: QuerySet[Client], since: dt.datetime | None, privacy: Privacy, clinic_id: int
 ) -> Iterator[Resource]:
@@ -256,15 +270,7 @@ def observations(
     if since is not None:
         readings = readings.filter(recorded_at__gte=since)
     for pk, code, taken_at, systolic, diastolic, heart_rate, temperature, spo2 in stream(
-        readings,
-        "pk",
-        "session__client__code",
-        "taken_at",
-        "systolic",
-        "diastolic",
-        "heart_rate",
-        "temperature",
-        "spo2",
+        readings, *SESSION_READING_COLUMNS
     ):
         for suffix, fields in vitals.reading(
             subject=privacy.reference(code),

@@ -364,22 +364,13 @@ def _observation_queries(
     readings = VitalReading.objects.filter(session__client__in=clients).order_by("pk")
     if since is not None:
         readings = readings.filter(recorded_at__gte=since)
-    fields: tuple[str, ...] = (
-        "pk",
-        "session__client__code",
-        "taken_at",
-        "systolic",
-        "diastolic",
-        "heart_rate",
-        "temperature",
-        "spo2",
-    )
-    yield _vitals(readings, fields, _vital_templates("vital", reading, values, 9), subjects)
+    templates = _vital_templates("vital", reading, values, 9)
+    yield _vitals(readings, fhir.SESSION_READING_COLUMNS, templates, subjects)
 
     baseline = VitalsReading.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         baseline = baseline.filter(recorded_at__gte=since)
-    fields = (
+    fields: tuple[str, ...] = (
         "pk",
         "client__code",
         "measured_at",
