@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -78,3 +80,12 @@ def serious_accessibility_violations(page) -> list[str]:  # type: ignore[no-unty
             targets = [str(node["target"]) for node in violation["nodes"][:5]]
             found.append(f"{violation['id']} ({len(violation['nodes'])}): {', '.join(targets)}")
     return found
+
+
+def fresh_totp_code(secret: str, *, margin: float = 5.0) -> str:
+    """A TOTP code that stays valid while the browser types and submits it: on a busy machine
+    a code taken in the last seconds of its 30-second step was refused after the step ended."""
+    left = 30 - time.time() % 30
+    if left < margin:
+        time.sleep(left + 0.1)
+    return str(pyotp.TOTP(secret).now())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 from django.core import mail
 
@@ -16,7 +15,7 @@ from holdspace.people.actors import Actor
 from holdspace.people.services import staff_create
 from holdspace.portal.services import portal_invite
 
-from .conftest import screenshot
+from .conftest import fresh_totp_code, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +51,7 @@ def _choose_password_and_enrol(page, email: str, name: str) -> None:  # type: ig
     page.reload()
     assert page.locator("#authenticator_secret").input_value() == secret
     screenshot(page, f"totp-enrol-{name}")
-    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.fill("input[name=code]", fresh_totp_code(secret))
     page.locator("main button[type=submit]").first.click()
     page.wait_for_url("**/2fa/recovery-codes/**")
 

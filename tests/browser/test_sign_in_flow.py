@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 
 from ..factories import PASSWORD, TOTP_SECRET
-from .conftest import screenshot
+from .conftest import fresh_totp_code, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +19,7 @@ def test_therapist_signs_in_with_totp_and_switches_to_norwegian(page, clinics, t
     screenshot(page, "sign-in")
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url("**/2fa/authenticate/**")
-    page.fill("input[name=code]", pyotp.TOTP(TOTP_SECRET).now())
+    page.fill("input[name=code]", fresh_totp_code(TOTP_SECRET))
     screenshot(page, "second-factor")
     page.locator("main button[type=submit]").first.click()
     page.wait_for_url("**/clients/")
