@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from holdspace.audit.services import audit_record
+from holdspace.people.models import ClientIdentity
 
 from ..conftest import signed_in
 from .conftest import screenshot
@@ -33,6 +34,10 @@ def _fits(page) -> bool:  # type: ignore[no-untyped-def]
 def test_clinical_pages_fit_the_screen(
     chromium, live_server, clinics, therapist, coordinator, viewport_name, viewport
 ):
+    # A long address with no place to break: the identity list must wrap it, not widen the page.
+    ClientIdentity.objects.filter(client=clinics.client).update(
+        email="synne.margrethe.provesen-halvorsen.almenningen@kommune-eksempel.invalid"
+    )
     pages = {
         "clients": (therapist, reverse("people:client_list")),
         "client-overview": (therapist, reverse("people:client_detail", args=[clinics.client.code])),
