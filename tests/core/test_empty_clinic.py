@@ -81,9 +81,19 @@ def test_the_cohort_page_of_an_empty_clinic_says_there_is_nothing_yet() -> None:
     browser = signed_in(lead)
     page = browser.get("/outcomes/", {"instrument": "PCL-5", "group_by": "prior_party_use"})
     assert page.status_code == 200
+    text = page.content.decode()
+    # Every table says why it is empty (adverse events and per-client rows had a bare header); the
+    # hidden study-site filter shows no label without its field.
+    assert text.count("No client in this cohort has a score on this instrument yet.") == 3
+    assert "Leave out study site" not in text
+    browser.cookies["django_language"] = "nb"
+    plots = browser.get("/outcomes/plots/", {"instrument": "PCL-5", "group_by": "prior_party_use"})
+    # Why there is no model, in the reader's language (the API keeps its English reason).
+    assert "færre enn tre klienter med skårer" in plots.content.decode()
     summary = browser.get(
         "/api/v1/outcomes/summary", {"instrument": "PCL-5", "group_by": "prior_party_use"}
     )
     assert summary.status_code == 200
+    assert summary.json()["model"]["not_fitted"] == "fewer than three clients with scores"
     groups = summary.json()["groups"]
     assert all(group["n"] == 0 for group in groups)

@@ -29,6 +29,10 @@ from scipy import stats as sps
 
 from .rows import FOLLOW_UP_PREFIX, ClientRow
 
+# Why the model was not fitted, as the API says it (English, stable); pages translate it.
+TOO_FEW_CLIENTS = "fewer than three clients with scores"
+FIT_FAILED = "the model could not be fitted"
+
 MODEL_TYPE = "linear mixed model, random intercept per client"
 FORMULA = "score ~ C(period) * C(group)"
 BASE_PERIODS = ("baseline", "during course", "endpoint")
@@ -106,7 +110,7 @@ def fit(
         out["sample"] = {"clients": len(chosen), "of": len(with_baseline)}
     table = long_table(chosen)
     if table.empty or table["client"].nunique() < 3:
-        out["not_fitted"] = "fewer than three clients with scores"
+        out["not_fitted"] = TOO_FEW_CLIENTS
         return out
     if not cached:
         return {**out, **_fit_table(table, group_order)}
@@ -148,7 +152,7 @@ def _fit_table(table: pd.DataFrame, group_order: Sequence[str]) -> dict[str, Any
                 x, cell, table["score"].to_numpy(dtype=float), clients
             )
     except (ValueError, np.linalg.LinAlgError) as exc:
-        out["not_fitted"] = f"the model could not be fitted: {type(exc).__name__}"
+        out["not_fitted"] = f"{FIT_FAILED}: {type(exc).__name__}"
         return out
     out["converged"] = converged
     out["n_clients"] = int(clients.max() + 1)

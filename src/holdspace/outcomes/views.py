@@ -24,6 +24,7 @@ from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_read
 
 from . import charts, policies, selectors, studies_hooks
+from . import model as mixed_model
 from .forms import CohortForm
 from .grouping import SMALL_CELL
 
@@ -204,6 +205,16 @@ def _tables(shown: list[Any], total: int) -> dict[str, Any]:
     }
 
 
+def _not_fitted_text(reason: str | None) -> str:
+    """Why the model was not fitted, in the reader's language (the API keeps the English)."""
+    if not reason:
+        return ""
+    if reason == mixed_model.TOO_FEW_CLIENTS:
+        return _("fewer than three clients with scores")
+    error = reason.removeprefix(mixed_model.FIT_FAILED).lstrip(": ")
+    return _("the estimation failed (%(error)s)") % {"error": error}
+
+
 def _plots(summary: dict[str, Any], found_flow: dict[str, Any]) -> dict[str, Any]:
     model = summary["model"]
     estimates = [
@@ -237,6 +248,7 @@ def _plots(summary: dict[str, Any], found_flow: dict[str, Any]) -> dict[str, Any
         "flow": flow,
         "flow_svg": charts.flow([(str(s["label"]), s["n"]) for s in flow], _("Flow")),
         "model": model,
+        "model_not_fitted": _not_fitted_text(model.get("not_fitted")),
         "estimates": estimates,
         "trajectory_svg": charts.trajectories(
             model,
