@@ -65,13 +65,52 @@ def test_waiting_decisions_agree_with_eligibility(clinics, coordinator, lead):
         for pk, found in full.items()
         if found.status in ("pending_decision", "outdated")
     }
-    waiting = screening_selectors.decisions_waiting_many([client.pk for client in clients])
+    query = screening_selectors.decisions_waiting_query(
+        Client.objects.filter(pk__in=[client.pk for client in clients]), 200
+    )
+    by_code = {client.code: client.pk for client in clients}
+    waiting = {by_code[code]: status for code, status in query if status}
     assert waiting == expected
     assert set(expected.values()) == {"pending_decision", "outdated"}
+    assert [code for code, _status in query] == sorted(by_code)  # every client, by code
     for status in waiting.values():
         assert screening_selectors.waiting_reason(status) == next(
             found.reason for found in full.values() if found.status == status
         )
+
+
+def test_the_decisions_query_is_compiled_once_per_member_and_reads_fresh_rows(
+    clinics, coordinator, lead, monkeypatch
+):
+    from holdspace.screening import today
+
+    today._waiting.clear()
+    made = _screening_clients(clinics, coordinator, lead)
+    built = []
+    real = screening_selectors.decisions_waiting_query
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        built.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(screening_selectors, "decisions_waiting_query", counting)
+    browser = signed_in(lead)
+
+    def panel() -> str:
+        html = browser.get(reverse("today")).content.decode()
+        return html.split("Decisions to sign", 1)[1].split("</article>", 1)[0]
+
+    assert made["pending"].code in panel()
+    screening_services.decision_sign(
+        by=Actor.command_line(lead),
+        client=made["pending"],
+        decision="eligible",
+        reason="",
+        secret=PASSWORD,
+    )
+    assert made["pending"].code not in panel()  # signed: gone on the very next visit
+    assert made["outdated"].code in panel()
+    assert len(built) == 1  # the same member: the kept SQL, run again
 
 
 def test_the_lead_is_asked_to_confirm_thresholds_until_they_are(clinics, lead, therapist):

@@ -132,7 +132,7 @@ def test_the_banner_sql_is_made_once_per_member_and_its_rows_read_on_every_page(
     monkeypatch.setattr(
         extensions, "_banner_sources", [counting(s) for s in extensions._banner_sources]
     )
-    monkeypatch.setattr(extensions, "_banner_sql", {})
+    extensions._banner_sql.clear()
     browser = signed_in(lead)
     assert "banner-act" not in browser.get("/clients/").content.decode()
     first = len(built)

@@ -10,9 +10,9 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
+from holdspace.core.memo import BoundedMemo
 from holdspace.sessions import live
 from holdspace.sessions.charts import CHART_POINTS, DOTS
-from holdspace.sessions.memo import BoundedMemo
 from holdspace.sessions.models import MedicineSession, VitalReading
 from holdspace.sessions.shown import RECENT_STEP, SHOWN
 

@@ -21,9 +21,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections
 from django.db.models import CharField, IntegerField, QuerySet, Value
 from django.db.models.functions import Cast
+
+from .compiled import Compiled, compile_query
+from .memo import BoundedMemo
 
 if TYPE_CHECKING:
     from django.db.models.expressions import Combinable
@@ -198,12 +200,11 @@ def register_banner_source(source: BannerSource) -> None:
 # The banner query's SQL by member (and each source's `vary`): building and compiling the
 # UNION of every source's query costs several milliseconds of CPU on each page, more than
 # running it, and it only changes with the member. Kept per process, bounded.
-_banner_sql: dict[tuple[Hashable, ...], tuple[str, str, tuple[Any, ...], tuple[str, ...]]] = {}
-_BANNER_SQL_KEPT = 4096
+_banner_sql: BoundedMemo[tuple[Compiled, tuple[str, ...]]] = BoundedMemo(4096, lambda _kept: 1)
 
 
-def _banner_sql_for(request: HttpRequest) -> tuple[str, str, tuple[Any, ...], tuple[str, ...]]:
-    """(database alias, SQL, parameters, the keys of the sources it asks) for this request."""
+def _banner_sql_for(request: HttpRequest) -> tuple[Compiled, tuple[str, ...]]:
+    """(the query, the keys of the sources it asks) for this request's member."""
     membership = request.membership  # type: ignore[attr-defined]
     key = (
         membership.pk,
@@ -220,15 +221,12 @@ def _banner_sql_for(request: HttpRequest) -> tuple[str, str, tuple[Any, ...], tu
         if query is not None:
             tagged = query.annotate(banner_source=Cast(Value(source.key), CharField()))
             asked.append((source.key, tagged.values_list(*BANNER_COLUMNS)))
-    made: tuple[str, str, tuple[Any, ...], tuple[str, ...]] = ("", "", (), ())
+    made: tuple[Compiled, tuple[str, ...]] = (Compiled("default", "", ()), ())
     if asked:
         first, *rest = [query for _key, query in asked]
         union = first.union(*rest, all=True) if rest else first
-        sql, params = union.query.get_compiler(using=union.db).as_sql()
-        made = (union.db, sql, tuple(params), tuple(key for key, _query in asked))
-    if len(_banner_sql) >= _BANNER_SQL_KEPT:
-        _banner_sql.clear()
-    _banner_sql[key] = made
+        made = (compile_query(union), tuple(key for key, _query in asked))
+    _banner_sql.put(key, made)
     return made
 
 
@@ -239,13 +237,10 @@ def banners(request: HttpRequest) -> list[Banner]:
     kept: list[Banner] | None = getattr(request, "_holdspace_banners", None)
     if kept is not None:
         return kept
-    alias, sql, params, asked = _banner_sql_for(request)
+    compiled, asked = _banner_sql_for(request)
     found: dict[str, list[BannerRow]] = {key: [] for key in asked}
-    if sql:
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
-            for key, level, label, ref, count in cursor.fetchall():
-                found[key].append(BannerRow(level, label, ref, count))
+    for key, level, label, ref, count in compiled.rows():
+        found[key].append(BannerRow(level, label, ref, count))
     sources = {source.key: source for source in _banner_sources}
     shown = [banner for key in asked for banner in sources[key].banners(request, found[key])]
     request._holdspace_banners = shown  # type: ignore[attr-defined]  # memo on the request

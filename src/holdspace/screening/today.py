@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from holdspace.core.compiled import CompiledQueries
 from holdspace.people.models import Membership, Phase
 from holdspace.people.selectors import clients_visible_to
 
@@ -24,17 +25,21 @@ def today_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] 
     if membership.role not in policies.SIGN_ROLES:
         return None
     # The clients the member may sign for (policies.can_sign_decision, as a query: the role
-    # was checked above, the clients are those the member may see), as codes only.
-    clients = list(
-        clients_visible_to(membership)
-        .filter(phase=Phase.SCREENING)
-        .order_by("code")
-        .values_list("pk", "code")[:LOOK_AT_MOST]
+    # was checked above, the clients are those the member may see), as codes only, with what
+    # each waits for. The query's SQL is the member's alone: compiled once, run every visit.
+    compiled = _waiting.get(
+        (membership.pk, membership.role, membership.clinic_id),
+        lambda: selectors.decisions_waiting_query(
+            clients_visible_to(membership).filter(phase=Phase.SCREENING), LOOK_AT_MOST
+        ),
     )
-    waiting = selectors.decisions_waiting_many([pk for pk, _code in clients])
-    reasons = {status: selectors.waiting_reason(status) for status in set(waiting.values())}
-    rows = [(code, reasons[waiting[pk]]) for pk, code in clients if pk in waiting]
+    waiting = [(code, status) for code, status in compiled.rows() if status]
+    reasons = {status: selectors.waiting_reason(status) for _code, status in waiting}
+    rows = [(code, reasons[status]) for code, status in waiting]
     return {"waiting": rows, "rows": waiting_rows(rows)}
+
+
+_waiting = CompiledQueries()
 
 
 def waiting_rows(rows: list[tuple[str, str]]) -> SafeString:

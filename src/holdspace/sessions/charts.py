@@ -24,7 +24,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from .memo import BoundedMemo
+from holdspace.core.memo import BoundedMemo
+
 from .models import MedicineSession, SessionSettings, VitalReading
 from .shown import ShownReadings, readings_of
 

@@ -24,8 +24,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from holdspace.core.memo import BoundedMemo
+
 from . import selectors
-from .memo import BoundedMemo
 from .models import MedicineSession
 from .timeline import split_shown, timeline
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from holdspace.core.memo import BoundedMemo
 from holdspace.people.models import Membership
 
-from .memo import BoundedMemo
 from .models import MedicineSession, VitalReading
 from .selectors import quick_entries
 from .shown import ShownReadings, line_index, readings_of

@@ -1,7 +1,8 @@
 """A per-process memo bounded by the size of what it holds: the monitor keeps its rendered
 live parts (by bytes), the run summaries before the live region's line and the chart's
-finished slices (by count) in one each. Least recently used dropped first; thread-safe (a
-server process answers several monitors at once)."""
+finished slices (by count) in one each; compiled queries (`core.compiled`) are kept in one.
+Least recently used dropped first; thread-safe (a server process answers several requests
+at once)."""
 
 from __future__ import annotations
 
