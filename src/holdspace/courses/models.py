@@ -163,7 +163,12 @@ class Visit(models.Model):
     class Meta:
         ordering = ("starts_at", "pk")
         indexes = [
-            models.Index(fields=["starts_at"]),
+            # A day's visits (a therapist's Today, calendars): which of them are cancelled or
+            # medicine sessions, and their ids, from the index alone, not the wide rows of
+            # every visit of the day across the network.
+            models.Index(
+                fields=["starts_at"], include=["id", "kind", "cancelled"], name="courses_visit_day"
+            ),
             # Today's medicine sessions (sessions.selectors.medicine_visits_today) without
             # reading the day's other visits.
             models.Index(fields=["kind", "starts_at"]),
