@@ -8,9 +8,9 @@ millions), the audit row names the scope instead.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
-import contextlib
 import functools
 import importlib
 import logging
@@ -707,7 +707,7 @@ def _gather(
     waiting = select.poll()
     for read in children:
         waiting.register(read, select.POLLIN)
-    received = {read: b"" for read in children}
+    received = dict.fromkeys(children, b"")
     checked = time.monotonic()
     while children:
         for read, _event in waiting.poll(int(POLL_SECONDS * 1000)):
@@ -758,8 +758,8 @@ def _run_part(
     as a JSON line on `pipe`, and exits (os._exit: nothing of the parent's is run or closed)."""
     code = 1
     try:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the worker's own handlers are not ours
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for name in ("SIGTERM", "SIGINT", "SIGQUIT"):  # db_worker's handlers are its own
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
         for wrapper in connections.all(initialized_only=True):
             _inherited.append(wrapper.connection)
             wrapper.connection = None  # a new one on first use
