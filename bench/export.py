@@ -112,7 +112,7 @@ def main() -> None:
 
     from holdspace.exports import selectors, services
     from holdspace.exports.models import ExportStatus
-    from holdspace.exports.services import export_run, export_start
+    from holdspace.exports.services import export_run, export_start, job_directory
     from holdspace.measures import library
     from holdspace.measures.models import EnteredBy, Response, Score
     from holdspace.network_demo import demo_build_network
@@ -193,6 +193,8 @@ def main() -> None:
         assert job.status == ExportStatus.DONE, job.errors
         assert not any(f.get("error") for f in job.files), "some resources did not validate"
         count = sum(int(f["count"]) for f in job.files)  # type: ignore[call-overload]
+        # Some 6 GB at --scale network, in HOLDSPACE_VAR_DIR (which may be set: not workdir).
+        shutil.rmtree(job_directory(job), ignore_errors=True)
         return seconds, count, peak_rss_mb(), cpu, job
 
     small_s, small_n, small_rss, small_cpu, _small_job = run("bench-10k")

@@ -623,10 +623,12 @@ def _write_fhir(job: ExportJob, directory: Path, checker: Checker) -> list[dict[
 
 
 # On PostgreSQL an export builds its QuestionnaireResponses (the largest type) in a process of
-# its own and its other types in another, so that both of a machine's cores build lines (each
-# process's main thread is the longest path of its part: see docs/exports.md). Both read one
-# snapshot of the database, so every file is of the same moment. False: every type in the
-# export's own process, one after the other (as on SQLite, and inside a transaction).
+# its own and its other types in another, so that two cores build lines: one process's main
+# thread is otherwise the longest path. (On a 2-core machine that also runs PostgreSQL the
+# serial export already keeps both cores busy, and two parts gained little: docs/exports.md.)
+# Both read one snapshot of the database, so every file is of the same moment. False: every
+# type in the export's own process, one after the other (as on SQLite, and inside a
+# transaction).
 PARALLEL = True
 APART = ("QuestionnaireResponse",)
 # How often (seconds) the export looks for a cancel and writes its progress while its parts run.
