@@ -8,22 +8,29 @@ millions), the audit row names the scope instead.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import functools
 import importlib
+import logging
 import os
 import queue
+import re
+import select
 import shutil
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, NoReturn
 
 import orjson
+import psycopg
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import QuerySet
 from django.http import JsonResponse
 from django.utils import timezone
@@ -521,58 +528,85 @@ class _Writer:
             raise self.failed
 
 
+def _write_type(
+    job: ExportJob,
+    directory: Path,
+    resource_type: str,
+    privacy: Privacy,
+    clients: QuerySet[Client],
+    checker: Checker,
+    on_check: Callable[[], None],
+    errors: BinaryIO,
+) -> tuple[int, int]:
+    """Writes the type's file (`<type>.ndjson`) and an OperationOutcome line in `errors` for
+    each resource left out; (resources written, resources left out)."""
+    count = failed = 0
+    out = _Writer(directory / f"{resource_type}.ndjson")
+    try:
+        write = out.write
+        for line, problem, resource_id, lines in _lines(
+            job, resource_type, privacy, clients, checker, on_check
+        ):
+            if problem is not None:
+                failed += 1
+                reasons, element = problem
+                where = f"{resource_type}/{resource_id}"
+                errors.write(
+                    _dumps(
+                        operation_outcome(
+                            f"{where} was left out: it does not validate ({reasons}).",
+                            code="invalid",
+                            expression=element,
+                        )
+                    )
+                )
+                continue
+            write(line)
+            count += lines
+    finally:
+        out.close()
+    return count, failed
+
+
 def _write_fhir(job: ExportJob, directory: Path, checker: Checker) -> list[dict[str, object]]:
     privacy = _privacy(job)
     clients = _clients(job)
     types = job.types or list(SOURCES)
-    files: list[dict[str, object]] = []
-    failed = 0
-    with (directory / ERROR_FILE).open("wb") as errors:
-        for index, resource_type in enumerate(types):
-            name = f"{resource_type}.ndjson"
-            count = 0
-            out = _Writer(directory / name)
-            try:
-                write = out.write
+    parts = _parts(types, privacy)
+    written: dict[str, tuple[int, int]] = {}
+    if parts is not None:
+        written = _write_fhir_parts(job, directory, checker, privacy, clients, types, parts)
+    else:
+        with (directory / ERROR_FILE).open("wb") as errors:
+            for index, resource_type in enumerate(types):
                 percent = int(100 * index / len(types))
-                for line, problem, resource_id, lines in _lines(
+                written[resource_type] = _write_type(
                     job,
+                    directory,
                     resource_type,
                     privacy,
                     clients,
                     checker,
                     functools.partial(_progress, job, percent),
-                ):
-                    if problem is not None:
-                        failed += 1
-                        reasons, element = problem
-                        where = f"{resource_type}/{resource_id}"
-                        errors.write(
-                            _dumps(
-                                operation_outcome(
-                                    f"{where} was left out: it does not validate ({reasons}).",
-                                    code="invalid",
-                                    expression=element,
-                                )
-                            )
-                        )
-                        continue
-                    write(line)
-                    count += lines
-            finally:
-                out.close()
-            _progress(job, int(100 * (index + 1) / len(types)))
-            if count:
-                files.append(
-                    {
-                        "type": resource_type,
-                        "name": name,
-                        "count": count,
-                        "bytes": (directory / name).stat().st_size,
-                    }
+                    errors,
                 )
-            else:
-                (directory / name).unlink()
+                _progress(job, int(100 * (index + 1) / len(types)))
+    files: list[dict[str, object]] = []
+    for resource_type in types:
+        name = f"{resource_type}.ndjson"
+        count = written[resource_type][0]
+        if count:
+            files.append(
+                {
+                    "type": resource_type,
+                    "name": name,
+                    "count": count,
+                    "bytes": (directory / name).stat().st_size,
+                }
+            )
+        else:
+            (directory / name).unlink()
+    failed = sum(left_out for _count, left_out in written.values())
     if failed:
         files.append(
             {
@@ -586,3 +620,169 @@ def _write_fhir(job: ExportJob, directory: Path, checker: Checker) -> list[dict[
     else:
         (directory / ERROR_FILE).unlink()
     return files
+
+
+# On PostgreSQL an export builds its QuestionnaireResponses (the largest type) in a process of
+# its own and its other types in another, so that two cores build lines: one process's main
+# thread is otherwise the longest path. (On a 2-core machine that also runs PostgreSQL the
+# serial export already keeps both cores busy, and two parts gained little: docs/exports.md.)
+# Both read one snapshot of the database, so every file is of the same moment. False: every
+# type in the export's own process, one after the other (as on SQLite, and inside a
+# transaction).
+PARALLEL = True
+APART = ("QuestionnaireResponse",)
+# How often (seconds) the export looks for a cancel and writes its progress while its parts run.
+POLL_SECONDS = 1.0
+
+log = logging.getLogger(__name__)
+
+
+def _parts(types: list[str], privacy: Privacy) -> list[list[str]] | None:
+    """The types each process builds, or None to build them all here: on PostgreSQL when a type
+    of APART that fhir_sql writes and some other type are both asked for, and not inside a
+    transaction (another connection would not see its uncommitted rows; the tests' are)."""
+    if not PARALLEL or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    apart = [t for t in types if t in APART and fhir_sql.handles(t, privacy)]
+    rest = [t for t in types if t not in apart]
+    return [apart, rest] if apart and rest else None
+
+
+class PartFailed(Exception):
+    """A process building part of an export failed (its name says what it raised; its own
+    log has the traceback)."""
+
+
+def _write_fhir_parts(
+    job: ExportJob,
+    directory: Path,
+    checker: Checker,
+    privacy: Privacy,
+    clients: QuerySet[Client],
+    types: list[str],
+    parts: list[list[str]],
+) -> dict[str, tuple[int, int]]:
+    """Each part's types written by a forked process of its own (see _run_part), each reading
+    the snapshot a connection of this process exports and holds open until all are done. This
+    process meanwhile writes the progress (the share of types done) and looks for a cancel
+    every POLL_SECONDS, and on a cancel or a failure kills the parts. The error file is each
+    type's left-out lines in the order of the types, as one process would write it."""
+    holder = psycopg.connect(**connection.get_connection_params())
+    children: dict[int, tuple[int, list[str]]] = {}  # read end of its pipe -> (pid, types)
+    try:
+        holder.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        found = holder.execute("SELECT pg_export_snapshot()").fetchone()
+        snapshot = str(found[0]) if found else ""
+        if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):
+            raise PartFailed(f"not a snapshot id: {snapshot!r}")
+        for part in parts:
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the part's process: never returns
+                os.close(read)
+                _run_part(job, directory, checker, privacy, clients, part, snapshot, write)
+            os.close(write)
+            children[read] = (pid, part)
+        written = _gather(job, children, len(types))
+    finally:
+        for read, (pid, _part) in children.items():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            os.close(read)
+        holder.close()
+    with (directory / ERROR_FILE).open("wb") as errors:
+        for resource_type in types:
+            left_out = directory / f".{resource_type}.errors"
+            with left_out.open("rb") as part_errors:
+                shutil.copyfileobj(part_errors, errors)
+            left_out.unlink()
+    return written
+
+
+def _gather(
+    job: ExportJob, children: dict[int, tuple[int, list[str]]], type_count: int
+) -> dict[str, tuple[int, int]]:
+    """(written, left out) per type, as the parts report them (one JSON line per type done)
+    through their pipes; removes each part from `children` once it has ended well."""
+    written: dict[str, tuple[int, int]] = {}
+    waiting = select.poll()
+    for read in children:
+        waiting.register(read, select.POLLIN)
+    received = dict.fromkeys(children, b"")
+    checked = time.monotonic()
+    while children:
+        for read, _event in waiting.poll(int(POLL_SECONDS * 1000)):
+            data = os.read(read, 1 << 16)
+            if data:
+                *messages, received[read] = (received[read] + data).split(b"\n")
+                for message in map(orjson.loads, messages):
+                    if "error" in message:
+                        raise PartFailed(str(message["error"]))
+                    written[message["type"]] = (int(message["count"]), int(message["failed"]))
+                continue
+            waiting.unregister(read)
+            pid, types = children.pop(read)
+            os.close(read)
+            _pid, status, usage = os.wait4(pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0 or any(t not in written for t in types):
+                raise PartFailed(f"exit status {os.waitstatus_to_exitcode(status)}")
+            log.info(
+                "export %s, part %s: peak RSS %.0f MB, CPU %.1f s",
+                job.pk,
+                ",".join(types),
+                usage.ru_maxrss / 1024,
+                usage.ru_utime + usage.ru_stime,
+            )
+        if time.monotonic() - checked >= POLL_SECONDS:
+            _progress(job, int(100 * len(written) / type_count))
+            checked = time.monotonic()
+    return written
+
+
+# The connections a forked part took over from the export's process: kept and never used or
+# closed (libpq would end the parent's session on the shared socket).
+_inherited: list[object] = []
+
+
+def _run_part(
+    job: ExportJob,
+    directory: Path,
+    checker: Checker,
+    privacy: Privacy,
+    clients: QuerySet[Client],
+    types: list[str],
+    snapshot: str,
+    pipe: int,
+) -> NoReturn:
+    """In a forked process: writes each type's file (and its left-out lines to
+    `.<type>.errors`) on a connection of its own in the given snapshot, reports each type done
+    as a JSON line on `pipe`, and exits (os._exit: nothing of the parent's is run or closed)."""
+    code = 1
+    try:
+        for name in ("SIGTERM", "SIGINT", "SIGQUIT"):  # db_worker's handlers are its own
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        for wrapper in connections.all(initialized_only=True):
+            _inherited.append(wrapper.connection)
+            wrapper.connection = None  # a new one on first use
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            for resource_type in types:
+                with (directory / f".{resource_type}.errors").open("wb") as errors:
+                    count, failed = _write_type(
+                        job, directory, resource_type, privacy, clients, checker, _nothing, errors
+                    )
+                message = {"type": resource_type, "count": count, "failed": failed}
+                os.write(pipe, orjson.dumps(message) + b"\n")
+        code = 0
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):
+            log.exception("export %s, part %s failed", job.pk, ",".join(types))
+            os.write(pipe, orjson.dumps({"error": type(exc).__name__}) + b"\n")
+    finally:
+        os._exit(code)
+
+
+def _nothing() -> None:
+    """A part does not write progress: the export's own process does."""
