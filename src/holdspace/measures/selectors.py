@@ -61,10 +61,17 @@ def open_assignments_visible_to(membership: Membership | None) -> QuerySet[Assig
 
 
 def recent_scores_visible_to(membership: Membership | None, days: int = 30) -> QuerySet[Score]:
+    """Scores of the last `days` days of the clients the member may see, newest first. The
+    clinic's own column as well as the client's: PostgreSQL then walks the clinic's part of the
+    (clinic, -observed_on, -id) index, not the whole network's newest scores."""
+    if membership is None:
+        return Score.objects.none()
     clients = people_selectors.clients_visible_to(membership)
     since = timezone.localdate() - dt.timedelta(days=days)
     return (
-        Score.objects.filter(client__in=clients, observed_on__gte=since)
+        Score.objects.filter(
+            clinic_id=membership.clinic_id, client__in=clients, observed_on__gte=since
+        )
         .select_related("client")
         .order_by("-observed_on", "-pk")
     )
