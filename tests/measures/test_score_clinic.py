@@ -88,7 +88,7 @@ def _straightforward(membership, days=30):  # type: ignore[no-untyped-def]
 
 
 def test_recent_scores_by_clinic_are_those_read_by_the_clients(
-    clinics, therapist, lead, outsider, coordinator
+    clinics, therapist, therapist_off_team, lead, outsider, coordinator, researcher, clinic_admin
 ):
     _scores(clinics, therapist, outsider)
     services.response_record(
@@ -97,7 +97,8 @@ def test_recent_scores_by_clinic_are_those_read_by_the_clients(
     old = Score.objects.filter(client=clinics.client).first()
     assert old is not None
     Score.objects.filter(pk=old.pk).update(observed_on=timezone.localdate() - dt.timedelta(40))
-    for member in (therapist, lead, outsider, coordinator, None):
+    members = (therapist, therapist_off_team, lead, outsider, coordinator, researcher, clinic_admin)
+    for member in (*members, None):
         found = list(selectors.recent_scores_visible_to(member).values_list("pk", flat=True))
         assert found == _straightforward(member)
     assert len(_straightforward(lead)) == 3  # north's, less the old one, not south's
