@@ -13,7 +13,7 @@ from typing import Any
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.utils.formats import localize
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -112,18 +112,16 @@ def build_plot(definition: Definition, scores: list[Score], sessions: list[dt.da
 
 def dots_html(plot: Plot) -> SafeString:
     """The chart's points, each with its date and total as a tooltip (inside the template's
-    `localize off`: numbers and the date as Python writes them)."""
-    day = _Memo(lambda value: localize(value, use_l10n=False))
-    total = _Memo(lambda value: floatformat(value, "-2"))
-    return mark_safe(  # noqa: S308  (each part made by format_html)
+    `localize off`: numbers and the date as Python writes them). Each date and total escaped
+    once (conditional_escape, as format_html does) and the points put together with
+    str.format: a format_html a point was most of a long chart's time."""
+    day = _Memo(lambda value: conditional_escape(localize(value, use_l10n=False)))
+    total = _Memo(lambda value: conditional_escape(floatformat(value, "-2")))
+    dot = '<circle class="dot" cx="{}" cy="{}" r="4"><title>{}: {}</title></circle>'.format
+    # x and y are floats: str() of a float needs no escaping.
+    return mark_safe(  # noqa: S308  (every value escaped above)
         "".join(
-            format_html(
-                '<circle class="dot" cx="{}" cy="{}" r="4"><title>{}: {}</title></circle>',
-                str(x),
-                str(y),
-                day(score.observed_on),
-                total(score.total),
-            )
+            dot(str(x), str(y), day(score.observed_on), total(score.total))
             for x, y, score in plot.points
         )
     )
@@ -131,16 +129,28 @@ def dots_html(plot: Plot) -> SafeString:
 
 def table_rows_html(table: Sequence[Mapping[str, Score | scoring.Change | None]]) -> SafeString:
     """The score table's rows: date, total, band and the change since the baseline. A date,
-    number or band that repeats is formatted once, and each label translated once."""
-    day = _Memo(lambda value: date_filter(value, "SHORT_DATE_FORMAT"))
-    number = _Memo(lambda value: floatformat(value, "-2"))
+    number or band that repeats is formatted and escaped once, each label translated once, and
+    the rows put together with str.format (every value escaped as format_html would)."""
+    day = _Memo(lambda value: conditional_escape(date_filter(value, "SHORT_DATE_FORMAT")))
+    number = _Memo(lambda value: conditional_escape(floatformat(value, "-2")))
     band = _Memo(
-        lambda score: score.band_label or "—",
+        lambda score: conditional_escape(score.band_label or "—"),
         key=lambda score: (score.instrument_code, score.band),
     )
     baseline = format_html('<small class="muted">{}</small>', _("baseline"))
     meaningful = format_html("<small>· {}</small>", _("clinically meaningful"))
     reliable = format_html("<small>· {}</small>", _("reliable"))
+    since_format = (
+        '\n              <span class="{}">{}</span>\n              {}\n            '.format
+    )
+    row_format = (
+        '\n          <tr data-score="{}">\n'
+        "            <td>{}</td>\n"
+        "            <td>{}</td>\n"
+        "            <td>{}</td>\n"
+        "            <td>{}</td>\n"
+        "          </tr>\n        "
+    ).format
     rows = []
     for i, row in enumerate(table):
         score = row["score"]
@@ -156,30 +166,21 @@ def table_rows_html(table: Sequence[Mapping[str, Score | scoring.Change | None]]
                 mark = meaningful
             elif change.reliable:
                 mark = reliable
-            since = format_html(
-                '\n              <span class="{}">{}</span>\n              {}\n            ',
-                "change-good" if change.improved else "change-bad",
-                number(change.points),
-                mark,
+            since = since_format(
+                "change-good" if change.improved else "change-bad", number(change.points), mark
             )
         else:
             since = "—"
         rows.append(
-            format_html(
-                '\n          <tr data-score="{}">\n'
-                "            <td>{}</td>\n"
-                "            <td>{}</td>\n"
-                "            <td>{}</td>\n"
-                "            <td>{}</td>\n"
-                "          </tr>\n        ",
-                localize(score.pk),
+            row_format(
+                conditional_escape(localize(score.pk)),
                 day(score.observed_on),
                 number(score.total),
                 band(score),
                 since,
             )
         )
-    return mark_safe("".join(rows))  # noqa: S308  (each row made by format_html)
+    return mark_safe("".join(rows))  # noqa: S308  (every value escaped above)
 
 
 class _Memo:
