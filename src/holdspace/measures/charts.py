@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.template.defaultfilters import date as date_filter
@@ -15,6 +17,7 @@ from django.template.defaultfilters import floatformat
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from holdspace.people.models import Client
@@ -105,6 +108,34 @@ def build_plot(definition: Definition, scores: list[Score], sessions: list[dt.da
     return plot
 
 
+# Dates and totals as the templates wrote them, escaped, kept per process by the language and
+# the value (the same few hundred days and totals recur on every chart, table and list; each
+# through Django's formatting cost more than the rest of a row). The language is an argument
+# so that the key holds it: callers pass `get_language()`, which the formatting also reads.
+
+
+@lru_cache(maxsize=4096)
+def short_date(language: str | None, day: dt.date) -> str:
+    """`{{ day|date:"SHORT_DATE_FORMAT" }}`, escaped."""
+    return conditional_escape(date_filter(day, "SHORT_DATE_FORMAT"))
+
+
+@lru_cache(maxsize=4096)
+def plain_date(language: str | None, day: dt.date) -> str:
+    """`{{ day }}` inside `{% localize off %}`, escaped."""
+    return conditional_escape(localize(day, use_l10n=False))
+
+
+def total_text(language: str | None, value: float | Decimal | None) -> str:
+    """`{{ value|floatformat:"-2" }}`, escaped (by type as well: 2 and 2.0 are one key)."""
+    return _total_text(language, type(value), value)
+
+
+@lru_cache(maxsize=4096)
+def _total_text(language: str | None, kind: type, value: float | Decimal | None) -> str:
+    return conditional_escape(floatformat(value, "-2"))
+
+
 # A chart of a long course has a hundred or more points and rows: the template engine took
 # longer over those two loops than the rest of the client overview, so they are built here,
 # with the markup measures/_plot.html had for them (values escaped by format_html).
@@ -115,8 +146,9 @@ def dots_html(plot: Plot) -> SafeString:
     `localize off`: numbers and the date as Python writes them). Each date and total escaped
     once (conditional_escape, as format_html does) and the points put together with
     str.format: a format_html a point was most of a long chart's time."""
-    day = _Memo(lambda value: conditional_escape(localize(value, use_l10n=False)))
-    total = _Memo(lambda value: conditional_escape(floatformat(value, "-2")))
+    language = get_language()
+    day = _Memo(lambda value: plain_date(language, value))
+    total = _Memo(lambda value: total_text(language, value))
     dot = '<circle class="dot" cx="{}" cy="{}" r="4"><title>{}: {}</title></circle>'.format
     # x and y are floats: str() of a float needs no escaping.
     return mark_safe(  # noqa: S308  (every value escaped above)
@@ -131,8 +163,9 @@ def table_rows_html(table: Sequence[Mapping[str, Score | scoring.Change | None]]
     """The score table's rows: date, total, band and the change since the baseline. A date,
     number or band that repeats is formatted and escaped once, each label translated once, and
     the rows put together with str.format (every value escaped as format_html would)."""
-    day = _Memo(lambda value: conditional_escape(date_filter(value, "SHORT_DATE_FORMAT")))
-    number = _Memo(lambda value: conditional_escape(floatformat(value, "-2")))
+    language = get_language()
+    day = _Memo(lambda value: short_date(language, value))
+    number = _Memo(lambda value: total_text(language, value))
     band = _Memo(
         lambda score: conditional_escape(score.band_label or "—"),
         key=lambda score: (score.instrument_code, score.band),

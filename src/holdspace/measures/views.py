@@ -12,14 +12,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy, override
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override
 from django.views.decorators.http import require_http_methods, require_POST
 
 from holdspace.core.forms import posted, status_of
@@ -63,6 +61,7 @@ def _recent_score_rows(scores: Iterable[RecentScore]) -> SafeString:
     format_html does), a code, instrument, date, total or band that repeats formatted and
     escaped once, and the rows put together with str.format."""
     prefix, suffix = reverse("people:client_detail", args=["X"]).rsplit("X", 1)
+    language = get_language()
     codes: dict[str, tuple[str, str]] = {}
     instruments: dict[str, str] = {}
     dates: dict[dt.date, str] = {}
@@ -86,12 +85,10 @@ def _recent_score_rows(scores: Iterable[RecentScore]) -> SafeString:
             shown_instrument = instruments[instrument] = conditional_escape(instrument)
         day = dates.get(observed_on)
         if day is None:
-            day = dates[observed_on] = conditional_escape(
-                date_filter(observed_on, "SHORT_DATE_FORMAT")
-            )
+            day = dates[observed_on] = charts.short_date(language, observed_on)
         shown = totals.get(total)
         if shown is None:
-            shown = totals[total] = conditional_escape(floatformat(total, "-2"))
+            shown = totals[total] = charts.total_text(language, total)
         label = bands.get((instrument, band))
         if label is None:
             label = bands[(instrument, band)] = conditional_escape(
