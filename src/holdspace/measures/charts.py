@@ -128,11 +128,11 @@ def plain_date(language: str | None, day: dt.date) -> str:
 
 def total_text(language: str | None, value: float | Decimal | None) -> str:
     """`{{ value|floatformat:"-2" }}`, escaped (by type as well: 2 and 2.0 are one key)."""
-    return _total_text(language, type(value), value)
+    return _total_text(language, type(value).__name__, value)
 
 
 @lru_cache(maxsize=4096)
-def _total_text(language: str | None, kind: type, value: float | Decimal | None) -> str:
+def _total_text(language: str | None, kind: str, value: float | Decimal | None) -> str:
     return conditional_escape(floatformat(value, "-2"))
 
 
