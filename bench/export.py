@@ -128,7 +128,10 @@ def main() -> None:
         demo_build_network(clinics=1, clients=clients)
     phq9 = library.shipped()["PHQ-9"]
     now = timezone.now()
-    ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+    ids, clinics = [], {}
+    for pk, clinic_id in Client.objects.order_by("pk").values_list("pk", "clinic_id"):
+        ids.append(pk)
+        clinics[pk] = clinic_id
     for chunk in range(0, 0 if loaded else len(ids), 5000):
         batch = ids[chunk : chunk + 5000]
         made = Response.objects.bulk_create(
@@ -146,6 +149,7 @@ def main() -> None:
             Score(
                 response=r,
                 client_id=r.client_id,
+                clinic_id=clinics[r.client_id],
                 instrument_code="PHQ-9",
                 definition_version=phq9.version,
                 total=float(sum(r.answers.values())),

@@ -81,6 +81,9 @@ def main() -> None:
 
     def load(client_ids: list[int]) -> None:
         started = time.perf_counter()
+        clinic_of = dict(
+            Client.objects.filter(pk__in=client_ids).values_list("pk", "clinic_id").iterator()
+        )
         for chunk in range(0, len(client_ids), 2000):
             responses, plan = [], []
             for client_id in client_ids[chunk : chunk + 2000]:
@@ -104,6 +107,7 @@ def main() -> None:
                 Score(
                     response=response,
                     client_id=client_id,
+                    clinic_id=clinic_of[client_id],
                     instrument_code="PCL-5",
                     definition_version="2013.1",
                     total=total,

@@ -9,6 +9,7 @@ import pyotp
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.test import Client as HttpClient
 from django.urls import reverse
 
@@ -150,6 +151,8 @@ def test_network_scale_loads_the_whole_arc_and_its_staff_can_sign_in():
     assert sessions.exists()
     assert VitalReading.objects.count() >= 15 * sessions.count()  # every 15-30 min for 8 h
     assert Response.objects.count() == Score.objects.count() > 0
+    # Each score carries its client's clinic (the loader writes it; save() is bypassed).
+    assert not Score.objects.exclude(clinic_id=F("client__clinic_id")).exists()
     browser = HttpClient()
     response = browser.post(
         reverse("account_login"), {"login": "lead@net02.demo", "password": DEMO_PASSWORD}

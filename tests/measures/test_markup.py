@@ -106,3 +106,33 @@ def test_a_value_is_escaped_in_the_rows_built_in_python(trajectory):
     assert score is not None
     score.instrument_code = '<b>"x"</b>'
     assert "&lt;b&gt;&quot;x&quot;&lt;/b&gt;" in _recent_score_rows(_rows([score]))
+
+
+def test_every_value_is_escaped_in_the_recent_rows_as_the_loop_escaped_it(trajectory):
+    """A code that is not plain (its url through reverse), an instrument and a band with
+    markup in them: the rows built with str.format are the loop's, escaped alike."""
+    scores = list(Score.objects.select_related("client").order_by("pk")[:3])
+    scores[0].client.code = 'H<"&>'
+    scores[1].instrument_code = "<i>&</i>"
+    scores[2].band = "<b>"
+    scores[2].instrument_code = "NOT-SHIPPED"
+    loop = _render(RECENT_LOOP, scores=scores)
+    assert _recent_score_rows(_rows(scores)) == loop
+    assert "H&lt;&quot;&amp;&gt;" in loop and "&lt;i&gt;&amp;&lt;/i&gt;" in loop
+
+
+def test_dates_and_totals_kept_per_process_follow_the_language(trajectory):
+    """charts.short_date and total_text are kept by language and value: English, then
+    Norwegian, then English again, each as its template loop writes it."""
+    for language in ("en", "nb", "en", "nb"):
+        with translation.override(language):
+            entry = panels.client_plots(trajectory, library.definitions_for(trajectory.clinic_id))[
+                0
+            ]
+            assert charts.table_rows_html(entry["table"]) == _render(ROWS_LOOP, entry=entry)
+            assert charts.dots_html(entry["plot"]) == _render(DOTS_LOOP, entry=entry)
+    with translation.override("nb"):
+        assert charts.total_text("nb", Decimal("9.5")) == "9,50"
+        assert charts.short_date("nb", dt.date(2026, 1, 5)) == "05.01.2026"
+    with translation.override("en"):
+        assert charts.total_text("en", 9.5) == "9.50"

@@ -8,13 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.utils.formats import localize
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from holdspace.people.models import Client
@@ -105,6 +108,34 @@ def build_plot(definition: Definition, scores: list[Score], sessions: list[dt.da
     return plot
 
 
+# Dates and totals as the templates wrote them, escaped, kept per process by the language and
+# the value (the same few hundred days and totals recur on every chart, table and list; each
+# through Django's formatting cost more than the rest of a row). The language is an argument
+# so that the key holds it: callers pass `get_language()`, which the formatting also reads.
+
+
+@lru_cache(maxsize=4096)
+def short_date(language: str | None, day: dt.date) -> str:
+    """`{{ day|date:"SHORT_DATE_FORMAT" }}`, escaped."""
+    return conditional_escape(date_filter(day, "SHORT_DATE_FORMAT"))
+
+
+@lru_cache(maxsize=4096)
+def plain_date(language: str | None, day: dt.date) -> str:
+    """`{{ day }}` inside `{% localize off %}`, escaped."""
+    return conditional_escape(localize(day, use_l10n=False))
+
+
+def total_text(language: str | None, value: float | Decimal | None) -> str:
+    """`{{ value|floatformat:"-2" }}`, escaped (by type as well: 2 and 2.0 are one key)."""
+    return _total_text(language, type(value).__name__, value)
+
+
+@lru_cache(maxsize=4096)
+def _total_text(language: str | None, kind: str, value: float | Decimal | None) -> str:
+    return conditional_escape(floatformat(value, "-2"))
+
+
 # A chart of a long course has a hundred or more points and rows: the template engine took
 # longer over those two loops than the rest of the client overview, so they are built here,
 # with the markup measures/_plot.html had for them (values escaped by format_html).
@@ -112,18 +143,17 @@ def build_plot(definition: Definition, scores: list[Score], sessions: list[dt.da
 
 def dots_html(plot: Plot) -> SafeString:
     """The chart's points, each with its date and total as a tooltip (inside the template's
-    `localize off`: numbers and the date as Python writes them)."""
-    day = _Memo(lambda value: localize(value, use_l10n=False))
-    total = _Memo(lambda value: floatformat(value, "-2"))
-    return mark_safe(  # noqa: S308  (each part made by format_html)
+    `localize off`: numbers and the date as Python writes them). Each date and total escaped
+    once (conditional_escape, as format_html does) and the points put together with
+    str.format: a format_html a point was most of a long chart's time."""
+    language = get_language()
+    day = _Memo(lambda value: plain_date(language, value))
+    total = _Memo(lambda value: total_text(language, value))
+    dot = '<circle class="dot" cx="{}" cy="{}" r="4"><title>{}: {}</title></circle>'.format
+    # x and y are floats: str() of a float needs no escaping.
+    return mark_safe(  # noqa: S308  (every value escaped above)
         "".join(
-            format_html(
-                '<circle class="dot" cx="{}" cy="{}" r="4"><title>{}: {}</title></circle>',
-                str(x),
-                str(y),
-                day(score.observed_on),
-                total(score.total),
-            )
+            dot(str(x), str(y), day(score.observed_on), total(score.total))
             for x, y, score in plot.points
         )
     )
@@ -131,16 +161,29 @@ def dots_html(plot: Plot) -> SafeString:
 
 def table_rows_html(table: Sequence[Mapping[str, Score | scoring.Change | None]]) -> SafeString:
     """The score table's rows: date, total, band and the change since the baseline. A date,
-    number or band that repeats is formatted once, and each label translated once."""
-    day = _Memo(lambda value: date_filter(value, "SHORT_DATE_FORMAT"))
-    number = _Memo(lambda value: floatformat(value, "-2"))
+    number or band that repeats is formatted and escaped once, each label translated once, and
+    the rows put together with str.format (every value escaped as format_html would)."""
+    language = get_language()
+    day = _Memo(lambda value: short_date(language, value))
+    number = _Memo(lambda value: total_text(language, value))
     band = _Memo(
-        lambda score: score.band_label or "—",
+        lambda score: conditional_escape(score.band_label or "—"),
         key=lambda score: (score.instrument_code, score.band),
     )
     baseline = format_html('<small class="muted">{}</small>', _("baseline"))
     meaningful = format_html("<small>· {}</small>", _("clinically meaningful"))
     reliable = format_html("<small>· {}</small>", _("reliable"))
+    since_format = (
+        '\n              <span class="{}">{}</span>\n              {}\n            '.format
+    )
+    row_format = (
+        '\n          <tr data-score="{}">\n'
+        "            <td>{}</td>\n"
+        "            <td>{}</td>\n"
+        "            <td>{}</td>\n"
+        "            <td>{}</td>\n"
+        "          </tr>\n        "
+    ).format
     rows = []
     for i, row in enumerate(table):
         score = row["score"]
@@ -156,30 +199,21 @@ def table_rows_html(table: Sequence[Mapping[str, Score | scoring.Change | None]]
                 mark = meaningful
             elif change.reliable:
                 mark = reliable
-            since = format_html(
-                '\n              <span class="{}">{}</span>\n              {}\n            ',
-                "change-good" if change.improved else "change-bad",
-                number(change.points),
-                mark,
+            since = since_format(
+                "change-good" if change.improved else "change-bad", number(change.points), mark
             )
         else:
             since = "—"
         rows.append(
-            format_html(
-                '\n          <tr data-score="{}">\n'
-                "            <td>{}</td>\n"
-                "            <td>{}</td>\n"
-                "            <td>{}</td>\n"
-                "            <td>{}</td>\n"
-                "          </tr>\n        ",
-                localize(score.pk),
+            row_format(
+                conditional_escape(localize(score.pk)),
                 day(score.observed_on),
                 number(score.total),
                 band(score),
                 since,
             )
         )
-    return mark_safe("".join(rows))  # noqa: S308  (each row made by format_html)
+    return mark_safe("".join(rows))  # noqa: S308  (every value escaped above)
 
 
 class _Memo:

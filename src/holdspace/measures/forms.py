@@ -8,10 +8,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from holdspace.core.forms import KeptMarkupForm
+
 from .definitions import Definition
 
 
-class AssignForm(forms.Form):
+class AssignForm(KeptMarkupForm, forms.Form):
     instrument_code = forms.ChoiceField(label=_("Instrument"))
     due_on = forms.DateField(
         label=_("Due on"),

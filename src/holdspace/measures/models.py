@@ -187,6 +187,11 @@ class Score(models.Model):
 
     response = models.OneToOneField(Response, on_delete=models.PROTECT, related_name="score")
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="scores")
+    # The client's clinic, copied when the score is stored (save() fills it from the client;
+    # bulk loaders set it themselves): a clinic's newest scores are then read from one index
+    # (selectors.recent_scores_visible_to) rather than the whole network's. A client never
+    # changes clinic (no service moves one), so the copy cannot go stale.
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", db_index=False)
     instrument_code = models.CharField(max_length=40)
     definition_version = models.CharField(max_length=40)
     total = models.FloatField(null=True)
@@ -222,13 +227,20 @@ class Score(models.Model):
                 ],
                 name="measures_score_client_cover",
             ),
-            # The newest scores first (selectors.recent_scores_visible_to): a clinic's first
-            # 100 are read in order and the rest never sorted.
-            models.Index(fields=["-observed_on", "-id"]),
+            # A clinic's newest scores first (selectors.recent_scores_visible_to): its first
+            # 100 are read in order, and no other clinic's scores are read at all.
+            models.Index(
+                fields=["clinic", "-observed_on", "-id"], name="measures_score_clinic_recent"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.instrument_code} {self.total}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.clinic_id is None and self.client_id is not None:
+            self.clinic_id = self.client.clinic_id
+        super().save(*args, **kwargs)
 
     @property
     def band_label(self) -> str:

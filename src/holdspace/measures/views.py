@@ -12,14 +12,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy, override
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override
 from django.views.decorators.http import require_http_methods, require_POST
 
 from holdspace.core.forms import posted, status_of
@@ -59,43 +57,45 @@ RecentScore = tuple[str, str, dt.date, float | None, str]  # code, instrument, d
 def _recent_score_rows(scores: Iterable[RecentScore]) -> SafeString:
     """The recent-scores table's rows, built here rather than by a template loop (a hundred
     rows of a url, a date and a number through the template engine cost more than the rest of
-    the page). The same markup the loop made; every value escaped by format_html. A date, a
-    total or a band that repeats is formatted once."""
+    the page). The same markup the loop made; every value escaped (conditional_escape, as
+    format_html does), a code, instrument, date, total or band that repeats formatted and
+    escaped once, and the rows put together with str.format."""
     prefix, suffix = reverse("people:client_detail", args=["X"]).rsplit("X", 1)
-    urls: dict[str, str] = {}
+    language = get_language()
+    codes: dict[str, tuple[str, str]] = {}
+    instruments: dict[str, str] = {}
     dates: dict[dt.date, str] = {}
     totals: dict[float | None, str] = {}
     bands: dict[tuple[str, str], str] = {}
+    row = (
+        '\n      <tr><td><a class="client-code" href="{}#measures">{}</a></td>\n'
+        "        <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n    "
+    ).format
     rows = []
     for code, instrument, observed_on, total, band in scores:
-        url = urls.get(code)
-        if url is None:
+        linked = codes.get(code)
+        if linked is None:
             plain = _PLAIN_CODE.fullmatch(code)
-            url = urls[code] = (
+            url = (
                 f"{prefix}{code}{suffix}" if plain else reverse("people:client_detail", args=[code])
             )
+            linked = codes[code] = (conditional_escape(url), conditional_escape(code))
+        shown_instrument = instruments.get(instrument)
+        if shown_instrument is None:
+            shown_instrument = instruments[instrument] = conditional_escape(instrument)
         day = dates.get(observed_on)
         if day is None:
-            day = dates[observed_on] = date_filter(observed_on, "SHORT_DATE_FORMAT")
+            day = dates[observed_on] = charts.short_date(language, observed_on)
         shown = totals.get(total)
         if shown is None:
-            shown = totals[total] = floatformat(total, "-2")
+            shown = totals[total] = charts.total_text(language, total)
         label = bands.get((instrument, band))
         if label is None:
-            label = bands[(instrument, band)] = library.band_text(instrument, band) or "—"
-        rows.append(
-            format_html(
-                '\n      <tr><td><a class="client-code" href="{}#measures">{}</a></td>\n'
-                "        <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n    ",
-                url,
-                code,
-                instrument,
-                day,
-                shown,
-                label,
+            label = bands[(instrument, band)] = conditional_escape(
+                library.band_text(instrument, band) or "—"
             )
-        )
-    return mark_safe("".join(rows))  # noqa: S308  (each row made by format_html)
+        rows.append(row(linked[0], linked[1], shown_instrument, day, shown, label))
+    return mark_safe("".join(rows))  # noqa: S308  (every value escaped above)
 
 
 def home(request: StaffRequest) -> HttpResponse:

@@ -793,6 +793,7 @@ class _ClinicLoader:
         by = self.coordinator.user_id
         clinician = str(EnteredBy.CLINICIAN)
         ten = dt.time(10)
+        clinic = self.clinic.pk
         responses, scores = [], []
         for (client, _phase), count in zip(clients, counts, strict=True):
             start = course_start.get(client)
@@ -815,7 +816,7 @@ class _ClinicLoader:
                 responses.append((pk, client, code, version, answers, clinician, by, at, at, at))
                 # No assignment behind these responses: no timepoint (blank, as services store).
                 scores.append(
-                    (pk, client, code, version, score, subscales, band, flags, at, day, "")
+                    (pk, client, clinic, code, version, score, subscales, band, flags, at, day, "")
                 )
         self._write("responses", responses)
         self._write("scores", scores)
@@ -910,7 +911,8 @@ def _tables() -> dict[str, Table]:
         ),
         "scores": (
             Score,
-            "response_id client_id instrument_code definition_version total subscales band "
+            "response_id client_id clinic_id instrument_code definition_version total subscales "
+            "band "
             "flags scored_at observed_on timepoint",
         ),
     }

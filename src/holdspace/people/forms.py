@@ -9,6 +9,8 @@ from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from holdspace.core.forms import KeptMarkupForm
+
 from .models import CareTeamRole, Membership, Phase, Role
 
 
@@ -63,7 +65,7 @@ class _StaffChoiceField(forms.ModelChoiceField):
     iterator = _ListedChoices
 
 
-class CareTeamAddForm(forms.Form):
+class CareTeamAddForm(KeptMarkupForm, forms.Form):
     member = _StaffChoiceField(label=_("Staff member"), queryset=Membership.objects.none())
     role = forms.ChoiceField(label=_("Role on the team"), choices=CareTeamRole.choices)
 
