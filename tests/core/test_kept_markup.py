@@ -44,7 +44,7 @@ def test_the_kept_markup_is_djangos_for_each_language_and_choice_set(clinics, le
                 assert str(form.as_div()) == _django(CareTeamAddForm(staff=staff.all()))
     # Two languages, two sets of instruments, two sets of candidates (the therapist is on
     # one client's team): every one its own entry.
-    assert len(core_forms._UNBOUND_MARKUP) == 2 * 2 + 2 * 2
+    assert len(core_forms._UNBOUND_MARKUP.rows) == 2 * 2 + 2 * 2
 
 
 def test_a_new_day_a_new_prefix_or_a_new_staff_name_is_new_markup(clinics, lead, monkeypatch):
@@ -72,4 +72,4 @@ def test_a_bound_form_is_rendered_with_its_errors(clinics):
     bound = AssignForm({"instrument_code": "nope"}, definitions=definitions)
     assert not bound.is_valid()
     assert "errorlist" in bound.as_div()
-    assert len(core_forms._UNBOUND_MARKUP) == 1
+    assert len(core_forms._UNBOUND_MARKUP.rows) == 1

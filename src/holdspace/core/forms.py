@@ -11,6 +11,8 @@ from django.http import HttpRequest, QueryDict
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
+from .memo import BoundedMemo
+
 T = TypeVar("T")
 
 
@@ -46,8 +48,7 @@ def submit(form: BaseForm, call: Callable[[], T]) -> T | None:
 
 
 # The markup of unbound forms, by everything it is made from (see KeptMarkupForm).
-_UNBOUND_MARKUP: dict[tuple[Any, ...], SafeString] = {}
-_UNBOUND_MARKUP_MAX = 256
+_UNBOUND_MARKUP: BoundedMemo[SafeString] = BoundedMemo(256, lambda _markup: 1)
 
 
 def _field_key(form: BaseForm, name: str, field: Field) -> tuple[Any, ...]:
@@ -91,7 +92,6 @@ class KeptMarkupForm(BaseForm):
         )
         markup = _UNBOUND_MARKUP.get(key)
         if markup is None:
-            if len(_UNBOUND_MARKUP) >= _UNBOUND_MARKUP_MAX:
-                _UNBOUND_MARKUP.clear()
-            markup = _UNBOUND_MARKUP[key] = super().as_div()
+            markup = super().as_div()
+            _UNBOUND_MARKUP.put(key, markup)
         return markup
