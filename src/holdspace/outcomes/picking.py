@@ -13,7 +13,6 @@ that are not follow-ups, the (last) one at the `end` timepoint, else the last on
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -22,6 +21,7 @@ from django.db.models import QuerySet
 from holdspace.courses.models import Course, Visit, VisitKind
 from holdspace.measures.models import Score
 from holdspace.people.models import Client
+from holdspace.screening.models import Context, PriorExperience
 
 from .rows import (
     BASELINE_AT_TIMEPOINT,
@@ -33,23 +33,6 @@ from .rows import (
     ENDPOINT_TIMEPOINT,
     FOLLOW_UP_PREFIX,
 )
-
-
-class Picked(NamedTuple):
-    baseline: float
-    baseline_on: dt.date
-    baseline_band: str
-    baseline_source: str
-    endpoint: float | None
-    endpoint_on: dt.date | None
-    endpoint_source: str | None
-
-
-def _date(value: Any) -> dt.date | None:
-    # SQLite hands dates back as text through a raw cursor.
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _first_session_date() -> str:
@@ -71,11 +54,42 @@ def _order_key() -> str:
     return f"CAST(julianday(sc.observed_on) - 2451544.5 AS INTEGER) * {_KEY_SHIFT} + sc.id"
 
 
+def _ordinal(column: str) -> str:
+    """A date column as its proleptic Gregorian ordinal (date.toordinal), in SQL."""
+    if connection.vendor == "postgresql":
+        return f"({column} - DATE '0001-01-01' + 1)"
+    return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
+
+
+# Why the baseline and the endpoint were chosen, by the small number the query returns.
+BASELINE_SOURCES = (BASELINE_AT_TIMEPOINT, BASELINE_BEFORE_FIRST_SESSION, BASELINE_FIRST_RESPONSE)
+ENDPOINT_SOURCES = (None, ENDPOINT_LAST_RESPONSE, ENDPOINT_AT_TIMEPOINT)
+
+
+class Found(NamedTuple):
+    """One client's picks and facts, as `picked` returns them: dates as ordinals
+    (date.toordinal), sources as BASELINE_SOURCES / ENDPOINT_SOURCES name them."""
+
+    client_id: int
+    code: str
+    baseline: float
+    baseline_on: int
+    baseline_band: str
+    baseline_source: str
+    endpoint: float | None
+    endpoint_on: int | None
+    endpoint_source: str | None
+    party_uses: int
+    template: str
+
+
 def picked(
     clients: QuerySet[Client], instrument_code: str
-) -> tuple[dict[int, Picked], dict[int, dict[str, float]]]:
-    """{client id: baseline and endpoint} and {client id: {follow-up timepoint: score}} for
-    every client of `clients` with a score on the instrument, in one query."""
+) -> tuple[list[tuple[Any, ...]], dict[int, dict[str, float]]]:
+    """One row per client of `clients` with a score on the instrument, in one query: the
+    fields of `Found` (client id, code, baseline and endpoint with their dates as ordinals and
+    why they were picked, recorded party and festival uses, the newest course's template
+    name), as plain tuples; and {client id: {follow-up timepoint: score}}."""
     members, member_params = clients.order_by().values("pk").query.sql_with_params()
     n = len(FOLLOW_UP_PREFIX)
     through = Course.clients.through._meta.db_table
@@ -90,7 +104,10 @@ def picked(
     # and the last that is not a follow-up. The baseline is the first of the first three that
     # exists; the endpoint the last at the endpoint timepoint if it comes after the baseline,
     # else the last non-follow-up if that does. Only the rows that are a baseline, an
-    # endpoint or a follow-up come back (about two a client).
+    # endpoint or a follow-up are kept (`p`, about two a client); they are folded into one
+    # row a client (`g`), beside its code, party uses and newest template (what four small
+    # queries and a pass in Python did), and the follow-ups are sent as rows of their own
+    # (first column 1).
     #
     # For PostgreSQL's planner (the answer is the same in any order): the scores are joined to
     # the client ids in id order, so each client's scores come from the covering index on
@@ -128,13 +145,55 @@ def picked(
                 ) i
                 WINDOW w AS (PARTITION BY c)
             ) s
+        ),
+        p AS (
+            SELECT c, k, tp, t, d, band, b, e,
+                   CASE WHEN at_tp IS NOT NULL THEN 0 WHEN before_first IS NOT NULL THEN 1
+                        ELSE 2 END AS b_source,
+                   CASE WHEN end_k = e THEN 2 ELSE 1 END AS e_source
+            FROM (
+                SELECT c, k, tp, t, d, band, b, at_tp, before_first, end_k,
+                       CASE WHEN end_k > b THEN end_k WHEN last_k > b THEN last_k END AS e
+                FROM k
+            ) x
+            WHERE k = b OR k = e OR SUBSTR(tp, 1, {n}) = %s
+        ),
+        g AS (
+            SELECT c,
+                   MAX(CASE WHEN k = b THEN t END) AS bt,
+                   MAX(CASE WHEN k = b THEN {_ordinal("d")} END) AS bd,
+                   MAX(CASE WHEN k = b THEN band END) AS band,
+                   MAX(b_source) AS b_source,
+                   MAX(CASE WHEN k = e THEN t END) AS et,
+                   MAX(CASE WHEN k = e THEN {_ordinal("d")} END) AS ed,
+                   MAX(CASE WHEN k = e THEN e_source ELSE 0 END) AS e_source
+            FROM p
+            GROUP BY c
+        ),
+        pu AS (
+            SELECT pe.client_id AS c, SUM(pe.times) AS n
+            FROM {PriorExperience._meta.db_table} pe
+            WHERE pe.context IN (%s, %s) AND pe.client_id IN (SELECT id FROM cl)
+            GROUP BY pe.client_id
+        ),
+        tpl AS (
+            SELECT c, name FROM (
+                SELECT cc.client_id AS c, co.template_name AS name,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY cc.client_id ORDER BY co.created_at DESC, co.id DESC
+                       ) AS r
+                FROM {Course._meta.db_table} co JOIN {through} cc ON cc.course_id = co.id
+                WHERE cc.client_id IN (SELECT id FROM cl)
+            ) y
+            WHERE r = 1
         )
-        SELECT c, k, tp, t, d, band, b, at_tp, before_first,
-               CASE WHEN end_k > b THEN end_k WHEN last_k > b THEN last_k END AS e,
-               end_k > b
-        FROM k
-        WHERE k = b OR k = CASE WHEN end_k > b THEN end_k WHEN last_k > b THEN last_k END
-           OR SUBSTR(tp, 1, {n}) = %s
+        SELECT 0, g.c, pc.code, g.bt, g.bd, g.band, g.b_source, g.et, g.ed, g.e_source,
+               COALESCE(pu.n, 0), COALESCE(tpl.name, '')
+        FROM g JOIN {Client._meta.db_table} pc ON pc.id = g.c
+        LEFT JOIN pu ON pu.c = g.c LEFT JOIN tpl ON tpl.c = g.c
+        UNION ALL
+        SELECT 1, c, tp, t, k, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM p WHERE SUBSTR(tp, 1, {n}) = %s
     """  # noqa: S608
     params = [
         *member_params,
@@ -145,32 +204,38 @@ def picked(
         FOLLOW_UP_PREFIX,
         instrument_code,
         FOLLOW_UP_PREFIX,
+        Context.PARTY.value,
+        Context.FESTIVAL.value,
+        FOLLOW_UP_PREFIX,
     ]
-    baselines: dict[int, tuple[float, dt.date | None, str, str]] = {}
-    endpoints: dict[int, tuple[float, dt.date | None, str]] = {}
+    found: list[tuple[Any, ...]] = []
     follow_ups: dict[int, dict[str, float]] = {}
     latest: dict[tuple[int, str], int] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for c, k, tp, t, d, band, b, at_tp, before, e, at_end in cursor.fetchall():
-            if k == b:
-                source = (
-                    BASELINE_AT_TIMEPOINT
-                    if at_tp is not None
-                    else BASELINE_BEFORE_FIRST_SESSION
-                    if before is not None
-                    else BASELINE_FIRST_RESPONSE
-                )
-                baselines[c] = (float(t), _date(d), band or "", source)
-            if k == e:
-                source = ENDPOINT_AT_TIMEPOINT if at_end else ENDPOINT_LAST_RESPONSE
-                endpoints[c] = (float(t), _date(d), source)
-            # The last score at each follow-up timepoint is its own column, never the endpoint.
-            if tp.startswith(FOLLOW_UP_PREFIX) and k > latest.get((c, tp), -(2**63)):
-                latest[c, tp] = k
-                follow_ups.setdefault(c, {})[tp] = float(t)
-    found = {}
-    for c, (bt, bd, band, bsrc) in baselines.items():
-        et, ed, esrc = endpoints.get(c, (None, None, None))
-        found[c] = Picked(bt, bd, band, bsrc, et, ed, esrc)  # type: ignore[arg-type]
+        rows = cursor.fetchall()
+    b_sources, e_sources = BASELINE_SOURCES, ENDPOINT_SOURCES
+    for kind, c, code, bt, bd, band, bs, et, ed, es, uses, template in rows:
+        if kind:
+            # The last score at each follow-up timepoint is its own column, never the
+            # endpoint (here `code` is the timepoint, `bt` the score and `bd` its key).
+            if bd > latest.get((c, code), -(2**63)):
+                latest[c, code] = bd
+                follow_ups.setdefault(c, {})[code] = float(bt)
+            continue
+        found.append(
+            (
+                c,
+                code,
+                float(bt),
+                int(bd),
+                band or "",
+                b_sources[bs],
+                float(et) if et is not None else None,
+                int(ed) if ed is not None else None,
+                e_sources[es],
+                int(uses),
+                template,
+            )
+        )
     return found, follow_ups
