@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from holdspace.courses.models import Course, VisitKind
 from holdspace.measures import library
+from holdspace.measures.models import Score
 from holdspace.outcomes.selectors import CohortFilter, _build_rows, cohort_clients
 from holdspace.screening.models import Context
 from tests.factories import ClientFactory
@@ -91,6 +92,15 @@ def test_sql_picks_the_same_rows_as_python(  # type: ignore[no-untyped-def]
         )
         course.clients.add(c)
     Course.objects.filter(clients=c).update(created_at=made)
+    # Follow-ups come back joined as text: a total that is no whole number reads back the
+    # same, and a timepoint may hold any text (commas too).
+    c = cases["odd_follow_ups"] = ClientFactory(clinic=north)
+    record(lead, c, 50, 1)
+    record(lead, c, 30, 20)
+    record(lead, c, 28, 80, "follow_up_a,b=c")
+    thirds = record(lead, c, 27, 90, "follow_up_a,b=c")
+    record(lead, c, 26, 85, "follow_up_6m")
+    Score.objects.filter(pk=thirds.pk).update(total=100 / 3)
     flt = CohortFilter(instrument="PCL-5")
     clients = cohort_clients(researcher, flt)
     definition = library.definition_for(north.pk, "PCL-5")
@@ -118,6 +128,7 @@ def test_sql_picks_the_same_rows_as_python(  # type: ignore[no-untyped-def]
         "before_session": (45, "last_before_first_medicine_session", 35, "last_response"),
         "after_session": (50, "first_response", 40, "last_response"),
         "party_and_courses": (50, "first_response", 41, "last_response"),
+        "odd_follow_ups": (50, "first_response", 30, "last_response"),
     }
     mixed = by_code[cases["party_and_courses"].code]
     assert (mixed.prior_party_uses, mixed.template) == (7, "Newer")
@@ -128,4 +139,7 @@ def test_sql_picks_the_same_rows_as_python(  # type: ignore[no-untyped-def]
     assert by_code[cases["timepoints"].code].endpoint_on == dt.date(2026, 1, 30)
     assert by_code[cases["timepoints"].code].follow_ups == {"follow_up_6m": 31}
     assert by_code[cases["entered_late"].code].follow_ups == {"follow_up_6m": 38}
+    odd = by_code[cases["odd_follow_ups"].code]
+    assert odd.follow_ups == {"follow_up_a,b=c": 100 / 3, "follow_up_6m": 26}
+    assert list(odd.follow_ups) == ["follow_up_a,b=c", "follow_up_6m"]  # as first scored
     assert timezone.now()  # the clock is not part of any rule

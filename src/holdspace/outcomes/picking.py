@@ -61,6 +61,43 @@ def _ordinal(column: str) -> str:
     return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
 
 
+# The timepoints of a client's follow-up scores are joined with this apart (any text can be
+# a timepoint; a control character is in none).
+_APART = "\x1f"
+
+
+def _joined(expression: str, apart: str = "','") -> str:
+    """The non-null values of `expression` in a group as one text, `apart` (SQL) apart. The
+    texts joined in one group list their rows in the same order: one pass over them."""
+    if connection.vendor == "postgresql":
+        return f"STRING_AGG({expression}, {apart})"
+    return f"GROUP_CONCAT({expression}, {apart})"
+
+
+def _apart() -> str:
+    return "CHR(31)" if connection.vendor == "postgresql" else "CHAR(31)"
+
+
+def _text(column: str) -> str:
+    """A double as text that reads back as the same number (float('...'): a double's
+    shortest round-trip text on PostgreSQL, 17 significant digits on SQLite)."""
+    if connection.vendor == "postgresql":
+        return f"CAST({column} AS text)"
+    return f"PRINTF('%%!.17g', {column})"
+
+
+def _last_follow_ups(timepoints: str, keys: str, totals: str) -> dict[str, float]:
+    """The last score at each follow-up timepoint, from picked's joined texts, the timepoints
+    in the order of their first score (as rows.build_row fills them)."""
+    last: dict[str, float] = {}
+    scores = zip(
+        map(int, keys.split(",")), timepoints.split(_APART), totals.split(","), strict=True
+    )
+    for _key, tp, total in sorted(scores):
+        last[tp] = float(total)
+    return last
+
+
 # Why the baseline and the endpoint were chosen, by the small number the query returns.
 BASELINE_SOURCES = (BASELINE_AT_TIMEPOINT, BASELINE_BEFORE_FIRST_SESSION, BASELINE_FIRST_RESPONSE)
 ENDPOINT_SOURCES = (None, ENDPOINT_LAST_RESPONSE, ENDPOINT_AT_TIMEPOINT)
@@ -146,18 +183,6 @@ def picked(
                 WINDOW w AS (PARTITION BY c)
             ) s
         ),
-        p AS (
-            SELECT c, k, tp, t, d, band, b, e,
-                   CASE WHEN at_tp IS NOT NULL THEN 0 WHEN before_first IS NOT NULL THEN 1
-                        ELSE 2 END AS b_source,
-                   CASE WHEN end_k = e THEN 2 ELSE 1 END AS e_source
-            FROM (
-                SELECT c, k, tp, t, d, band, b, at_tp, before_first, end_k,
-                       CASE WHEN end_k > b THEN end_k WHEN last_k > b THEN last_k END AS e
-                FROM k
-            ) x
-            WHERE k = b OR k = e OR SUBSTR(tp, 1, {n}) = %s
-        ),
         g AS (
             SELECT c,
                    MAX(CASE WHEN k = b THEN t END) AS bt,
@@ -166,8 +191,23 @@ def picked(
                    MAX(b_source) AS b_source,
                    MAX(CASE WHEN k = e THEN t END) AS et,
                    MAX(CASE WHEN k = e THEN {_ordinal("d")} END) AS ed,
-                   MAX(CASE WHEN k = e THEN e_source ELSE 0 END) AS e_source
-            FROM p
+                   MAX(CASE WHEN k = e THEN e_source ELSE 0 END) AS e_source,
+                   {_joined("CASE WHEN fu THEN tp END", _apart())} AS fu_tp,
+                   {_joined("CASE WHEN fu THEN CAST(k AS text) END")} AS fu_k,
+                   {_joined(f"CASE WHEN fu THEN {_text('t')} END")} AS fu_t
+            FROM (
+                SELECT c, k, tp, t, d, band, b, e, fu,
+                       CASE WHEN at_tp IS NOT NULL THEN 0 WHEN before_first IS NOT NULL THEN 1
+                            ELSE 2 END AS b_source,
+                       CASE WHEN end_k = e THEN 2 ELSE 1 END AS e_source
+                FROM (
+                    SELECT c, k, tp, t, d, band, b, at_tp, before_first, end_k,
+                           CASE WHEN end_k > b THEN end_k WHEN last_k > b THEN last_k END AS e,
+                           SUBSTR(tp, 1, {n}) = %s AS fu
+                    FROM k
+                ) x
+                WHERE k = b OR k = e OR fu
+            ) p
             GROUP BY c
         ),
         pu AS (
@@ -187,13 +227,10 @@ def picked(
             ) y
             WHERE r = 1
         )
-        SELECT 0, g.c, pc.code, g.bt, g.bd, g.band, g.b_source, g.et, g.ed, g.e_source,
-               COALESCE(pu.n, 0), COALESCE(tpl.name, '')
+        SELECT g.c, pc.code, g.bt, g.bd, g.band, g.b_source, g.et, g.ed, g.e_source,
+               COALESCE(pu.n, 0), COALESCE(tpl.name, ''), g.fu_tp, g.fu_k, g.fu_t
         FROM g JOIN {Client._meta.db_table} pc ON pc.id = g.c
         LEFT JOIN pu ON pu.c = g.c LEFT JOIN tpl ON tpl.c = g.c
-        UNION ALL
-        SELECT 1, c, tp, t, k, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-        FROM p WHERE SUBSTR(tp, 1, {n}) = %s
     """  # noqa: S608
     params = [
         *member_params,
@@ -206,23 +243,14 @@ def picked(
         FOLLOW_UP_PREFIX,
         Context.PARTY.value,
         Context.FESTIVAL.value,
-        FOLLOW_UP_PREFIX,
     ]
     found: list[tuple[Any, ...]] = []
     follow_ups: dict[int, dict[str, float]] = {}
-    latest: dict[tuple[int, str], int] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     b_sources, e_sources = BASELINE_SOURCES, ENDPOINT_SOURCES
-    for kind, c, code, bt, bd, band, bs, et, ed, es, uses, template in rows:
-        if kind:
-            # The last score at each follow-up timepoint is its own column, never the
-            # endpoint (here `code` is the timepoint, `bt` the score and `bd` its key).
-            if bd > latest.get((c, code), -(2**63)):
-                latest[c, code] = bd
-                follow_ups.setdefault(c, {})[code] = float(bt)
-            continue
+    for c, code, bt, bd, band, bs, et, ed, es, uses, template, fu_tp, fu_k, fu_t in rows:
         found.append(
             (
                 c,
@@ -238,4 +266,6 @@ def picked(
                 template,
             )
         )
+        if fu_tp is not None:
+            follow_ups[c] = _last_follow_ups(fu_tp, fu_k, fu_t)
     return found, follow_ups
