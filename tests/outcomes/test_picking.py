@@ -101,6 +101,10 @@ def test_sql_picks_the_same_rows_as_python(  # type: ignore[no-untyped-def]
     thirds = record(lead, c, 27, 90, "follow_up_a,b=c")
     record(lead, c, 26, 85, "follow_up_6m")
     Score.objects.filter(pk=thirds.pk).update(total=100 / 3)
+    # A score before 2000 (its key is negative: the day and id still read back from it).
+    c = cases["last_century"] = ClientFactory(clinic=north)
+    record(lead, c, 45, -10000)
+    record(lead, c, 30, 5)
     flt = CohortFilter(instrument="PCL-5")
     clients = cohort_clients(researcher, flt)
     definition = library.definition_for(north.pk, "PCL-5")
@@ -129,6 +133,7 @@ def test_sql_picks_the_same_rows_as_python(  # type: ignore[no-untyped-def]
         "after_session": (50, "first_response", 40, "last_response"),
         "party_and_courses": (50, "first_response", 41, "last_response"),
         "odd_follow_ups": (50, "first_response", 30, "last_response"),
+        "last_century": (45, "first_response", 30, "last_response"),
     }
     mixed = by_code[cases["party_and_courses"].code]
     assert (mixed.prior_party_uses, mixed.template) == (7, "Newer")
@@ -137,6 +142,7 @@ def test_sql_picks_the_same_rows_as_python(  # type: ignore[no-untyped-def]
     # The dates come back from SQL as ordinals: the same days.
     assert by_code[cases["timepoints"].code].baseline_on == dt.date(2026, 1, 3)
     assert by_code[cases["timepoints"].code].endpoint_on == dt.date(2026, 1, 30)
+    assert by_code[cases["last_century"].code].baseline_on == dt.date(1998, 8, 15)
     assert by_code[cases["timepoints"].code].follow_ups == {"follow_up_6m": 31}
     assert by_code[cases["entered_late"].code].follow_ups == {"follow_up_6m": 38}
     odd = by_code[cases["odd_follow_ups"].code]

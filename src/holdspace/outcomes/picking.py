@@ -1,10 +1,10 @@
-"""The baseline and endpoint of every client, chosen inside the database (window functions).
+"""The baseline and endpoint of every client, chosen inside the database (one GROUP BY).
 
 The same rules as `rows.pick_baseline` and `rows.pick_endpoint`, written a second time in SQL
 so a cohort's rows need one row per client from the database instead of every score;
 `tests/outcomes/test_picking.py` holds the two to the same answers, ties included. Scores are
 in the order (observed_on, id), as in Python. SQL that runs on PostgreSQL and SQLite alike,
-except the UTC date of the first medicine session (one expression per vendor).
+except a few expressions (dates, joined text; one per vendor).
 
 Baseline: the (last) score at the `baseline` timepoint, else the last before the first
 medicine session's date, else the first score. Endpoint: among the scores after the baseline
@@ -45,13 +45,28 @@ def _first_session_date() -> str:
 # 2^40, plus the id (ids below 2^40; any date from year 1 to 9999 stays inside 64 bits). So
 # "the last score at a timepoint" is a plain MAX over the client's scores, with no row number
 # and no sort by date.
-_KEY_SHIFT = 2**40
+_KEY_BITS = 40
+_KEY_SHIFT = 2**_KEY_BITS
 
 
 def _order_key() -> str:
     if connection.vendor == "postgresql":
         return f"(sc.observed_on - DATE '2000-01-01')::bigint * {_KEY_SHIFT} + sc.id"
     return f"CAST(julianday(sc.observed_on) - 2451544.5 AS INTEGER) * {_KEY_SHIFT} + sc.id"
+
+
+def _score_of(alias: str, key: str) -> str:
+    """The join condition that finds the score of a key (see _order_key) through the covering
+    index on (client, instrument, date, id, ...): client, instrument, the key's day and id.
+    One %s parameter: the instrument."""
+    if connection.vendor == "postgresql":
+        day = f"DATE '2000-01-01' + CAST({key} >> {_KEY_BITS} AS integer)"
+    else:
+        day = f"date('2000-01-01', ({key} >> {_KEY_BITS}) || ' days')"
+    return (
+        f"{alias}.client_id = g.c AND {alias}.instrument_code = %s "
+        f"AND {alias}.observed_on = {day} AND {alias}.id = ({key} & {_KEY_SHIFT - 1})"
+    )
 
 
 def _ordinal(column: str) -> str:
@@ -135,24 +150,25 @@ def picked(
     # query parameter.
     #
     # One pass over the cohort's scores, narrow rows (the timepoint is on the score: no join
-    # to the response and assignment), and one window level partitioned by client (no order
-    # inside it): the keys (see _order_key) of the last score at the baseline timepoint, the
-    # last before the first medicine session, the first, the last at the endpoint timepoint
-    # and the last that is not a follow-up. The baseline is the first of the first three that
-    # exists; the endpoint the last at the endpoint timepoint if it comes after the baseline,
-    # else the last non-follow-up if that does. Only the rows that are a baseline, an
-    # endpoint or a follow-up are kept (`p`, about two a client); they are folded into one
-    # row a client (`g`), beside its code, party uses and newest template (what four small
-    # queries and a pass in Python did), and the follow-ups are sent as rows of their own
-    # (first column 1).
+    # to the response and assignment), grouped by client: the keys (see _order_key) of the
+    # last score at the baseline timepoint, the last before the first medicine session, the
+    # first, the last at the endpoint timepoint and the last that is not a follow-up, and the
+    # follow-ups joined as text (rare; _last_follow_ups picks the last at each timepoint). The
+    # baseline is the first of the first three that exists; the endpoint the last at the
+    # endpoint timepoint if it comes after the baseline, else the last non-follow-up if that
+    # does. The two picked scores' total, band and date are then read back by their keys
+    # (_score_of: one probe each of the covering index). Beside them: the client's code, party
+    # uses and newest template (what three small queries did). A window over every score (the
+    # earlier form) kept each client's rows to hand them back: at network scale the window
+    # took about twice as long as the scan under it; the GROUP BY about nothing more.
     #
     # For PostgreSQL's planner (the answer is the same in any order): the scores are joined to
     # the client ids in id order, so each client's scores come from the covering index on
     # (client, instrument, date, id, total, timepoint, band) one client after another, already
-    # grouped for the window (an index-only scan and no sort of every score; a semi-join
-    # `IN (...)` hashed them and sorted them all again, spilling to disk at network scale);
-    # the first medicine sessions come from the covering index on visits (course, kind,
-    # cancelled, start) and are merged in client order. The key is computed once a score.
+    # grouped (an index-only scan and no sort of every score; a semi-join `IN (...)` hashed
+    # them and sorted them all again, spilling to disk at network scale); the first medicine
+    # sessions come from the covering index on visits (course, kind, cancelled, start) and are
+    # merged in client order. The key is computed once a score.
     key = _order_key()
     sql = f"""
         WITH cl(id) AS ({members}),
@@ -162,53 +178,38 @@ def picked(
             WHERE v.kind = %s AND v.cancelled = %s AND cc.client_id IN (SELECT id FROM cl)
             GROUP BY cc.client_id
         ),
-        k AS (
-            SELECT c, k, tp, t, d, band, at_tp, before_first, end_k, last_k,
-                   COALESCE(at_tp, before_first, first_k) AS b
-            FROM (
-                SELECT c, k, tp, t, d, band,
-                       MAX(CASE WHEN tp = %s THEN k END) OVER w AS at_tp,
-                       MAX(CASE WHEN d < first THEN k END) OVER w AS before_first,
-                       MIN(k) OVER w AS first_k,
-                       MAX(CASE WHEN tp = %s THEN k END) OVER w AS end_k,
-                       MAX(CASE WHEN SUBSTR(tp, 1, {n}) <> %s THEN k END) OVER w AS last_k
-                FROM (
-                    SELECT sc.client_id AS c, {key} AS k, sc.timepoint AS tp, sc.total AS t,
-                           sc.observed_on AS d, sc.band AS band, f.first AS first
-                    FROM (SELECT DISTINCT id FROM cl ORDER BY id) o
-                    JOIN {Score._meta.db_table} sc ON sc.client_id = o.id
-                    LEFT JOIN f ON f.c = sc.client_id
-                    WHERE sc.instrument_code = %s AND sc.total IS NOT NULL
-                ) i
-                WINDOW w AS (PARTITION BY c)
-            ) s
-        ),
         g AS (
-            SELECT c,
-                   MAX(CASE WHEN k = b THEN t END) AS bt,
-                   MAX(CASE WHEN k = b THEN {_ordinal("d")} END) AS bd,
-                   MAX(CASE WHEN k = b THEN band END) AS band,
-                   MAX(b_source) AS b_source,
-                   MAX(CASE WHEN k = e THEN t END) AS et,
-                   MAX(CASE WHEN k = e THEN {_ordinal("d")} END) AS ed,
-                   MAX(CASE WHEN k = e THEN e_source ELSE 0 END) AS e_source,
-                   {_joined("CASE WHEN fu THEN tp END", _apart())} AS fu_tp,
-                   {_joined("CASE WHEN fu THEN CAST(k AS text) END")} AS fu_k,
-                   {_joined(f"CASE WHEN fu THEN {_text('t')} END")} AS fu_t
+            SELECT c, b,
+                   CASE WHEN end_k > b THEN end_k WHEN last_k > b THEN last_k END AS e,
+                   CASE WHEN at_tp IS NOT NULL THEN 0 WHEN before_first IS NOT NULL THEN 1
+                        ELSE 2 END AS b_source,
+                   CASE WHEN end_k > b THEN 2 WHEN last_k > b THEN 1 ELSE 0 END AS e_source,
+                   fu_tp, fu_k, fu_t
             FROM (
-                SELECT c, k, tp, t, d, band, b, e, fu,
-                       CASE WHEN at_tp IS NOT NULL THEN 0 WHEN before_first IS NOT NULL THEN 1
-                            ELSE 2 END AS b_source,
-                       CASE WHEN end_k = e THEN 2 ELSE 1 END AS e_source
+                SELECT c, at_tp, before_first, end_k, last_k, fu_tp, fu_k, fu_t,
+                       COALESCE(at_tp, before_first, first_k) AS b
                 FROM (
-                    SELECT c, k, tp, t, d, band, b, at_tp, before_first, end_k,
-                           CASE WHEN end_k > b THEN end_k WHEN last_k > b THEN last_k END AS e,
-                           SUBSTR(tp, 1, {n}) = %s AS fu
-                    FROM k
-                ) x
-                WHERE k = b OR k = e OR fu
-            ) p
-            GROUP BY c
+                    SELECT c,
+                           MAX(CASE WHEN tp = %s THEN k END) AS at_tp,
+                           MAX(CASE WHEN d < first THEN k END) AS before_first,
+                           MIN(k) AS first_k,
+                           MAX(CASE WHEN tp = %s THEN k END) AS end_k,
+                           MAX(CASE WHEN fu THEN NULL ELSE k END) AS last_k,
+                           {_joined("CASE WHEN fu THEN tp END", _apart())} AS fu_tp,
+                           {_joined("CASE WHEN fu THEN CAST(k AS text) END")} AS fu_k,
+                           {_joined(f"CASE WHEN fu THEN {_text('t')} END")} AS fu_t
+                    FROM (
+                        SELECT sc.client_id AS c, {key} AS k, sc.timepoint AS tp,
+                               sc.total AS t, sc.observed_on AS d, f.first AS first,
+                               SUBSTR(sc.timepoint, 1, {n}) = %s AS fu
+                        FROM (SELECT DISTINCT id FROM cl ORDER BY id) o
+                        JOIN {Score._meta.db_table} sc ON sc.client_id = o.id
+                        LEFT JOIN f ON f.c = sc.client_id
+                        WHERE sc.instrument_code = %s AND sc.total IS NOT NULL
+                    ) i
+                    GROUP BY c
+                ) a
+            ) x
         ),
         pu AS (
             SELECT pe.client_id AS c, SUM(pe.times) AS n
@@ -227,9 +228,12 @@ def picked(
             ) y
             WHERE r = 1
         )
-        SELECT g.c, pc.code, g.bt, g.bd, g.band, g.b_source, g.et, g.ed, g.e_source,
+        SELECT g.c, pc.code, sb.total, {_ordinal("sb.observed_on")}, sb.band, g.b_source,
+               se.total, {_ordinal("se.observed_on")}, g.e_source,
                COALESCE(pu.n, 0), COALESCE(tpl.name, ''), g.fu_tp, g.fu_k, g.fu_t
         FROM g JOIN {Client._meta.db_table} pc ON pc.id = g.c
+        JOIN {Score._meta.db_table} sb ON {_score_of("sb", "g.b")}
+        LEFT JOIN {Score._meta.db_table} se ON {_score_of("se", "g.e")}
         LEFT JOIN pu ON pu.c = g.c LEFT JOIN tpl ON tpl.c = g.c
     """  # noqa: S608
     params = [
@@ -240,9 +244,10 @@ def picked(
         ENDPOINT_TIMEPOINT,
         FOLLOW_UP_PREFIX,
         instrument_code,
-        FOLLOW_UP_PREFIX,
         Context.PARTY.value,
         Context.FESTIVAL.value,
+        instrument_code,
+        instrument_code,
     ]
     found: list[tuple[Any, ...]] = []
     follow_ups: dict[int, dict[str, float]] = {}
