@@ -408,7 +408,8 @@ def _build_rows_by_id(
     """(client id, row packed as rows.pack packs it) in the order of the codes: one row per
     client of `clients` with at least one score on the instrument.
 
-    A fixed number of set-based queries whatever the number of clients (one per kind of fact).
+    A fixed number of set-based queries whatever the number of clients: the picking query
+    (with the code, party uses and newest template) and the adverse events.
     The database picks each baseline and endpoint and sends one row per client (picking.py);
     with `histories` (the reference the tests hold it to) every score is read and they are
     picked in Python (rows.build_row). Both give the same rows. The rows are made as the
