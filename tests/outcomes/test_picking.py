@@ -10,12 +10,14 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from holdspace.courses.models import VisitKind
+from holdspace.courses.models import Course, VisitKind
 from holdspace.measures import library
+from holdspace.measures.models import Score
 from holdspace.outcomes.selectors import CohortFilter, _build_rows, cohort_clients
+from holdspace.screening.models import Context
 from tests.factories import ClientFactory
 
-from .helpers import past_course, record, sign
+from .helpers import party, past_course, record, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +71,40 @@ def test_sql_picks_the_same_rows_as_python(  # type: ignore[no-untyped-def]
         first = visit.starts_at.astimezone(dt.UTC).date()
         for k, offset in enumerate(offsets):
             record(lead, c, 50 - 5 * k, _day(first + dt.timedelta(days=offset)))
+    # What rides along in the picking query: party and festival uses summed (not other
+    # contexts), and the template of the newest course (by creation time, then id: two
+    # courses made in the same instant).
+    c = cases["party_and_courses"] = ClientFactory(clinic=north)
+    record(lead, c, 50, 1)
+    record(lead, c, 41, 20)
+    party(c, 3)
+    party(c, 4, Context.FESTIVAL)
+    party(c, 100, Context.ALONE)
+    made = timezone.now()
+    for name in ("Older", "Newer"):
+        course = Course.objects.create(
+            clinic=north,
+            template_key="t",
+            template_name=name,
+            protocol={},
+            start_date=made.date(),
+            created_by=lead,
+        )
+        course.clients.add(c)
+    Course.objects.filter(clients=c).update(created_at=made)
+    # Follow-ups come back joined as text: a total that is no whole number reads back the
+    # same, and a timepoint may hold any text (commas too).
+    c = cases["odd_follow_ups"] = ClientFactory(clinic=north)
+    record(lead, c, 50, 1)
+    record(lead, c, 30, 20)
+    record(lead, c, 28, 80, "follow_up_a,b=c")
+    thirds = record(lead, c, 27, 90, "follow_up_a,b=c")
+    record(lead, c, 26, 85, "follow_up_6m")
+    Score.objects.filter(pk=thirds.pk).update(total=100 / 3)
+    # A score before 2000 (its key is negative: the day and id still read back from it).
+    c = cases["last_century"] = ClientFactory(clinic=north)
+    record(lead, c, 45, -10000)
+    record(lead, c, 30, 5)
     flt = CohortFilter(instrument="PCL-5")
     clients = cohort_clients(researcher, flt)
     definition = library.definition_for(north.pk, "PCL-5")
@@ -95,7 +131,21 @@ def test_sql_picks_the_same_rows_as_python(  # type: ignore[no-untyped-def]
         "only_follow_ups": (47, "baseline_timepoint", None, None),
         "before_session": (45, "last_before_first_medicine_session", 35, "last_response"),
         "after_session": (50, "first_response", 40, "last_response"),
+        "party_and_courses": (50, "first_response", 41, "last_response"),
+        "odd_follow_ups": (50, "first_response", 30, "last_response"),
+        "last_century": (45, "first_response", 30, "last_response"),
     }
+    mixed = by_code[cases["party_and_courses"].code]
+    assert (mixed.prior_party_uses, mixed.template) == (7, "Newer")
+    assert by_code[cases["before_session"].code].template  # its one course's template
+    assert by_code[cases["timepoints"].code].template == ""  # no course
+    # The dates come back from SQL as ordinals: the same days.
+    assert by_code[cases["timepoints"].code].baseline_on == dt.date(2026, 1, 3)
+    assert by_code[cases["timepoints"].code].endpoint_on == dt.date(2026, 1, 30)
+    assert by_code[cases["last_century"].code].baseline_on == dt.date(1998, 8, 15)
     assert by_code[cases["timepoints"].code].follow_ups == {"follow_up_6m": 31}
     assert by_code[cases["entered_late"].code].follow_ups == {"follow_up_6m": 38}
+    odd = by_code[cases["odd_follow_ups"].code]
+    assert odd.follow_ups == {"follow_up_a,b=c": 100 / 3, "follow_up_6m": 26}
+    assert list(odd.follow_ups) == ["follow_up_a,b=c", "follow_up_6m"]  # as first scored
     assert timezone.now()  # the clock is not part of any rule

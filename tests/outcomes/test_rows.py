@@ -160,7 +160,9 @@ def test_the_collector_is_paused_only_inside_and_never_switched_on_by_it():
 
 
 def test_a_row_packed_for_the_cache_comes_back_the_same() -> None:
+    import copy
     import dataclasses
+    import pickle
 
     from holdspace.outcomes.rows import ClientRow, pack, unpack
 
@@ -186,6 +188,22 @@ def test_a_row_packed_for_the_cache_comes_back_the_same() -> None:
         dataclasses.asdict(full),
         dataclasses.asdict(bare),
     ]
+    # Unpacked rows read their fields when asked (rows.PackedRow) and are ClientRows in every
+    # other way: equal to the rows they were packed from (either side of ==), not to another,
+    # each with dicts and a score list of its own that can be changed and set.
+    again = unpack(packed)
+    assert again == [full, bare] and [full, bare] == again and again[0] != again[1]
+    assert all(isinstance(r, ClientRow) for r in again)
+    first, second = again
+    first.scores.append((dt.date(2026, 1, 5), 50.0, "baseline"))
+    first.follow_ups["follow_up_12m"] = 17.0
+    second.baseline = 41.0
+    assert first.scores == [(dt.date(2026, 1, 5), 50.0, "baseline")] and second.scores == []
+    assert first.follow_ups == {"follow_up_6m": 18.0, "follow_up_12m": 17.0}
+    assert second.baseline == 41.0 and unpack(packed)[1].baseline == 40.0
+    assert first.baseline_on == dt.date(2026, 1, 5) and first.adverse_events == full.adverse_events
+    assert pickle.loads(pickle.dumps(first)) == first  # noqa: S301  (our own bytes)
+    assert copy.copy(second) == second and copy.deepcopy(first) == first
 
 
 def test_the_summary_of_the_packed_rows_is_the_summary_of_the_rows() -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import NamedTuple, cast
 
 from holdspace.measures.definitions import Definition
 
@@ -262,57 +262,76 @@ def pack(rows: Sequence[ClientRow]) -> list[tuple[object, ...]]:
     return packed
 
 
+_NO_EVENTS = (0, 0, 0, 0)
+
+
+def _as_day(ordinal: object) -> dt.date | None:
+    return dt.date.fromordinal(ordinal) if ordinal is not None else None  # type: ignore[arg-type]
+
+
+def _as_dict(items: object) -> dict[str, object]:
+    return dict(items) if items else {}  # type: ignore[call-overload]
+
+
+def _as_events(counts: object) -> dict[str, int]:
+    return dict(zip(EVENT_KINDS, cast("tuple[int, ...]", counts or _NO_EVENTS), strict=True))
+
+
+class _FromPacked:
+    """A field of a PackedRow: read from its packed tuple when first asked for, then kept in
+    the row's own __dict__ (which comes first from then on: this is a non-data descriptor,
+    so setting the field, or changing a dict field in place, works as on any ClientRow)."""
+
+    __slots__ = ("at", "convert", "name")
+
+    def __init__(self, name: str, convert: Callable[[object], object] | None) -> None:
+        self.name, self.at, self.convert = name, PACKED_AT.get(name), convert
+
+    def __get__(self, row: object, owner: type | None = None) -> object:
+        if row is None:
+            return self
+        state = row.__dict__
+        value = state["_packed"][self.at] if self.at is not None else None
+        if self.convert is not None:
+            value = self.convert(value)
+        state[self.name] = value
+        return value
+
+
+class PackedRow(ClientRow):
+    """A ClientRow made from its packed tuple (see pack) without reading it: each field is
+    unpacked when first read (25,000 rows of a network-scale cohort cost a tuple each until
+    then). Equal to the ClientRow with the same fields, and the same in every other use."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ClientRow):
+            return NotImplemented
+        # (Defining __eq__ leaves it unhashable, as ClientRow.)
+        return all(getattr(self, name) == getattr(other, name) for name in _FIELDS)
+
+
+_CONVERT: dict[str, Callable[[object], object]] = {
+    "baseline_on": _as_day,
+    "endpoint_on": _as_day,
+    "attributes": _as_dict,
+    "follow_ups": _as_dict,
+    "adverse_events": _as_events,
+    "scores": lambda _value: [],
+}
+_FIELDS = tuple(f.name for f in fields(ClientRow))
+for _name in _FIELDS:
+    setattr(PackedRow, _name, _FromPacked(_name, _CONVERT.get(_name)))
+
+
 def unpack(packed: Sequence[tuple[object, ...]]) -> list[ClientRow]:
-    rows: list[ClientRow] = []
-    append = rows.append
-    days: dict[int, dt.date] = {}  # a few hundred distinct days: one date object each
-
-    def day(ordinal: int | None) -> dt.date | None:
-        if ordinal is None:
-            return None
-        found = days.get(ordinal)
-        if found is None:
-            found = days[ordinal] = dt.date.fromordinal(ordinal)
-        return found
-
+    """The rows of their packed tuples (PackedRows: each field is read when first asked)."""
     if packed and len(packed[0]) != len(_PACKED):
         raise ValueError("not a packed row")
     new = object.__new__
-    for v in packed:
-        # Past the dataclass __init__ (its default factories cost more than the row itself),
-        # the fields as one dict display in _PACKED's order (a third faster than zipping).
-        row = new(ClientRow)
-        events = v[20]
-        row.__dict__ = {
-            "code": v[0],
-            "baseline": v[1],
-            "endpoint": v[2],
-            "change": v[3],
-            "baseline_on": day(v[4]),  # type: ignore[arg-type]
-            "endpoint_on": day(v[5]),  # type: ignore[arg-type]
-            "baseline_source": v[6],
-            "endpoint_source": v[7],
-            "baseline_band": v[8],
-            "reliable_change": v[9],
-            "clinically_meaningful": v[10],
-            "response": v[11],
-            "remission": v[12],
-            "diagnosis_at_baseline": v[13],
-            "diagnosis_at_endpoint": v[14],
-            "prior_party_uses": v[15],
-            "group": v[16],
-            "template": v[17],
-            "attributes": dict(v[18]) if v[18] else {},  # type: ignore[call-overload]
-            "follow_ups": dict(v[19]) if v[19] else {},  # type: ignore[call-overload]
-            "adverse_events": {
-                "all": events[0],  # type: ignore[index]
-                "pleasant": events[1],  # type: ignore[index]
-                "abuse_potential": events[2],  # type: ignore[index]
-                "serious": events[3],  # type: ignore[index]
-            }
-            if events
-            else {"all": 0, "pleasant": 0, "abuse_potential": 0, "serious": 0},
-            "scores": [],
-        }
+    rows: list[ClientRow] = []
+    append = rows.append
+    for values in packed:
+        row = new(PackedRow)
+        row.__dict__ = {"_packed": values}
         append(row)
     return rows

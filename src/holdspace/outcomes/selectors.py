@@ -408,18 +408,16 @@ def _build_rows_by_id(
     """(client id, row packed as rows.pack packs it) in the order of the codes: one row per
     client of `clients` with at least one score on the instrument.
 
-    A fixed number of set-based queries whatever the number of clients (one per kind of fact).
+    A fixed number of set-based queries whatever the number of clients: the picking query
+    (with the code, party uses and newest template) and the adverse events.
     The database picks each baseline and endpoint and sends one row per client (picking.py);
     with `histories` (the reference the tests hold it to) every score is read and they are
     picked in Python (rows.build_row). Both give the same rows. The rows are made as the
     tuples the cache keeps, without a ClientRow each (tens of thousands at network scale);
     categories are looked up per (baseline, endpoint) pair (rows.Categoriser).
     """
-    codes = dict(clients.values_list("pk", "code"))
-    parties = party_uses(clients)
-    templates = latest_templates(clients)
     events = adverse_events(clients)
-    picks, follow_ups = (
+    found, follow_ups = (
         _picked_in_python(clients, definition)
         if histories
         else picking.picked(clients, definition.code)
@@ -429,22 +427,23 @@ def _build_rows_by_id(
     everyone = grouping.group_of(ClientRow(code=""), "", definition)
     categorised = Categoriser(definition)
     result: list[tuple[int, tuple[object, ...]]] = []
-    for client_id, (b, b_on, band, b_source, e, e_on, e_source) in picks.items():
+    append = result.append
+    for client_id, code, b, b_on, band, b_source, e, e_on, e_source, uses, template in found:
         follow = follow_ups.get(client_id)
         values: tuple[object, ...] = (
-            codes[client_id],
+            code,
             b,
             e,
             e - b if e is not None else None,
-            b_on.toordinal(),
-            e_on.toordinal() if e_on is not None else None,
+            b_on,
+            e_on,
             b_source,
             e_source,
             band,
             *categorised(b, e),
-            parties.get(client_id, 0),
+            uses,
             everyone,
-            str(templates.get(client_id) or ""),
+            template,
             ((key, loaded.get(client_id, "")),) if key is not None else None,  # type: ignore[union-attr]
             tuple(follow.items()) if follow else None,
             events.get(client_id),
@@ -453,15 +452,19 @@ def _build_rows_by_id(
             # The factor names the group from the row (and its other apps' values).
             group = grouping.group_of(unpack([values])[0], group_by, definition)
             values = (*values[:GROUP_AT], group, *values[GROUP_AT + 1 :])
-        result.append((client_id, values))
+        append((client_id, values))
     result.sort(key=lambda pair: pair[1][0])  # type: ignore[arg-type, return-value]
     return result
 
 
 def _picked_in_python(
     clients: QuerySet[Client], definition: Definition
-) -> tuple[dict[int, picking.Picked], dict[int, dict[str, float]]]:
-    """What picking.picked returns, from every score picked by rows.build_row."""
+) -> tuple[list[tuple[Any, ...]], dict[int, dict[str, float]]]:
+    """What picking.picked returns, from every score picked by rows.build_row and the
+    codes, party uses and newest templates read by queries of their own."""
+    codes = dict(clients.values_list("pk", "code"))
+    parties = party_uses(clients)
+    templates = latest_templates(clients)
     sessions = first_medicine_sessions(clients)
     observations: dict[int, list[Observation]] = defaultdict(list)
     scores = (
@@ -475,7 +478,7 @@ def _picked_in_python(
         observations[client_id].append(
             Observation(observed_on, float(total or 0), timepoint or "", band or "")
         )
-    picks: dict[int, picking.Picked] = {}
+    found: list[tuple[Any, ...]] = []
     follow_ups: dict[int, dict[str, float]] = {}
     for client_id, seen in observations.items():
         row = build_row(
@@ -485,18 +488,24 @@ def _picked_in_python(
             definition=definition,
         )
         assert row.baseline is not None and row.baseline_on is not None  # noqa: S101  (scores seen)
-        picks[client_id] = picking.Picked(
-            row.baseline,
-            row.baseline_on,
-            row.baseline_band,
-            str(row.baseline_source),
-            row.endpoint,
-            row.endpoint_on,
-            row.endpoint_source,
+        found.append(
+            (
+                client_id,
+                codes[client_id],
+                row.baseline,
+                row.baseline_on.toordinal(),
+                row.baseline_band,
+                str(row.baseline_source),
+                row.endpoint,
+                row.endpoint_on.toordinal() if row.endpoint_on is not None else None,
+                row.endpoint_source,
+                parties.get(client_id, 0),
+                str(templates.get(client_id) or ""),
+            )
         )
         if row.follow_ups:
             follow_ups[client_id] = row.follow_ups
-    return picks, follow_ups
+    return found, follow_ups
 
 
 FLOW_STEPS = (

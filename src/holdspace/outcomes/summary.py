@@ -52,7 +52,10 @@ class Columns:
     events: Sequence[tuple[int, ...] | None]
 
     def only(self, keep: Sequence[bool]) -> Columns:
-        """The rows where `keep` is true, in order."""
+        """The rows where `keep` is true, in order (these columns themselves when that is
+        every row: nothing reads them to change them)."""
+        if all(keep):
+            return self
         return Columns(*(list(compress(getattr(self, f.name), keep)) for f in fields(self)))
 
 
