@@ -246,6 +246,18 @@ SURVEY = {
 }
 
 
+# A screening visit's baseline vital signs as both export paths read them (fhir_sql's line
+# templates count on this order).
+BASELINE_READING_COLUMNS = (
+    "pk",
+    "client__code",
+    "measured_at",
+    "systolic",
+    "diastolic",
+    "heart_rate",
+    "temperature_c",
+)
+
 # A medicine session's vital-signs reading as both export paths read it (fhir_sql's line
 # templates count on this order).
 SESSION_READING_COLUMNS = (
@@ -376,14 +388,7 @@ def screening_observations(
         readings = readings.filter(recorded_at__gte=since)
         histories = histories.filter(recorded_at__gte=since)
     for pk, code, measured_at, systolic, diastolic, heart_rate, temperature in stream(
-        readings,
-        "pk",
-        "client__code",
-        "measured_at",
-        "systolic",
-        "diastolic",
-        "heart_rate",
-        "temperature_c",
+        readings, *BASELINE_READING_COLUMNS
     ):
         for suffix, fields in vitals.reading(
             subject=privacy.reference(code),

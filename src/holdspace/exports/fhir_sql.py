@@ -370,23 +370,14 @@ def _observation_queries(
     baseline = VitalsReading.objects.filter(client__in=clients).order_by("pk")
     if since is not None:
         baseline = baseline.filter(recorded_at__gte=since)
-    fields: tuple[str, ...] = (
-        "pk",
-        "client__code",
-        "measured_at",
-        "systolic",
-        "diastolic",
-        "heart_rate",
-        "temperature_c",
-    )
     templates = _vital_templates("baseline", reading[:3], values, 8)
-    yield _vitals(baseline, fields, templates, subjects)
+    yield _vitals(baseline, fhir.BASELINE_READING_COLUMNS, templates, subjects)
 
     histories = MedicalHistory.objects.filter(client__in=clients).order_by("pk")
     histories = histories.filter(Q(weight_kg__isnull=False) | Q(height_cm__isnull=False))
     if since is not None:
         histories = histories.filter(recorded_at__gte=since)
-    fields = ("pk", "client__code", "recorded_at", "weight_kg", "height_cm")
+    fields: tuple[str, ...] = ("pk", "client__code", "recorded_at", "weight_kg", "height_cm")
     body = vitals.body(subject=subject, at=AT, weight_kg=WEIGHT, height_cm=HEIGHT)
     templates = _vital_templates("history", body, {str(WEIGHT): 4, str(HEIGHT): 5}, 6)
     yield _vitals(histories, fields, templates, subjects)
