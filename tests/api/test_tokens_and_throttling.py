@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from io import StringIO
+from types import SimpleNamespace
 
+import pytest
 from django.core.management import call_command
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 
+from holdspace.api import throttles
 from holdspace.api.models import ApiToken
 from holdspace.api.services import api_token_create
 from holdspace.people.actors import Actor
 
 from ..conftest import signed_in
 from ..factories import PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _throttle_clock_mid_minute(monkeypatch):  # type: ignore[no-untyped-def]
+    """The throttles count in fixed one-minute windows: a test whose requests straddled a
+    minute's end would see its count start again (it did once in CI). Their clock stands
+    still half-way through a minute."""
+    mid_minute = time.time() // 3600 * 3600 + 30
+    monkeypatch.setattr(throttles, "time", SimpleNamespace(time=lambda: mid_minute))
 
 
 def _token(member, **kwargs) -> str:  # type: ignore[no-untyped-def]
