@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from holdspace.core.compiled import CompiledQueries
+from holdspace.core.links import RowLinks
 from holdspace.people.models import Client, Membership, Phase, Role
 
 from .models import Course, CourseStatus, Visit, VisitKind
@@ -32,6 +34,39 @@ def _today_bounds() -> tuple[dt.datetime, dt.datetime]:
 def therapist_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
     if membership.role != Role.THERAPIST:
         return None
+    # The query is the member's and the day's alone (building it took longer than running
+    # it): compiled once per member, day and time zone; its rows are read on every visit.
+    key = (
+        membership.pk,
+        membership.clinic_id,
+        timezone.localdate(),
+        timezone.get_current_timezone_name(),
+    )
+    compiled = _visits_today.get(key, lambda: _therapist_visits_query(membership))
+    rows: list[tuple[Visit, list[str]]] = []
+    if compiled.sql:
+        # A row per visit and client (ordered by visit, then code): each visit once, with
+        # its clients' codes. raw() sets the query's other columns (room_name, code).
+        for visit in Visit.objects.raw(compiled.sql, compiled.params):
+            code: str | None = getattr(visit, "code")  # noqa: B009  (set by raw())
+            if rows and rows[-1][0].pk == visit.pk:
+                rows[-1][1].append(str(code))
+            else:
+                rows.append((visit, [code] if code is not None else []))
+    visit_rows = [row for row in rows if row[0].kind != VisitKind.CHECK_IN]
+    check_ins = [row for row in rows if row[0].kind == VisitKind.CHECK_IN]
+    return {
+        "visits": visit_rows,
+        "check_ins": check_ins,
+        "visit_rows": visit_list_items(visit_rows, check_ins=False),
+        "check_in_rows": visit_list_items(check_ins, check_ins=True),
+    }
+
+
+_visits_today = CompiledQueries()
+
+
+def _therapist_visits_query(membership: Membership) -> QuerySet[Visit]:
     start, end = _today_bounds()
     # The member's visits of the day, found from the day index alone (its ids, kinds and
     # cancellations), then read by id: not the wide rows of every visit of the day.
@@ -43,44 +78,37 @@ def therapist_panel(request: HttpRequest, membership: Membership) -> dict[str, A
         .order_by()
         .values("pk")
     )
-    visits = (
+    # Of each visit only what the panel shows, with its room's name and its course's
+    # clients' codes in the same query (one row per client; a visit whose course has no
+    # client yet comes once, with none).
+    return (
         Visit.objects.filter(pk__in=theirs, course__status=CourseStatus.ACTIVE)
-        # The course with the visit, without its protocol and planned doses (JSON the panel
-        # never shows, which decoding for every course of the day cost most of the panel).
-        .select_related("room", "course")
-        .defer("planned_dose", "course__protocol", "course__planned_doses")
-        .prefetch_related("course__clients")
-        .order_by("starts_at")
+        .only("pk", "kind", "starts_at", "label_stored", "phrases", "course_id")
+        .annotate(room_name=F("room__name"), code=F("course__clients__code"))
+        .order_by("starts_at", "pk", "code")
     )
-    rows = [(visit, list(visit.course.clients.all())) for visit in visits]
-    visit_rows = [row for row in rows if row[0].kind != VisitKind.CHECK_IN]
-    check_ins = [row for row in rows if row[0].kind == VisitKind.CHECK_IN]
-    return {
-        "visits": visit_rows,
-        "check_ins": check_ins,
-        "visit_rows": visit_list_items(visit_rows, check_ins=False),
-        "check_in_rows": visit_list_items(check_ins, check_ins=True),
-    }
 
 
-def visit_list_items(rows: list[tuple[Visit, list[Client]]], *, check_ins: bool) -> SafeString:
+def visit_list_items(rows: list[tuple[Visit, list[str]]], *, check_ins: bool) -> SafeString:
     """The therapist panel's list items, as its template loops made them (a day can hold a
     hundred visits, and the loops cost more than the rest of the page): every value escaped.
-    A visit links each client to its course; a check-in to the client's integration page."""
+    A visit links each client (by code) to its course; a check-in to the client's
+    integration page. A visit's room is its `room_name`."""
+    course_link = RowLinks("courses:course_detail", 2)
+    integration_link = RowLinks("integration:integration")
     items = []
-    for visit, clients in rows:
+    for visit, codes in rows:
         when = formats.time_format(timezone.localtime(visit.starts_at), "H:i")
-        room = format_html(" · {}", visit.room) if visit.room and not check_ins else ""
+        room_name = getattr(visit, "room_name", None)  # set by the panel's raw() query
+        room = format_html(" · {}", room_name) if room_name and not check_ins else ""
         links = mark_safe(  # noqa: S308  (each link made by format_html)
             ", ".join(
                 format_html(
                     '<a class="client-code" href="{}">{}</a>',
-                    reverse("integration:integration", args=[client.code])
-                    if check_ins
-                    else reverse("courses:course_detail", args=[client.code, visit.course_id]),
-                    client.code,
+                    integration_link(code) if check_ins else course_link(code, visit.course_id),
+                    code,
                 )
-                for client in clients
+                for code in codes
             )
         )
         items.append(

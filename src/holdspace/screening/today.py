@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from holdspace.core.compiled import CompiledQueries
+from holdspace.core.links import RowLinks
 from holdspace.people.models import Membership, Phase
 from holdspace.people.selectors import clients_visible_to
 
@@ -46,14 +45,7 @@ def waiting_rows(rows: list[tuple[str, str]]) -> SafeString:
     """The panel's list items, as the template loop made them (a {% url %} and three values a
     row, for up to 200 rows, cost more than the rest of the panel): every value escaped."""
     review = _("Review and sign")
-    # One reverse() for every row: a client code (letters, digits and hyphens) is its own
-    # path segment; anything else goes through reverse() as the {% url %} tag did.
-    head, _marker, tail = reverse("screening:detail", args=[_MARKER]).rpartition(_MARKER)
-
-    def url(code: str) -> str:
-        plain = _PLAIN_CODE.fullmatch(code)
-        return f"{head}{code}{tail}" if plain else reverse("screening:detail", args=[code])
-
+    url = RowLinks("screening:detail")
     return mark_safe(  # noqa: S308  (each row made by format_html)
         "".join(
             format_html(
@@ -67,7 +59,3 @@ def waiting_rows(rows: list[tuple[str, str]]) -> SafeString:
             for code, reason in rows
         )
     )
-
-
-_MARKER = "HS-MARKER"
-_PLAIN_CODE = re.compile(r"[A-Za-z0-9-]+")
