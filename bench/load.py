@@ -24,7 +24,8 @@ database).
     .venv/bin/python -m bench.load --serve --users 10 25 --seconds 120
     .venv/bin/python -m bench.load --serve --think 0     # saturation: no think time
 
-Environment: DATABASE_URL (and HOLDSPACE_VAR_DIR) as for `holdspace serve`.
+Environment: DATABASE_URL (and HOLDSPACE_VAR_DIR) as for `holdspace serve`; with --serve the
+server runs with HOLDSPACE_DEBUG=0 unless the environment sets it.
 Figures are printed, never asserted: they depend on the machine.
 """
 
@@ -395,7 +396,9 @@ def main() -> None:
         command = [sys.executable, "-m", "holdspace", "serve", "--port", port]
         if args.workers:
             command += ["--workers", str(args.workers)]
-        server = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
+        # As in production: DEBUG off (it wraps every query to record it), unless asked.
+        environment = {"HOLDSPACE_DEBUG": "0", **os.environ}
+        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=environment)  # noqa: S603
     try:
         for _ in range(120):
             try:
