@@ -444,7 +444,9 @@ def run(args: argparse.Namespace, slugs: list[str], session_code: str, session_p
     )
     seq = sequential(base, members[0], args.repeat, monitor_url)
     floor = statistics.median(seq.ms["healthz"])
-    print(f"\n/healthz sequential median {floor:.1f} ms (the floor)")
+    # The lead when three or more members sign in; with fewer, the first therapist.
+    print(f"\nsequential pages as {members[0].email}")
+    print(f"/healthz sequential median {floor:.1f} ms (the floor)")
     print(f"{'page':<14}{'median':>9}{'p95':>9}{'x floor':>9}")
     for name in [*PAGES, "live poll", "healthz"]:
         values = seq.ms[name]
