@@ -7,12 +7,17 @@ Every persona has enrolled TOTP, unless a test says otherwise.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 
+import pyotp
 import pytest
+from allauth.mfa.totp.internal import auth as totp_auth
 from django.db import connection
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from holdspace.people.models import CareTeamRole, Client, Clinic, Membership, Role
 
@@ -22,6 +27,39 @@ from .factories import CareTeamMemberFactory, ClientFactory, ClinicFactory, Memb
 @pytest.fixture(autouse=True)
 def _static_and_email(settings: object) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # type: ignore[attr-defined]
+
+
+# Longer than a test takes from its first fixture to its last assertion (browser flows too).
+DAY_END_MARGIN = dt.timedelta(seconds=60)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test reads "today" many times (its fixtures, the app, its assertions): one started in
+    the last minute of a day, the clinic's (Europe/Oslo) or UTC's, would end in the next and
+    compare two days. Such a test waits for the new day first (twice a day, a minute at most)."""
+    now = timezone.now()
+    local = timezone.localtime(now)
+    local_midnight = dt.datetime.combine(
+        local.date() + dt.timedelta(days=1), dt.time.min, tzinfo=local.tzinfo
+    )
+    utc_midnight = dt.datetime.combine(
+        now.date() + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC
+    )
+    left = min(local_midnight, utc_midnight) - now
+    if left < DAY_END_MARGIN:
+        time.sleep(left.total_seconds() + 0.1)
+
+
+@pytest.fixture(autouse=True)
+def _totp_clock_mid_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """allauth accepts a TOTP code only in the 30-second step it was made for (no tolerance):
+    a test whose code was made in the last milliseconds of a step and checked in the next one
+    was refused. The codes the tests make (pyotp) and allauth's check read one clock, which
+    stands still half-way through a step."""
+    mid_step = time.time() // 30 * 30 + 15
+    monkeypatch.setattr(totp_auth, "time", SimpleNamespace(time=lambda: mid_step))
+    monkeypatch.setattr(pyotp.TOTP, "now", lambda self: self.at(mid_step))
 
 
 @pytest.fixture(autouse=True)

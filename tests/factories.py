@@ -73,8 +73,15 @@ class ClientIdentityFactory(factory.django.DjangoModelFactory):
         model = ClientIdentity
 
     client = factory.SubFactory(ClientFactory, identity=None)
+
+    class Params:
+        surname = factory.Faker("last_name")
+
     given_name = factory.Faker("first_name")
-    family_name = factory.Faker("last_name")
+    # Tests assert that a family name is not on a page: a bare Faker name could be inside the
+    # page's own words ("Chan" in "Change", "Ho" in "Home") or in a staff member's name (also
+    # Faker's). Ending in -stad, it is in neither.
+    family_name = factory.LazyAttribute(lambda identity: f"{identity.surname}stad")
     birth_date = factory.Faker("date_of_birth", minimum_age=25, maximum_age=65)
     email = factory.Sequence(lambda n: f"client{n}@example.org")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,10 +81,7 @@ def serious_accessibility_violations(page) -> list[str]:  # type: ignore[no-unty
     return found
 
 
-def fresh_totp_code(secret: str, *, margin: float = 5.0) -> str:
-    """A TOTP code that stays valid while the browser types and submits it: on a busy machine
-    a code taken in the last seconds of its 30-second step was refused after the step ended."""
-    left = 30 - time.time() % 30
-    if left < margin:
-        time.sleep(left + 0.1)
+def fresh_totp_code(secret: str) -> str:
+    """The code for `secret` now. It stays valid while the browser types and submits it: the
+    TOTP clock stands still mid-step for the whole test (tests/conftest.py)."""
     return str(pyotp.TOTP(secret).now())

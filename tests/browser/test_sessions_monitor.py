@@ -3,9 +3,11 @@ seconds; a dropped network loses nothing and saves everything exactly once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
+from django.utils import timezone
 
 from holdspace.people.models import CareTeamRole
 from holdspace.sessions import selectors, services
@@ -22,12 +24,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TABLET = {"width": 820, "height": 1180}
 
 
-# Fill a datetime-local input with the browser's local time ten minutes ago.
-TEN_MINUTES_AGO = (
-    "el => { const d = new Date(Date.now() - 600000);"
-    " d.setMinutes(d.getMinutes() - d.getTimezoneOffset());"
-    " el.value = d.toISOString().slice(0, 16); }"
-)
+def _ten_minutes_ago() -> str:
+    """A datetime-local value ten minutes ago in the clinic's time zone, the one the server
+    reads it in. (The browser's own is the machine's, UTC in CI: its wall time read as Oslo's
+    was 2 h 10 min ago in summer, before the session's arrival window, and refused.)"""
+    return (timezone.localtime() - dt.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M")
 
 
 @pytest.fixture
@@ -219,7 +220,7 @@ def test_from_attestation_to_a_locked_note_in_the_browser(
 
     page.get_by_text("Adverse events (0)").click()
     page.locator("[name=term]").fill("Euphoria")
-    page.locator("[name=onset_at]").evaluate(TEN_MINUTES_AGO)
+    page.locator("[name=onset_at]").fill(_ten_minutes_ago())
     page.locator("[name=valence]").select_option("pleasant")
     page.locator("[name=relatedness]").select_option("probable")
     page.locator("[name=outcome]").select_option("resolved")

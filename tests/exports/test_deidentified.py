@@ -98,3 +98,27 @@ def test_deidentified_export_has_no_planted_identifier_and_shifts_dates(
     after = _shifts(researcher)
     assert set(after) != set(before)  # new research ids after re-keying
     assert sorted(map(min, after.values())) != sorted(map(min, before.values()))
+
+
+@pytest.mark.parametrize(
+    "today, born",
+    [
+        (dt.date(2028, 2, 29), dt.date(1938, 2, 28)),  # 90 the day before: 1938 had no 29th
+        (dt.date(2027, 2, 28), dt.date(1937, 2, 28)),
+        (dt.date(2026, 12, 31), dt.date(1936, 12, 31)),
+    ],
+)
+def test_the_90_plus_cell_is_counted_on_every_day_even_29_february(clinics, today, born):
+    """The export's "90 or older" cell on the day someone turns 90, and not the day before:
+    on 29 February this once crashed every de-identified export (ValueError)."""
+    from holdspace.exports.deid import Privacy
+    from holdspace.exports.tables import small_cells
+
+    clients = Client.objects.filter(pk=clinics.client.pk)
+    privacy = Privacy(profile="deidentified", secret="s", today=today)
+    ClientIdentity.objects.filter(client=clinics.client).update(birth_date=born)
+    assert ("age_group", "90+", 1) in small_cells(clients, privacy)
+    ClientIdentity.objects.filter(client=clinics.client).update(
+        birth_date=born + dt.timedelta(days=1)
+    )
+    assert ("age_group", "90+", 1) not in small_cells(clients, privacy)

@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from holdspace.core.dates import months_after
 from holdspace.courses.models import Visit
 from holdspace.measures.models import Response, Score
 from holdspace.people.models import Client
@@ -510,8 +511,9 @@ def small_cells(clients: QuerySet[Client], privacy: Privacy) -> list[tuple[str, 
             queryset.values(field).annotate(n=Count(who, distinct=True)).filter(n__lt=SMALL_CELL)
         ):
             found.append((variable, str(row[field]), int(row["n"])))
-    # Born on or before this day: over 89 today (a day early at most, on the safe side).
-    cutoff = privacy.today.replace(year=privacy.today.year - MAX_AGE - 1)
+    # Born on or before this day: over 89 today (a day early at most, on the safe side). On
+    # 29 February the day 90 years earlier is 28 February (that year has no 29th).
+    cutoff = months_after(privacy.today, -12 * (MAX_AGE + 1))
     old = clients.filter(identity__birth_date__lte=cutoff).count() if privacy.deidentified else 0
     if 0 < old < SMALL_CELL:
         found.append(("age_group", "90+", old))
