@@ -149,3 +149,18 @@ def test_sql_picks_the_same_rows_as_python(  # type: ignore[no-untyped-def]
     assert odd.follow_ups == {"follow_up_a,b=c": 100 / 3, "follow_up_6m": 26}
     assert list(odd.follow_ups) == ["follow_up_a,b=c", "follow_up_6m"]  # as first scored
     assert timezone.now()  # the clock is not part of any rule
+
+
+def test_follow_ups_come_back_as_one_joined_text_of_whole_records():
+    # One record a follow-up score (key, total, timepoint), in any order the database joined
+    # them: the last by key at each timepoint, the timepoints in the order first scored; a
+    # timepoint may hold commas and the total is read back exactly.
+    from holdspace.outcomes.picking import _last_follow_ups
+
+    joined = "\x1f".join(
+        ["9\x1e26\x1efollow_up_6m", "7\x1e0.1\x1efollow_up_a,b", "8\x1e33.333333333333336"
+         "\x1efollow_up_a,b", "3\x1e40\x1efollow_up_6m"]
+    )  # fmt: skip
+    found = _last_follow_ups(joined)
+    assert found == {"follow_up_6m": 26.0, "follow_up_a,b": 100 / 3}
+    assert list(found) == ["follow_up_6m", "follow_up_a,b"]
