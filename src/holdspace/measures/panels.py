@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from holdspace.core.extensions import Banner, BannerRow, banner_query
+from holdspace.core.links import RowLinks
 from holdspace.people.models import Client
 
 from . import charts, library, policies, scoring, selectors
 from .forms import AcknowledgeForm, AssignForm, ProgressLetterForm
-from .models import SafetyAlert, Score
+from .models import Assignment, SafetyAlert, Score
 
 
 def client_plots(client: Client, definitions: dict[str, Any]) -> list[dict[str, Any]]:
@@ -63,13 +64,19 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
     definitions = library.definitions_for(client.clinic_id)
     plots = client_plots(client, definitions)
     can_write = policies.can_write_measures(membership, client)
+    assignments = list(selectors.assignments_for_client(client)[:20])
+    enterable = [d for d in definitions.values() if d.usable] if can_write else []
     return {
         "plots": plots,
-        "assignments": list(selectors.assignments_for_client(client)[:20]),
+        "assignments": assignments,
+        # Each row's and each measure's links, made here from one reverse() of each URL
+        # (`core.links.RowLinks`) rather than by a {% url %} each (up to 20 rows of three, and some
+        # 17 measures to enter): the tag cost more than the rest of those rows.
+        "rows": _assignment_rows(client.code, assignments, can_write),
         "today": timezone.localdate(),
         "can_write": can_write,
         "assign_form": AssignForm(definitions=definitions) if can_write else None,
-        "enterable": [d for d in definitions.values() if d.usable] if can_write else [],
+        "enterable": _enterable_rows(client.code, enterable),
         "alerts": (
             list(client.safety_alerts.order_by("-raised_at")[:10])
             if policies.can_see_alerts(membership, client)
@@ -81,6 +88,30 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
         ),
         "sendable": {c for c, d in definitions.items() if d.has_text and d.rated_by == "self"},
     }
+
+
+def _assignment_rows(
+    code: str, assignments: list[Assignment], can_write: bool
+) -> list[tuple[Assignment, str, str, str]]:
+    """(assignment, its one-time link's URL, its entry URL, its cancel URL); the URLs only for
+    a member who may write (nobody else is shown them)."""
+    if not can_write:
+        return [(a, "", "", "") for a in assignments]
+    link = RowLinks("measures:link_issue", 2)
+    enter = RowLinks("measures:enter", 2)
+    cancel = RowLinks("measures:assignment_cancel", 2)
+    return [
+        (a, link(code, a.pk), enter(code, a.instrument_code), cancel(code, a.pk))
+        for a in assignments
+    ]
+
+
+def _enterable_rows(code: str, enterable: list[Any]) -> list[tuple[Any, str]]:
+    """(definition, the URL to enter it) of each measure the member may enter now."""
+    if not enterable:
+        return []
+    enter = RowLinks("measures:enter", 2)
+    return [(definition, enter(code, definition.code)) for definition in enterable]
 
 
 def safety_alert_rows(request: HttpRequest) -> QuerySet[Any] | None:
