@@ -1,18 +1,22 @@
 """The overview's Measures panel makes its assignment and "enter a measure" links from one
 reverse() of each URL (`core.links.RowLinks`), not a {% url %} each: the same links, each
-shown once a visit, and a new assignment's on the next visit."""
+shown once a visit, and a new assignment's on the next visit. Its scores and assignments are
+read by SQL compiled once per process (`core.compiled`): a new score shows on the next visit."""
 
 from __future__ import annotations
 
+import datetime as dt
 from unittest import mock
 
 import pytest
 from django.urls import reverse
 
-from holdspace.measures import library
+from holdspace.measures import library, panels, services
+from holdspace.people.models import CareTeamRole
 
 from ..conftest import signed_in
-from .helpers import assign
+from ..factories import CareTeamMemberFactory
+from .helpers import actor, assign, phq9
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +54,30 @@ def test_a_reader_who_may_not_write_gets_no_links(clinics, therapist, researcher
     a = assign(therapist, clinics.client)
     page = _overview(researcher, clinics.client)
     assert reverse("measures:assignment_cancel", args=[clinics.client.code, a.pk]) not in page
+
+
+def test_the_panels_queries_are_compiled_once_and_a_new_score_shows(
+    clinics, therapist, monkeypatch
+):
+    built = []
+    for kind, build in list(panels._QUERIES.items()):
+        monkeypatch.setitem(
+            panels._QUERIES,
+            kind,
+            lambda client_id, _b=build, _k=kind: built.append(_k) or _b(client_id),
+        )
+    panels._panel_sql.clear()
+    CareTeamMemberFactory(
+        client=clinics.other_client, membership=therapist, role=CareTeamRole.LEAD_THERAPIST
+    )
+    assert 'data-instrument="PHQ-9"' not in _overview(therapist, clinics.client)
+    services.response_record(
+        by=actor(therapist),
+        client=clinics.client,
+        instrument_code="PHQ-9",
+        answers=phq9(12),
+        observed_on=dt.date(2026, 1, 1),
+    )
+    assert 'data-instrument="PHQ-9"' in _overview(therapist, clinics.client)
+    assert 'data-instrument="PHQ-9"' not in _overview(therapist, clinics.other_client)
+    assert sorted(built) == ["assignments", "scores"]

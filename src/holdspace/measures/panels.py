@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from holdspace.core.compiled import CompiledQueries
 from holdspace.core.extensions import Banner, BannerRow, banner_query
 from holdspace.core.links import RowLinks
 from holdspace.people.models import Client
@@ -18,16 +19,14 @@ from . import charts, library, policies, scoring, selectors
 from .forms import AcknowledgeForm, AssignForm, ProgressLetterForm
 from .models import Assignment, SafetyAlert, Score
 
+Row = TypeVar("Row", Score, Assignment)
+
 
 def client_plots(client: Client, definitions: dict[str, Any]) -> list[dict[str, Any]]:
     """Each instrument's chart and score table with change since baseline: the panel's and
     the progress letter's."""
     # The columns the charts and tables show: no subscales or flags (JSON) to decode.
-    scores = list(
-        selectors.scores_for_client(client).only(
-            "client", "instrument_code", "observed_on", "total", "band"
-        )
-    )
+    scores = _client_rows(Score, "scores", client)
     sessions = charts.session_dates(client)
     by_code: dict[str, list[Score]] = {}
     for score in scores:
@@ -64,7 +63,7 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
     definitions = library.definitions_for(client.clinic_id)
     plots = client_plots(client, definitions)
     can_write = policies.can_write_measures(membership, client)
-    assignments = list(selectors.assignments_for_client(client)[:20])
+    assignments = _client_rows(Assignment, "assignments", client)
     enterable = [d for d in definitions.values() if d.usable] if can_write else []
     return {
         "plots": plots,
@@ -88,6 +87,33 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
         ),
         "sendable": {c for c, d in definitions.items() if d.has_text and d.rated_by == "self"},
     }
+
+
+def _scores_query(client_id: int) -> QuerySet[Score]:
+    return Score.objects.filter(client_id=client_id).order_by("observed_on", "pk").only(
+        "client", "instrument_code", "observed_on", "total", "band"
+    )
+
+
+def _assignments_query(client_id: int) -> QuerySet[Assignment]:
+    return Assignment.objects.filter(client_id=client_id).order_by("-due_on", "-pk")[:20]
+
+
+# The panel's scores (as `selectors.scores_for_client`: the columns the charts and tables show,
+# no subscales or flags) and its first 20 assignments (as `selectors.assignments_for_client`):
+# their SQL compiled once per process for every client (`core.compiled`), run on each visit.
+_QUERIES = {"scores": _scores_query, "assignments": _assignments_query}
+_panel_sql = CompiledQueries()
+
+
+def _client_rows(model: type[Row], kind: str, client: Client) -> list[Row]:
+    compiled = _panel_sql.bound(kind, _QUERIES[kind], client_id=client.pk)
+    if not compiled.sql:
+        return []
+    rows = list(model._default_manager.raw(compiled.sql, compiled.params))
+    for row in rows:
+        row.client = client  # type: ignore[attr-defined]  # as the client's related manager does
+    return rows
 
 
 def _assignment_rows(
