@@ -299,12 +299,19 @@ def taper_matches(
     """Each client's medications that need a taper and washout (`Evaluation.tapers`), without
     the rest of the evaluation: only the clinic's taper rules are run, so the other intake
     tables are read only if a taper rule names one of their facts (the shipped ones name
-    medication facts alone): two queries for any number of clients, not six."""
+    medication facts alone): two queries for any number of clients, not six. A taper rule is
+    per medication, so a clinic none of whose clients here takes any has its rules left unread
+    (a client without medications, as most on an overview: one query)."""
     today = today or timezone.localdate()
     ids = [client.pk for client in clients]
     medications: dict[int, list[Medication]] = {pk: [] for pk in ids}
     for m_row in _medications_of(ids):
         medications[m_row.client_id].append(m_row)
+    clients = [client for client in clients if medications[client.pk]]
+    found: dict[int, list[TaperMatch]] = {pk: [] for pk in ids}
+    if not clients:
+        return found
+    ids = [client.pk for client in clients]
     rules = {clinic: clinic_rules(clinic) for clinic in sorted({c.clinic_id for c in clients})}
     tapering = {
         clinic: ClinicRules(
@@ -326,12 +333,11 @@ def taper_matches(
         if needed
         else {pk: {} for pk in ids}  # no taper rule asks a fact outside the medication
     )
-    return {
-        client.pk: _evaluate(
+    for client in clients:
+        found[client.pk] = _evaluate(
             facts[client.pk], medications[client.pk], tapering[client.clinic_id], today
         ).tapers
-        for client in clients
-    }
+    return found
 
 
 def _medications_of(ids: list[int]) -> Iterable[Medication]:
