@@ -90,8 +90,10 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
 
 
 def _scores_query(client_id: int) -> QuerySet[Score]:
-    return Score.objects.filter(client_id=client_id).order_by("observed_on", "pk").only(
-        "client", "instrument_code", "observed_on", "total", "band"
+    return (
+        Score.objects.filter(client_id=client_id)
+        .order_by("observed_on", "pk")
+        .only("client", "instrument_code", "observed_on", "total", "band")
     )
 
 
