@@ -1,7 +1,8 @@
 """The overview's Measures panel makes its assignment and "enter a measure" links from one
 reverse() of each URL (`core.links.RowLinks`), not a {% url %} each: the same links, each
 shown once a visit, and a new assignment's on the next visit. Its scores and assignments are
-read by SQL compiled once per process (`core.compiled`): a new score shows on the next visit."""
+read by SQL compiled once per process (`core.compiled`): a new score and alert show on the
+next visit."""
 
 from __future__ import annotations
 
@@ -70,14 +71,18 @@ def test_the_panels_queries_are_compiled_once_and_a_new_score_shows(
     CareTeamMemberFactory(
         client=clinics.other_client, membership=therapist, role=CareTeamRole.LEAD_THERAPIST
     )
-    assert 'data-instrument="PHQ-9"' not in _overview(therapist, clinics.client)
+    page = _overview(therapist, clinics.client)
+    assert 'data-instrument="PHQ-9"' not in page and 'aria-label="Safety alerts"' not in page
+    # A score whose item 9 is not 0 raises a safety alert: both show on the next visit.
     services.response_record(
         by=actor(therapist),
         client=clinics.client,
         instrument_code="PHQ-9",
-        answers=phq9(12),
+        answers=phq9(12, item9=1),
         observed_on=dt.date(2026, 1, 1),
     )
-    assert 'data-instrument="PHQ-9"' in _overview(therapist, clinics.client)
-    assert 'data-instrument="PHQ-9"' not in _overview(therapist, clinics.other_client)
-    assert sorted(built) == ["assignments", "scores"]
+    page = _overview(therapist, clinics.client)
+    assert 'data-instrument="PHQ-9"' in page and 'aria-label="Safety alerts"' in page
+    page = _overview(therapist, clinics.other_client)
+    assert 'data-instrument="PHQ-9"' not in page and 'aria-label="Safety alerts"' not in page
+    assert sorted(built) == ["alerts", "assignments", "scores"]

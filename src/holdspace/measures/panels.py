@@ -19,7 +19,7 @@ from . import charts, library, policies, scoring, selectors
 from .forms import AcknowledgeForm, AssignForm, ProgressLetterForm
 from .models import Assignment, SafetyAlert, Score
 
-Row = TypeVar("Row", Score, Assignment)
+Row = TypeVar("Row", Score, Assignment, SafetyAlert)
 
 
 def client_plots(client: Client, definitions: dict[str, Any]) -> list[dict[str, Any]]:
@@ -77,7 +77,7 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
         "assign_form": AssignForm(definitions=definitions) if can_write else None,
         "enterable": _enterable_rows(client.code, enterable),
         "alerts": (
-            list(client.safety_alerts.order_by("-raised_at")[:10])
+            _client_rows(SafetyAlert, "alerts", client)
             if policies.can_see_alerts(membership, client)
             else []
         ),
@@ -101,10 +101,15 @@ def _assignments_query(client_id: int) -> QuerySet[Assignment]:
     return Assignment.objects.filter(client_id=client_id).order_by("-due_on", "-pk")[:20]
 
 
+def _alerts_query(client_id: int) -> QuerySet[SafetyAlert]:
+    return SafetyAlert.objects.filter(client_id=client_id).order_by("-raised_at")[:10]
+
+
 # The panel's scores (as `selectors.scores_for_client`: the columns the charts and tables show,
-# no subscales or flags) and its first 20 assignments (as `selectors.assignments_for_client`):
-# their SQL compiled once per process for every client (`core.compiled`), run on each visit.
-_QUERIES = {"scores": _scores_query, "assignments": _assignments_query}
+# no subscales or flags), its first 20 assignments (as `selectors.assignments_for_client`) and
+# its newest 10 safety alerts: their SQL compiled once per process for every client
+# (`core.compiled`), run on each visit.
+_QUERIES = {"scores": _scores_query, "assignments": _assignments_query, "alerts": _alerts_query}
 _panel_sql = CompiledQueries()
 
 
