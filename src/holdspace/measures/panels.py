@@ -119,7 +119,7 @@ def _client_rows(model: type[Row], kind: str, client: Client) -> list[Row]:
         return []
     rows = list(model._default_manager.raw(compiled.sql, compiled.params))
     for row in rows:
-        row.client = client  # type: ignore[attr-defined]  # as the client's related manager does
+        row.client = client  # as the client's related manager does
     return rows
 
 
