@@ -38,11 +38,10 @@ def medicated(clinics, coordinator):  # type: ignore[no-untyped-def]
 def test_the_earliest_dates_read_the_medications_and_the_clinic_changes_only(medicated):
     with CaptureQueriesContext(connection) as queries:
         dates = selectors.earliest_medicine_session_dates(medicated)
-    # The medications of every client, then the rule and setting changes of each clinic with
-    # a client who takes any (north; south's client takes none): no medical, psychiatric or
-    # experience rows, which no taper rule names.
+    # The medications of every client, then each clinic's rule and setting changes (two
+    # clinics): no medical, psychiatric or experience rows, which no taper rule names.
     tables = [q["sql"] for q in queries.captured_queries]
-    assert len(tables) == 2, tables
+    assert len(tables) == 3, tables
     assert not any("history" in sql or "priorexperience" in sql for sql in tables)
     today = timezone.localdate()
     assert dates == {
@@ -65,6 +64,10 @@ def test_a_client_without_medications_is_one_query(clinics, coordinator, lead):
         assert selectors.earliest_medicine_session_date(clinics.client) is None
     assert len(queries) == 1  # the medications: none, so no taper rule can match
     assert engine.taper_matches([clinics.client]) == {clinics.client.pk: []}
+    # Many clients: the rules are read whatever the clients take (a constant count).
+    with CaptureQueriesContext(connection) as queries:
+        engine.taper_matches([clinics.client, clinics.other_client])
+    assert len(queries) == 2
 
 
 def test_the_tapers_are_those_of_the_whole_evaluation(medicated, lead):
