@@ -9,9 +9,14 @@ import pytest
 from django.db import connection
 from django.db.models.base import ModelState
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from holdspace.courses import selectors
+from holdspace.courses import views as course_views
 from holdspace.courses.models import Course, CourseStatus
 from holdspace.courses.selectors import current_course
+
+from ..conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +58,29 @@ def test_the_clients_come_with_the_course_unless_left_out(course, clinics):
         assert found is not None
         assert list(found.clients.all()) == [clinics.client]
     assert len(queries) == 2  # the course, then its clients
+
+
+def _course_panel(member, client) -> str:  # type: ignore[no-untyped-def]
+    page = signed_in(member).get(reverse("people:client_detail", args=[client.code]))
+    return page.content.decode().split("<h2>Course</h2>", 1)[1].split("</article>", 1)[0]
+
+
+def test_the_overview_compiles_its_query_once_and_shows_a_change_next_visit(
+    course, clinics, therapist, monkeypatch
+):
+    built = []
+    original = selectors.current_course_query
+    monkeypatch.setattr(
+        selectors,
+        "current_course_query",
+        lambda client_id: built.append(client_id) or original(client_id),
+    )
+    course_views._current_course_sql.clear()
+    assert f"/{course.pk}/" in _course_panel(therapist, clinics.client)
+    newer = _another(course, CourseStatus.PROPOSED)
+    Course.objects.filter(pk=course.pk).update(status=CourseStatus.CLOSED)
+    panel = _course_panel(therapist, clinics.client)
+    assert f"/{newer.pk}/" in panel and f"/{course.pk}/" not in panel
+    Course.objects.filter(pk=newer.pk).update(status=CourseStatus.CLOSED)
+    assert "No course yet." in _course_panel(therapist, clinics.client)
+    assert len(built) == 1  # compiled on the first visit only

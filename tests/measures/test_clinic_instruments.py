@@ -41,3 +41,19 @@ def test_licensed_text_for_a_structure_only_instrument_applies_to_that_clinic_on
     assert not library.definition_for(clinics.south.pk, "WAI-SR").has_text
     assignment = assign(therapist, clinics.client, code="WAI-SR")
     assert services.link_issue(by=actor(therapist), assignment=assignment)
+
+
+def test_the_clinics_own_are_read_by_sql_compiled_once_and_a_new_one_counts(clinics, monkeypatch):
+    built = []
+    original = library._own_query
+    monkeypatch.setattr(
+        library, "_own_query", lambda clinic_id: built.append(clinic_id) or original(clinic_id)
+    )
+    library._own_sql.clear()
+    assert not library.definitions_for(clinics.north.pk)["WAI-SR"].has_text
+    InstrumentDefinition.objects.create(
+        clinic=clinics.north, code="WAI-SR", version="2006.1-north", body=_wai_with_text()
+    )
+    assert library.definitions_for(clinics.north.pk)["WAI-SR"].has_text
+    assert not library.definitions_for(clinics.south.pk)["WAI-SR"].has_text
+    assert len(built) == 1

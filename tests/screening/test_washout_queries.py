@@ -51,6 +51,25 @@ def test_the_earliest_dates_read_the_medications_and_the_clinic_changes_only(med
     }
 
 
+def test_a_client_without_medications_is_one_query(clinics, coordinator, lead):
+    record(clinics.client, coordinator, {"medical": {}, "psychiatric": {}})
+    services.rule_override_set(
+        by=Actor.command_line(lead),
+        rule_id="maoi-irreversible-washout",
+        enabled=False,
+        outcome="",
+        reason="Ours.",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.earliest_medicine_session_date(clinics.client) is None
+    assert len(queries) == 1  # the medications: none, so no taper rule can match
+    assert engine.taper_matches([clinics.client]) == {clinics.client.pk: []}
+    # Many clients: the rules are read whatever the clients take (a constant count).
+    with CaptureQueriesContext(connection) as queries:
+        engine.taper_matches([clinics.client, clinics.other_client])
+    assert len(queries) == 2
+
+
 def test_the_tapers_are_those_of_the_whole_evaluation(medicated, lead):
     by = Actor.command_line(lead)
     # The clinic turns one taper rule off and lengthens a washout that is a setting.

@@ -87,11 +87,20 @@ def courses_of_client(client: Client) -> QuerySet[Course]:
 def current_course(client: Client, *, with_clients: bool = True) -> Course | None:
     """The client's running course (active before proposed; the newest first), in one query
     (and one more for its clients, unless `with_clients=False`)."""
-    courses = Course.objects.filter(clients=client).exclude(status=CourseStatus.CLOSED)
+    courses = current_course_query(client.pk)
     if with_clients:
         courses = courses.prefetch_related("clients")
+    return courses.first()
+
+
+def current_course_query(client_id: int) -> QuerySet[Course]:
+    """The client's courses that are not closed, the running one first (`current_course`)."""
     active_first = Case(When(status=CourseStatus.ACTIVE, then=Value(0)), default=Value(1))
-    return courses.order_by(active_first, "-created_at").first()
+    return (
+        Course.objects.filter(clients=client_id)
+        .exclude(status=CourseStatus.CLOSED)
+        .order_by(active_first, "-created_at")
+    )
 
 
 def course_for_client(client: Client, pk: int) -> Course:

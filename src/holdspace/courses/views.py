@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from holdspace.audit.models import Channel
+from holdspace.core.compiled import CompiledQueries
 from holdspace.core.forms import posted, show_refusal, status_of, submit
 from holdspace.core.http import StaffRequest
 from holdspace.people import policies as people_policies
@@ -611,9 +612,20 @@ def settings_panel(request: HttpRequest, membership: Membership) -> dict[str, An
     }
 
 
+_current_course_sql = CompiledQueries()
+
+
 def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
     """The client overview's Course panel."""
-    course: Course | None = selectors.current_course(client, with_clients=False)
+    # `selectors.current_course(client, with_clients=False)`, its SQL compiled once per process.
+    compiled = _current_course_sql.bound(
+        "current",
+        lambda client_id: selectors.current_course_query(client_id)[:1],
+        client_id=client.pk,
+    )
+    course: Course | None = next(
+        iter(Course.objects.raw(compiled.sql, compiled.params) if compiled.sql else ()), None
+    )
     upcoming = []
     if course is not None:
         upcoming = list(

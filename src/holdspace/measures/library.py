@@ -7,7 +7,10 @@ with the same code replaces the shipped one for that clinic.
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import Http404
+
+from holdspace.core.compiled import CompiledQueries
 
 from .definitions import Definition, load_directory
 from .models import InstrumentDefinition
@@ -36,9 +39,20 @@ def band_text(code: str, label: str) -> str:
 def definitions_for(clinic_id: int | None) -> dict[str, Definition]:
     found = dict(shipped())
     if clinic_id is not None:
-        for row in InstrumentDefinition.objects.filter(clinic_id=clinic_id, is_active=True):
-            found[row.code] = row.definition()
+        # The clinic's own, by SQL compiled once per process (`core.compiled`): every page
+        # that shows measures asks.
+        compiled = _own_sql.bound("own", _own_query, clinic_id=clinic_id)
+        if compiled.sql:
+            for row in InstrumentDefinition.objects.raw(compiled.sql, compiled.params):
+                found[row.code] = row.definition()
     return dict(sorted(found.items()))
+
+
+def _own_query(clinic_id: int) -> QuerySet[InstrumentDefinition]:
+    return InstrumentDefinition.objects.filter(clinic_id=clinic_id, is_active=True)
+
+
+_own_sql = CompiledQueries()
 
 
 def definition_for(clinic_id: int | None, code: str) -> Definition:

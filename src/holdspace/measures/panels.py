@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
@@ -10,23 +10,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from holdspace.core.compiled import CompiledQueries
 from holdspace.core.extensions import Banner, BannerRow, banner_query
+from holdspace.core.links import RowLinks
 from holdspace.people.models import Client
 
 from . import charts, library, policies, scoring, selectors
 from .forms import AcknowledgeForm, AssignForm, ProgressLetterForm
-from .models import SafetyAlert, Score
+from .models import Assignment, SafetyAlert, Score
+
+Row = TypeVar("Row", Score, Assignment, SafetyAlert)
 
 
 def client_plots(client: Client, definitions: dict[str, Any]) -> list[dict[str, Any]]:
     """Each instrument's chart and score table with change since baseline: the panel's and
     the progress letter's."""
     # The columns the charts and tables show: no subscales or flags (JSON) to decode.
-    scores = list(
-        selectors.scores_for_client(client).only(
-            "client", "instrument_code", "observed_on", "total", "band"
-        )
-    )
+    scores = _client_rows(Score, "scores", client)
     sessions = charts.session_dates(client)
     by_code: dict[str, list[Score]] = {}
     for score in scores:
@@ -63,15 +63,21 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
     definitions = library.definitions_for(client.clinic_id)
     plots = client_plots(client, definitions)
     can_write = policies.can_write_measures(membership, client)
+    assignments = _client_rows(Assignment, "assignments", client)
+    enterable = [d for d in definitions.values() if d.usable] if can_write else []
     return {
         "plots": plots,
-        "assignments": list(selectors.assignments_for_client(client)[:20]),
+        "assignments": assignments,
+        # Each row's and each measure's links, made here from one reverse() of each URL
+        # (`core.links.RowLinks`) rather than by a {% url %} each (up to 20 rows of three, and some
+        # 17 measures to enter): the tag cost more than the rest of those rows.
+        "rows": _assignment_rows(client.code, assignments, can_write),
         "today": timezone.localdate(),
         "can_write": can_write,
         "assign_form": AssignForm(definitions=definitions) if can_write else None,
-        "enterable": [d for d in definitions.values() if d.usable] if can_write else [],
+        "enterable": _enterable_rows(client.code, enterable),
         "alerts": (
-            list(client.safety_alerts.order_by("-raised_at")[:10])
+            _client_rows(SafetyAlert, "alerts", client)
             if policies.can_see_alerts(membership, client)
             else []
         ),
@@ -81,6 +87,64 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
         ),
         "sendable": {c for c, d in definitions.items() if d.has_text and d.rated_by == "self"},
     }
+
+
+def _scores_query(client_id: int) -> QuerySet[Score]:
+    return (
+        Score.objects.filter(client_id=client_id)
+        .order_by("observed_on", "pk")
+        .only("client", "instrument_code", "observed_on", "total", "band")
+    )
+
+
+def _assignments_query(client_id: int) -> QuerySet[Assignment]:
+    return Assignment.objects.filter(client_id=client_id).order_by("-due_on", "-pk")[:20]
+
+
+def _alerts_query(client_id: int) -> QuerySet[SafetyAlert]:
+    return SafetyAlert.objects.filter(client_id=client_id).order_by("-raised_at")[:10]
+
+
+# The panel's scores (as `selectors.scores_for_client`: the columns the charts and tables show,
+# no subscales or flags), its first 20 assignments (as `selectors.assignments_for_client`) and
+# its newest 10 safety alerts: their SQL compiled once per process for every client
+# (`core.compiled`), run on each visit.
+_QUERIES = {"scores": _scores_query, "assignments": _assignments_query, "alerts": _alerts_query}
+_panel_sql = CompiledQueries()
+
+
+def _client_rows(model: type[Row], kind: str, client: Client) -> list[Row]:
+    compiled = _panel_sql.bound(kind, _QUERIES[kind], client_id=client.pk)
+    if not compiled.sql:
+        return []
+    rows = list(model._default_manager.raw(compiled.sql, compiled.params))
+    for row in rows:
+        row.client = client  # as the client's related manager does
+    return rows
+
+
+def _assignment_rows(
+    code: str, assignments: list[Assignment], can_write: bool
+) -> list[tuple[Assignment, str, str, str]]:
+    """(assignment, its one-time link's URL, its entry URL, its cancel URL); the URLs only for
+    a member who may write (nobody else is shown them)."""
+    if not can_write:
+        return [(a, "", "", "") for a in assignments]
+    link = RowLinks("measures:link_issue", 2)
+    enter = RowLinks("measures:enter", 2)
+    cancel = RowLinks("measures:assignment_cancel", 2)
+    return [
+        (a, link(code, a.pk), enter(code, a.instrument_code), cancel(code, a.pk))
+        for a in assignments
+    ]
+
+
+def _enterable_rows(code: str, enterable: list[Any]) -> list[tuple[Any, str]]:
+    """(definition, the URL to enter it) of each measure the member may enter now."""
+    if not enterable:
+        return []
+    enter = RowLinks("measures:enter", 2)
+    return [(definition, enter(code, definition.code)) for definition in enterable]
 
 
 def safety_alert_rows(request: HttpRequest) -> QuerySet[Any] | None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import BooleanField, CharField, F, IntegerField, Value
+from django.db.models import BooleanField, CharField, F, IntegerField, QuerySet, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from holdspace.core.clinical_text import in_reader_language
+from holdspace.core.compiled import CompiledQueries
 from holdspace.people.models import Client, Clinic
 
 from .medications import medication_list
@@ -130,8 +131,20 @@ def clinic_rules(clinic: Clinic | int, ruleset: RuleSet | None = None) -> Clinic
 
 def _override_rows(clinic_id: int) -> list[tuple[str, str, bool | None, str | None, int | None]]:
     """(kind, rule id or setting key, enabled, outcome, value) of every rule and setting
-    change of the clinic, newest first: the two tables as one UNION ALL. Typed casts keep the
-    columns of both parts alike on PostgreSQL, NULLs included."""
+    change of the clinic, newest first: the two tables as one UNION ALL, its SQL compiled once
+    per process (`core.compiled`: the clinic is a bound value)."""
+    union = _override_sql.bound("overrides", _override_query, clinic_id=clinic_id)
+    # Newest first within each table, as their Meta ordering (a clinic has a few rows).
+    rows = sorted(union.rows(), key=lambda row: (row[5], row[6]), reverse=True)
+    return [row[:5] for row in rows]
+
+
+_override_sql = CompiledQueries()
+
+
+def _override_query(clinic_id: int) -> QuerySet[Any]:
+    """The clinic's rule and setting changes as one UNION ALL. Typed casts keep the columns of
+    both parts alike on PostgreSQL, NULLs included."""
 
     def columns(**named: Any) -> dict[str, Any]:
         return {f"o_{name}": expression for name, expression in named.items()}
@@ -167,10 +180,7 @@ def _override_rows(clinic_id: int) -> list[tuple[str, str, bool | None, str | No
         )
     )
     names = ("o_kind", "o_key", "o_enabled", "o_outcome", "o_value", "o_at", "o_pk")
-    union = rule_rows.values_list(*names).union(setting_rows.values_list(*names), all=True)
-    # Newest first within each table, as their Meta ordering (a clinic has a few rows).
-    rows = sorted(union, key=lambda row: (row[5], row[6]), reverse=True)
-    return [row[:5] for row in rows]
+    return rule_rows.values_list(*names).union(setting_rows.values_list(*names), all=True)
 
 
 def _client_facts(client: Client, today: dt.date) -> dict[str, Any]:
@@ -289,12 +299,18 @@ def taper_matches(
     """Each client's medications that need a taper and washout (`Evaluation.tapers`), without
     the rest of the evaluation: only the clinic's taper rules are run, so the other intake
     tables are read only if a taper rule names one of their facts (the shipped ones name
-    medication facts alone): two queries for any number of clients, not six."""
+    medication facts alone): two queries for any number of clients, not six. One client who
+    takes no medication (most on an overview) needs no rules read, as a taper rule is per
+    medication: one query then. Many clients are read in the same number of queries whatever
+    they take, so that a page's count does not depend on its rows."""
     today = today or timezone.localdate()
     ids = [client.pk for client in clients]
     medications: dict[int, list[Medication]] = {pk: [] for pk in ids}
-    for m_row in Medication.objects.filter(client_id__in=ids):
+    for m_row in _medications_of(ids):
         medications[m_row.client_id].append(m_row)
+    found: dict[int, list[TaperMatch]] = {pk: [] for pk in ids}
+    if len(ids) == 1 and not medications[ids[0]]:
+        return found
     rules = {clinic: clinic_rules(clinic) for clinic in sorted({c.clinic_id for c in clients})}
     tapering = {
         clinic: ClinicRules(
@@ -316,12 +332,27 @@ def taper_matches(
         if needed
         else {pk: {} for pk in ids}  # no taper rule asks a fact outside the medication
     )
-    return {
-        client.pk: _evaluate(
+    for client in clients:
+        found[client.pk] = _evaluate(
             facts[client.pk], medications[client.pk], tapering[client.clinic_id], today
         ).tapers
-        for client in clients
-    }
+    return found
+
+
+def _medications_of(ids: list[int]) -> Iterable[Medication]:
+    """The clients' medications; for one client (an overview, a screening page) by SQL
+    compiled once per process."""
+    if len(ids) != 1:
+        return Medication.objects.filter(client_id__in=ids)
+    compiled = _medications_sql.bound("medications", _one_client_medications, client_id=ids[0])
+    return Medication.objects.raw(compiled.sql, compiled.params) if compiled.sql else []
+
+
+def _one_client_medications(client_id: int) -> QuerySet[Medication]:
+    return Medication.objects.filter(client_id=client_id)
+
+
+_medications_sql = CompiledQueries()
 
 
 def _makes_tapers(effective: EffectiveRule) -> bool:
