@@ -157,3 +157,20 @@ def test_a_blinded_rater_rates_without_seeing_an_arm_a_dose_or_the_report(trial,
     assert browser.post(url + f"rate/{session.pk}/", _rate(session)).status_code == 302
     assert FidelityRating.objects.get().rated_by == rater.user
     assert browser.get(f"/studies/{study.pk}/").status_code == 404  # nothing else of the study
+
+
+@pytest.mark.django_db
+def test_a_rating_is_dated_by_the_clinics_day_not_utcs(trial, lead):
+    """A session begun at 00:30 in Oslo (23:30 UTC the day before) is that Oslo day's."""
+    from holdspace.studies import fidelity
+
+    study, session = trial
+    browser = signed_in(lead)
+    url = f"/studies/{study.pk}/fidelity/"
+    assert browser.post(url + "setup/", CHECKLIST).status_code == 302
+    assert browser.post(url + f"rate/{session.pk}/", _rate(session)).status_code == 302
+    late = dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)
+    MedicineSession.objects.filter(pk=session.pk).update(started_at=late)
+    with timezone.override("Europe/Oslo"):
+        points = fidelity.report(lead, study)["pairs"][0]["points"]
+    assert points[0]["date"] == dt.date(2026, 12, 1)

@@ -27,6 +27,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from holdspace.people.actors import Actor
@@ -195,7 +196,11 @@ def report(membership: Membership | None, study: Study) -> dict[str, Any]:
             names[rating.pair] = " & ".join(_name(m) for m in rating.therapists.all())
         points[rating.pair].append(
             {
-                "date": rating.session.started_at.date() if rating.session.started_at else None,
+                "date": (
+                    timezone.localdate(rating.session.started_at)
+                    if rating.session.started_at
+                    else None
+                ),
                 "mean": float(rating.mean),
                 "source": rating.get_source_display(),
             }
