@@ -49,6 +49,29 @@ def test_the_researcher_sees_the_cohort_by_phase_without_names(clinics, research
     assert clinics.client.identity.family_name not in body
 
 
+def test_the_cohort_counts_are_compiled_once_per_clinic_and_read_fresh(clinics, researcher, lead):
+    from holdspace.people import today
+    from holdspace.people.models import Client
+
+    from ..factories import ClientFactory
+
+    today._phase_counts.clear()
+
+    def total(member) -> int:  # type: ignore[no-untyped-def]
+        body = signed_in(member).get(reverse("today")).content.decode()
+        return int(re.search(r"All</th><td>(\d+)</td>", body).group(1))  # type: ignore[union-attr]
+
+    before = Client.objects.filter(clinic=clinics.north).count()
+    assert total(researcher) == before
+    kept = today._phase_counts.kept.get(clinics.north.pk)
+    assert kept is not None
+    ClientFactory(clinic=clinics.north)
+    ClientFactory(clinic=clinics.south)  # another clinic's: not counted
+    assert total(lead) == before + 1
+    # Both members of the clinic: the query compiled for the first, run again for the second.
+    assert today._phase_counts.kept.get(clinics.north.pk) is kept
+
+
 def test_the_clinic_admin_has_staff_settings_and_audit_in_the_navigation(clinic_admin):
     links = _nav_links(signed_in(clinic_admin).get(reverse("today")).content.decode())
     assert reverse("clinic:staff_list") in links

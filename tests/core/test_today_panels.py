@@ -145,6 +145,34 @@ def test_the_alerts_heading_counts_every_open_alert_and_lists_the_newest(clinics
     assert panel.count("<li") == 20
 
 
+def test_the_alerts_query_is_compiled_once_per_member_and_reads_fresh_rows(
+    clinics, lead, therapist, monkeypatch
+):
+    from holdspace.measures import today
+
+    today._open_alerts.clear()
+    built = []
+    real = today._open_alerts_query
+    monkeypatch.setattr(today, "_open_alerts_query", lambda m: built.append(m) or real(m))
+
+    def panel(browser) -> str:  # type: ignore[no-untyped-def]
+        html = browser.get(reverse("today")).content.decode()
+        return html.split("<h2>Open alerts", 1)[1].split("</article>", 1)[0]
+
+    lead_browser, therapist_browser = signed_in(lead), signed_in(therapist)
+    assert "No open alerts." in panel(lead_browser)
+    alert = SafetyAlert.objects.create(
+        client=clinics.client, severity="act", source="t", reason_code="t", raised_at=timezone.now()
+    )
+    shown = panel(lead_browser)
+    assert shown.startswith(" (1)</h2>") and clinics.client.code in shown
+    assert reverse("people:client_detail", args=[clinics.client.code]) in shown
+    assert clinics.client.code in panel(therapist_browser)  # on the client's care team
+    SafetyAlert.objects.filter(pk=alert.pk).update(acknowledged_at=timezone.now())
+    assert "No open alerts." in panel(lead_browser)
+    assert [m.pk for m in built] == [lead.pk, therapist.pk]  # once per member
+
+
 # The loop as screening/_today.html had it.
 WAITING_LOOP = """{% load i18n %}{% for code, reason in rows %}
     <li>
