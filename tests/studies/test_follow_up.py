@@ -198,8 +198,13 @@ def test_reminders_go_once_per_window_and_the_coordinator_sees_them_on_today(
     assert len(mailoutbox) == 1 and "overdue" in mailoutbox[0].subject
     assert "PCL" not in mailoutbox[0].body  # says nothing clinical
     assert assignments_to_remind(today) == []  # reminded: not again within the window
-    page = signed_in(coordinator).get("/today/").content.decode()
+    browser = signed_in(coordinator)
+    page = browser.get("/today/").content.decode()
     assert "Study follow-ups" in page and clinics.client.code in page and "durable" in page
+    assert f'href="/studies/{six.client.enrolment.study_id}/">durable</a>' in page
+    # The panel's query is kept compiled; what it reads is not: done, it leaves the panel.
+    Assignment.objects.filter(client=clinics.client).update(state=AssignmentState.COMPLETED)
+    assert "Study follow-ups" not in browser.get("/today/").content.decode()
     # The south lead (another clinic) sees nothing of it.
     south = signed_in(MembershipFactory(clinic=clinics.south, role="coordinator"))
     assert clinics.client.code not in south.get("/today/").content.decode()

@@ -21,11 +21,13 @@ from typing import Any, Literal
 import yaml
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from holdspace.audit.models import Channel
+from holdspace.core.compiled import CompiledQueries
 from holdspace.core.dates import months_after
 from holdspace.core.sources import Source
 from holdspace.courses.models import Visit, VisitKind
@@ -228,13 +230,25 @@ def retention(
     return {"rows": rows, "today": today}
 
 
-def coming_up(membership: Membership | None, *, today: dt.date | None = None) -> list[Any]:
+def coming_up(membership: Membership | None, *, today: dt.date | None = None) -> list[Assignment]:
     """The follow-ups of the clients enrolled at the member's site that are overdue or due in
-    the next two weeks (site coordinators and medical leads): code, study, timepoint, day."""
+    the next two weeks (site coordinators and medical leads): code, study, timepoint, day.
+    Each row carries its client's `code` and its study's `study_id` and `study_code`."""
     if membership is None or membership.role not in (Role.COORDINATOR, Role.MEDICAL_LEAD):
         return []
     today = today or timezone.localdate()
-    return list(
+    # The member's and the day's query (building it took longer than running it): compiled
+    # once per member and day, run on every visit.
+    key = (membership.pk, membership.role, membership.clinic_id, today)
+    compiled = _coming_up.get(key, lambda: _coming_up_query(membership, today))
+    return list(Assignment.objects.raw(compiled.sql, compiled.params)) if compiled.sql else []
+
+
+_coming_up = CompiledQueries()
+
+
+def _coming_up_query(membership: Membership, today: dt.date) -> QuerySet[Assignment]:
+    return (
         Assignment.objects.filter(
             client__enrolment__site__clinic_id=membership.clinic_id,
             client__enrolment__status__in=FOLLOWED,
@@ -243,6 +257,11 @@ def coming_up(membership: Membership | None, *, today: dt.date | None = None) ->
             state__in=[AssignmentState.DUE, AssignmentState.IN_PROGRESS],
             due_on__lte=today + SOON,
         )
-        .select_related("client__enrolment__study")
+        .only("pk", "timepoint", "instrument_code", "due_on")
+        .annotate(
+            code=F("client__code"),
+            study_id=F("client__enrolment__study_id"),
+            study_code=F("client__enrolment__study__code"),
+        )
         .order_by("due_on", "pk")[:50]
     )
