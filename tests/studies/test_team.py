@@ -59,6 +59,7 @@ def test_an_invited_clinic_becomes_a_site_only_when_its_lead_accepts(
 ):
     south_lead = outsider  # the medical lead of south
     south_therapist = MembershipFactory(clinic=clinics.south, role=Role.THERAPIST)
+    assert b"net-trial" not in signed_in(south_lead).get("/today/").content
     assert _invite(lead, study, "south").status_code == 302
     invitation = SiteInvitation.objects.get(study=study)
     assert invitation.status == InvitationStatus.PENDING
@@ -79,6 +80,7 @@ def test_an_invited_clinic_becomes_a_site_only_when_its_lead_accepts(
     assert invitation.status == InvitationStatus.ACCEPTED
     assert invitation.answered_by == south_lead.user
     assert signed_in(south_lead).post(accept).status_code == 302  # answered: nothing changes
+    assert accept.encode() not in signed_in(south_lead).get("/today/").content  # answered
     assert Site.objects.filter(study=study).count() == 2
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"studies.site.invite", "studies.site.accept"} <= actions

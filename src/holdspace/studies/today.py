@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from holdspace.core.compiled import CompiledQueries
 from holdspace.people.models import Membership, Role
 
 from .models import Assessment, Deviation
@@ -41,8 +42,21 @@ def invitations_panel(request: HttpRequest, membership: Membership) -> dict[str,
     """Invitations to run a study, for the invited clinic's medical lead to answer."""
     from .team import invitations_received
 
+    if membership.role != Role.MEDICAL_LEAD:
+        return None
+    # Most days there is none: first whether there is one, by SQL compiled once per clinic
+    # (the same round trip, without building the query with its joins on every visit).
+    pending = _pending.get(
+        membership.clinic_id,
+        lambda: invitations_received(membership).select_related(None).values("pk")[:1],
+    )
+    if not pending.rows():
+        return None
     invitations = list(invitations_received(membership))
     return {"invitations": invitations} if invitations else None
+
+
+_pending = CompiledQueries()
 
 
 def follow_ups_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
