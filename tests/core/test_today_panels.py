@@ -67,7 +67,7 @@ def test_waiting_decisions_agree_with_eligibility(clinics, coordinator, lead):
     }
     query = screening_selectors.decisions_waiting_query(
         Client.objects.filter(pk__in=[client.pk for client in clients]), 200
-    )
+    ).rows()
     by_code = {client.code: client.pk for client in clients}
     waiting = {by_code[code]: status for code, status in query if status}
     assert waiting == expected

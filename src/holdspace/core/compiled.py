@@ -115,17 +115,18 @@ def compile_bound(build: Callable[..., QuerySet[Any]], names: tuple[str, ...]) -
 
 class CompiledQueries:
     """One kind of query, compiled once per key (`get(key, build)`: `build` makes the
-    queryset when the key is new; `bound(key, build, **values)`: `build` takes the values by
-    name and the query is compiled once for any values)."""
+    queryset, or a `Compiled`, when the key is new; `bound(key, build, **values)`: `build`
+    takes the values by name and the query is compiled once for any values)."""
 
     def __init__(self, kept: int = 4096) -> None:
         self.kept: BoundedMemo[Compiled] = BoundedMemo(kept, lambda _compiled: 1)
         self.kept_bound: BoundedMemo[Bound] = BoundedMemo(kept, lambda _bound: 1)
 
-    def get(self, key: Hashable, build: Callable[[], QuerySet[Any]]) -> Compiled:
+    def get(self, key: Hashable, build: Callable[[], QuerySet[Any] | Compiled]) -> Compiled:
         found = self.kept.get(key)
         if found is None:
-            found = compile_query(build())
+            built = build()  # a queryset, or SQL already made from one
+            found = built if isinstance(built, Compiled) else compile_query(built)
             self.kept.put(key, found)
         return found
 

@@ -11,23 +11,18 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import (
-    Case,
-    CharField,
     F,
     Max,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from holdspace.core.compiled import CompiledQueries
+from holdspace.core.compiled import Compiled, CompiledQueries, compile_query
 from holdspace.core.lookups import InIds
 from holdspace.people.models import Client, Membership
 from holdspace.people.selectors import client_for_user
@@ -242,32 +237,38 @@ def facts_changed_at_many(client_ids: list[int]) -> dict[int, dt.datetime]:
     return latest
 
 
-def decisions_waiting_query(clients: QuerySet[Client], limit: int) -> QuerySet[Any]:
+def decisions_waiting_query(clients: QuerySet[Client], limit: int) -> Compiled:
     """(code, status) for the first `limit` of `clients` by code, where status is
     `pending_decision`, `outdated` (as `screening_eligibility_many` would say) or None: one
     query; each client's latest decision and latest fact of each intake table are read by
     index from its own rows (scalar subqueries: as EXISTS, PostgreSQL hashed a whole intake
-    table for them). Its SQL depends only on how `clients` is scoped, so a page can compile
-    it once per member (`core.compiled`) and run it on every visit."""
-
-    facts = {f"fact_{i}": _latest(model, column) for i, (model, column) in enumerate(_FACT_TABLES)}
-    any_fact = Q()
-    fact_after_decision = Q()
-    for name in facts:
-        any_fact |= Q(**{f"{name}__isnull": False})
-        fact_after_decision |= Q(**{f"{name}__gt": F("latest_signed")})
-    status = Case(
-        When(Q(latest_signed__isnull=True) & any_fact, then=Value("pending_decision")),
-        When(fact_after_decision, then=Value("outdated")),  # never true without a decision
-        default=Value(None),
-        output_field=CharField(),
-    )
-    return (
+    table for them), once each in an inner query, and the status worked out from them by the
+    outer one (written in one query, the ORM repeated the decision's subquery in every
+    comparison: 16 subqueries a client). Its SQL depends only on how `clients` is scoped, so
+    a page can compile it once per member (`core.compiled`) and run it on every visit."""
+    facts = [f"fact_{i}" for i in range(len(_FACT_TABLES))]
+    inner = compile_query(
         clients.order_by("code")
-        .annotate(latest_signed=_latest(ScreeningDecision, "signed_at"), **facts)
-        .annotate(waiting=status)
-        .values_list("code", "waiting")[:limit]
+        .annotate(
+            latest_signed=_latest(ScreeningDecision, "signed_at"),
+            **{
+                name: _latest(model, column)
+                for name, (model, column) in zip(facts, _FACT_TABLES, strict=True)
+            },
+        )
+        .values_list("code", "latest_signed", *facts)[:limit]
     )
+    if not inner.sql:
+        return inner
+    any_fact = " OR ".join(f'w."{name}" IS NOT NULL' for name in facts)
+    fact_after_decision = " OR ".join(f'w."{name}" > w."latest_signed"' for name in facts)
+    # Only fixed names and the ORM's own SQL go into this text; values stay parameters.
+    sql = (
+        f'SELECT w."code", CASE WHEN w."latest_signed" IS NULL AND ({any_fact}) '  # noqa: S608
+        f"THEN 'pending_decision' WHEN {fact_after_decision} THEN 'outdated' END "
+        f'FROM ({inner.sql}) w ORDER BY w."code"'
+    )
+    return Compiled(inner.alias, sql, inner.params)
 
 
 def waiting_reason(status: str) -> str:
