@@ -21,6 +21,7 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from .memo import BoundedMemo
 
@@ -141,3 +142,15 @@ class CompiledQueries:
     def clear(self) -> None:
         self.kept.clear()
         self.kept_bound.clear()
+
+
+def member_day_key(member: Any) -> tuple[Any, ...]:
+    """The key of a query built from who asks (a membership: its id, role and clinic) and
+    today's bounds in the current time zone: everything such a query's SQL is made from."""
+    return (
+        member.pk,
+        member.role,
+        member.clinic_id,
+        timezone.localdate(),
+        timezone.get_current_timezone_name(),
+    )

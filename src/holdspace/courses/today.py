@@ -13,7 +13,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from holdspace.core.compiled import CompiledQueries
+from holdspace.core.compiled import CompiledQueries, member_day_key
 from holdspace.core.links import RowLinks
 from holdspace.people.models import Client, Membership, Phase, Role
 
@@ -36,13 +36,9 @@ def therapist_panel(request: HttpRequest, membership: Membership) -> dict[str, A
         return None
     # The query is the member's and the day's alone (building it took longer than running
     # it): compiled once per member, day and time zone; its rows are read on every visit.
-    key = (
-        membership.pk,
-        membership.clinic_id,
-        timezone.localdate(),
-        timezone.get_current_timezone_name(),
+    compiled = _visits_today.get(
+        member_day_key(membership), lambda: _therapist_visits_query(membership)
     )
-    compiled = _visits_today.get(key, lambda: _therapist_visits_query(membership))
     rows: list[tuple[Visit, list[str]]] = []
     if compiled.sql:
         # A row per visit and client (ordered by visit, then code): each visit once, with

@@ -25,7 +25,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from holdspace.core.compiled import CompiledQueries
+from holdspace.core.compiled import CompiledQueries, member_day_key
 from holdspace.courses.models import Visit, VisitKind
 from holdspace.people.models import CareTeamMember, Client, Membership, Role
 from holdspace.people.selectors import client_for_user
@@ -208,14 +208,9 @@ def medicine_sessions_today(membership: Membership) -> list[TodayRow]:
         return []
     # The query is the member's and the day's alone (its SQL takes longer to build than to
     # run): compiled once per member, day and time zone, its rows read on every visit.
-    key = (
-        membership.pk,
-        membership.role,
-        membership.clinic_id,
-        timezone.localdate(),
-        timezone.get_current_timezone_name(),
+    compiled = _sessions_today.get(
+        member_day_key(membership), lambda: _medicine_sessions_today_query(membership)
     )
-    compiled = _sessions_today.get(key, lambda: _medicine_sessions_today_query(membership))
     if not compiled.sql:
         return []
     # raw() sets the query's other columns (code, session_pk, session_status) on each visit.

@@ -47,7 +47,7 @@ def invitations_panel(request: HttpRequest, membership: Membership) -> dict[str,
     # Most days there is none: first whether there is one, by SQL compiled once per clinic
     # (the same round trip, without building the query with its joins on every visit).
     pending = _pending.get(
-        membership.clinic_id,
+        (membership.clinic_id, membership.role),  # everything the query is built from
         lambda: invitations_received(membership).select_related(None).values("pk")[:1],
     )
     if not pending.rows():
