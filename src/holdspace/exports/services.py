@@ -240,7 +240,10 @@ def _export_run(job_id: int, validate_every: bool) -> ExportJob:
     job.status = ExportStatus.RUNNING
     job.save(update_fields=["status"])
     directory = job_directory(job)
-    directory.mkdir(parents=True, exist_ok=True)
+    # Only what this run writes: a directory an earlier database left under the same job id
+    # (a restored backup, a re-created database) is not this job's.
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
     try:
         if job.format == ExportFormat.FHIR:
             files = _write_fhir(job, directory, Checker(every=validate_every))
