@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.forms import BaseForm, Field
+from django.forms import BaseForm, BoundField, Field
 from django.http import HttpRequest, QueryDict
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
@@ -95,3 +96,34 @@ class KeptMarkupForm(BaseForm):
             markup = super().as_div()
             _UNBOUND_MARKUP.put(key, markup)
         return markup
+
+
+# One field's markup through a page's own field template, for unbound forms, by the same
+# things (see KeptMarkupForm and field_markup). Bounded by the bytes held.
+_UNBOUND_FIELDS: BoundedMemo[SafeString] = BoundedMemo(2_000_000, len)
+
+
+def field_markup(field: BoundField, template_name: str) -> SafeString:
+    """`template_name` rendered with `field` alone, as `{% include %}` of a template that reads
+    nothing but `field` renders it. A field of an unbound form is rendered once per process
+    for what its markup is made from (KeptMarkupForm's key, for the one field): the session
+    monitor shows nine small forms, some thirty fields each through half a dozen templates,
+    which took longer than the rest of the page."""
+    form = field.form
+    if form.is_bound:
+        return render_to_string(template_name, {"field": field})
+    key = (
+        template_name,
+        type(form),
+        form.prefix,
+        form.auto_id,
+        form.label_suffix,
+        form.use_required_attribute,
+        get_language(),
+        _field_key(form, field.name, field.field),
+    )
+    markup = _UNBOUND_FIELDS.get(key)
+    if markup is None:
+        markup = render_to_string(template_name, {"field": field})
+        _UNBOUND_FIELDS.put(key, markup)
+    return markup

@@ -159,33 +159,40 @@ def _blank_forms(session: MedicineSession) -> dict[str, BaseForm]:
     }
 
 
-def live_context(session: MedicineSession) -> dict[str, Any]:
-    # Every table once (a no-op when already loaded), and of the readings only those shown.
-    selectors.session_loaded(session, every_reading=False)
-    shown = shown_readings(session)
+def _dose_facts(session: MedicineSession) -> dict[str, Any]:
+    """What both the page and its live parts show of the doses, the settings and the clock."""
     settings = selectors.settings_read(session.clinic_id)
     now = timezone.now()
     due = session.next_reading_due_at
     initial = selectors.initial_dose_time(session)
     window = selectors.supplemental_window(session)
-    supplemental = next(iter(selectors.doses_of(session, DoseKind.SUPPLEMENTAL)), None)
     return {
         "session": session,
         "now": now,
         "due": due,
         "overdue": due is not None and due < now,
+        "initial_at": initial,
+        "since_initial": (now - initial) if initial else None,
+        "window": window,
+        "in_window": bool(window and window[0] <= now <= window[1]),
+        "supplemental": next(iter(selectors.doses_of(session, DoseKind.SUPPLEMENTAL)), None),
+        "settings": settings,
+    }
+
+
+def live_context(session: MedicineSession) -> dict[str, Any]:
+    # Every table once (a no-op when already loaded), and of the readings only those shown.
+    selectors.session_loaded(session, every_reading=False)
+    shown = shown_readings(session)
+    facts = _dose_facts(session)
+    return {
+        **facts,
         "open_alerts": [
             (alert, [reason_label(r) for r in alert.reasons])
             for alert in selectors.open_alerts_loaded(session)
         ],
         "shown": shown,
-        "chart": charts.vitals_chart(session, settings, shown),
-        "initial_at": initial,
-        "since_initial": (now - initial) if initial else None,
-        "window": window,
-        "in_window": bool(window and window[0] <= now <= window[1]),
-        "supplemental": supplemental,
-        "settings": settings,
+        "chart": charts.vitals_chart(session, facts["settings"], shown),
     }
 
 
@@ -204,7 +211,9 @@ def _monitor_context(
     full = request.GET.get("timeline") == "all"
     tag = live_view.etag(session, bucket=_bucket(), full=full)
     return {
-        **live_context(session),
+        # The readings and the chart only inside the live parts: kept per version, so a page
+        # whose parts are kept reads no reading and draws no chart.
+        **_dose_facts(session),
         # The same parts the live poll sends, so the first poll after a load sends nothing.
         "live": {name: part.html for name, part in _live_parts(session, tag, full=full).items()},
         "timeline_all": full,
