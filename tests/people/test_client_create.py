@@ -105,3 +105,28 @@ def test_the_care_team_form_reads_its_candidates_once(clinics, coordinator, ther
         html = form.as_div() + form.as_div()
     assert len(queries) == 1
     assert html.count(f'value="{therapist_off_team.pk}"') == 2
+
+
+def test_the_shown_candidates_are_the_queryset_forms_choices(clinics, lead, therapist):
+    # The overview shows the picker from one compiled query; a submission is checked against
+    # care_team_candidates. The two must offer the same people, in the same order and words.
+    from holdspace.people.models import Membership, Role, User
+
+    def offered(form: CareTeamAddForm) -> list[tuple[str, str]]:
+        return [(str(value), str(label)) for value, label in form.fields["member"].choices]
+
+    zed = User.objects.create_user(email="zed@north.test", password="x", last_name="Zed")
+    zed_member = Membership.objects.create(user=zed, clinic=clinics.north, role=Role.COORDINATOR)
+    for client in (clinics.client, clinics.other_client):
+        shown = CareTeamAddForm(choices=selectors.care_team_candidate_choices(lead, client))
+        checked = CareTeamAddForm(staff=selectors.care_team_candidates(lead, client))
+        assert offered(shown) == offered(checked)
+        assert shown.as_div() == checked.as_div()
+    # Who is on a team is not offered for it; a new member of staff is, at once.
+    labels = dict(selectors.care_team_candidate_choices(lead, clinics.client))
+    assert therapist.pk not in labels
+    assert labels[zed_member.pk] == "Zed (Coordinator)"
+    amy = User.objects.create_user(email="amy@north.test", password="x", first_name="Amy")
+    amy_member = Membership.objects.create(user=amy, clinic=clinics.north, role=Role.THERAPIST)
+    labels = dict(selectors.care_team_candidate_choices(lead, clinics.client))
+    assert labels[amy_member.pk] == "Amy (Therapist)"

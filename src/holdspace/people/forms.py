@@ -69,10 +69,21 @@ class CareTeamAddForm(KeptMarkupForm, forms.Form):
     member = _StaffChoiceField(label=_("Staff member"), queryset=Membership.objects.none())
     role = forms.ChoiceField(label=_("Role on the team"), choices=CareTeamRole.choices)
 
-    def __init__(self, *args: Any, staff: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        staff: Any = None,
+        choices: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         if staff is not None:
             self.fields["member"].queryset = staff  # type: ignore[attr-defined]
+        if choices is not None:
+            # To show the form only (people.selectors.care_team_candidate_choices): a
+            # submitted one is checked against the `staff` queryset.
+            field = self.fields["member"]
+            field.choices = [("", field.empty_label), *choices]  # type: ignore[attr-defined]
         self.fields["member"].label_from_instance = lambda m: (  # type: ignore[attr-defined]
             f"{m.user.get_full_name() or m.user.email} ({m.get_role_display()})"
         )

@@ -88,7 +88,9 @@ def client_detail(request: StaffRequest, code: str) -> HttpResponse:
     can_manage_team = policies.can_manage_care_team(membership, client)
     team_form = None
     if can_manage_team and membership is not None:
-        team_form = CareTeamAddForm(staff=selectors.care_team_candidates(membership, client))
+        team_form = CareTeamAddForm(
+            choices=selectors.care_team_candidate_choices(membership, client)
+        )
     return render(
         request,
         "people/client_detail.html",
