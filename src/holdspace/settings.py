@@ -326,6 +326,7 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 # Sessions: the idle limit is a clinic setting (Clinic.idle_timeout_minutes, default 30);
 # this is only the hard upper bound for any session.
+SESSION_ENGINE = "holdspace.core.sessions"  # Django's database sessions, read in one fixed query
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
