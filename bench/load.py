@@ -68,7 +68,8 @@ def _csrf(http: requests.Session) -> str:
 
 def sign_in(base: str, email: str, used: dict[str, int]) -> requests.Session:
     """Password, then a TOTP code, through the pages a person uses. A code is accepted once
-    per user, so a second sign-in of the same user waits for the next 30-second step."""
+    per user, so a second sign-in of the same user (in this run or an earlier one) waits for
+    the next 30-second step."""
     http = requests.Session()
     http.get(f"{base}/accounts/login/")
     response = http.post(
@@ -79,20 +80,25 @@ def sign_in(base: str, email: str, used: dict[str, int]) -> requests.Session:
     )
     if response.status_code != 302 or "2fa" not in response.headers.get("Location", ""):
         raise SystemExit(f"{email}: the password step answered {response.status_code}")
-    step = int(time.time() // 30)
-    while used.get(email) == step:
-        time.sleep(1)
+    for attempt in range(2):
+        # A code is taken once per user: wait for the next 30-second step after a code used
+        # in this run, and after one refused (an earlier run may have used it this step).
         step = int(time.time() // 30)
-    used[email] = step
-    page = http.get(f"{base}/accounts/2fa/authenticate/")
-    response = http.post(
-        page.url,
-        data={"code": pyotp.TOTP(TOTP_SECRET).now(), "csrfmiddlewaretoken": _csrf(http)},
-        headers={"Referer": page.url},
-        allow_redirects=False,
-    )
-    if response.status_code != 302:
-        raise SystemExit(f"{email}: the second-factor step answered {response.status_code}")
+        while used.get(email) == step:
+            time.sleep(1)
+            step = int(time.time() // 30)
+        used[email] = step
+        page = http.get(f"{base}/accounts/2fa/authenticate/")
+        response = http.post(
+            page.url,
+            data={"code": pyotp.TOTP(TOTP_SECRET).now(), "csrfmiddlewaretoken": _csrf(http)},
+            headers={"Referer": page.url},
+            allow_redirects=False,
+        )
+        if response.status_code == 302:
+            break
+        if attempt:
+            raise SystemExit(f"{email}: the second-factor step answered {response.status_code}")
     return http
 
 
