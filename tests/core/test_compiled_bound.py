@@ -53,3 +53,49 @@ def test_a_value_written_into_the_sql_is_refused(clinics):
         compile_bound(
             lambda client_id: Client.objects.filter(InIds("id", [client_id])), ("client_id",)
         )
+
+
+def test_models_with_their_related_models_as_the_orm_makes_them(clinics):
+    from holdspace.people.models import Client as ClientModel
+
+    queries = CompiledQueries()
+
+    def build(code: str):  # type: ignore[no-untyped-def]
+        return (
+            ClientModel.objects.filter(code=code)
+            .select_related("clinic", "identity")
+            .order_by("pk")
+        )
+
+    for client in (clinics.client, clinics.south_client, clinics.client):
+        [made] = queries.bound("by code", build, code=client.code).objects()
+        orm = build(client.code).get()
+        assert (made.pk, made.code, made.created_at, made.phase) == (
+            orm.pk,
+            orm.code,
+            orm.created_at,
+            orm.phase,
+        )
+        # The related models came with the row: no query to reach them.
+        assert "clinic" in made._state.fields_cache and made.clinic.name == orm.clinic.name
+    assert queries.bound("by code", build, code="HS-NOSUCH").objects() == []
+    assert len(queries.kept_bound.rows) == 1  # one text value, compiled once
+
+
+def test_a_number_no_integer_column_holds_finds_nothing(clinics):
+    queries = CompiledQueries()
+    rows = queries.bound("huge", _codes_and_times, client_id=2**70).rows()
+    assert rows == []
+    assert queries.bound("huge", _codes_and_times, client_id=clinics.client.pk).rows()
+
+
+def test_a_text_value_written_into_the_sql_is_refused(clinics):
+    with pytest.raises(ValueError, match="not a parameter"):
+        compile_bound(
+            lambda code: Client.objects.filter(code=code.lower()), ("code",), texts=("code",)
+        )
+
+
+def test_a_query_with_no_rows_makes_no_models(clinics):
+    queries = CompiledQueries()
+    assert queries.bound("none", lambda code: Client.objects.none(), code="HS-X").objects() == []

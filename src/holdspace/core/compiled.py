@@ -9,18 +9,21 @@ kept, only how to ask for it.
 
 A query that differs from one request to the next only in a value it compares with (the
 client of an overview, say) is compiled once for every value (`CompiledQueries.bound`): it is
-built with a stand-in for each such value and run with the request's own in its place.
+built with a stand-in for each such value (an integer or a text) and run with the request's
+own in its place. Its rows come as tuples (`rows()`) or, for a queryset of models with
+`select_related`, as the model instances the ORM would make (`objects()`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
 from django.utils import timezone
 
 from .memo import BoundedMemo
@@ -34,6 +37,35 @@ class Compiled:
     # The selected expressions, for the database's converters (SQLite's datetimes, say): the
     # rows come as the ORM would give them.
     columns: tuple[Any, ...] = ()
+    # For a queryset of models: the compiler's klass_info, select and annotation columns, to
+    # make each row into its model and its select_related models (`objects`).
+    models: tuple[Any, Any, dict[str, int]] | None = field(default=None, compare=False)
+
+    def objects(self) -> list[Any]:
+        """The rows as model instances, as iterating the queryset makes them (its model, the
+        models of its select_related, its annotations)."""
+        if not self.sql:  # a query that can have no rows (`.none()`)
+            return []
+        if self.models is None:
+            raise ValueError("not a queryset of models")
+        klass_info, select, annotations = self.models
+        rows = self.rows()
+        if not rows:
+            return []
+        model = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        names = [column[0].target.attname for column in select[start:end]]
+        # (django-stubs name a later Django's extra argument)
+        populators = get_related_populators(klass_info, select, self.alias)  # type: ignore[call-arg]
+        made = []
+        for row in rows:
+            obj = model.from_db(self.alias, names, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in annotations.items():
+                setattr(obj, name, row[position])
+            made.append(obj)
+        return made
 
     def rows(self) -> list[tuple[Any, ...]]:
         if not self.sql:
@@ -66,13 +98,19 @@ def compile_query(query: QuerySet[Any]) -> Compiled:
     except EmptyResultSet:
         return Compiled(query.db, "", ())
     columns = tuple(selected[0] for selected in compiler.select[: compiler.col_count])
-    return Compiled(query.db, sql, tuple(params), columns)
+    models = None
+    if issubclass(query._iterable_class, ModelIterable) and compiler.klass_info:
+        models = (compiler.klass_info, compiler.select, dict(compiler.annotation_col_map))
+    return Compiled(query.db, sql, tuple(params), columns, models)
 
 
 # Stand-ins for the values a bound query is run with: integers no table holds (ids are
-# positive) and inside every backend's integer range, so the ORM passes them on as
-# parameters like any other value.
+# positive) and inside every backend's integer range, and texts no code or key takes, so the
+# ORM passes them on as parameters like any other value.
 _STAND_INS = tuple(-1_987_654_301 - i for i in range(8))
+_BIGINT = (-(2**63), 2**63 - 1)
+# Mixed case: a build that upper()s or lower()s a text value changes it, and is refused.
+_TEXT_STAND_INS = tuple(f"~Holdspace-Stand-In-{i}~" for i in range(8))
 
 
 @dataclass(frozen=True)
@@ -82,22 +120,35 @@ class Bound:
     compiled: Compiled
     slots: tuple[tuple[int, str], ...]  # (parameter index, value name)
 
-    def bind(self, values: dict[str, int]) -> Compiled:
+    def bind(self, values: dict[str, int | str]) -> Compiled:
         if not self.compiled.sql:
             return self.compiled
+        if any(
+            isinstance(value, int) and not _BIGINT[0] <= value <= _BIGINT[1]
+            for value in values.values()
+        ):
+            # No row holds a number the database's integers cannot (the ORM answers such a
+            # lookup with no rows too, rather than sending it).
+            return replace(self.compiled, sql="", params=())
         params = list(self.compiled.params)
         for index, name in self.slots:
             params[index] = values[name]
         return replace(self.compiled, params=tuple(params))
 
 
-def compile_bound(build: Callable[..., QuerySet[Any]], names: tuple[str, ...]) -> Bound:
-    """`build(**stand_ins)` compiled, each stand-in's parameter positions found. Refused
-    (ValueError) when the ORM did not pass a value on as a parameter of its own (wrote it
-    into the SQL, or changed it): the query would then not follow the value."""
+def compile_bound(
+    build: Callable[..., QuerySet[Any]], names: tuple[str, ...], texts: tuple[str, ...] = ()
+) -> Bound:
+    """`build(**stand_ins)` compiled, each stand-in's parameter positions found (`texts`: the
+    names whose values are text, the others integers). Refused (ValueError) when the ORM did
+    not pass a value on as a parameter of its own (wrote it into the SQL, or changed it): the
+    query would then not follow the value."""
     if len(names) > len(_STAND_INS):
         raise ValueError("too many bound values")
-    stand_ins = dict(zip(names, _STAND_INS, strict=False))
+    stand_ins: dict[str, int | str] = {
+        name: (_TEXT_STAND_INS[i] if name in texts else _STAND_INS[i])
+        for i, name in enumerate(names)
+    }
     compiled = compile_query(build(**stand_ins))
     if not compiled.sql:
         return Bound(compiled, ())
@@ -105,7 +156,7 @@ def compile_bound(build: Callable[..., QuerySet[Any]], names: tuple[str, ...]) -
     slots = tuple(
         (i, by_value[param])
         for i, param in enumerate(compiled.params)
-        if isinstance(param, int) and param in by_value
+        if isinstance(param, int | str) and not isinstance(param, bool) and param in by_value
     )
     if {name for _i, name in slots} != set(names) or any(
         str(value) in compiled.sql for value in stand_ins.values()
@@ -131,12 +182,15 @@ class CompiledQueries:
             self.kept.put(key, found)
         return found
 
-    def bound(self, key: Hashable, build: Callable[..., QuerySet[Any]], **values: int) -> Compiled:
+    def bound(
+        self, key: Hashable, build: Callable[..., QuerySet[Any]], **values: int | str
+    ) -> Compiled:
         names = tuple(sorted(values))
-        found = self.kept_bound.get((key, names))
+        texts = tuple(name for name in names if isinstance(values[name], str))
+        found = self.kept_bound.get((key, names, texts))
         if found is None:
-            found = compile_bound(build, names)
-            self.kept_bound.put((key, names), found)
+            found = compile_bound(build, names, texts)
+            self.kept_bound.put((key, names, texts), found)
         return found.bind(values)
 
     def clear(self) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import cache
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 _WORD = re.compile(r"[A-Za-z0-9_-]+")
 _DIGITS = re.compile(r"[0-9]+")
@@ -56,3 +57,16 @@ class RowLinks:
         return "".join(piece + part for piece, part in zip(self._pieces, parts, strict=True)) + (
             self._tail
         )
+
+
+def fixed_url(name: str) -> str:
+    """`reverse(name)` of a route that takes no arguments, reversed once per process for the
+    script prefix and URLconf in force: the shell links to a dozen such pages on every
+    request."""
+    return _fixed(name, get_script_prefix(), get_urlconf())
+
+
+@cache
+def _fixed(name: str, prefix: str, urlconf: str | None) -> str:
+    # reverse() itself reads the same prefix and URLconf, so the key holds what it reads.
+    return reverse(name, urlconf=urlconf)

@@ -21,9 +21,9 @@ from django.utils import timezone
 @cache
 def _read_sql(alias: str) -> str:
     quote = connections[alias].ops.quote_name
+    columns = {field.name: str(field.column) for field in Session._meta.concrete_fields}
     key, data, expiry = (
-        quote(Session._meta.get_field(name).column)
-        for name in ("session_key", "session_data", "expire_date")
+        quote(columns[name]) for name in ("session_key", "session_data", "expire_date")
     )
     table = quote(Session._meta.db_table)
     # Names from the model, quoted by the backend; the values are parameters.

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from holdspace.core.extensions import banners
+from holdspace.core.links import fixed_url
 
 from . import policies
 from .models import Membership, Role
@@ -60,7 +60,7 @@ def _with_current(
 ) -> list[tuple[str, Any, str, bool]]:
     """(key, label, url, is the current page). The longest matching url wins, so /clinic/staff/
     and /clinic/settings/ are told apart."""
-    resolved = [(key, label, reverse(name) if name else "") for key, label, name in items]
+    resolved = [(key, label, fixed_url(name) if name else "") for key, label, name in items]
     matches = [url for _k, _l, url in resolved if url and request.path.startswith(url)]
     current = max(matches, key=len, default="")
     return [(key, label, url, bool(url) and url == current) for key, label, url in resolved]

@@ -71,17 +71,30 @@ def client_for_user(
     membership: Membership | None, code: str, *, with_identity: bool = False
 ) -> Client:
     """The client with this code if the member may see it; 404 otherwise. `with_identity`
-    reads the identity in the same query (for a page that shows it to a role that may)."""
+    reads the identity in the same query (for a page that shows it to a role that may).
+    Every client page asks it: its SQL is compiled once per member for any code."""
     related = ("clinic", "identity") if with_identity else ("clinic",)
-    client = (
-        clients_visible_to(membership)
-        .select_related(*related)
-        .filter(code=code.strip().upper())
-        .first()
-    )
-    if client is None:
+    found = _client_sql.bound(
+        ("client", member_key(membership), with_identity),
+        lambda code: (
+            clients_visible_to(membership).select_related(*related).filter(code=code)
+        ).order_by("pk")[:1],
+        code=code.strip().upper(),
+    ).objects()
+    if not found:
         raise Http404("No such client.")
+    client: Client = found[0]
     return client
+
+
+_client_sql = CompiledQueries()
+
+
+def member_key(membership: Membership | None) -> tuple[object, ...]:
+    """What a query scoped to the member is built from: their id, role and clinic."""
+    if membership is None:
+        return (None,)
+    return (membership.pk, membership.role, membership.clinic_id)
 
 
 def care_team_for(client: Client) -> QuerySet[CareTeamMember]:

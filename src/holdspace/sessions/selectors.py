@@ -28,10 +28,11 @@ from django.utils.translation import gettext as _
 from holdspace.core.compiled import CompiledQueries, member_day_key
 from holdspace.courses.models import Visit, VisitKind
 from holdspace.people.models import CareTeamMember, Client, Membership, Role
-from holdspace.people.selectors import client_for_user
+from holdspace.people.selectors import client_for_user, member_key
 
 from . import policies
 from .models import (
+    AdverseEvent,
     Dose,
     DoseKind,
     MedicineSession,
@@ -100,16 +101,26 @@ def sessions_visible_to(membership: Membership | None) -> QuerySet[MedicineSessi
 
 
 def session_for_user(membership: Membership | None, code: str, pk: int) -> MedicineSession:
-    """The session in one query: each open monitor asks for it every second (the live poll)."""
-    found = (
-        sessions_visible_to(membership)
-        .filter(pk=pk, client__code=code.strip().upper())
-        .select_related("client", "visit", "clinic")
-    )
-    session = found.first()
-    if session is None:
+    """The session in one query: each open monitor asks for it every second (the live poll),
+    so its SQL is compiled once per member for any session."""
+    found = _session_sql.bound(
+        ("session", member_key(membership)),
+        lambda pk, code: (
+            sessions_visible_to(membership)
+            .filter(pk=pk, client__code=code)
+            .select_related("client", "visit", "clinic")
+            .order_by("pk")[:1]
+        ),
+        pk=pk,
+        code=code.strip().upper(),
+    ).objects()
+    if not found:
         raise Http404("No such session.")
+    session: MedicineSession = found[0]
     return session
+
+
+_session_sql = CompiledQueries()
 
 
 def session_by_id(membership: Membership | None, pk: int) -> MedicineSession:
@@ -342,33 +353,50 @@ def session_loaded(session: MedicineSession, *, every_reading: bool = True) -> M
     `every_reading=False`: it reads only the readings it shows (shown.shown_readings), so 2,000
     readings cost what 20 do; the summary and the API's timeline list every reading.
     """
-    readings = (
-        [
+    if every_reading:
+        prefetch_related_objects(
+            [session],
             Prefetch("vitals", VitalReading.objects.all()),
             # Who recorded each reading: the few members once each (two queries), not a joined
             # copy of member and user per reading.
             Prefetch("vitals__recorded_by", Membership.objects.select_related("user")),
-        ]
-        if every_reading
-        else []
-    )
-    prefetch_related_objects(
-        [session],
-        *readings,
-        Prefetch(
-            "doses",
-            Dose.objects.select_related("given_by__user", "recorded_by__user").order_by("pk"),
-        ),
-        Prefetch("entries", TimelineEntry.objects.select_related("by__user")),
-        Prefetch("alerts", SessionAlert.objects.select_related("acknowledged_by__user", "reading")),
-        "adverse_events",
-        Prefetch("team", TeamPresence.objects.select_related("membership__user").order_by("pk")),
-        Prefetch(
-            "signatures", NoteSignature.objects.select_related("membership__user").order_by("pk")
-        ),
-        Prefetch("overrides", StartOverride.objects.select_related("by__user").order_by("pk")),
-    )
+        )
+    for name, rows in _SESSION_TABLES:
+        manager = getattr(session, name)
+        cache = session.__dict__.setdefault("_prefetched_objects_cache", {})
+        if manager.field.remote_field.cache_name in cache:
+            continue  # loaded already (a no-op, as prefetch_related_objects would be)
+        found = _loaded_sql.bound(
+            name,
+            lambda session_id, rows=rows: rows().filter(session_id=session_id),
+            session_id=session.pk,
+        ).objects()
+        for row in found:  # each row's session is this one, as a prefetch sets it
+            manager.field.set_cached_value(row, session)
+        loaded = manager.get_queryset()
+        loaded._result_cache = found
+        loaded._prefetch_done = True
+        cache[manager.field.remote_field.cache_name] = loaded
     return session
+
+
+# The tables `session_loaded` reads, each with what it brings along, in the order and with the
+# related rows prefetch_related_objects gave them. Each query is compiled once per process
+# for any session (the monitor reads all seven on every load: building them through the ORM
+# took longer than running them).
+_SESSION_TABLES: tuple[tuple[str, Callable[[], QuerySet[Any]]], ...] = (
+    (
+        "doses",
+        lambda: Dose.objects.select_related("given_by__user", "recorded_by__user").order_by("pk"),
+    ),
+    ("entries", lambda: TimelineEntry.objects.select_related("by__user")),
+    ("alerts", lambda: SessionAlert.objects.select_related("acknowledged_by__user", "reading")),
+    ("adverse_events", lambda: AdverseEvent.objects.all()),
+    ("team", lambda: TeamPresence.objects.select_related("membership__user").order_by("pk")),
+    ("signatures", lambda: NoteSignature.objects.select_related("membership__user").order_by("pk")),
+    ("overrides", lambda: StartOverride.objects.select_related("by__user").order_by("pk")),
+)
+_loaded_sql = CompiledQueries()
 
 
 def readings_in_order(session: MedicineSession) -> list[VitalReading]:
