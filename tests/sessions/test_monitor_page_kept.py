@@ -109,3 +109,36 @@ def test_new_choices_are_new_markup(running):  # type: ignore[no-untyped-def]
     one = field_markup(DoseForm(givers=[(7, "Ada Lovelace")])["given_by"])
     two = field_markup(DoseForm(givers=[(7, "Ada Lovelace"), (8, "Grace Hopper")])["given_by"])
     assert "Grace Hopper" not in one and "Grace Hopper" in two
+
+
+def test_the_loaded_tables_are_the_sessions_own_as_a_prefetch_makes_them(  # type: ignore[no-untyped-def]
+    clinics, running, therapist, co_therapist
+):
+    from django.db.models import prefetch_related_objects
+
+    from holdspace.sessions import selectors, services
+    from holdspace.sessions.models import MedicineSession as Session
+
+    from .conftest import act, give_initial, make_ready, make_visit
+
+    give_initial(running, therapist)
+    other = services.session_open(
+        by=act(therapist), visit=make_visit(clinics, therapist), client=clinics.client
+    )
+    make_ready(other, therapist, co_therapist)
+    names = [name for name, _rows in selectors._SESSION_TABLES]
+    for session in (running, other):
+        loaded = selectors.session_loaded(Session.objects.get(pk=session.pk), every_reading=False)
+        prefetched = Session.objects.get(pk=session.pk)
+        prefetch_related_objects([prefetched], *names)
+        with CaptureQueriesContext(connection) as queries:
+            for name in names:
+                rows = list(getattr(loaded, name).all())
+                assert [r.pk for r in rows] == [r.pk for r in getattr(prefetched, name).all()]
+                assert all(r.session is loaded for r in rows)  # no query to reach it
+            team = [p.membership.user.email for p in loaded.team.all()]
+        assert not queries.captured_queries and len(team) == 2
+        # A query on a loaded relation still asks about this session only.
+        assert set(loaded.team.values_list("session_id", flat=True)) == {session.pk}
+        assert set(loaded.doses.values_list("session_id", flat=True)) <= {session.pk}
+    assert running.doses.count() == 1 and other.doses.count() == 0
