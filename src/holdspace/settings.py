@@ -162,10 +162,17 @@ def _database() -> dict[str, object]:
         )
         config["TEST"] = {"NAME": test_name}
     elif engine.endswith("postgresql"):
-        config.setdefault("OPTIONS", {})
+        options: dict[str, object] = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
+        config["OPTIONS"] = options
         # A kept connection that the server dropped (restart, failover, idle kill) is found
         # and replaced before the request uses it, instead of failing that request.
         config["CONN_HEALTH_CHECKS"] = True
+        # Statements run again and again (core.compiled.prepared_cursor) are prepared on their
+        # second run on a connection. Django's own queries are never prepared. Set
+        # HOLDSPACE_DB_PREPARE=0 behind a pooler in transaction mode that cannot keep prepared
+        # statements (PgBouncer before 1.21, or without max_prepared_statements).
+        if env_bool("HOLDSPACE_DB_PREPARE", default=True):
+            options.setdefault("prepare_threshold", 2)
     else:
         raise ImproperlyConfigured(
             f"DATABASE_URL uses an engine Holdspace does not support ({engine}); "

@@ -17,6 +17,8 @@ from django.contrib.sessions.models import Session
 from django.db import connections, router
 from django.utils import timezone
 
+from .compiled import prepared_cursor
+
 
 @cache
 def _read_sql(alias: str) -> str:
@@ -35,7 +37,7 @@ class SessionStore(db.SessionStore):
         alias = router.db_for_read(self.model)
         connection = connections[alias]
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(_read_sql(alias), [self.session_key, now])
             row = cursor.fetchone()
         if row is None:  # none, or expired: as Session.DoesNotExist in Django's own
