@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from holdspace.core.compiled import CompiledQueries, compile_bound
 from holdspace.core.lookups import InIds
@@ -99,3 +100,19 @@ def test_a_text_value_written_into_the_sql_is_refused(clinics):
 def test_a_query_with_no_rows_makes_no_models(clinics):
     queries = CompiledQueries()
     assert queries.bound("none", lambda code: Client.objects.none(), code="HS-X").objects() == []
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements: PostgreSQL only"
+)
+def test_on_postgresql_a_repeated_query_is_prepared_and_answers_the_same(clinics):
+    queries = CompiledQueries()
+    for client in (clinics.client, clinics.other_client, clinics.client, clinics.south_client):
+        rows = queries.bound("prepared", _codes_and_times, client_id=client.pk).rows()
+        assert rows == list(_codes_and_times(client.pk))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any('"people_client"."code"' in statement for statement in prepared)
+    # Django's own queries are not prepared (its cursor binds on the client).
+    assert not any("pg_prepared_statements" in statement for statement in prepared)

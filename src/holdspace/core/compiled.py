@@ -99,17 +99,23 @@ def prepared_cursor(connection: BaseDatabaseWrapper) -> Any:
     `prepare_threshold`) and later runs skip PostgreSQL's parsing and planning, which took
     longer than running these small queries (0.4 -> 0.16 ms for the member's query, 1.4 ->
     0.3 ms for the banners). Django's own queries keep Django's client-side binding. Wrapped
-    as Django wraps its cursors: execute wrappers, query logging and error translation apply."""
+    as Django wraps its cursors: execute wrappers and error translation apply."""
     if (
         connection.vendor != "postgresql"
         or connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold") is None
+        # Logging queries (DEBUG, a test capturing them): Django's cursor, whose log shows
+        # each statement's text, which a prepared statement's run does not give back.
+        or connection.queries_logged
     ):
         return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
+    # As Django's own cursor(): a kept connection the server dropped is replaced first.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
-    cursor = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
-    return connection._prepare_cursor(cursor)  # type: ignore[attr-defined]
+    with connection.wrap_database_errors:
+        cursor = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
+        return connection._prepare_cursor(cursor)  # type: ignore[attr-defined]
 
 
 def compile_query(query: QuerySet[Any]) -> Compiled:
