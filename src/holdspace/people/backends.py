@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef
 
 from holdspace.core.compiled import CompiledQueries
 
-from .models import Clinic, Membership, User
+from .models import Membership, User
 
 # Attributes set on the request's user; absent when the user came from elsewhere (a form).
 MEMBERSHIP_ATTR = "_holdspace_membership"
@@ -42,25 +42,16 @@ class StaffBackend(AuthenticationBackend):
 
 
 # Every request asks this, so its SQL is compiled once per process for any user (building and
-# compiling it through the ORM took longer than PostgreSQL takes to answer it) and the three
-# rows it joins are made into models here, as select_related would make them.
-_MEMBERSHIP_FIELDS = tuple(f.attname for f in Membership._meta.concrete_fields)
-_CLINIC_FIELDS = tuple(f.attname for f in Clinic._meta.concrete_fields)
-_USER_FIELDS = tuple(f.attname for f in User._meta.concrete_fields)
+# compiling it through the ORM took longer than PostgreSQL takes to answer it).
 _signed_in_sql = CompiledQueries()
 
 
 def _signed_in_query(user_id: int) -> Any:
     return (
         Membership.objects.filter(user_id=user_id, is_active=True)
+        .select_related("clinic", "user")
         .annotate(has_mfa=Exists(Authenticator.objects.filter(user_id=OuterRef("user_id"))))
-        .order_by("pk")
-        .values_list(
-            *_MEMBERSHIP_FIELDS,
-            *(f"clinic__{name}" for name in _CLINIC_FIELDS),
-            *(f"user__{name}" for name in _USER_FIELDS),
-            "has_mfa",
-        )[:1]
+        .order_by("pk")[:1]
     )
 
 
@@ -71,18 +62,9 @@ def _active_membership(user_id: Any) -> Membership | None:
         pk = int(user_id)
     except (TypeError, ValueError):
         return None
-    compiled = _signed_in_sql.bound("signed-in", _signed_in_query, user_id=pk)
-    rows = compiled.rows()
-    if not rows:
+    found = _signed_in_sql.bound("signed-in", _signed_in_query, user_id=pk).objects()
+    if not found:
         return None
-    row = rows[0]
-    alias = compiled.alias
-    clinic_at = len(_MEMBERSHIP_FIELDS)
-    user_at = clinic_at + len(_CLINIC_FIELDS)
-    membership = Membership.from_db(alias, _MEMBERSHIP_FIELDS, row[:clinic_at])
-    clinic = Clinic.from_db(alias, _CLINIC_FIELDS, row[clinic_at:user_at])
-    user = User.from_db(alias, _USER_FIELDS, row[user_at:-1])
-    Membership._meta.get_field("clinic").set_cached_value(membership, clinic)
-    Membership._meta.get_field("user").set_cached_value(membership, user)
-    setattr(user, MFA_ATTR, bool(row[-1]))
+    membership: Membership = found[0]
+    setattr(membership.user, MFA_ATTR, bool(membership.has_mfa))  # type: ignore[attr-defined]
     return membership

@@ -132,13 +132,9 @@ def care_team_candidate_choices(membership: Membership, client: Client) -> list[
     checks the member against `care_team_candidates`."""
     rows = _candidates_sql.bound(
         "candidates",
-        lambda clinic_id, client_id: (
-            Membership.objects.filter(clinic_id=clinic_id)
-            .filter(is_active=True, role__in=policies.CARE_TEAM_MEMBER_ROLES)
-            .exclude(care_assignments__client_id=client_id)
-            .order_by("-is_active", "role", "user__email")
-            .values_list("pk", "user__first_name", "user__last_name", "user__email", "role")
-        ),
+        lambda clinic_id, client_id: care_team_candidates(
+            Membership(clinic_id=clinic_id), Client(pk=client_id)
+        ).values_list("pk", "user__first_name", "user__last_name", "user__email", "role"),
         clinic_id=membership.clinic_id,
         client_id=client.pk,
     ).rows()
