@@ -312,3 +312,48 @@ def test_the_writer_finishes_a_short_write(tmp_path, monkeypatch) -> None:  # ty
     writer.write(b'{"d":4}\n')
     writer.close()
     assert (tmp_path / "out.ndjson").read_bytes() == b'{"a":1}\n{"b":2}\n{"c":3}\n{"d":4}\n'
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here (macOS)")
+def test_the_writer_settles_what_it_wrote(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every SETTLED bytes and at the end, the file is flushed to the disk and what was
+    written since the last time is dropped from the page cache: every byte once, in order,
+    the last range at close."""
+    calls: list[tuple[str, int, int]] = []
+    real_sync, real_advise = os.fdatasync, os.posix_fadvise
+    monkeypatch.setattr(services._Writer, "SETTLED", 20)
+    monkeypatch.setattr(services._Writer, "PIECE", 8)
+    monkeypatch.setattr(
+        os, "fdatasync", lambda fd: (calls.append(("sync", os.fstat(fd).st_size, 0)), real_sync(fd))
+    )
+    monkeypatch.setattr(
+        os,
+        "posix_fadvise",
+        lambda fd, start, length, advice: (
+            calls.append(("drop", start, length)),
+            real_advise(fd, start, length, advice),
+        ),
+    )
+    writer = services._Writer(tmp_path / "out.ndjson")
+    for number in range(10):
+        writer.write(b'{"n":%d}\n' % number)  # 8 bytes each
+    writer.write([b'{"b":2}\n', b'{"c":3}\n'])
+    writer.close()
+    assert (tmp_path / "out.ndjson").read_bytes() == b"".join(
+        [b'{"n":%d}\n' % n for n in range(10)] + [b'{"b":2}\n', b'{"c":3}\n']
+    )
+    drops = [(start, length) for kind, start, length in calls if kind == "drop"]
+    assert drops[0][0] == 0 and all(length >= 20 for _start, length in drops[:-1])
+    assert [start for start, _length in drops[1:]] == [s + n for s, n in drops[:-1]]
+    assert sum(length for _start, length in drops) == 96
+    # Each drop follows a flush of the file as long as the range dropped; the whole file is
+    # flushed at close (once more when nothing was left to drop).
+    kinds = [kind for kind, _a, _b in calls]
+    assert all(kinds[i - 1] == "sync" for i, kind in enumerate(kinds) if kind == "drop")
+    flushed = [size for kind, size, _zero in calls if kind == "sync"]
+    assert all(
+        calls[i - 1][1] >= start + length
+        for i, (kind, start, length) in enumerate(calls)
+        if kind == "drop"
+    )
+    assert flushed[-1] == 96
