@@ -638,9 +638,23 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
         "course": course,
         "upcoming": upcoming,
         "can_invite": policies.can_manage_course(membership, client)
-        and not hasattr(client, "portal_account"),
+        and not _has_portal_account(client),
         # The address on file, prefilled (only for roles that may read the identity).
         "invite_email": client.identity.email
         if people_policies.can_read_identity(membership, client) and hasattr(client, "identity")
         else "",
     }
+
+
+def _has_portal_account(client: Client) -> bool:
+    """Whether the client was invited to the portal already: one indexed row, its SQL
+    compiled once per process."""
+    return bool(
+        _current_course_sql.bound(
+            "portal",
+            lambda client_id: Client.objects.filter(
+                pk=client_id, portal_account__isnull=False
+            ).values_list("pk")[:1],
+            client_id=client.pk,
+        ).rows()
+    )

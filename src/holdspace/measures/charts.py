@@ -206,7 +206,7 @@ def table_rows_html(table: Sequence[Mapping[str, Score | scoring.Change | None]]
             since = "—"
         rows.append(
             row_format(
-                conditional_escape(localize(score.pk)),
+                score.pk,  # an id as text, as {{ score.pk }} wrote it (no thousands separator)
                 day(score.observed_on),
                 number(score.total),
                 band(score),

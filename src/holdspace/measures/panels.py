@@ -114,10 +114,7 @@ _panel_sql = CompiledQueries()
 
 
 def _client_rows(model: type[Row], kind: str, client: Client) -> list[Row]:
-    compiled = _panel_sql.bound(kind, _QUERIES[kind], client_id=client.pk)
-    if not compiled.sql:
-        return []
-    rows = list(model._default_manager.raw(compiled.sql, compiled.params))
+    rows: list[Row] = _panel_sql.bound(kind, _QUERIES[kind], client_id=client.pk).objects()
     for row in rows:
         row.client = client  # as the client's related manager does
     return rows

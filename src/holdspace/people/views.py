@@ -79,7 +79,7 @@ def client_detail(request: StaffRequest, code: str) -> HttpResponse:
     )
     # The care team, which the page shows, read first: the panels' policies then ask it
     # whether the reader is on it rather than the database, a dozen times for a therapist.
-    care_team = list(selectors.care_team_for(client))
+    care_team = selectors.care_team_loaded(client)
     policies.care_team_read(client, care_team)
     show_identity = policies.can_read_identity(membership, client)
     services.client_view_record(

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from holdspace.core.compiled import CompiledQueries
 from holdspace.core.extensions import Banner, BannerRow, banner_query
 from holdspace.people.models import Client, Role
 
@@ -63,9 +64,17 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
     membership = getattr(request, "membership", None)
     if not policies.can_see_session(membership, client):
         return None
-    sessions = list(
-        MedicineSession.objects.filter(client=client)
-        .select_related("visit")
-        .order_by("-opened_at")[:5]
-    )
+    # The newest five with their visits, the SQL compiled once per process for any client.
+    sessions = _panel_sql.bound(
+        "newest",
+        lambda client_id: (
+            MedicineSession.objects.filter(client_id=client_id)
+            .select_related("visit")
+            .order_by("-opened_at")[:5]
+        ),
+        client_id=client.pk,
+    ).objects()
     return {"sessions": sessions}
+
+
+_panel_sql = CompiledQueries()

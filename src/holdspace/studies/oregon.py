@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from holdspace.core.compiled import CompiledQueries
 from holdspace.people.actors import Actor
 from holdspace.people.auditing import audit_write
 from holdspace.people.models import Client, ClientIdentity, Membership, Role
@@ -124,8 +125,20 @@ def _label(key: str) -> str:
 
 
 def reports_under_sb303(clinic_id: int) -> bool:
-    """The clinic's setting; off when never set."""
-    return Oregon303Reporting.objects.filter(clinic_id=clinic_id, reports=True).exists()
+    """The clinic's setting; off when never set. Asked on every client overview: its SQL
+    compiled once per process for any clinic."""
+    return bool(
+        _reporting_sql.bound(
+            "reports",
+            lambda clinic_id: Oregon303Reporting.objects.filter(
+                clinic_id=clinic_id, reports=True
+            ).values_list("pk")[:1],
+            clinic_id=clinic_id,
+        ).rows()
+    )
+
+
+_reporting_sql = CompiledQueries()
 
 
 def can_set_reporting(membership: Membership | None) -> bool:
