@@ -179,3 +179,34 @@ def test_the_platform_admin_cannot_edit_or_delete_audit_rows(clinics):
     )
     assert delete.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_periodic_seal_runs_at_commit_outside_a_request(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.AUDIT_SEAL_EVERY = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        event = audit_record(action="test.event", actor_label="tester")
+    assert AuditEvent.objects.get(pk=event.pk).sealed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_request_the_periodic_seal_waits_for_the_response_to_go_out(settings):
+    """One request in AUDIT_SEAL_EVERY would otherwise wait for the sealer before its page is
+    sent: the seal runs when the server closes the response (request_finished). Committed for
+    real (no test transaction), as a request's rows are."""
+    from django.core.signals import request_finished, request_started
+
+    settings.AUDIT_SEAL_EVERY = 1
+    request_started.send(sender=HttpClient)
+    try:
+        event = audit_record(action="test.event", actor_label="tester")  # commits at once
+        assert not AuditEvent.objects.get(pk=event.pk).sealed  # the page is still being made
+    finally:
+        request_finished.send(sender=HttpClient)
+    assert AuditEvent.objects.get(pk=event.pk).sealed
+    # The next request starts with nothing waiting, and nothing is left unsealed.
+    request_started.send(sender=HttpClient)
+    request_finished.send(sender=HttpClient)
+    assert not AuditEvent.objects.filter(hash="").exists()
