@@ -526,9 +526,14 @@ class _Writer:
     def _settle(fd: int, start: int, end: int) -> None:
         """The bytes written so far on the disk, and those from `start` to `end` out of the
         page cache (where the system can be told: not on macOS)."""
-        os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
+        if hasattr(os, "fdatasync"):
+            os.fdatasync(fd)
+        else:
+            os.fsync(fd)
         if hasattr(os, "posix_fadvise") and end > start:
-            os.posix_fadvise(fd, start, end - start, os.POSIX_FADV_DONTNEED)
+            # Advice only: a file system that takes none is written all the same.
+            with contextlib.suppress(OSError):
+                os.posix_fadvise(fd, start, end - start, os.POSIX_FADV_DONTNEED)
 
     def write(self, data: bytes | list[bytes]) -> None:
         if isinstance(data, list):
