@@ -116,3 +116,27 @@ def test_on_postgresql_a_repeated_query_is_prepared_and_answers_the_same(clinics
     assert any('"people_client"."code"' in statement for statement in prepared)
     # Django's own queries are not prepared (its cursor binds on the client).
     assert not any("pg_prepared_statements" in statement for statement in prepared)
+
+
+def test_exists_answers_as_the_orm_for_each_value(clinics):
+    """`exists`: whether the query has a row, compiled once for any value."""
+    queries = CompiledQueries()
+
+    def build(clinic_id: int, code: str):  # type: ignore[no-untyped-def]
+        return Client.objects.filter(clinic_id=clinic_id, code=code)
+
+    cases = [
+        (clinics.north.pk, clinics.client.code),
+        (clinics.north.pk, clinics.south_client.code),  # another clinic's client
+        (clinics.south.pk, clinics.south_client.code),
+        (clinics.north.pk, "HS-NOSUCH"),
+        (2**70, clinics.client.code),  # no integer column holds it: no row, as the ORM says
+    ]
+    for clinic_id, code in cases:
+        expected = clinic_id < 2**63 and build(clinic_id, code).exists()
+        assert queries.exists("client", build, clinic_id=clinic_id, code=code) is expected
+    assert [queries.exists("client", build, clinic_id=c, code=k) for c, k in cases[:3]] == [
+        True,
+        False,
+        True,
+    ]

@@ -220,6 +220,16 @@ class CompiledQueries:
             self.kept_bound.put((key, names, texts), found)
         return found.bind(values)
 
+    def exists(
+        self, key: Hashable, build: Callable[..., QuerySet[Any]], **values: int | str
+    ) -> bool:
+        """Whether `build(**values)` has any row (`bound`, asking for one primary key)."""
+        return bool(
+            self.bound(
+                key, lambda **names: build(**names).order_by().values_list("pk")[:1], **values
+            ).rows()
+        )
+
     def clear(self) -> None:
         self.kept.clear()
         self.kept_bound.clear()

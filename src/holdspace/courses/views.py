@@ -649,12 +649,8 @@ def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
 def _has_portal_account(client: Client) -> bool:
     """Whether the client was invited to the portal already: one indexed row, its SQL
     compiled once per process."""
-    return bool(
-        _current_course_sql.bound(
-            "portal",
-            lambda client_id: Client.objects.filter(
-                pk=client_id, portal_account__isnull=False
-            ).values_list("pk")[:1],
-            client_id=client.pk,
-        ).rows()
+    return _current_course_sql.exists(
+        "portal",
+        lambda client_id: Client.objects.filter(pk=client_id, portal_account__isnull=False),
+        client_id=client.pk,
     )

@@ -127,14 +127,10 @@ def _label(key: str) -> str:
 def reports_under_sb303(clinic_id: int) -> bool:
     """The clinic's setting; off when never set. Asked on every client overview: its SQL
     compiled once per process for any clinic."""
-    return bool(
-        _reporting_sql.bound(
-            "reports",
-            lambda clinic_id: Oregon303Reporting.objects.filter(
-                clinic_id=clinic_id, reports=True
-            ).values_list("pk")[:1],
-            clinic_id=clinic_id,
-        ).rows()
+    return _reporting_sql.exists(
+        "reports",
+        lambda clinic_id: Oregon303Reporting.objects.filter(clinic_id=clinic_id, reports=True),
+        clinic_id=clinic_id,
     )
 
 
