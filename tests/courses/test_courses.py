@@ -444,3 +444,27 @@ def test_therapists_off_the_care_team_are_refused(
             lead=lead,
         )
     assert "not on the care team" in " ".join(error.value.message_dict["therapists"])
+
+
+@pytest.mark.django_db
+def test_the_calendars_therapists_and_leads_come_by_name(clinics):
+    """The calendar's lists and the visit form's choices: by surname, then given name, in
+    whatever order the memberships were written."""
+    from holdspace.courses import selectors as course_selectors
+    from holdspace.people.models import Role
+
+    from ..factories import MembershipFactory, UserFactory
+
+    for first, last in (("Zoe", "Berg"), ("Ada", "Aasen"), ("Ola", "Berg")):
+        for role in (Role.THERAPIST, Role.MEDICAL_LEAD):
+            MembershipFactory(
+                clinic=clinics.north, role=role, user=UserFactory(first_name=first, last_name=last)
+            )
+    member = clinics.north.memberships.filter(role=Role.THERAPIST).first()
+    for found in (
+        course_selectors.therapists_of_clinic(member),
+        course_selectors.medical_leads_of_clinic(member),
+    ):
+        ours = {("Aasen", "Ada"), ("Berg", "Ola"), ("Berg", "Zoe")}
+        names = [(m.user.last_name, m.user.first_name) for m in found]
+        assert [name for name in names if name in ours] == sorted(ours)

@@ -135,16 +135,29 @@ def room_for_user(membership: Membership | None, pk: int) -> Room:
     return room
 
 
+# By name, then id: the calendar's lists and the visit form's choices keep one order (without
+# one, PostgreSQL gave them in whatever order the rows were last written).
+_BY_NAME = ("user__last_name", "user__first_name", "pk")
+
+
 def therapists_of_clinic(membership: Membership) -> QuerySet[Membership]:
-    return Membership.objects.filter(
-        clinic_id=membership.clinic_id, is_active=True, role=Role.THERAPIST
-    ).select_related("user")
+    return (
+        Membership.objects.filter(
+            clinic_id=membership.clinic_id, is_active=True, role=Role.THERAPIST
+        )
+        .select_related("user")
+        .order_by(*_BY_NAME)
+    )
 
 
 def medical_leads_of_clinic(membership: Membership) -> QuerySet[Membership]:
-    return Membership.objects.filter(
-        clinic_id=membership.clinic_id, is_active=True, role=Role.MEDICAL_LEAD
-    ).select_related("user")
+    return (
+        Membership.objects.filter(
+            clinic_id=membership.clinic_id, is_active=True, role=Role.MEDICAL_LEAD
+        )
+        .select_related("user")
+        .order_by(*_BY_NAME)
+    )
 
 
 def staff_for_calendar(membership: Membership | None, pk: int) -> Membership:

@@ -42,9 +42,9 @@ def therapist_panel(request: HttpRequest, membership: Membership) -> dict[str, A
     rows: list[tuple[Visit, list[str]]] = []
     if compiled.sql:
         # A row per visit and client (ordered by visit, then code): each visit once, with
-        # its clients' codes. raw() sets the query's other columns (room_name, code).
-        for visit in Visit.objects.raw(compiled.sql, compiled.params):
-            code: str | None = getattr(visit, "code")  # noqa: B009  (set by raw())
+        # its clients' codes. Each carries the query's annotations (room_name, code).
+        for visit in compiled.objects():
+            code: str | None = getattr(visit, "code")  # noqa: B009  (an annotation)
             if rows and rows[-1][0].pk == visit.pk:
                 rows[-1][1].append(str(code))
             else:
@@ -95,7 +95,7 @@ def visit_list_items(rows: list[tuple[Visit, list[str]]], *, check_ins: bool) ->
     items = []
     for visit, codes in rows:
         when = formats.time_format(timezone.localtime(visit.starts_at), "H:i")
-        room_name = getattr(visit, "room_name", None)  # set by the panel's raw() query
+        room_name = getattr(visit, "room_name", None)  # the panel query's annotation
         room = format_html(" · {}", room_name) if room_name and not check_ins else ""
         links = mark_safe(  # noqa: S308  (each link made by format_html)
             ", ".join(

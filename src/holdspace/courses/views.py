@@ -618,14 +618,12 @@ _current_course_sql = CompiledQueries()
 def client_panel(request: HttpRequest, client: Client) -> dict[str, Any] | None:
     """The client overview's Course panel."""
     # `selectors.current_course(client, with_clients=False)`, its SQL compiled once per process.
-    compiled = _current_course_sql.bound(
+    current: list[Course] = _current_course_sql.bound(
         "current",
         lambda client_id: selectors.current_course_query(client_id)[:1],
         client_id=client.pk,
-    )
-    course: Course | None = next(
-        iter(Course.objects.raw(compiled.sql, compiled.params) if compiled.sql else ()), None
-    )
+    ).objects()
+    course = current[0] if current else None
     upcoming = []
     if course is not None:
         upcoming = list(

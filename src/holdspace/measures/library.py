@@ -41,10 +41,8 @@ def definitions_for(clinic_id: int | None) -> dict[str, Definition]:
     if clinic_id is not None:
         # The clinic's own, by SQL compiled once per process (`core.compiled`): every page
         # that shows measures asks.
-        compiled = _own_sql.bound("own", _own_query, clinic_id=clinic_id)
-        if compiled.sql:
-            for row in InstrumentDefinition.objects.raw(compiled.sql, compiled.params):
-                found[row.code] = row.definition()
+        for row in _own_sql.bound("own", _own_query, clinic_id=clinic_id).objects():
+            found[row.code] = row.definition()
     return dict(sorted(found.items()))
 
 

@@ -23,8 +23,8 @@ def today_panel(request: HttpRequest, membership: Membership) -> dict[str, Any] 
     # once per member, role and clinic; its rows are read on every visit.
     key = (membership.pk, membership.role, membership.clinic_id)
     compiled = _open_alerts.get(key, lambda: _open_alerts_query(membership))
-    alerts = list(SafetyAlert.objects.raw(compiled.sql, compiled.params)) if compiled.sql else []
-    count = getattr(alerts[0], "open_count", 0) if alerts else 0  # set by raw()
+    alerts: list[SafetyAlert] = compiled.objects()
+    count = getattr(alerts[0], "open_count", 0) if alerts else 0  # the query's annotation
     return {"alerts": alerts, "count": count}
 
 

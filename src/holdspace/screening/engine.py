@@ -344,8 +344,10 @@ def _medications_of(ids: list[int]) -> Iterable[Medication]:
     compiled once per process."""
     if len(ids) != 1:
         return Medication.objects.filter(client_id__in=ids)
-    compiled = _medications_sql.bound("medications", _one_client_medications, client_id=ids[0])
-    return Medication.objects.raw(compiled.sql, compiled.params) if compiled.sql else []
+    one: list[Medication] = _medications_sql.bound(
+        "medications", _one_client_medications, client_id=ids[0]
+    ).objects()
+    return one
 
 
 def _one_client_medications(client_id: int) -> QuerySet[Medication]:

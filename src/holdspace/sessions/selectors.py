@@ -224,12 +224,12 @@ def medicine_sessions_today(membership: Membership) -> list[TodayRow]:
     )
     if not compiled.sql:
         return []
-    # raw() sets the query's other columns (code, session_pk, session_status) on each visit.
+    # Each visit carries the query's annotations (code, session_pk, session_status).
     return [
         TodayRow(
             visit, *(getattr(visit, name) for name in ("code", "session_pk", "session_status"))
         )
-        for visit in Visit.objects.raw(compiled.sql, compiled.params)
+        for visit in compiled.objects()
     ]
 
 

@@ -241,7 +241,8 @@ def coming_up(membership: Membership | None, *, today: dt.date | None = None) ->
     # once per member and day, run on every visit.
     key = (membership.pk, membership.role, membership.clinic_id, today)
     compiled = _coming_up.get(key, lambda: _coming_up_query(membership, today))
-    return list(Assignment.objects.raw(compiled.sql, compiled.params)) if compiled.sql else []
+    coming: list[Assignment] = compiled.objects()
+    return coming
 
 
 _coming_up = CompiledQueries()
