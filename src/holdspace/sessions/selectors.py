@@ -312,8 +312,13 @@ def settings_confirmed(clinic_id: int) -> bool:
 def settings_read(clinic_id: int) -> SessionSettings:
     """The clinic's settings without writing (the live view's path): unsaved defaults when the
     clinic has none yet."""
-    found = SessionSettings.objects.filter(clinic_id=clinic_id).first()
-    return found or SessionSettings(clinic_id=clinic_id, **settings_defaults())
+    # Read on every poll after a reading: its SQL compiled once per process for any clinic.
+    found = _session_sql.bound(
+        "settings",
+        lambda clinic_id: SessionSettings.objects.filter(clinic_id=clinic_id).order_by("pk")[:1],
+        clinic_id=clinic_id,
+    ).objects()
+    return found[0] if found else SessionSettings(clinic_id=clinic_id, **settings_defaults())
 
 
 def settings_for(clinic_id: int) -> SessionSettings:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Min, Q, QuerySet
 
+from holdspace.core.compiled import CompiledQueries
+
 from .models import MedicineSession, VitalReading
 
 # The newest readings listed one by one on the monitor (and drawn one by one in the chart):
@@ -59,6 +61,20 @@ def readings_of(session: MedicineSession) -> QuerySet[VitalReading]:
     return VitalReading.objects.filter(session_id=session.pk).order_by("taken_at", "pk")
 
 
+def _span(session_id: int) -> QuerySet[VitalReading, tuple[int, dt.datetime, dt.datetime]]:
+    """The session's reading count, first and last time, as one row (none without readings)."""
+    return (
+        VitalReading.objects.filter(session_id=session_id)
+        .order_by()
+        .values("session_id")
+        .annotate(count=Count("pk"), first=Min("taken_at"), last=Max("taken_at"))
+        .values_list("count", "first", "last")
+    )
+
+
+_shown_sql = CompiledQueries()
+
+
 def line_index(count: int, step: int = RECENT_STEP) -> int:
     """The place (0 = oldest) of the first reading of the recent part: 0 while the session has
     fewer than 2 x step readings, then a multiple of step, leaving step to 2 x step - 1 after
@@ -70,9 +86,19 @@ def shown_readings(session: MedicineSession, *, shown: int = SHOWN) -> ShownRead
     """Four queries whatever the number of readings: their count and span, the newest `shown`,
     the first reading of the live region's recent part, and the flagged ones before the newest."""
     rows = readings_of(session)
-    span = rows.aggregate(count=Count("pk"), first=Min("taken_at"), last=Max("taken_at"))
-    count = int(span["count"])
-    newest = rows.reverse().select_related("recorded_by__user")[:shown]
+    # The count and span, and the newest: the same SQL on every poll after a reading, compiled
+    # once per process for any session (`core.compiled`).
+    spans = _shown_sql.bound("span", _span, session_id=session.pk).rows()
+    count, first, last = spans[0] if spans else (0, None, None)  # no readings: no group
+    newest = _shown_sql.bound(
+        ("newest", shown),
+        lambda session_id: (
+            VitalReading.objects.filter(session_id=session_id)
+            .order_by("-taken_at", "-pk")
+            .select_related("recorded_by__user")[:shown]
+        ),
+        session_id=session.pk,
+    ).objects()
     recent = list(reversed(newest))
     at = line_index(count)
     # Counted from the newest (at most 2 x RECENT_STEP - 1 index entries to step over); in a
@@ -80,10 +106,10 @@ def shown_readings(session: MedicineSession, *, shown: int = SHOWN) -> ShownRead
     back = max(count - 1 - at, 0)
     found = list(rows.reverse().values_list("taken_at", "pk")[back : back + 1])
     line = found[0] if at and found else None
-    shown_now = ShownReadings(count, span["first"], span["last"], recent, [], line)
+    shown_now = ShownReadings(count, first, last, recent, [], line)
     flagged = (
         rows.filter(shown_now.before_recent())
         .filter(~Q(tier="") | Q(is_baseline=True))
         .select_related("recorded_by__user")
     )
-    return ShownReadings(count, span["first"], span["last"], recent, list(flagged), line)
+    return ShownReadings(count, first, last, recent, list(flagged), line)
