@@ -105,13 +105,7 @@ def care_team_loaded(client: Client) -> list[CareTeamMember]:
     """`care_team_for(client)` read at once (the overview's), its SQL compiled once per
     process for any client."""
     team: list[CareTeamMember] = _client_sql.bound(
-        "care team",
-        lambda client_id: (
-            CareTeamMember.objects.filter(client_id=client_id)
-            .select_related("membership__user")
-            .order_by("role", "added_at")
-        ),
-        client_id=client.pk,
+        "care team", lambda client_id: care_team_for(Client(pk=client_id)), client_id=client.pk
     ).objects()
     for member in team:
         member.client = client  # as the client's related manager does

@@ -64,7 +64,7 @@ def readings_of(session: MedicineSession) -> QuerySet[VitalReading]:
 def _span(session_id: int) -> QuerySet[VitalReading, tuple[int, dt.datetime, dt.datetime]]:
     """The session's reading count, first and last time, as one row (none without readings)."""
     return (
-        VitalReading.objects.filter(session_id=session_id)
+        readings_of(MedicineSession(pk=session_id))
         .order_by()
         .values("session_id")
         .annotate(count=Count("pk"), first=Min("taken_at"), last=Max("taken_at"))
@@ -93,8 +93,8 @@ def shown_readings(session: MedicineSession, *, shown: int = SHOWN) -> ShownRead
     newest = _shown_sql.bound(
         ("newest", shown),
         lambda session_id: (
-            VitalReading.objects.filter(session_id=session_id)
-            .order_by("-taken_at", "-pk")
+            readings_of(MedicineSession(pk=session_id))
+            .reverse()
             .select_related("recorded_by__user")[:shown]
         ),
         session_id=session.pk,
